@@ -1,0 +1,347 @@
+#include "core/app/app.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/config/config_error.hpp"
+#include "core/mqtt/mqtt_client.hpp"
+#include "core/routing/shared_subscription.hpp"
+
+namespace routemq {
+
+struct App::GroupDefinition {
+  std::string prefix;  // the full topic prefix, enclosing groups included
+  std::optional<std::size_t> parent;
+  std::vector<Middleware> middleware;
+};
+
+struct App::RouteDefinition {
+  std::string pattern;  // full pattern, without any $share/<group>/ prefix
+  std::optional<std::string> share_group;
+  std::string name;
+  int qos = 0;
+  bool shared = false;
+  std::vector<Middleware> middleware;
+  Handler handler;
+  std::optional<std::size_t> group;
+};
+
+struct App::CompiledRoute {
+  RouteInfo info;
+  Chain chain;
+  int subscription_id;  // 1-based position in the subscription list
+  RouteStats stats;
+};
+
+struct App::StopSignal {
+  std::mutex mutex;
+  std::condition_variable requested_changed;
+  bool requested = false;
+};
+
+namespace {
+
+int checked_qos(int qos, std::string_view where) {
+  if (qos < 0 || qos > 2) throw std::invalid_argument(fmt::format("{}: qos must be 0, 1 or 2, got {}", where, qos));
+  return qos;
+}
+
+std::string join_topic(std::string_view prefix, std::string_view rest) {
+  if (prefix.empty()) return std::string(rest);
+  return fmt::format("{}/{}", prefix, rest);
+}
+
+// Releases a message's in-flight slot when its handling coroutine ends, however it ends.
+class InFlightSlot {
+ public:
+  explicit InFlightSlot(InFlightLimit& limit) : limit_(limit) {}
+  ~InFlightSlot() { limit_.release(); }
+  InFlightSlot(const InFlightSlot&) = delete;
+  InFlightSlot& operator=(const InFlightSlot&) = delete;
+
+ private:
+  InFlightLimit& limit_;
+};
+
+}  // namespace
+
+// ---- RouteBuilder and Group
+
+RouteBuilder& RouteBuilder::name(std::string name) {
+  app_->definition(definition_).name = std::move(name);
+  return *this;
+}
+
+RouteBuilder& RouteBuilder::qos(int qos) {
+  auto& route = app_->definition(definition_);
+  route.qos = checked_qos(qos, fmt::format("route '{}'", route.pattern));
+  return *this;
+}
+
+RouteBuilder& RouteBuilder::shared(bool on) {
+  app_->definition(definition_).shared = on;
+  return *this;
+}
+
+RouteBuilder& RouteBuilder::use(Middleware middleware) {
+  app_->definition(definition_).middleware.push_back(std::move(middleware));
+  return *this;
+}
+
+Group& Group::use(Middleware middleware) {
+  app_->groups_[definition_].middleware.push_back(std::move(middleware));
+  return *this;
+}
+
+Group Group::group(std::string prefix) {
+  app_->groups_.push_back({join_topic(app_->groups_[definition_].prefix, prefix), definition_, {}});
+  return Group(app_->groups_.size() - 1, *app_);
+}
+
+RouteBuilder Group::add_route(std::string pattern, Handler handler) {
+  return app_->add_route(std::move(pattern), std::move(handler), definition_);
+}
+
+// ---- App
+
+App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<Plugin>> plugins)
+    : config_(std::move(config)),
+      environment_(std::move(environment)),
+      plugins_(std::move(plugins)),
+      in_flight_(static_cast<std::size_t>(config_.app.max_in_flight)),
+      io_(std::make_unique<asio::io_context>(std::max(config_.app.workers, 1))),
+      stop_signal_(std::make_unique<StopSignal>()) {
+  for (auto& plugin : plugins_) {
+    auto section = config_.plugins.find(plugin->name());
+    ConfigNode node = section != config_.plugins.end() ? section->second : ConfigNode{};
+    plugin->configure(node, environment_, config_.effective);
+    plugin->provide(services_, middleware_registry_);
+  }
+}
+
+App::~App() { stop(); }
+
+App::RouteDefinition& App::definition(std::size_t index) {
+  if (built_) throw std::logic_error("routes cannot change after the app is built");
+  return definitions_[index];
+}
+
+RouteBuilder App::add_route(std::string pattern, Handler handler, std::optional<std::size_t> group) {
+  if (built_) throw std::logic_error("routes cannot be added after the app is built");
+  RouteDefinition route;
+  route.handler = std::move(handler);
+  route.group = group;
+  if (auto shared = split_shared(pattern)) {
+    route.shared = true;
+    route.share_group = shared->group;
+    pattern = shared->filter;
+  }
+  route.pattern = group ? join_topic(groups_[*group].prefix, pattern) : pattern;
+  route.name = route.pattern;
+  definitions_.push_back(std::move(route));
+  return RouteBuilder(definitions_.size() - 1, *this);
+}
+
+Group App::group(std::string prefix) {
+  groups_.push_back({std::move(prefix), std::nullopt, {}});
+  return Group(groups_.size() - 1, *this);
+}
+
+App& App::use(Middleware middleware) {
+  global_middleware_.push_back(std::move(middleware));
+  return *this;
+}
+
+// Global (code, YAML), then groups from the outermost, then the route's own (code, YAML).
+std::vector<Middleware> App::middleware_for(const RouteDefinition& route) {
+  std::vector<Middleware> chain = global_middleware_;
+  for (const auto& spec : config_.global_middleware)
+    chain.push_back(middleware_registry_.create(spec, environment_, services_, route.name));
+  std::vector<const GroupDefinition*> enclosing;
+  for (auto group = route.group; group; group = groups_[*group].parent) enclosing.push_back(&groups_[*group]);
+  for (auto it = enclosing.rbegin(); it != enclosing.rend(); ++it)
+    chain.insert(chain.end(), (*it)->middleware.begin(), (*it)->middleware.end());
+  chain.insert(chain.end(), route.middleware.begin(), route.middleware.end());
+  if (auto yaml = config_.routes.find(route.name); yaml != config_.routes.end())
+    for (const auto& spec : yaml->second.middleware)
+      chain.push_back(middleware_registry_.create(spec, environment_, services_, route.name));
+  return chain;
+}
+
+void App::build() {
+  if (built_) return;
+  std::map<std::string, const RouteDefinition*> by_name;
+  for (const auto& route : definitions_) {
+    auto [it, inserted] = by_name.emplace(route.name, &route);
+    if (!inserted)
+      throw std::invalid_argument(fmt::format("two routes are named '{}': '{}' and '{}'; names must be unique",
+                                              route.name, it->second->pattern, route.pattern));
+  }
+  for (const auto& [name, yaml] : config_.routes) {
+    if (by_name.count(name)) continue;
+    std::string known;
+    for (const auto& [known_name, unused] : by_name) known += (known.empty() ? "" : ", ") + known_name;
+    const auto where = yaml.node.location();
+    throw ConfigError(fmt::format("{}:{}:{}: routes.{}: no route is named '{}' (routes: {})", where.file,
+                                  where.line, where.column, name, name, known));
+  }
+  for (auto& route : definitions_) {
+    auto yaml = config_.routes.find(route.name);
+    if (yaml != config_.routes.end()) {
+      if (!yaml->second.enabled) continue;
+      if (yaml->second.qos) route.qos = checked_qos(*yaml->second.qos, "routes." + route.name + ".qos");
+      if (yaml->second.shared) route.shared = *yaml->second.shared;
+    }
+    const RouteId id = router_.add(route.pattern);
+    const std::string filter = router_.pattern(id).filter();
+    RouteInfo info{route.name, route.pattern,
+                   route.shared ? shared_filter(route.share_group.value_or(config_.mqtt.group_name), filter) : filter,
+                   route.qos, route.shared, {}};
+    Chain chain(middleware_for(route), route.handler);
+    info.middleware = chain.names();
+    compiled_.push_back(std::make_unique<CompiledRoute>(
+        CompiledRoute{std::move(info), std::move(chain), static_cast<int>(compiled_.size() + 1), {}}));
+  }
+  built_ = true;
+}
+
+std::vector<RouteInfo> App::routes() const {
+  std::vector<RouteInfo> infos;
+  for (const auto& route : compiled_) infos.push_back(route->info);
+  return infos;
+}
+
+const RouteStats* App::route_stats(std::string_view route_name) const {
+  for (const auto& route : compiled_)
+    if (route->info.name == route_name) return &route->stats;
+  return nullptr;
+}
+
+std::vector<std::pair<std::string, PluginHealth>> App::plugin_health() const {
+  std::vector<std::pair<std::string, PluginHealth>> health;
+  for (const auto& plugin : plugins_) health.emplace_back(plugin->name(), plugin->health());
+  return health;
+}
+
+bool App::mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
+bool App::mqtt_subscribed() const { return mqtt_ && mqtt_->subscribed(); }
+const std::string& App::client_id() const { return config_.mqtt.client_id; }
+
+// ---- message path
+
+// On the MQTT library's thread: take a slot (waiting when the app is full), then hand over.
+void App::on_message(InboundMessage message) {
+  ++stats_.received;
+  if (!in_flight_.acquire()) return;  // shutting down
+  // co_spawn from a foreign thread is not safe in Boost 1.74: post first, spawn on the executor.
+  asio::post(*io_, [this, message = std::move(message)]() mutable {
+    asio::co_spawn(*io_, dispatch(std::move(message)), asio::detached);
+  });
+}
+
+awaitable<void> App::dispatch(InboundMessage message) {
+  InFlightSlot slot(in_flight_);
+  const auto started = std::chrono::steady_clock::now();
+  auto match = router_.match(message.topic);
+  if (!match) {
+    ++stats_.unmatched;
+    spdlog::debug("no route for topic '{}'", message.topic);
+    co_return;
+  }
+  auto& route = *compiled_[match->route];
+  // A broker may send one copy per overlapping subscription: handle only the copy for the winning route's.
+  const auto& ids = message.subscription_ids;
+  if (!ids.empty() && std::find(ids.begin(), ids.end(), route.subscription_id) == ids.end()) {
+    ++stats_.duplicate_copies;
+    co_return;
+  }
+  ++route.stats.received;
+  auto publish = [this](OutboundMessage out) { this->publish(std::move(out)); };
+  Context context(std::move(message), std::move(match->params), route.info.name, publish, services_);
+  try {
+    co_await route.chain.run(context);
+    ++route.stats.handled;
+  } catch (const InvalidPayload& e) {
+    ++route.stats.rejected;
+    spdlog::warn("route '{}': rejected a message on '{}': {}", route.info.name, context.topic(), e.what());
+  } catch (const std::exception& e) {
+    ++route.stats.failed;
+    spdlog::error("route '{}': handler failed on '{}': {}", route.info.name, context.topic(), e.what());
+  }
+  route.stats.latency_ns_total += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
+}
+
+void App::publish(OutboundMessage message) {
+  if (mqtt_) mqtt_->publish(std::move(message));
+}
+
+// ---- lifecycle
+
+void App::stop() {
+  {
+    std::lock_guard lock(stop_signal_->mutex);
+    stop_signal_->requested = true;
+  }
+  stop_signal_->requested_changed.notify_all();
+}
+
+void App::wait_for_stop_request() {
+  std::unique_lock lock(stop_signal_->mutex);
+  stop_signal_->requested_changed.wait(lock, [this] { return stop_signal_->requested; });
+}
+
+int App::run() {
+  build();
+  std::vector<Subscription> subscriptions;
+  for (const auto& route : compiled_) subscriptions.push_back({route->info.subscription, route->info.qos});
+  for (auto& plugin : plugins_) plugin->start(*io_);
+
+  auto work = asio::make_work_guard(*io_);
+  asio::signal_set signals(*io_, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    spdlog::info("received signal {}: shutting down", signal);
+    stop();
+  });
+  std::vector<std::thread> workers;
+  for (int i = 0; i < std::max(config_.app.workers, 1); ++i) workers.emplace_back([this] { io_->run(); });
+
+  mqtt_ = std::make_unique<MqttClient>(
+      config_.mqtt, std::move(subscriptions),
+      MqttClientEvents{[this](InboundMessage message) { on_message(std::move(message)); }, nullptr, nullptr});
+  spdlog::info("{}: {} route(s), client id '{}', broker {}", config_.app.name, compiled_.size(),
+               config_.mqtt.client_id, broker_uri(config_.mqtt));
+  mqtt_->start();
+
+  wait_for_stop_request();
+
+  // Stop taking messages, let the handlers in flight finish, then leave.
+  mqtt_->unsubscribe_all(std::chrono::seconds(2));
+  const auto timeout = std::chrono::duration<double>(config_.app.shutdown_timeout_s);
+  if (!in_flight_.wait_idle(std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)))
+    spdlog::warn("shutdown: {} handler(s) still running after {:.1f}s; abandoning them", in_flight_.in_flight(),
+                 timeout.count());
+  else
+    spdlog::info("shutdown: all in-flight handlers finished");
+  in_flight_.close();
+  mqtt_->stop(std::chrono::seconds(2));
+  for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) (*it)->stop();
+  signals.cancel();
+  work.reset();
+  io_->stop();
+  for (auto& worker : workers) worker.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace routemq

@@ -1,0 +1,150 @@
+#pragma once
+// The application: routes declared in C++, tuned in YAML, served from an MQTT broker.
+//
+//   routemq::App app(config, environment, plugins);
+//   app.route("devices/{device_id}/telemetry", handle_telemetry).name("telemetry").qos(1).shared();
+//   auto admin = app.group("admin");            // topics under admin/, with their own middleware
+//   admin.use(make_middleware("audit", Audit{}));
+//   admin.route("users/{user_id}", handle_user).name("admin_user");
+//   return app.run();                           // until SIGINT/SIGTERM, then drains and disconnects
+//
+// Middleware order for a route: app.use(...) in code, then the YAML global `middleware:` list, then each
+// enclosing group's middleware from the outermost, then the route's own (code, then YAML `routes.<name>`).
+// YAML `routes.<name>` can also override qos and shared, or disable the route (enabled: false).
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/app/app_stats.hpp"
+#include "core/app/in_flight_limit.hpp"
+#include "core/app/plugin.hpp"
+#include "core/config/app_config.hpp"
+#include "core/handling/middleware.hpp"
+#include "core/handling/middleware_registry.hpp"
+#include "core/routing/router.hpp"
+
+namespace routemq {
+
+class MqttClient;
+
+// What `routemq routes` shows, one per route.
+struct RouteInfo {
+  std::string name;
+  std::string pattern;
+  std::string subscription;  // the filter sent to the broker
+  int qos = 0;
+  bool shared = false;
+  std::vector<std::string> middleware;  // in order
+};
+
+class App;
+
+// Options of one route, set fluently after app.route(...).
+class RouteBuilder {
+ public:
+  RouteBuilder& name(std::string name);
+  RouteBuilder& qos(int qos);          // 0, 1 or 2 (default 0)
+  RouteBuilder& shared(bool on = true);  // subscribe as $share/<mqtt.group_name>/<filter>
+  RouteBuilder& use(Middleware middleware);
+
+ private:
+  friend class App;
+  friend class Group;
+  explicit RouteBuilder(std::size_t definition, App& app) : definition_(definition), app_(&app) {}
+  std::size_t definition_;
+  App* app_;
+};
+
+// Routes under a topic prefix, sharing middleware. Cheap handle; the app owns the group.
+class Group {
+ public:
+  Group& use(Middleware middleware);
+  Group group(std::string prefix);
+  template <class F>
+  RouteBuilder route(std::string pattern, F handler) {
+    return add_route(std::move(pattern), make_handler(std::move(handler)));
+  }
+
+ private:
+  friend class App;
+  Group(std::size_t definition, App& app) : definition_(definition), app_(&app) {}
+  RouteBuilder add_route(std::string pattern, Handler handler);
+  std::size_t definition_;
+  App* app_;
+};
+
+class App {
+ public:
+  // Configures every plugin (config errors throw ConfigError here, before anything starts).
+  App(AppConfig config, Environment environment, std::vector<std::shared_ptr<Plugin>> plugins = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  template <class F>
+  RouteBuilder route(std::string pattern, F handler) {
+    return add_route(std::move(pattern), make_handler(std::move(handler)), std::nullopt);
+  }
+  Group group(std::string prefix);
+  App& use(Middleware middleware);  // global, before YAML's global middleware
+
+  Services& services() { return services_; }
+  MiddlewareRegistry& middleware_registry() { return middleware_registry_; }
+  const AppConfig& config() const { return config_; }
+  const Environment& environment() const { return environment_; }
+
+  // Composes routes, YAML overrides and middleware chains. Throws PatternError / ConfigError.
+  // run() calls it; `routemq routes` calls it alone.
+  void build();
+  std::vector<RouteInfo> routes() const;
+
+  // Serves until stop() or SIGINT/SIGTERM; then stops taking messages, drains in-flight handlers up to
+  // app.shutdown_timeout, disconnects. Returns the process exit code.
+  int run();
+  void stop();  // thread-safe, idempotent
+
+  // For health checks and tests.
+  bool mqtt_connected() const;
+  bool mqtt_subscribed() const;
+  const AppStats& stats() const { return stats_; }
+  const RouteStats* route_stats(std::string_view route_name) const;
+  std::vector<std::pair<std::string, PluginHealth>> plugin_health() const;
+  const std::string& client_id() const;
+
+ private:
+  friend class Group;
+  friend class RouteBuilder;
+  struct GroupDefinition;
+  struct RouteDefinition;
+  struct CompiledRoute;
+
+  RouteBuilder add_route(std::string pattern, Handler handler, std::optional<std::size_t> group);
+  RouteDefinition& definition(std::size_t index);
+  std::vector<Middleware> middleware_for(const RouteDefinition& route);
+  void on_message(InboundMessage message);
+  awaitable<void> dispatch(InboundMessage message);
+  void publish(OutboundMessage message);
+  void wait_for_stop_request();
+
+  AppConfig config_;
+  Environment environment_;
+  std::vector<std::shared_ptr<Plugin>> plugins_;
+  Services services_;
+  MiddlewareRegistry middleware_registry_;
+  std::vector<Middleware> global_middleware_;
+  std::deque<GroupDefinition> groups_;
+  std::deque<RouteDefinition> definitions_;
+  std::vector<std::unique_ptr<CompiledRoute>> compiled_;  // indexed by RouteId
+  Router router_;
+  bool built_ = false;
+  AppStats stats_;
+  InFlightLimit in_flight_;
+  std::unique_ptr<asio::io_context> io_;
+  std::unique_ptr<MqttClient> mqtt_;
+  struct StopSignal;
+  std::unique_ptr<StopSignal> stop_signal_;
+};
+
+}  // namespace routemq

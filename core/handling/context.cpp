@@ -1,0 +1,72 @@
+#include "core/handling/context.hpp"
+
+#include <fmt/format.h>
+
+namespace routemq {
+
+Context::Context(InboundMessage message, Params params, std::string route_name, PublishFunction publish,
+                 const Services& services)
+    : message_(std::move(message)),
+      params_(std::move(params)),
+      route_name_(std::move(route_name)),
+      publish_(std::move(publish)),
+      services_(services) {}
+
+std::optional<std::string_view> Context::user_property(std::string_view key) const {
+  for (const auto& [name, value] : message_.user_properties)
+    if (name == key) return value;
+  return std::nullopt;
+}
+
+void Context::parse_json_once() {
+  if (json_ || json_error_) return;
+  auto parsed = nlohmann::json::parse(message_.payload, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    // Re-parse with exceptions only on the error path, for nlohmann's precise message.
+    try {
+      (void)nlohmann::json::parse(message_.payload);
+      json_error_ = "invalid JSON";
+    } catch (const nlohmann::json::parse_error& e) {
+      json_error_ = e.what();
+    }
+  } else {
+    json_ = std::move(parsed);
+  }
+}
+
+const nlohmann::json* Context::try_json() {
+  parse_json_once();
+  return json_ ? &*json_ : nullptr;
+}
+
+const std::string& Context::json_error() {
+  static const std::string none;
+  parse_json_once();
+  return json_error_ ? *json_error_ : none;
+}
+
+const nlohmann::json& Context::json() {
+  if (const auto* value = try_json()) return *value;
+  throw InvalidPayload(fmt::format("payload on '{}' is not valid JSON: {}", topic(), *json_error_));
+}
+
+void Context::publish(std::string topic, std::string payload, PublishOptions options) const {
+  publish_(OutboundMessage{std::move(topic), std::move(payload), std::move(options)});
+}
+
+void Context::publish(std::string topic, const nlohmann::json& payload, PublishOptions options) const {
+  publish(std::move(topic), payload.dump(), std::move(options));
+}
+
+bool Context::reply(std::string payload, PublishOptions options) const {
+  if (!message_.response_topic) return false;
+  if (!options.correlation_data) options.correlation_data = message_.correlation_data;
+  publish(*message_.response_topic, std::move(payload), std::move(options));
+  return true;
+}
+
+bool Context::reply(const nlohmann::json& payload, PublishOptions options) const {
+  return reply(payload.dump(), std::move(options));
+}
+
+}  // namespace routemq

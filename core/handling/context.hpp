@@ -1,0 +1,96 @@
+#pragma once
+// Everything a handler and its middleware know about one message, and what they can do with it.
+#include <any>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/handling/invalid_payload.hpp"
+#include "core/handling/message.hpp"
+#include "core/handling/services.hpp"
+#include "core/routing/router.hpp"
+
+namespace routemq::redis {
+class RedisManager;  // provided by plugins/redis; core never includes it
+}
+
+namespace routemq {
+
+// How a context sends messages: the app wires this to its MQTT client.
+using PublishFunction = std::function<void(OutboundMessage)>;
+
+class Context {
+ public:
+  Context(InboundMessage message, Params params, std::string route_name, PublishFunction publish,
+          const Services& services);
+
+  // --- the message
+  const std::string& topic() const { return message_.topic; }
+  const Params& params() const { return params_; }
+  // A named topic parameter; throws std::out_of_range naming it when the route has no such parameter.
+  const std::string& param(std::string_view name) const { return params_.at(name); }
+  std::string_view payload() const { return message_.payload; }
+  int qos() const { return message_.qos; }
+  bool retained() const { return message_.retained; }
+  const std::optional<std::string>& response_topic() const { return message_.response_topic; }
+  const std::optional<std::string>& correlation_data() const { return message_.correlation_data; }
+  const UserProperties& user_properties() const { return message_.user_properties; }
+  std::optional<std::string_view> user_property(std::string_view key) const;
+  const InboundMessage& message() const { return message_; }
+  const std::string& route_name() const { return route_name_; }
+
+  // --- the payload as JSON, parsed on first use and kept.
+  // Throws InvalidPayload ("payload on 'a/b' is not valid JSON: ...") when it does not parse.
+  const nlohmann::json& json();
+  // The parsed JSON or nullptr; json_error() then says why. Never throws.
+  const nlohmann::json* try_json();
+  const std::string& json_error();
+
+  // --- values middleware passes to the handler (a rate-limit decision, a session ...)
+  template <class T>
+  void set(const std::string& key, T value) {
+    values_[key] = std::move(value);
+  }
+  // The value stored under key as T, or nullptr when absent or of another type.
+  template <class T>
+  T* get(std::string_view key) {
+    auto it = values_.find(key);
+    return it == values_.end() ? nullptr : std::any_cast<T>(&it->second);
+  }
+  bool has(std::string_view key) const { return values_.find(key) != values_.end(); }
+
+  // --- sending. Never blocks: the MQTT client queues the message.
+  void publish(std::string topic, std::string payload, PublishOptions options = {}) const;
+  void publish(std::string topic, const nlohmann::json& payload, PublishOptions options = {}) const;
+  // Answers an MQTT 5 request on its response topic, echoing its correlation data.
+  // Returns false (and sends nothing) when the request carried no response topic.
+  bool reply(std::string payload, PublishOptions options = {}) const;
+  bool reply(const nlohmann::json& payload, PublishOptions options = {}) const;
+
+  // --- services the app injects
+  const Services& services() const { return services_; }
+  template <class T>
+  T& service() const {
+    return services_.get<T>();
+  }
+  // The Redis plugin's manager (defined by plugins/redis; link routemq_redis to use it).
+  redis::RedisManager& redis() const;
+
+ private:
+  void parse_json_once();
+
+  InboundMessage message_;
+  Params params_;
+  std::string route_name_;
+  PublishFunction publish_;
+  const Services& services_;
+  std::optional<nlohmann::json> json_;
+  std::optional<std::string> json_error_;
+  std::map<std::string, std::any, std::less<>> values_;
+};
+
+}  // namespace routemq

@@ -1,0 +1,15 @@
+#pragma once
+// The example service: an IoT backend. Each route lives in its own file; this declares them all.
+#include "core/app/app.hpp"
+
+namespace example {
+
+void add_telemetry_route(routemq::App& app);  // devices/{device_id}/telemetry
+void add_rpc_route(routemq::App& app);        // rpc/{service} (MQTT 5 request/response)
+
+inline void add_routes(routemq::App& app) {
+  add_telemetry_route(app);
+  add_rpc_route(app);
+}
+
+}  // namespace example

@@ -1,0 +1,52 @@
+# Sourced by run.sh: starts a private mosquitto (and redis-server) on loopback and stops them on exit.
+# Nothing here touches servers it did not start.
+
+_local_server_pids=()
+_local_server_dir=$(mktemp -d /tmp/routemq-local.XXXXXX)
+
+stop_local_servers() {
+  for pid in "${_local_server_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${_local_server_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$_local_server_dir"
+}
+
+# free_port PREFERRED: PREFERRED if nothing listens there, otherwise any free loopback port.
+free_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+def free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); return s.getsockname()[1]
+    except OSError:
+        return None
+    finally:
+        s.close()
+print(free(int(sys.argv[1])) or free(0))
+PY
+}
+
+# wait_for_port PORT NAME: up to 10 s for something to accept connections on 127.0.0.1:PORT.
+wait_for_port() {
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "run: $2 did not start on port $1; see $_local_server_dir" >&2
+  return 1
+}
+
+start_local_mosquitto() {
+  local port; port=$(free_port 1883)
+  sed -e "s/^listener .*/listener $port 127.0.0.1/" config/mosquitto.conf >"$_local_server_dir/mosquitto.conf"
+  mosquitto -c "$_local_server_dir/mosquitto.conf" >"$_local_server_dir/mosquitto.log" 2>&1 &
+  _local_server_pids+=($!)
+  wait_for_port "$port" mosquitto
+  export MQTT_BROKER=127.0.0.1 MQTT_PORT=$port
+  echo "run: started mosquitto on 127.0.0.1:$port (pid $!)"
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, runs ctest (unit and integration; the integration
+# tests start private redis-server and mosquitto processes on free loopback ports and stop them by PID).
+# Then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer (skip: SANITIZERS=none).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+
+run_suite() {  # run_suite BUILD_DIR [cmake args...]
+  local build_dir=$1; shift
+  echo "== build $build_dir $*"
+  BUILD_DIR=$build_dir ./scripts/build.sh "$@"
+  echo "== test $build_dir"
+  ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 300
+}
+
+run_suite build
+case "${SANITIZERS:-address}" in
+  none) ;;
+  address) BUILD_TYPE=RelWithDebInfo run_suite build-asan -DROUTEMQ_SANITIZE=address ;;
+  thread) BUILD_TYPE=RelWithDebInfo run_suite build-tsan -DROUTEMQ_SANITIZE=thread ;;
+  all)
+    BUILD_TYPE=RelWithDebInfo run_suite build-asan -DROUTEMQ_SANITIZE=address
+    BUILD_TYPE=RelWithDebInfo run_suite build-tsan -DROUTEMQ_SANITIZE=thread ;;
+  *) echo "SANITIZERS must be none, address, thread or all" >&2; exit 2 ;;
+esac
