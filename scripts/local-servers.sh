@@ -15,20 +15,11 @@ stop_local_servers() {
   rm -rf "$_local_server_dir"
 }
 
-# free_port PREFERRED: PREFERRED if nothing listens there, otherwise any free loopback port.
+# free_port PREFERRED: the first port from PREFERRED on where nothing listens on loopback.
 free_port() {
-  python3 - "$1" <<'PY'
-import socket, sys
-def free(port):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port)); return s.getsockname()[1]
-    except OSError:
-        return None
-    finally:
-        s.close()
-print(free(int(sys.argv[1])) or free(0))
-PY
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
 }
 
 # wait_for_port PORT NAME: up to 10 s for something to accept connections on 127.0.0.1:PORT.

@@ -1,0 +1,163 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "core/handling/middleware.hpp"
+
+using namespace routemq;
+
+namespace {
+
+// Runs a coroutine to completion on a private io_context; rethrows its exception.
+void run_sync(awaitable<void> work) {
+  asio::io_context io;
+  std::exception_ptr failure;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr e) { failure = e; });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+}
+
+struct Recorder {
+  std::string label;
+  std::vector<std::string>* trace;
+  awaitable<void> handle(Context&, Next next) {
+    trace->push_back(label + ":before");
+    co_await next();
+    trace->push_back(label + ":after");
+  }
+};
+
+struct Stopper {
+  std::vector<std::string>* trace;
+  awaitable<void> handle(Context&, Next) {
+    trace->push_back("stopper");
+    co_return;
+  }
+};
+
+Context make_context(const Services& services, std::vector<OutboundMessage>* sent = nullptr,
+                     std::string payload = "{}") {
+  InboundMessage message{"devices/d1/telemetry", std::move(payload), 1, false, std::nullopt, std::nullopt, {}, {}};
+  Params params;
+  params.add("device_id", "d1");
+  return Context(std::move(message), std::move(params), "telemetry",
+                 [sent](OutboundMessage out) {
+                   if (sent) sent->push_back(std::move(out));
+                 },
+                 services);
+}
+
+}  // namespace
+
+TEST_CASE("middleware run in order around the handler") {
+  std::vector<std::string> trace;
+  Chain chain({make_middleware("a", Recorder{"a", &trace}), make_middleware("b", Recorder{"b", &trace})},
+              make_handler([&](Context&) { trace.push_back("handler"); }));
+  Services services;
+  auto ctx = make_context(services);
+  run_sync(chain.run(ctx));
+  CHECK(trace == std::vector<std::string>{"a:before", "b:before", "handler", "b:after", "a:after"});
+  CHECK(chain.names() == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("a middleware that does not call next stops the chain") {
+  std::vector<std::string> trace;
+  Chain chain({make_middleware("a", Recorder{"a", &trace}), make_middleware("stop", Stopper{&trace}),
+               make_middleware("b", Recorder{"b", &trace})},
+              make_handler([&](Context&) { trace.push_back("handler"); }));
+  Services services;
+  auto ctx = make_context(services);
+  run_sync(chain.run(ctx));
+  CHECK(trace == std::vector<std::string>{"a:before", "stopper", "a:after"});
+}
+
+TEST_CASE("coroutine handlers and exceptions propagate through middleware") {
+  std::vector<std::string> trace;
+  Handler failing = make_handler([&](Context&) -> awaitable<void> {
+    trace.push_back("handler");
+    throw std::runtime_error("boom");
+    co_return;
+  });
+  Chain chain({make_middleware("a", Recorder{"a", &trace})}, failing);
+  Services services;
+  auto ctx = make_context(services);
+  CHECK_THROWS_WITH(run_sync(chain.run(ctx)), "boom");
+  CHECK(trace == std::vector<std::string>{"a:before", "handler"});
+}
+
+TEST_CASE("middleware pass values to the handler through the context") {
+  struct Stamp {
+    awaitable<void> handle(Context& ctx, Next next) {
+      ctx.set("decision", std::string("allowed"));
+      co_await next();
+    }
+  };
+  std::string seen;
+  Chain chain({make_middleware("stamp", Stamp{})}, make_handler([&](Context& ctx) {
+                if (auto* decision = ctx.get<std::string>("decision")) seen = *decision;
+                CHECK(ctx.get<int>("decision") == nullptr);  // wrong type: absent, not a crash
+                CHECK(ctx.get<std::string>("missing") == nullptr);
+              }));
+  Services services;
+  auto ctx = make_context(services);
+  run_sync(chain.run(ctx));
+  CHECK(seen == "allowed");
+}
+
+TEST_CASE("context parses JSON lazily and reports invalid JSON clearly") {
+  Services services;
+  auto good = make_context(services, nullptr, R"({"msg_id":"m1","value":2.5})");
+  CHECK(good.json()["msg_id"] == "m1");
+  CHECK(good.try_json() != nullptr);
+  CHECK(good.json_error().empty());
+
+  auto bad = make_context(services, nullptr, "{not json");
+  CHECK(bad.try_json() == nullptr);
+  CHECK_THAT(bad.json_error(), Catch::Contains("parse error"));
+  CHECK_THROWS_AS(bad.json(), InvalidPayload);
+  CHECK_THROWS_WITH(bad.json(), Catch::Contains("payload on 'devices/d1/telemetry' is not valid JSON"));
+
+  auto binary = make_context(services, nullptr, std::string("\xff\xfe\x00\x01", 4));
+  CHECK(binary.try_json() == nullptr);
+}
+
+TEST_CASE("context publish and reply") {
+  Services services;
+  std::vector<OutboundMessage> sent;
+  InboundMessage request{"rpc/echo", "{}", 1, false, "replies/42", "corr-1", {{"k", "v"}}, {}};
+  Context ctx(std::move(request), Params{}, "rpc", [&](OutboundMessage out) { sent.push_back(std::move(out)); },
+              services);
+  CHECK(ctx.user_property("k") == std::optional<std::string_view>("v"));
+  CHECK_FALSE(ctx.user_property("nope"));
+  ctx.publish("a/b", nlohmann::json{{"x", 1}}, {.qos = 1, .retain = true});
+  REQUIRE(ctx.reply(std::string("pong")));
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].topic == "a/b");
+  CHECK(sent[0].payload == R"({"x":1})");
+  CHECK(sent[0].options.qos == 1);
+  CHECK(sent[0].options.retain);
+  CHECK(sent[1].topic == "replies/42");
+  CHECK(sent[1].payload == "pong");
+  CHECK(sent[1].options.correlation_data == std::optional<std::string>("corr-1"));
+
+  auto no_response_topic = make_context(services, &sent);
+  CHECK_FALSE(no_response_topic.reply(std::string("x")));
+  CHECK(sent.size() == 2);
+}
+
+TEST_CASE("services are found by type") {
+  struct Clock {
+    int now = 42;
+  };
+  Services services;
+  CHECK(services.find<Clock>() == nullptr);
+  CHECK_THROWS_WITH(services.get<Clock>(), Catch::Contains("no service of type"));
+  services.provide(std::make_shared<Clock>());
+  CHECK(services.get<Clock>().now == 42);
+  auto ctx = make_context(services);
+  CHECK(ctx.service<Clock>().now == 42);
+  CHECK(ctx.param("device_id") == "d1");
+  CHECK_THROWS_AS(ctx.param("nope"), std::out_of_range);
+}
