@@ -1,0 +1,112 @@
+// Reconnect and resubscribe after a broker restart; SIGTERM drains handlers in flight.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+#include "tests/integration/app/app_fixture.hpp"
+#include "tests/support/app_process.hpp"
+#include "tests/support/mosquitto_server.hpp"
+#include "tests/support/mqtt_probe.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("after a broker restart the app reconnects, resubscribes, and later messages arrive") {
+  MosquittoServer broker;
+  broker.start();
+  App app(app_config_for(broker.port()), Environment({}));
+  app.route("ping/{n}", [](Context& ctx) { ctx.publish("pong/" + ctx.param("n"), std::string("1"), {.qos = 1}); })
+      .name("ping")
+      .qos(1);
+  RunningApp running(app);
+  REQUIRE(running.wait_subscribed());
+  {
+    MqttProbe probe;
+    probe.connect(broker.port());
+    probe.subscribe("pong/#", 1);
+    probe.publish("ping/1", "", 1);
+    REQUIRE(probe.wait_for_topic("pong/1", 10s));
+  }
+  broker.kill9();
+  REQUIRE(wait_until([&] { return !app.mqtt_connected(); }, 10s));
+  broker.restart();
+  REQUIRE(running.wait_subscribed(20s));
+
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("pong/#", 1);
+  probe.publish("ping/2", "", 1);
+  REQUIRE(probe.wait_for_topic("pong/2", 10s));
+}
+
+TEST_CASE("the app connects by itself when the broker starts after it") {
+  MosquittoServer broker;  // configured (port chosen) but not started yet
+  App app(app_config_for(broker.port()), Environment({}));
+  app.route("late", [](Context& ctx) { ctx.publish("late/ok", std::string("1"), {.qos = 1}); }).name("late").qos(1);
+  RunningApp running(app);
+  CHECK_FALSE(app.mqtt_connected());
+  broker.start();
+  REQUIRE(running.wait_subscribed(20s));
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("late/ok", 1);
+  probe.publish("late", "", 1);
+  REQUIRE(probe.wait_for_topic("late/ok", 10s));
+}
+
+TEST_CASE("SIGTERM stops taking messages, drains handlers in flight, then exits cleanly") {
+  MosquittoServer broker;
+  broker.start();
+  App app(app_config_for(broker.port()), Environment({}));
+  std::atomic<int> started{0};
+  app.route("slow/{n}",
+            [&](Context& ctx) -> awaitable<void> {
+              ++started;
+              asio::steady_timer timer(co_await asio::this_coro::executor, 700ms);
+              co_await timer.async_wait(asio::use_awaitable);
+              ctx.publish("finished/" + ctx.param("n"), std::string("1"), {.qos = 1});
+            })
+      .name("slow")
+      .qos(1);
+  RunningApp running(app);
+  REQUIRE(running.wait_subscribed());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("finished/#", 1);
+  for (int n = 0; n < 3; ++n) probe.publish("slow/" + std::to_string(n), "", 1);
+  REQUIRE(wait_until([&] { return started == 3; }, 10s));
+
+  std::raise(SIGTERM);  // the app's signal handler takes it
+  REQUIRE(wait_until([&] { return running.finished(); }, 20s));
+  CHECK(running.exit_code() == 0);
+  CHECK(probe.wait_count([](const ReceivedMessage& m) { return m.topic.rfind("finished/", 0) == 0; }, 3, 10s) == 3);
+}
+
+TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad config clearly") {
+  MosquittoServer broker;
+  broker.start();
+  auto app = AppProcess::start({"run", "--config", std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml"},
+                               {{"MQTT_BROKER", "127.0.0.1"}, {"MQTT_PORT", std::to_string(broker.port())}});
+  REQUIRE(app.wait_log_contains("subscribed to", 20s));
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("devices/+/ack", 1);
+  probe.publish("devices/p1/telemetry", R"({"msg_id":"x","value":1})", 1);
+  REQUIRE(probe.wait_for_topic("devices/p1/ack", 10s));
+  app.terminate();
+  REQUIRE(app.wait_exit(20s));
+  CHECK(app.exit_code() == 0);
+  CHECK_THAT(app.log_text(), Catch::Contains("shutdown: all in-flight handlers finished"));
+
+  auto bad_port = AppProcess::start({"check-config", "--config", std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml"},
+                                    {{"MQTT_PORT", "abc"}});
+  REQUIRE(bad_port.wait_exit(20s));
+  CHECK(bad_port.exit_code() == 2);
+  CHECK_THAT(bad_port.log_text(), Catch::Contains("MQTT_PORT") && Catch::Contains("abc"));
+
+  auto routes = AppProcess::start({"routes", "--config", std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml"}, {});
+  REQUIRE(routes.wait_exit(20s));
+  CHECK(routes.exit_code() == 0);
+  CHECK_THAT(routes.log_text(), Catch::Contains("$share/routemq/devices/+/telemetry") && Catch::Contains("telemetry"));
+}
