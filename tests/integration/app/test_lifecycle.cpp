@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 TEST_CASE("after a broker restart the app reconnects, resubscribes, and later messages arrive") {
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   app.route("ping/{n}", [](Context& ctx) { ctx.publish("pong/" + ctx.param("n"), std::string("1"), {.qos = 1}); })
       .name("ping")
       .qos(1);
@@ -42,7 +42,7 @@ TEST_CASE("after a broker restart the app reconnects, resubscribes, and later me
 
 TEST_CASE("the app connects by itself when the broker starts after it") {
   MosquittoServer broker;  // configured (port chosen) but not started yet
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   app.route("late", [](Context& ctx) { ctx.publish("late/ok", std::string("1"), {.qos = 1}); }).name("late").qos(1);
   RunningApp running(app);
   CHECK_FALSE(app.mqtt_connected());
@@ -58,7 +58,7 @@ TEST_CASE("the app connects by itself when the broker starts after it") {
 TEST_CASE("SIGTERM stops taking messages, drains handlers in flight, then exits cleanly") {
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   std::atomic<int> started{0};
   app.route("slow/{n}",
             [&](Context& ctx) -> awaitable<void> {

@@ -52,7 +52,7 @@ TEST_CASE("middleware run in the documented order, and a route's chain is listed
       "  inner:\n"
       "    middleware:\n"
       "      - tag: {label: yaml-route}\n";
-  App app(app_config_for(broker.port(), yaml), Environment({}));
+  App app(app_config_for(broker.port(), yaml), Environment());
   register_tag_factory(app);
   app.use(make_middleware("code-global", Tag{"code-global"}));
   auto outer = app.group("site");
@@ -91,7 +91,7 @@ TEST_CASE("YAML can disable a route and override its qos and shared flag") {
       "routes:\n"
       "  a: {qos: 2, shared: true}\n"
       "  b: {enabled: false}\n";
-  App app(app_config_for(1883, yaml), Environment({}));
+  App app(app_config_for(1883, yaml), Environment());
   app.route("a/{x}", [](Context&) {}).name("a");
   app.route("b/{x}", [](Context&) {}).name("b");
   app.build();
@@ -103,15 +103,15 @@ TEST_CASE("YAML can disable a route and override its qos and shared flag") {
 }
 
 TEST_CASE("YAML naming an unknown route or middleware is a located config error") {
-  App unknown_route(app_config_for(1883, "routes:\n  nope: {qos: 1}\n"), Environment({}));
+  App unknown_route(app_config_for(1883, "routes:\n  nope: {qos: 1}\n"), Environment());
   unknown_route.route("a", [](Context&) {}).name("a");
   CHECK_THROWS_WITH(unknown_route.build(), Catch::Contains("no route is named 'nope'") && Catch::Contains("test.yaml:"));
 
-  App unknown_middleware(app_config_for(1883, "middleware:\n  - nosuch\n"), Environment({}));
+  App unknown_middleware(app_config_for(1883, "middleware:\n  - nosuch\n"), Environment());
   unknown_middleware.route("a", [](Context&) {}).name("a");
   CHECK_THROWS_WITH(unknown_middleware.build(), Catch::Contains("unknown middleware 'nosuch'"));
 
-  App duplicate(app_config_for(1883), Environment({}));
+  App duplicate(app_config_for(1883), Environment());
   duplicate.route("a/{x}", [](Context&) {}).name("one");
   duplicate.route("a/+", [](Context&) {}).name("two");
   CHECK_THROWS_WITH(duplicate.build(), Catch::Contains("a/+") && Catch::Contains("a/{x}"));

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 TEST_CASE("telemetry is acknowledged and invalid payloads are rejected while the service keeps serving") {
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   example::add_routes(app);
   RunningApp running(app);
   REQUIRE(running.wait_subscribed());
@@ -53,7 +53,7 @@ TEST_CASE("telemetry is acknowledged and invalid payloads are rejected while the
 TEST_CASE("an MQTT 5 request is answered on its response topic with its correlation data") {
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   example::add_routes(app);
   RunningApp running(app);
   REQUIRE(running.wait_subscribed());
@@ -74,7 +74,7 @@ TEST_CASE("an MQTT 5 request is answered on its response topic with its correlat
 TEST_CASE("a throwing handler is counted and the next message is still handled") {
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   app.route("jobs/{id}", [](Context& ctx) {
        if (ctx.param("id") == "bad") throw std::runtime_error("handler bug");
        ctx.publish("done/" + ctx.param("id"), std::string("ok"));
@@ -96,7 +96,7 @@ TEST_CASE("a throwing handler is counted and the next message is still handled")
 TEST_CASE("overlapping routes: the most specific one handles each message exactly once") {
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port()), Environment({}));
+  App app(app_config_for(broker.port()), Environment());
   auto reply_with = [](std::string label) {
     return [label](Context& ctx) { ctx.publish("seen/" + label, ctx.topic()); };
   };

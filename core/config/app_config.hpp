@@ -1,0 +1,90 @@
+#pragma once
+// The service's configuration: config/app.yaml, overridden by environment variables, validated in full
+// before anything starts. Every error is a ConfigError naming file:line:column, key, value and expectation.
+//
+//   app:        name, workers, max_in_flight, shutdown_timeout, log_level
+//   mqtt:       broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
+//               max_buffered, reconnect: {min_delay, max_delay}, tls: {enabled, ca_file, cert_file, key_file, verify}
+//   middleware: global middleware, in order: `- name` or `- name: {options}`
+//   routes:     per route name: enabled, qos, shared, middleware
+//   <plugin>:   one section per plugin the service registers (e.g. `redis:`), read by that plugin
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/config/config_node.hpp"
+#include "core/config/effective_config.hpp"
+#include "core/config/environment.hpp"
+
+namespace routemq {
+
+struct TlsConfig {
+  bool enabled = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool verify_peer = true;
+};
+
+struct MqttConfig {
+  std::string broker = "localhost";
+  int port = 1883;
+  std::string client_id;  // generated unique per process when not set
+  std::string username;
+  std::string password;
+  int version = 5;  // 5, or 3 for MQTT 3.1.1
+  std::string group_name = "routemq";
+  int keepalive_s = 30;
+  bool clean_start = true;
+  double reconnect_min_s = 0.5;
+  double reconnect_max_s = 30;
+  int max_buffered = 100000;  // publishes queued while disconnected
+  TlsConfig tls;
+};
+
+// One middleware to create by name; options may be undefined (all defaults).
+struct MiddlewareSpec {
+  std::string name;
+  ConfigNode options;
+};
+
+struct RouteConfig {
+  std::string name;
+  bool enabled = true;
+  std::optional<int> qos;
+  std::optional<bool> shared;
+  std::vector<MiddlewareSpec> middleware;
+  ConfigNode node;
+};
+
+struct AppSection {
+  std::string name = "routemq";
+  int workers = 2;
+  int max_in_flight = 1000;
+  double shutdown_timeout_s = 10;
+  std::string log_level = "info";
+};
+
+struct AppConfig {
+  std::string file;
+  AppSection app;
+  MqttConfig mqtt;
+  std::vector<MiddlewareSpec> global_middleware;
+  std::map<std::string, RouteConfig> routes;
+  std::map<std::string, ConfigNode> plugins;  // sections named after registered plugins, as written
+  EffectiveConfig effective;
+};
+
+// `plugin_sections` are the top-level keys plugins own; any other unknown top-level key is an error.
+AppConfig load_app_config(const std::filesystem::path& file, const Environment& environment,
+                          const std::set<std::string>& plugin_sections);
+AppConfig load_app_config_text(const std::string& yaml, const std::string& file_name, const Environment& environment,
+                               const std::set<std::string>& plugin_sections);
+
+// Every environment variable the core reads (for docs and the compose-file check).
+const std::vector<std::string>& framework_env_vars();
+
+}  // namespace routemq
