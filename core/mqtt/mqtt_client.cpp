@@ -48,8 +48,11 @@ mqtt::connect_options connect_options_for(const MqttConfig& config) {
 }
 
 InboundMessage copy_message(const mqtt::message& message) {
-  InboundMessage copy{message.get_topic(), message.get_payload_str(), message.get_qos(), message.is_retained(),
-                      std::nullopt, std::nullopt, {}};
+  InboundMessage copy;
+  copy.topic = message.get_topic();
+  copy.payload = message.get_payload_str();
+  copy.qos = message.get_qos();
+  copy.retained = message.is_retained();
   const auto& properties = message.get_properties();
   if (properties.empty()) return copy;
   if (properties.contains(mqtt::property::RESPONSE_TOPIC))
@@ -208,7 +211,7 @@ bool MqttClient::connected() const { return client_->is_connected(); }
 
 void MqttClient::unsubscribe_all(std::chrono::milliseconds timeout) {
   if (subscriptions_.empty() || !client_->is_connected()) return;
-  auto filters = mqtt::string_collection::create({});
+  auto filters = std::make_shared<mqtt::string_collection>();
   for (const auto& subscription : subscriptions_) filters->push_back(subscription.filter);
   try {
     client_->unsubscribe(filters)->wait_for(timeout);
