@@ -11,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coroutine.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace routemq {

@@ -36,6 +36,8 @@ struct App::RouteDefinition {
 };
 
 struct App::CompiledRoute {
+  CompiledRoute(RouteInfo info, Chain chain, int subscription_id)
+      : info(std::move(info)), chain(std::move(chain)), subscription_id(subscription_id) {}
   RouteInfo info;
   Chain chain;
   int subscription_id;  // 1-based position in the subscription list
@@ -208,8 +210,8 @@ void App::build() {
                    route.qos, route.shared, {}};
     Chain chain(middleware_for(route), route.handler);
     info.middleware = chain.names();
-    compiled_.push_back(std::make_unique<CompiledRoute>(
-        CompiledRoute{std::move(info), std::move(chain), static_cast<int>(compiled_.size() + 1), {}}));
+    compiled_.push_back(
+        std::make_unique<CompiledRoute>(std::move(info), std::move(chain), static_cast<int>(compiled_.size() + 1)));
   }
   built_ = true;
 }

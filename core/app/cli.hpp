@@ -25,11 +25,11 @@ struct ServiceDefinition {
   std::string name = "routemq";
   std::string version = "0.1.0";
   // The plugins compiled into the service, by name (each reads its own YAML section).
-  std::function<std::vector<std::shared_ptr<Plugin>>()> plugins;
+  std::function<std::vector<std::shared_ptr<Plugin>>()> plugins{};
   // Declares the service's routes on the app.
-  std::function<void(App&)> routes;
+  std::function<void(App&)> routes{};
   // Adds service-specific subcommands (e.g. `redis ping`); called before parsing.
-  std::function<void(CLI::App&, std::function<App&()> load_app)> extra_commands;
+  std::function<void(CLI::App&, std::function<App&()> load_app)> extra_commands{};
 };
 
 // Loads .env, then the config (env over YAML over defaults), then runs the chosen command.

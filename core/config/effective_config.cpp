@@ -30,6 +30,7 @@ std::string origin(const EffectiveValue& value) {
 
 // Plain scalars stay bare; anything YAML could misread is double-quoted.
 std::string yaml_scalar(const std::string& value) {
+  if (value.starts_with('[') && value.ends_with(']')) return value;  // lists are recorded as flow lists
   const bool plain = !value.empty() && value.find_first_of(":#{}[],&*!|>'\"%@`\n") == std::string::npos &&
                      value.front() != ' ' && value.back() != ' ' && value.front() != '-';
   if (plain) return value;

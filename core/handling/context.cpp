@@ -24,7 +24,7 @@ void Context::parse_json_once() {
   if (parsed.is_discarded()) {
     // Re-parse with exceptions only on the error path, for nlohmann's precise message.
     try {
-      (void)nlohmann::json::parse(message_.payload);
+      [[maybe_unused]] auto unused = nlohmann::json::parse(message_.payload);
       json_error_ = "invalid JSON";
     } catch (const nlohmann::json::parse_error& e) {
       json_error_ = e.what();

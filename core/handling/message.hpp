@@ -27,9 +27,9 @@ struct InboundMessage {
 struct PublishOptions {
   int qos = 0;
   bool retain = false;
-  std::optional<std::string> response_topic;
-  std::optional<std::string> correlation_data;
-  UserProperties user_properties;
+  std::optional<std::string> response_topic{};
+  std::optional<std::string> correlation_data{};
+  UserProperties user_properties{};
 };
 
 struct OutboundMessage {
