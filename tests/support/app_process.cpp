@@ -1,0 +1,21 @@
+#include "tests/support/app_process.hpp"
+
+#include "tests/support/wait_until.hpp"
+
+#ifndef ROUTEMQ_BIN
+#define ROUTEMQ_BIN "build/bin/routemq"
+#endif
+
+namespace routemq::test {
+
+AppProcess AppProcess::start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv{ROUTEMQ_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return AppProcess(ChildProcess::spawn(argv, env));
+}
+
+bool AppProcess::wait_log_contains(const std::string& text, std::chrono::milliseconds deadline) {
+  return wait_until([&] { return log_text().find(text) != std::string::npos; }, deadline, std::chrono::milliseconds(20));
+}
+
+}  // namespace routemq::test

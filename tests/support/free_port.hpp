@@ -1,0 +1,13 @@
+#pragma once
+// Loopback ports for private test servers.
+#include <cstdint>
+
+namespace routemq::test {
+
+// A port the kernel just handed out on 127.0.0.1 (bound, read, closed): free unless someone races us.
+std::uint16_t free_port();
+
+// True when a TCP connect to 127.0.0.1:port succeeds right now.
+bool port_accepts(std::uint16_t port);
+
+}  // namespace routemq::test

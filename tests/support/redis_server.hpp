@@ -1,0 +1,50 @@
+#pragma once
+// A private redis-server on 127.0.0.1 with no persistence, for integration and fault tests, plus a raw
+// RESP helper so tests can inspect Redis independently of the client under test.
+//
+//   RedisServer redis({.password = "secret"});
+//   redis.start();
+//   redis.command({"SET", "k", "v"});   // "+OK\r\n"
+//   redis.pause();  ...  redis.resume(); // SIGSTOP / SIGCONT: connected but silent
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/support/local_server.hpp"
+
+namespace routemq::test {
+
+struct RedisOptions {
+  std::string password{};               // requirepass (the default user)
+  std::string username{};               // with password: an ACL user allowed everything
+  std::vector<std::string> extra_config{};
+};
+
+class RedisServer {
+ public:
+  explicit RedisServer(RedisOptions options = {});
+  ~RedisServer() { stop(); }
+
+  std::uint16_t port() const { return server_.port(); }
+  pid_t pid() const { return server_.pid(); }
+  void start();
+  void stop() { server_.stop(); }
+  void kill9() { server_.kill9(); }
+  void restart();
+  void pause() const { server_.pause(); }
+  void resume() const { server_.resume(); }
+  bool running() { return server_.running(); }
+  std::string log_text() const { return server_.log_text(); }
+
+  // Sends one command on a fresh connection (authenticating as configured) and returns the raw RESP
+  // reply; throws std::runtime_error when nothing answers within `timeout`.
+  std::string command(const std::vector<std::string>& args,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
+
+ private:
+  LocalServer server_;
+  RedisOptions options_;
+};
+
+}  // namespace routemq::test
