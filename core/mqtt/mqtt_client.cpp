@@ -90,14 +90,16 @@ class MqttClient::SubscribeListener : public mqtt::iaction_listener {
   explicit SubscribeListener(MqttClient& owner) : owner_(owner) {}
 
   void on_success(const mqtt::token& token) override {
-    bool all_granted = true;
-    if (owner_.config_.version == 5) {
-      for (auto code : token.get_subscribe_response().get_reason_codes())
-        if (code >= 0x80) all_granted = false;
-    }
+    // Each SUBSCRIBE carries one filter, so the token's reason code is its SUBACK code (Paho C++ 1.2's
+    // get_subscribe_response() reads uninitialised memory for single-filter MQTT 5 subscriptions).
+    const bool all_granted = static_cast<int>(token.get_reason_code()) < 0x80;
     if (!all_granted) {
       ++owner_.stats_.subscribe_failures;
-      spdlog::error("mqtt: the broker refused a subscription; check the filters and the broker's ACL");
+      const auto topics = token.get_topics();
+      spdlog::error("mqtt: the broker refused the subscription to '{}' (reason code {}); check the filter and "
+                    "the broker's ACL",
+                    topics && topics->size() > 0 ? (*topics)[0] : std::string("?"),
+                    static_cast<int>(token.get_reason_code()));
       return;
     }
     if (--owner_.pending_subacks_ != 0) return;

@@ -77,8 +77,11 @@ bool MqttProbe::connected() const { return client_ && client_->is_connected(); }
 void MqttProbe::subscribe(const std::string& filter, int qos) {
   auto token = client_->subscribe(filter, qos);
   if (!token->wait_for(operation_timeout)) throw std::runtime_error("MqttProbe: no SUBACK for " + filter);
-  for (auto code : token->get_subscribe_response().get_reason_codes())
-    if (code >= 0x80) throw std::runtime_error("MqttProbe: subscription refused for " + filter);
+  // One filter per SUBSCRIBE: the token's reason code is its SUBACK code. (Paho C++ 1.2's
+  // get_subscribe_response() reads uninitialised memory for single-filter MQTT 5 subscriptions.)
+  if (const auto code = static_cast<int>(token->get_reason_code()); code >= 0x80)
+    throw std::runtime_error("MqttProbe: subscription refused for " + filter + " (reason code " +
+                             std::to_string(code) + ")");
 }
 
 void MqttProbe::publish(const std::string& topic, const std::string& payload, int qos, bool retain,
