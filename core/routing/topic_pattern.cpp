@@ -15,7 +15,9 @@ bool is_param_name(std::string_view name) {
 struct Problem {
   std::string_view pattern;
   [[noreturn]] void raise(std::string_view what) const {
-    throw PatternError("route pattern '" + std::string(pattern) + "': " + std::string(what));
+    std::string shown;  // a NUL would cut what() short
+    for (char c : pattern) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    throw PatternError("route pattern '" + shown + "': " + std::string(what));
   }
   [[noreturn]] void at(std::size_t number, std::string_view level, std::string_view what) const {
     raise("level " + std::to_string(number) + " '" + std::string(level) + "' " + std::string(what));
@@ -31,7 +33,7 @@ Level parse_level(std::string_view level, std::size_t number, const Problem& pro
   const bool has_wildcard = level.find_first_of("+#") != std::string_view::npos;
   const auto open = level.find('{');
   const auto close = level.find('}');
-  if (open == 0 && close == level.size() - 1) {
+  if (level.front() == '{' && level.back() == '}') {
     std::string_view name = level.substr(1, level.size() - 2);
     const bool multi = name.ends_with("...");
     if (multi) name.remove_suffix(3);
