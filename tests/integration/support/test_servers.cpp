@@ -1,0 +1,100 @@
+// The test support code itself, against the real programs: if these fail, no other integration test
+// can be trusted.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/mosquitto_server.hpp"
+#include "tests/support/mqtt_probe.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("redis-server starts, answers, restarts on the same port and is killed for real") {
+  RedisServer redis;
+  const auto port = redis.port();
+  CHECK_FALSE(port_accepts(port));
+  redis.start();
+  CHECK(redis.command({"SET", "k", "v"}) == "+OK\r\n");
+  CHECK(redis.command({"GET", "k"}) == "$1\r\nv\r\n");
+  CHECK(redis.command({"GET", "missing"}) == "$-1\r\n");
+  CHECK(redis.command({"RPUSH", "l", "a", "b"}) == ":2\r\n");
+  CHECK(redis.command({"LRANGE", "l", "0", "-1"}) == "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  redis.kill9();
+  CHECK_FALSE(redis.running());
+  CHECK_FALSE(port_accepts(port));
+  redis.restart();
+  CHECK(redis.port() == port);
+  CHECK(redis.command({"PING"}) == "+PONG\r\n");
+  CHECK(redis.command({"GET", "k"}) == "$-1\r\n");  // no persistence
+}
+
+TEST_CASE("a paused redis-server accepts connections but does not answer") {
+  RedisServer redis;
+  redis.start();
+  redis.pause();
+  CHECK_THROWS_WITH(redis.command({"PING"}, 200ms), Catch::Contains("no reply"));
+  redis.resume();
+  CHECK(redis.command({"PING"}) == "+PONG\r\n");
+}
+
+TEST_CASE("redis-server with a password and with an ACL user") {
+  RedisServer with_password({.password = "s3cret"});
+  with_password.start();
+  CHECK(with_password.command({"PING"}) == "+PONG\r\n");
+  RedisServer with_user({.password = "pw", .username = "app"});
+  with_user.start();
+  CHECK(with_user.command({"ACL", "WHOAMI"}) == "$3\r\napp\r\n");
+}
+
+TEST_CASE("mosquitto round trips at QoS 0 and 1 with MQTT 5 properties, and restarts on its port") {
+  MosquittoServer broker;
+  broker.start();
+  MqttProbe subscriber;
+  subscriber.connect(broker.port());
+  subscriber.subscribe("t/#", 1);
+  MqttProbe publisher;
+  publisher.connect(broker.port());
+  publisher.publish("t/0", "zero", 0);
+  publisher.publish("t/1", "one", 1, false,
+                    {.response_topic = "r/1", .correlation_data = "c1", .user_properties = {{"k", "v"}}});
+  REQUIRE(subscriber.wait_count([](const ReceivedMessage&) { return true; }, 2, 10s) == 2);
+  auto one = subscriber.wait_for_topic("t/1", 1s);
+  REQUIRE(one);
+  CHECK(one->payload == "one");
+  CHECK(one->qos == 1);
+  CHECK(one->response_topic == "r/1");
+  CHECK(one->correlation_data == "c1");
+  CHECK(one->user_properties == std::vector<std::pair<std::string, std::string>>{{"k", "v"}});
+  CHECK(subscriber.wait_for_topic("t/0", 1s)->payload == "zero");
+
+  const auto port = broker.port();
+  broker.kill9();
+  CHECK_FALSE(port_accepts(port));
+  broker.start();
+  CHECK(broker.port() == port);
+  MqttProbe again;
+  again.connect(port);
+  CHECK(again.connected());
+}
+
+TEST_CASE("child processes report exit codes and are stopped even when they ignore SIGTERM") {
+  auto ok = ChildProcess::spawn({"sh", "-c", "echo hello; exit 3"});
+  REQUIRE(ok.wait_exit(10s));
+  CHECK(ok.exit_code().value_or(-1) == 3);
+  CHECK(ok.log_text() == "hello\n");
+
+  auto stubborn = ChildProcess::spawn({"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"});
+  REQUIRE(wait_until([&] { return stubborn.log_text() == "ready\n"; }, 10s));  // the trap is set
+  const auto started = std::chrono::steady_clock::now();
+  stubborn.stop(300ms);
+  CHECK_FALSE(stubborn.running());
+  CHECK(stubborn.exit_code().value_or(-1) == 128 + SIGKILL);
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+
+  CHECK_THROWS_WITH(ChildProcess::spawn({"/nonexistent/program"}), Catch::Contains("cannot start"));
+}
