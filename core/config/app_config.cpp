@@ -118,7 +118,7 @@ std::vector<MiddlewareSpec> read_middleware_list(const ConfigNode& node, Effecti
     specs.push_back(read_middleware_spec(node.element(i)));
     names.push_back(specs.back().name);
   }
-  effective.record({node.path(), "[" + join(names, ", ") + "]", ValueSource::yaml, ""});
+  effective.record({node.path(), fmt::format("[{}]", join(names, ", ")), ValueSource::yaml, ""});
   return specs;
 }
 
