@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/routing/topic_pattern.hpp"  // PatternError
+
 namespace routemq {
 
 struct SharedFilter {

@@ -201,3 +201,30 @@ TEST_CASE("the trie agrees with a brute-force reference on hundreds of generated
   }
   CHECK(matched > 1000);
 }
+
+TEST_CASE("route ids are registration indexes and params keep pattern order") {
+  Router router;
+  CHECK(router.size() == 0);
+  CHECK_FALSE(router.match("a"));
+  CHECK(router.add("x/{b}/{a}/{rest...}") == 0);
+  CHECK(router.add("y") == 1);
+  CHECK(router.size() == 2);
+  CHECK(router.pattern(1).text() == "y");
+  CHECK_THROWS_AS(router.pattern(2), std::out_of_range);
+  CHECK(router.find("y") == RouteId{1});
+
+  auto match = router.match("x/1/2/3/4");
+  REQUIRE(match);
+  CHECK(match->route == 0);
+  std::vector<std::pair<std::string, std::string>> seen(match->params.begin(), match->params.end());
+  CHECK(seen == std::vector<std::pair<std::string, std::string>>{{"b", "1"}, {"a", "2"}, {"rest", "3/4"}});
+  CHECK(router.match("y")->params.empty());
+}
+
+TEST_CASE("a moved router keeps its routes") {
+  Router first;
+  first.add("a/{x}");
+  Router second = std::move(first);
+  REQUIRE(second.match("a/1"));
+  CHECK(second.match("a/1")->params.at("x") == "1");
+}
