@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-./scripts/build.sh
+BUILD_TARGET=routemq ./scripts/build.sh
 
 # shellcheck source=scripts/local-servers.sh
 source scripts/local-servers.sh

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs ctest (unit and integration; the integration
 # tests start private redis-server and mosquitto processes on free loopback ports and stop them by PID).
-# Then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer (skip: SANITIZERS=none).
+# Then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and under
+# ThreadSanitizer (SANITIZERS=none|address|thread|all; default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Paho's token signalling is suppressed (third-party, uninstrumented); see the file.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$PWD/tests/tsan.supp}
 ./scripts/install-deps.sh
 
 run_suite() {  # run_suite BUILD_DIR [cmake args...]
@@ -15,7 +20,7 @@ run_suite() {  # run_suite BUILD_DIR [cmake args...]
 }
 
 run_suite build
-case "${SANITIZERS:-address}" in
+case "${SANITIZERS:-all}" in
   none) ;;
   address) BUILD_TYPE=RelWithDebInfo run_suite build-asan -DROUTEMQ_SANITIZE=address ;;
   thread) BUILD_TYPE=RelWithDebInfo run_suite build-tsan -DROUTEMQ_SANITIZE=thread ;;

@@ -234,8 +234,15 @@ std::vector<std::pair<std::string, PluginHealth>> App::plugin_health() const {
   return health;
 }
 
-bool App::mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
-bool App::mqtt_subscribed() const { return mqtt_ && mqtt_->subscribed(); }
+bool App::mqtt_connected() const {
+  const auto* mqtt = live_mqtt_.load(std::memory_order_acquire);
+  return mqtt && mqtt->connected();
+}
+
+bool App::mqtt_subscribed() const {
+  const auto* mqtt = live_mqtt_.load(std::memory_order_acquire);
+  return mqtt && mqtt->subscribed();
+}
 const std::string& App::client_id() const { return config_.mqtt.client_id; }
 
 // ---- message path
@@ -284,7 +291,7 @@ awaitable<void> App::dispatch(InboundMessage message) {
 }
 
 void App::publish(OutboundMessage message) {
-  if (mqtt_) mqtt_->publish(std::move(message));
+  if (auto* mqtt = live_mqtt_.load(std::memory_order_acquire)) mqtt->publish(std::move(message));
 }
 
 // ---- lifecycle
@@ -323,6 +330,7 @@ int App::run() {
       MqttClientEvents{[this](InboundMessage message) { on_message(std::move(message)); }, nullptr, nullptr});
   spdlog::info("{}: {} route(s), client id '{}', broker {}", config_.app.name, compiled_.size(),
                config_.mqtt.client_id, broker_uri(config_.mqtt));
+  live_mqtt_.store(mqtt_.get(), std::memory_order_release);
   mqtt_->start();
 
   wait_for_stop_request();

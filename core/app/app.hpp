@@ -12,6 +12,7 @@
 // enclosing group's middleware from the outermost, then the route's own (code, then YAML `routes.<name>`).
 // YAML `routes.<name>` can also override qos and shared, or disable the route (enabled: false).
 #include <deque>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +144,8 @@ class App {
   InFlightLimit in_flight_;
   std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<MqttClient> mqtt_;
+  // What other threads (status queries, handlers publishing) see of mqtt_; set once it exists.
+  std::atomic<MqttClient*> live_mqtt_{nullptr};
   struct StopSignal;
   std::unique_ptr<StopSignal> stop_signal_;
 };

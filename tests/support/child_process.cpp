@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -127,7 +128,8 @@ void ChildProcess::stop(std::chrono::milliseconds grace) {
   ::kill(pid_, SIGCONT);  // a paused process cannot handle SIGTERM
   ::kill(pid_, SIGTERM);
   if (wait_exit(grace)) return;
-  ::kill(pid_, SIGKILL);
+  // The whole group: a shell that ignores SIGTERM must not leave its own children (e.g. `sleep`) behind.
+  ::kill(-pid_, SIGKILL);
   wait_exit(std::chrono::seconds(10));
 }
 

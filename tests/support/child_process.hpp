@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -26,11 +27,11 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   bool running();                         // reaps it if it has exited
   void signal(int signal_number) const;  // no-op once exited
-  void kill9() const { signal(9); }
+  void kill9() const { signal(SIGKILL); }
   bool wait_exit(std::chrono::milliseconds deadline);
   // The exit status, or 128 + signal number when killed; nullopt while running.
   std::optional<int> exit_code() const { return exit_code_; }
-  // SIGTERM, wait up to `grace`, then SIGKILL; returns once it is reaped.
+  // SIGTERM, wait up to `grace`, then SIGKILL to its process group; returns once it is reaped.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
 
   const std::filesystem::path& log_file() const { return log_file_; }

@@ -5,6 +5,7 @@
 //   MosquittoServer broker;   // port chosen now, nothing running yet
 //   broker.start();           // returns once it accepts connections
 //   broker.kill9(); broker.start();   // a crash and a restart on the same port
+//   MosquittoServer secured({.username = "u", .password = "p"});   // password file, no anonymous
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,9 +14,16 @@
 
 namespace routemq::test {
 
+struct MosquittoOptions {
+  std::uint16_t port = 0;                   // 0: a free loopback port
+  std::string username{};                   // with password: anonymous clients are refused
+  std::string password{};
+  std::vector<std::string> extra_config{};  // appended to the generated mosquitto.conf
+};
+
 class MosquittoServer {
  public:
-  explicit MosquittoServer(std::vector<std::string> extra_config = {});
+  explicit MosquittoServer(MosquittoOptions options = {});
   ~MosquittoServer() { stop(); }
 
   std::uint16_t port() const { return server_.port(); }
@@ -30,8 +38,10 @@ class MosquittoServer {
   std::string log_text() const { return server_.log_text(); }
 
  private:
+  void write_password_file() const;
+
   LocalServer server_;
-  std::vector<std::string> extra_config_;
+  MosquittoOptions options_;
 };
 
 }  // namespace routemq::test

@@ -47,9 +47,10 @@ MqttProbe::~MqttProbe() {
   } catch (...) {
     // The broker may already be gone; nothing to clean up then.
   }
+  client_.reset();  // before received_ and mutex_ go: the callback thread uses them
 }
 
-void MqttProbe::connect(std::uint16_t port) {
+void MqttProbe::connect(std::uint16_t port, const std::string& username, const std::string& password) {
   // create_options(MQTTVERSION_5): set_mqtt_version later would reset the clean-start flag (Paho 1.2 trap);
   // a large buffer so bursts of publishes never throw.
   client_ = std::make_unique<mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(port), unique_client_id(),
@@ -59,11 +60,12 @@ void MqttProbe::connect(std::uint16_t port) {
     std::lock_guard lock(mutex_);
     received_.push_back(std::move(copy));
   });
-  auto options = mqtt::connect_options_builder()
+  auto builder = mqtt::connect_options_builder()
                      .mqtt_version(MQTTVERSION_5)
                      .clean_start(true)
-                     .connect_timeout(std::chrono::seconds(5))
-                     .finalize();
+                     .connect_timeout(std::chrono::seconds(5));
+  if (!username.empty()) builder.user_name(username).password(password);
+  const auto options = builder.finalize();
   client_->connect(options)->wait_for(operation_timeout);
   if (!client_->is_connected()) throw std::runtime_error("MqttProbe: could not connect to port " + std::to_string(port));
 }

@@ -44,8 +44,9 @@ class MqttProbe {
   MqttProbe();
   ~MqttProbe();
 
-  // Connects (clean start) to 127.0.0.1:port; throws when the broker does not accept within 10 s.
-  void connect(std::uint16_t port);
+  // Connects (clean start) to 127.0.0.1:port, with a username/password when given; throws when the
+  // broker does not accept within 10 s.
+  void connect(std::uint16_t port, const std::string& username = {}, const std::string& password = {});
   void disconnect();
   bool connected() const;
   // Waits for the SUBACK; throws when the broker refuses.

@@ -88,7 +88,8 @@ class Connection {
 
 }  // namespace
 
-RedisServer::RedisServer(RedisOptions options) : server_("redis", free_port()), options_(std::move(options)) {}
+RedisServer::RedisServer(RedisOptions options)
+    : server_("redis", options.port ? options.port : free_port()), options_(std::move(options)) {}
 
 void RedisServer::start() {
   const auto conf = server_.dir() / "redis.conf";

@@ -16,6 +16,7 @@
 namespace routemq::test {
 
 struct RedisOptions {
+  std::uint16_t port = 0;               // 0: a free loopback port
   std::string password{};               // requirepass (the default user)
   std::string username{};               // with password: an ACL user allowed everything
   std::vector<std::string> extra_config{};
