@@ -1,0 +1,13 @@
+#pragma once
+// Commands to RESP bytes (hiredis' redisFormatCommandArgv: binary-safe, any argument may hold NULs).
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace routemq::redis {
+
+// Appends one command, e.g. {"SET", "k", "v"}, to `out`. Throws std::invalid_argument when empty.
+void append_command(std::string& out, const std::vector<std::string>& args);
+std::string encode_command(const std::vector<std::string>& args);
+
+}  // namespace routemq::redis

@@ -1,0 +1,224 @@
+// The sans-IO protocol core, fed bytes: no sockets, no server.
+#include <catch2/catch.hpp>
+
+#include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/protocol/reply_parser.hpp"
+#include "plugins/redis/protocol/request_queue.hpp"
+
+using namespace routemq::redis;
+
+namespace {
+
+std::vector<Reply> parse_all(ReplyParser& parser) {
+  std::vector<Reply> replies;
+  while (auto reply = parser.next()) replies.push_back(std::move(*reply));
+  return replies;
+}
+
+const std::string mixed_stream =
+    "+OK\r\n"
+    "-ERR wrong\r\n"
+    ":-42\r\n"
+    "$5\r\nhello\r\n"
+    "$-1\r\n"
+    "$0\r\n\r\n"
+    "*-1\r\n"
+    "*0\r\n"
+    "*3\r\n:1\r\n*2\r\n$1\r\na\r\n$-1\r\n+x\r\n";
+
+std::vector<Reply> mixed_expected() {
+  return {Reply::status("OK"),
+          Reply::error("ERR wrong"),
+          Reply::number(-42),
+          Reply::string("hello"),
+          Reply::nil(),
+          Reply::string(""),
+          Reply::nil(),
+          Reply::array({}),
+          Reply::array({Reply::number(1), Reply::array({Reply::string("a"), Reply::nil()}), Reply::status("x")})};
+}
+
+}  // namespace
+
+TEST_CASE("commands are encoded as RESP arrays of bulk strings, binary-safe") {
+  CHECK(encode_command({"SET", "k", "v"}) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+  CHECK(encode_command({"GET", ""}) == "*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
+  const std::string binary("a\0\r\nb", 5);
+  CHECK(encode_command({"SET", "k", binary}) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\n" + binary + "\r\n");
+  std::string two;
+  append_command(two, {"PING"});
+  append_command(two, {"PING"});
+  CHECK(two == "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
+  CHECK_THROWS_AS(encode_command({}), std::invalid_argument);
+}
+
+TEST_CASE("every reply type parses, in one piece") {
+  ReplyParser parser;
+  parser.feed(mixed_stream);
+  CHECK(parse_all(parser) == mixed_expected());
+  CHECK_FALSE(parser.failed());
+}
+
+TEST_CASE("replies split at every byte parse the same") {
+  for (std::size_t split = 1; split < mixed_stream.size(); ++split) {
+    ReplyParser parser;
+    parser.feed(mixed_stream.substr(0, split));
+    auto replies = parse_all(parser);
+    parser.feed(mixed_stream.substr(split));
+    auto rest = parse_all(parser);
+    replies.insert(replies.end(), rest.begin(), rest.end());
+    INFO("split at " << split);
+    REQUIRE(replies == mixed_expected());
+  }
+}
+
+TEST_CASE("replies fed one byte at a time") {
+  ReplyParser parser;
+  std::vector<Reply> replies;
+  for (char c : mixed_stream) {
+    parser.feed(std::string_view(&c, 1));
+    auto some = parse_all(parser);
+    replies.insert(replies.end(), some.begin(), some.end());
+  }
+  CHECK(replies == mixed_expected());
+}
+
+TEST_CASE("large bulk strings and binary payloads") {
+  const std::string big(5 * 1024 * 1024, 'x');
+  const std::string binary("\0\r\n$*", 5);
+  ReplyParser parser;
+  const std::string stream = "$" + std::to_string(big.size()) + "\r\n" + big + "\r\n$5\r\n" + binary + "\r\n";
+  for (std::size_t pos = 0; pos < stream.size(); pos += 65536) parser.feed(std::string_view(stream).substr(pos, 65536));
+  auto replies = parse_all(parser);
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0].text.size() == big.size());
+  CHECK(replies[0].text == big);
+  CHECK(replies[1].text == binary);
+}
+
+TEST_CASE("nested arrays up to hiredis' depth") {
+  std::string stream;
+  for (int i = 0; i < 7; ++i) stream += "*1\r\n";
+  stream += ":7\r\n";
+  ReplyParser parser;
+  parser.feed(stream);
+  auto reply = parser.next();
+  REQUIRE(reply);
+  const Reply* level = &*reply;
+  for (int i = 0; i < 7; ++i) {
+    REQUIRE(level->is_array());
+    level = &level->elements.at(0);
+  }
+  CHECK(level->integer == 7);
+}
+
+TEST_CASE("protocol errors are reported and sticky") {
+  ReplyParser parser;
+  parser.feed("+OK\r\n!garbage\r\n+LATER\r\n");
+  auto first = parser.next();
+  REQUIRE(first);
+  CHECK(first->text == "OK");
+  CHECK_FALSE(parser.next());
+  CHECK(parser.failed());
+  CHECK_THAT(parser.error(), Catch::Contains("Protocol error"));
+  parser.feed("+OK\r\n");
+  CHECK_FALSE(parser.next());  // sticky: drop the connection
+
+  ReplyParser bad_length;
+  bad_length.feed("$abc\r\n");
+  CHECK_FALSE(bad_length.next());
+  CHECK(bad_length.failed());
+
+  ReplyParser too_deep;
+  std::string deep;
+  for (int i = 0; i < 10; ++i) deep += "*1\r\n";
+  too_deep.feed(deep + ":1\r\n");
+  CHECK_FALSE(too_deep.next());
+  CHECK(too_deep.failed());
+}
+
+TEST_CASE("reply helpers") {
+  CHECK(Reply::string("12").as_integer() == 12);
+  CHECK_FALSE(Reply::string("1x").as_integer());
+  CHECK(Reply::number(3).as_integer() == 3);
+  CHECK(Reply::status("OK").as_string() == "OK");
+  CHECK_FALSE(Reply::nil().as_string());
+  CHECK(Reply::array({Reply::number(1), Reply::string("a"), Reply::nil()}).describe() == "[1, \"a\", (nil)]");
+}
+
+TEST_CASE("the request queue writes everything queued at once and completes in FIFO order") {
+  RequestQueue queue;
+  std::vector<std::string> completed;
+  auto record = [&](std::string name) { return [&, name](Result r) { completed.push_back(name + "=" + r.reply.describe()); }; };
+  queue.push({"A", 1, record("a")});
+  queue.push({"B", 1, record("b")});
+  CHECK(queue.has_unwritten());
+  CHECK(queue.take_unwritten(Clock::now()) == "AB");
+  CHECK_FALSE(queue.has_unwritten());
+  queue.push({"C", 2, record("c")});  // e.g. a pipeline of two commands
+  CHECK(queue.awaiting_replies() == 2);
+  CHECK(queue.take_unwritten(Clock::now()) == "C");
+  CHECK(queue.on_reply(Reply::number(1)));
+  CHECK(queue.on_reply(Reply::string("x")));
+  CHECK(queue.on_reply(Reply::number(2)));
+  CHECK(completed == std::vector<std::string>{"a=1", "b=\"x\""});
+  CHECK(queue.on_reply(Reply::number(3)));
+  CHECK(completed.back() == "c=[2, 3]");
+  CHECK(queue.empty());
+  CHECK_FALSE(queue.on_reply(Reply::number(9)));  // nobody asked: protocol error
+}
+
+TEST_CASE("failing the queue completes written and unwritten requests exactly once") {
+  RequestQueue queue;
+  std::vector<Failure> failures;
+  for (int i = 0; i < 3; ++i) queue.push({"X", 1, [&](Result r) { failures.push_back(r.failure); }});
+  (void)queue.take_unwritten(Clock::now());
+  queue.push({"Y", 1, [&](Result r) { failures.push_back(r.failure); }});
+  queue.fail_all(Failure::connection_lost, "reset");
+  CHECK(failures == std::vector<Failure>(4, Failure::connection_lost));
+  CHECK(queue.empty());
+  CHECK_FALSE(queue.has_unwritten());
+  queue.fail_all(Failure::timeout, "again");
+  CHECK(failures.size() == 4);
+}
+
+TEST_CASE("a completion may queue a follow-up request (NOSCRIPT fallback)") {
+  RequestQueue queue;
+  std::string follow_up_result;
+  queue.push({"EVALSHA", 1, [&](Result r) {
+                if (r.reply.is_error()) queue.push({"EVAL", 1, [&](Result again) { follow_up_result = again.reply.text; }});
+              }});
+  (void)queue.take_unwritten(Clock::now());
+  queue.on_reply(Reply::error("NOSCRIPT No matching script"));
+  CHECK(queue.take_unwritten(Clock::now()) == "EVAL");
+  queue.on_reply(Reply::string("done"));
+  CHECK(follow_up_result == "done");
+}
+
+TEST_CASE("requests expecting no reply complete when written and never hold up the FIFO") {
+  RequestQueue queue;
+  std::vector<std::string> order;
+  queue.push({"GET", 1, [&](Result) { order.push_back("get"); }});
+  queue.push({"SUBSCRIBE", 0, [&](Result) { order.push_back("subscribe"); }});
+  queue.push({"PING", 1, [&](Result) { order.push_back("ping"); }});
+  (void)queue.take_unwritten(Clock::now());
+  CHECK(order.empty());
+  queue.on_reply(Reply::string("v"));
+  CHECK(order == std::vector<std::string>{"get", "subscribe"});
+  queue.on_reply(Reply::status("PONG"));
+  CHECK(order.back() == "ping");
+}
+
+TEST_CASE("the deadline runs from the oldest written request") {
+  RequestQueue queue;
+  CHECK_FALSE(queue.oldest_written());
+  const auto t0 = Clock::now();
+  queue.push({"A", 1, {}});
+  CHECK_FALSE(queue.oldest_written());  // not written yet: not waiting on the server
+  (void)queue.take_unwritten(t0);
+  queue.push({"B", 1, {}});
+  (void)queue.take_unwritten(t0 + std::chrono::seconds(1));
+  CHECK(queue.oldest_written() == t0);
+  queue.on_reply(Reply::nil());
+  CHECK(queue.oldest_written() == t0 + std::chrono::seconds(1));
+}
