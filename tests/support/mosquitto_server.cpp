@@ -1,5 +1,8 @@
 #include "tests/support/mosquitto_server.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <stdexcept>
 
@@ -13,6 +16,13 @@ std::string program(const std::string& installed, const std::string& name) {
   return std::filesystem::exists(installed) ? installed : name;
 }
 
+// Run as root, mosquitto switches to user "mosquitto", which cannot read our private (0700) directory:
+// tell it to stay who we are.
+std::string current_user() {
+  const passwd* entry = ::getpwuid(::geteuid());
+  return entry ? entry->pw_name : "root";
+}
+
 }  // namespace
 
 MosquittoServer::MosquittoServer(MosquittoOptions options)
@@ -24,7 +34,8 @@ void MosquittoServer::start() {
   const auto conf = server_.dir() / "mosquitto.conf";
   {
     std::ofstream out(conf);
-    out << "listener " << port() << " 127.0.0.1\n"
+    out << "user " << current_user() << "\n"
+        << "listener " << port() << " 127.0.0.1\n"
         << "allow_anonymous " << (secured ? "false" : "true") << "\n"
         << "max_inflight_messages 0\n"
         << "max_queued_messages 100000\n"

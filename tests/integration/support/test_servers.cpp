@@ -88,7 +88,7 @@ TEST_CASE("child processes report exit codes and are stopped even when they igno
   CHECK(ok.exit_code().value_or(-1) == 3);
   CHECK(ok.log_text() == "hello\n");
 
-  auto stubborn = ChildProcess::spawn({"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"});
+  auto stubborn = ChildProcess::spawn({"sh", "-c", "trap '' TERM; echo ready; sleep 30"});
   REQUIRE(wait_until([&] { return stubborn.log_text() == "ready\n"; }, 10s));  // the trap is set
   const auto started = std::chrono::steady_clock::now();
   stubborn.stop(300ms);
@@ -97,4 +97,37 @@ TEST_CASE("child processes report exit codes and are stopped even when they igno
   CHECK(std::chrono::steady_clock::now() - started < 10s);
 
   CHECK_THROWS_WITH(ChildProcess::spawn({"/nonexistent/program"}), Catch::Contains("cannot start"));
+}
+
+TEST_CASE("a child's extra environment reaches it, and a running child reports no exit code") {
+  auto child = ChildProcess::spawn({"sh", "-c", "echo \"$ROUTEMQ_PROBE_VALUE\"; exec sleep 30"},
+                                   {{"ROUTEMQ_PROBE_VALUE", "forty-two"}});
+  REQUIRE(wait_until([&] { return child.log_text() == "forty-two\n"; }, 10s));
+  CHECK(child.running());
+  CHECK_FALSE(child.exit_code());
+  child.stop();
+  CHECK(child.exit_code().value_or(-1) == 128 + SIGTERM);
+}
+
+TEST_CASE("mosquitto with a password file refuses anonymous clients and accepts the user") {
+  MosquittoServer broker({.username = "device", .password = "pa55"});
+  broker.start();
+  MqttProbe anonymous;
+  CHECK_THROWS(anonymous.connect(broker.port()));
+  MqttProbe user;
+  user.connect(broker.port(), "device", "pa55");
+  user.subscribe("echo", 1);
+  user.publish("echo", "hi", 1);
+  REQUIRE(user.wait_for_topic("echo", 10s));
+}
+
+TEST_CASE("servers can be given their port, and a dead server's port is refused") {
+  const auto port = free_port();
+  RedisServer redis({.port = port});
+  CHECK(redis.port() == port);
+  redis.start();
+  CHECK(port_accepts(port));
+  redis.stop();
+  CHECK_FALSE(redis.running());
+  CHECK_THROWS_WITH(redis.command({"PING"}), Catch::Contains("refused"));
 }
