@@ -26,6 +26,8 @@ struct Request {
 class RequestQueue {
  public:
   void push(Request request);
+  // Ahead of everything not yet written (a connection's handshake goes before queued commands).
+  void push_front_unwritten(Request request);
 
   bool has_unwritten() const { return first_unwritten_ < entries_.size(); }
   // The bytes of every request not yet written, concatenated; they now count as written at `now`.

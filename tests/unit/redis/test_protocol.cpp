@@ -222,3 +222,14 @@ TEST_CASE("the deadline runs from the oldest written request") {
   queue.on_reply(Reply::nil());
   CHECK(queue.oldest_written() == t0 + std::chrono::seconds(1));
 }
+
+TEST_CASE("a handshake can go ahead of requests queued before the connection was up") {
+  RequestQueue queue;
+  std::vector<std::string> order;
+  queue.push({"BLPOP", 1, [&](Result) { order.push_back("blpop"); }});
+  queue.push_front_unwritten({"AUTH", 1, [&](Result) { order.push_back("auth"); }});
+  CHECK(queue.take_unwritten(Clock::now()) == "AUTHBLPOP");
+  queue.on_reply(Reply::status("OK"));
+  queue.on_reply(Reply::nil());
+  CHECK(order == std::vector<std::string>{"auth", "blpop"});
+}

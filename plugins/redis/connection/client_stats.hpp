@@ -1,0 +1,36 @@
+#pragma once
+// Counters shared by every connection of one RedisManager; read by stats() and the metrics.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace routemq::redis {
+
+// Latency in power-of-two microsecond buckets: cheap to record from any thread, good enough for p50/p99.
+class LatencyHistogram {
+ public:
+  static constexpr std::size_t bucket_count = 32;
+  void record(std::chrono::nanoseconds latency);
+  // The upper bound of the bucket holding the q-quantile (0 < q <= 1), in microseconds; 0 when empty.
+  double quantile_us(double q) const;
+  std::uint64_t count() const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, bucket_count> buckets_{};
+};
+
+struct ClientStats {
+  std::atomic<std::uint64_t> commands{0};      // requests completed with a reply
+  std::atomic<std::uint64_t> errors{0};        // error replies
+  std::atomic<std::uint64_t> unavailable{0};   // refused at once (disabled, down, circuit open)
+  std::atomic<std::uint64_t> timeouts{0};
+  std::atomic<std::uint64_t> connection_failures{0};  // connections lost or refused
+  std::atomic<std::uint64_t> reconnects{0};    // successful connects after the first
+  std::atomic<std::uint64_t> connects{0};
+  std::atomic<std::uint64_t> hits{0};          // reads that found a value
+  std::atomic<std::uint64_t> misses{0};
+  LatencyHistogram latency;
+};
+
+}  // namespace routemq::redis

@@ -1,0 +1,258 @@
+#include "plugins/redis/connection/connection.hpp"
+
+#include <random>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/protocol/encoder.hpp"
+
+namespace routemq::redis {
+namespace {
+
+constexpr std::size_t read_chunk = 64 * 1024;
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
+  // Between half and all of the delay, so many clients do not reconnect in lockstep.
+  thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_real_distribution<double> factor(0.5, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * factor(random)));
+}
+
+std::chrono::milliseconds tick_interval(const ConnectionSettings& settings) {
+  const auto quarter = std::min(settings.command_timeout, settings.health_check_interval) / 4;
+  return std::clamp(quarter, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
+}
+
+}  // namespace
+
+std::shared_ptr<Connection> Connection::create(asio::io_context& io, ConnectionSettings settings, ClientStats& stats,
+                                               ConnectionEvents events) {
+  return std::shared_ptr<Connection>(new Connection(io, std::move(settings), stats, std::move(events)));
+}
+
+Connection::Connection(asio::io_context& io, ConnectionSettings settings, ClientStats& stats,
+                       ConnectionEvents events)
+    : io_(io),
+      settings_(std::move(settings)),
+      stats_(stats),
+      events_(std::move(events)),
+      socket_(io),
+      resolver_(io),
+      connect_timer_(io),
+      backoff_timer_(io),
+      tick_timer_(io),
+      read_buffer_(read_chunk) {}
+
+void Connection::start() {
+  asio::post(io_, [self = shared_from_this()] {
+    if (self->state_ != State::idle) return;
+    self->connect();
+    self->on_tick();
+  });
+}
+
+void Connection::stop() {
+  asio::post(io_, [self = shared_from_this()] {
+    if (self->state_ == State::stopped) return;
+    self->state_ = State::stopped;
+    ++self->generation_;
+    boost::system::error_code ignored;
+    self->socket_.close(ignored);
+    self->resolver_.cancel();
+    self->connect_timer_.cancel();
+    self->backoff_timer_.cancel();
+    self->tick_timer_.cancel();
+    self->queue_.fail_all(Failure::unavailable, "the Redis client is stopped");
+  });
+}
+
+void Connection::submit(Request request) {
+  if (!ready()) {
+    stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+    if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
+    return;
+  }
+  asio::post(io_, [self = shared_from_this(), request = std::move(request)]() mutable {
+    if (!self->ready()) {
+      self->stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+      if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
+      return;
+    }
+    self->queue_.push(std::move(request));
+    self->flush();
+  });
+}
+
+void Connection::push_on_io_thread(Request request) {
+  queue_.push(std::move(request));
+  if (ready()) flush();
+}
+
+void Connection::connect() {
+  state_ = State::connecting;
+  const int generation = ++generation_;
+  parser_ = std::make_unique<ReplyParser>();
+  writing_ = false;
+  connect_timer_.expires_after(settings_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
+    if (ec || generation != self->generation_ || self->state_ != State::connecting) return;
+    self->fail(Failure::timeout, "no connection within the connect timeout");
+  });
+  resolver_.async_resolve(
+      settings_.host, std::to_string(settings_.port),
+      [self = shared_from_this(), generation](boost::system::error_code ec, asio::ip::tcp::resolver::results_type hosts) {
+        if (generation != self->generation_) return;
+        if (ec) return self->fail(Failure::connection_lost, "cannot resolve " + self->settings_.host + ": " + ec.message());
+        asio::async_connect(self->socket_, hosts,
+                            [self, generation](boost::system::error_code connect_error, const asio::ip::tcp::endpoint&) {
+                              if (generation != self->generation_) return;
+                              if (connect_error) return self->fail(Failure::connection_lost, connect_error.message());
+                              boost::system::error_code ignored;
+                              self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+                              self->handshake();
+                            });
+      });
+}
+
+// AUTH, SELECT and CLIENT SETNAME as one pipelined request, then the connection is ready. A PING
+// when there is nothing to set up, so "ready" always means "Redis answered".
+void Connection::handshake() {
+  std::vector<std::vector<std::string>> commands;
+  if (!settings_.password.empty()) {
+    if (settings_.username.empty())
+      commands.push_back({"AUTH", settings_.password});
+    else
+      commands.push_back({"AUTH", settings_.username, settings_.password});
+  }
+  if (settings_.db != 0) commands.push_back({"SELECT", std::to_string(settings_.db)});
+  if (!settings_.client_name.empty()) commands.push_back({"CLIENT", "SETNAME", settings_.client_name});
+  if (commands.empty()) commands.push_back({"PING"});
+  std::string bytes;
+  for (const auto& command : commands) append_command(bytes, command);
+  const int generation = generation_;
+  const std::size_t count = commands.size();
+  queue_.push_front_unwritten({std::move(bytes), count, [self = shared_from_this(), generation, count](Result result) {
+                 if (generation != self->generation_ || !result.ok()) return;  // fail() already ran
+                 const auto& replies = count == 1 ? std::vector<Reply>{result.reply} : result.reply.elements;
+                 for (const auto& reply : replies)
+                   if (reply.is_error()) return self->fail(Failure::connection_lost, "handshake refused: " + reply.text);
+                 self->connect_timer_.cancel();
+                 self->state_ = State::ready;
+                 self->stats_.connects.fetch_add(1, std::memory_order_relaxed);
+                 if (self->ever_connected_) {
+                   self->stats_.reconnects.fetch_add(1, std::memory_order_relaxed);
+                   spdlog::info("redis: reconnected to {}:{}", self->settings_.host, self->settings_.port);
+                 }
+                 self->ever_connected_ = true;
+                 self->failed_attempts_ = 0;
+                 if (self->events_.on_ready) self->events_.on_ready();
+                 self->flush();
+               }});
+  read();
+  // The handshake goes first even though the connection is not "ready" yet.
+  writing_ = false;
+  write_buffer_ = queue_.take_unwritten(Clock::now());
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_buffer_),
+                    [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t) {
+                      if (generation != self->generation_) return;
+                      self->writing_ = false;
+                      if (ec) return self->fail(Failure::connection_lost, ec.message());
+                      self->flush();
+                    });
+}
+
+void Connection::flush() {
+  if (writing_ || state_ != State::ready || !queue_.has_unwritten()) return;
+  write_buffer_ = queue_.take_unwritten(Clock::now());
+  if (write_buffer_.empty()) return;
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_buffer_),
+                    [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
+                      if (generation != self->generation_) return;
+                      self->writing_ = false;
+                      if (ec) return self->fail(Failure::connection_lost, ec.message());
+                      self->flush();
+                    });
+}
+
+void Connection::read() {
+  socket_.async_read_some(
+      asio::buffer(read_buffer_),
+      [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t size) {
+        if (generation != self->generation_) return;
+        if (ec)
+          return self->fail(Failure::connection_lost,
+                            ec == asio::error::eof ? "Redis closed the connection" : ec.message());
+        self->last_activity_ = Clock::now();
+        self->parser_->feed(std::string_view(self->read_buffer_.data(), size));
+        while (auto reply = self->parser_->next()) {
+          self->handle_reply(std::move(*reply));
+          if (generation != self->generation_) return;  // a completion or a bad reply ended this connection
+        }
+        if (self->parser_->failed()) return self->fail(Failure::protocol, self->parser_->error());
+        self->read();
+      });
+}
+
+void Connection::handle_reply(Reply reply) {
+  if (events_.on_push && state_ == State::ready && events_.on_push(reply)) return;
+  if (reply.is_error()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
+  if (!queue_.on_reply(std::move(reply))) fail(Failure::protocol, "Redis sent a reply nobody asked for");
+}
+
+// Deadlines and health checks, a few times per command timeout.
+void Connection::on_tick() {
+  if (state_ == State::stopped) return;
+  const auto now = Clock::now();
+  if (state_ == State::ready) {
+    if (auto oldest = queue_.oldest_written(); oldest && now - *oldest > settings_.command_timeout) {
+      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+      fail(Failure::timeout, "no reply within the command timeout; the connection is recycled");
+    } else if (queue_.empty() && now - last_activity_ > settings_.health_check_interval) {
+      last_activity_ = now;
+      push_on_io_thread({encode_command({"PING"}), 1, {}});  // its deadline is the check
+    }
+  }
+  tick_timer_.expires_after(tick_interval(settings_));
+  tick_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->on_tick();
+  });
+}
+
+void Connection::fail(Failure failure, const std::string& detail) {
+  if (state_ == State::stopped || state_ == State::down) return;
+  const bool was_ready = state_ == State::ready;
+  state_ = State::down;
+  ++generation_;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  resolver_.cancel();
+  connect_timer_.cancel();
+  stats_.connection_failures.fetch_add(1, std::memory_order_relaxed);
+  if (was_ready || failed_attempts_ == 0)
+    spdlog::warn("redis: {}:{} {}: {}", settings_.host, settings_.port, was_ready ? "connection lost" : "cannot connect",
+                 detail);
+  queue_.fail_all(failure, detail);
+  if (events_.on_down) events_.on_down();
+  schedule_reconnect();
+}
+
+void Connection::schedule_reconnect() {
+  if (!settings_.reconnect) {
+    state_ = State::stopped;
+    tick_timer_.cancel();
+    return;
+  }
+  const auto exponent = std::min(failed_attempts_++, 20);
+  const std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
+      settings_.reconnect_max, settings_.reconnect_min * (std::int64_t{1} << exponent));
+  backoff_timer_.expires_after(jittered(delay));
+  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec && self->state_ == State::down) self->connect();
+  });
+}
+
+}  // namespace routemq::redis

@@ -1,0 +1,98 @@
+#pragma once
+// One multiplexed Redis connection on the plugin's io_context: connect (with a deadline), handshake
+// (AUTH, SELECT, CLIENT SETNAME), then every queued request is written in one batch and completed in
+// FIFO order (auto-pipelining). A reply that does not come within the command timeout fails the
+// connection; so does an unanswered health-check PING. After a failure every request in flight fails
+// at once and the connection reconnects with capped exponential backoff and jitter.
+//
+// While it is not ready (connecting, down, stopped) submit() completes at once with "unavailable":
+// the circuit is open, nobody waits for a socket timeout.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/protocol/reply_parser.hpp"
+#include "plugins/redis/protocol/request_queue.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace routemq::redis {
+
+struct ConnectionSettings {
+  std::string host = "localhost";
+  int port = 6379;
+  int db = 0;
+  std::string username;
+  std::string password;
+  std::string client_name;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds command_timeout{5000};
+  std::chrono::milliseconds health_check_interval{5000};
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  bool reconnect = true;  // false: one attempt (dedicated short-lived connections)
+};
+
+struct ConnectionEvents {
+  std::function<void()> on_ready;  // after each successful handshake, on the io thread
+  // Subscriber connections: replies the server pushes (messages); returns true when it took the reply.
+  std::function<bool(const Reply&)> on_push;
+  std::function<void()> on_down;   // after a failure, on the io thread
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class State { idle, connecting, ready, down, stopped };
+
+  static std::shared_ptr<Connection> create(asio::io_context& io, ConnectionSettings settings, ClientStats& stats,
+                                            ConnectionEvents events = {});
+
+  void start();  // thread-safe
+  void stop();   // thread-safe; fails everything queued with "unavailable"
+  bool ready() const { return state_.load(std::memory_order_acquire) == State::ready; }
+  State state() const { return state_.load(std::memory_order_acquire); }
+
+  // Thread-safe. Completes with "unavailable" at once when the connection is not ready; `done` is
+  // called on the io thread otherwise.
+  void submit(Request request);
+  // On the io thread only (events, follow-ups): queues even while not ready; flushed once ready.
+  void push_on_io_thread(Request request);
+
+ private:
+  Connection(asio::io_context& io, ConnectionSettings settings, ClientStats& stats, ConnectionEvents events);
+  void connect();
+  void handshake();
+  void flush();
+  void read();
+  void on_tick();
+  void fail(Failure failure, const std::string& detail);
+  void schedule_reconnect();
+  void handle_reply(Reply reply);
+
+  asio::io_context& io_;
+  ConnectionSettings settings_;
+  ClientStats& stats_;
+  ConnectionEvents events_;
+  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::resolver resolver_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer backoff_timer_;
+  asio::steady_timer tick_timer_;
+  RequestQueue queue_;
+  std::unique_ptr<ReplyParser> parser_;
+  std::vector<char> read_buffer_;
+  std::string write_buffer_;
+  bool writing_ = false;
+  int generation_ = 0;  // bumped per connection attempt: callbacks of an old socket are ignored
+  int failed_attempts_ = 0;
+  bool ever_connected_ = false;
+  Clock::time_point last_activity_{};
+  std::atomic<State> state_{State::idle};
+};
+
+}  // namespace routemq::redis

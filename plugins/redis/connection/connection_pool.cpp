@@ -1,0 +1,44 @@
+#include "plugins/redis/connection/connection_pool.hpp"
+
+namespace routemq::redis {
+
+ConnectionPool::ConnectionPool(asio::io_context& io, const ConnectionSettings& settings, std::size_t size,
+                               ClientStats& stats)
+    : stats_(stats) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i)
+    connections_.push_back(Connection::create(io, settings, stats));
+}
+
+ConnectionPool::~ConnectionPool() { stop(); }
+
+void ConnectionPool::start() {
+  for (auto& connection : connections_) connection->start();
+}
+
+void ConnectionPool::stop() {
+  for (auto& connection : connections_) connection->stop();
+}
+
+bool ConnectionPool::any_ready() const {
+  for (const auto& connection : connections_)
+    if (connection->ready()) return true;
+  return false;
+}
+
+std::size_t ConnectionPool::ready_count() const {
+  std::size_t count = 0;
+  for (const auto& connection : connections_) count += connection->ready() ? 1 : 0;
+  return count;
+}
+
+void ConnectionPool::submit(Request request) {
+  const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < connections_.size(); ++i) {
+    auto& connection = connections_[(start + i) % connections_.size()];
+    if (connection->ready()) return connection->submit(std::move(request));
+  }
+  stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+  if (request.done) request.done(Result::failed(Failure::unavailable, "no Redis connection is up"));
+}
+
+}  // namespace routemq::redis

@@ -1,0 +1,29 @@
+#pragma once
+// REDIS_MAX_CONNECTIONS multiplexed connections used round-robin. A request goes to the next ready
+// connection; when none is ready it completes at once with "unavailable".
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "plugins/redis/connection/connection.hpp"
+
+namespace routemq::redis {
+
+class ConnectionPool {
+ public:
+  ConnectionPool(asio::io_context& io, const ConnectionSettings& settings, std::size_t size, ClientStats& stats);
+  ~ConnectionPool();
+
+  void start();
+  void stop();
+  bool any_ready() const;
+  std::size_t ready_count() const;
+  void submit(Request request);
+
+ private:
+  std::vector<std::shared_ptr<Connection>> connections_;
+  std::atomic<std::size_t> next_{0};
+  ClientStats& stats_;
+};
+
+}  // namespace routemq::redis

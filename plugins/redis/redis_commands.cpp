@@ -1,0 +1,493 @@
+// The typed commands of RedisManager: each builds the command with prefixed keys, runs it, and turns
+// the reply into its documented type, or into the documented default when there is no usable reply.
+#include <charconv>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+std::optional<std::string> string_or_nil(const Result& result) {
+  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
+  return result.reply.text;
+}
+
+long long integer_or(const Result& result, long long fallback) {
+  if (!result.succeeded()) return fallback;
+  return result.reply.as_integer().value_or(fallback);
+}
+
+std::optional<long long> optional_integer(const Result& result) {
+  if (!result.succeeded()) return std::nullopt;
+  return result.reply.as_integer();
+}
+
+std::optional<double> optional_double(const Result& result) {
+  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
+  const auto& text = result.reply.text;
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+bool is_ok(const Result& result) { return result.succeeded() && result.reply.text == "OK"; }
+bool is_one(const Result& result) { return integer_or(result, 0) == 1; }
+
+Strings strings(const Result& result) {
+  Strings out;
+  if (!result.succeeded() || !result.reply.is_array()) return out;
+  for (const auto& element : result.reply.elements)
+    if (element.type == Reply::Type::string) out.push_back(element.text);
+  return out;
+}
+
+std::vector<std::optional<std::string>> optional_strings(const Result& result, std::size_t expected) {
+  std::vector<std::optional<std::string>> out;
+  if (!result.succeeded() || !result.reply.is_array()) return std::vector<std::optional<std::string>>(expected);
+  for (const auto& element : result.reply.elements)
+    out.push_back(element.type == Reply::Type::string ? std::optional(element.text) : std::nullopt);
+  return out;
+}
+
+std::string number_text(double value) { return fmt::format("{}", value); }
+
+// Escapes glob characters so a prefix matches only itself in SCAN MATCH.
+std::string glob_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- strings and counters
+
+awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
+  Strings request{"GET", key(name)};
+  auto value = string_or_nil(co_await run(std::move(request)));
+  count_read(value.has_value());
+  co_return value;
+}
+
+awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
+  Strings args{"SET", key(name), std::string(value)};
+  if (options.ex) args.insert(args.end(), {"EX", std::to_string(options.ex->count())});
+  else if (options.px) args.insert(args.end(), {"PX", std::to_string(options.px->count())});
+  else if (options.keepttl) args.push_back("KEEPTTL");
+  else if (auto ttl = default_ttl()) args.insert(args.end(), {"EX", std::to_string(ttl->count())});
+  if (options.nx) args.push_back("NX");
+  if (options.xx) args.push_back("XX");
+  co_return is_ok(co_await run(std::move(args)));
+}
+
+awaitable<bool> RedisManager::setex(std::string_view name, std::chrono::seconds ttl, std::string_view value) {
+  Strings request{"SETEX", key(name), std::to_string(ttl.count()), std::string(value)};
+  co_return is_ok(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<std::string>> RedisManager::getdel(std::string_view name) {
+  Strings request{"GETDEL", key(name)};
+  co_return string_or_nil(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::append(std::string_view name, std::string_view value) {
+  Strings request{"APPEND", key(name), std::string(value)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+awaitable<std::optional<long long>> RedisManager::incr(std::string_view name) {
+  Strings request{"INCR", key(name)};
+  co_return optional_integer(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<long long>> RedisManager::incrby(std::string_view name, long long by) {
+  Strings request{"INCRBY", key(name), std::to_string(by)};
+  co_return optional_integer(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<double>> RedisManager::incrbyfloat(std::string_view name, double by) {
+  Strings request{"INCRBYFLOAT", key(name), number_text(by)};
+  co_return optional_double(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<long long>> RedisManager::decr(std::string_view name) {
+  Strings request{"DECR", key(name)};
+  co_return optional_integer(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<long long>> RedisManager::decrby(std::string_view name, long long by) {
+  Strings request{"DECRBY", key(name), std::to_string(by)};
+  co_return optional_integer(co_await run(std::move(request)));
+}
+
+awaitable<std::vector<std::optional<std::string>>> RedisManager::mget(std::vector<std::string> names) {
+  if (names.empty()) co_return std::vector<std::optional<std::string>>{};
+  Strings args{"MGET"};
+  for (const auto& name : names) args.push_back(key(name));
+  auto values = optional_strings(co_await run(std::move(args)), names.size());
+  for (const auto& value : values) count_read(value.has_value());
+  co_return values;
+}
+
+awaitable<bool> RedisManager::mset(std::vector<std::pair<std::string, std::string>> pairs) {
+  if (pairs.empty()) co_return false;
+  Batch batch;
+  Strings args{"MSET"};
+  for (const auto& [name, value] : pairs) args.insert(args.end(), {key(name), value});
+  batch.push(std::move(args));
+  if (auto ttl = default_ttl())
+    for (const auto& [name, value] : pairs) batch.push({"EXPIRE", key(name), std::to_string(ttl->count())});
+  auto result = co_await transaction(batch);
+  co_return result.succeeded() && result.reply.is_array() && !result.reply.elements.empty() &&
+      result.reply.elements.front().text == "OK";
+}
+
+awaitable<long long> RedisManager::strlen(std::string_view name) {
+  Strings request{"STRLEN", key(name)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+// ---- keys
+
+awaitable<long long> RedisManager::del(std::vector<std::string> names) {
+  if (names.empty()) co_return 0;
+  Strings args{"DEL"};
+  for (const auto& name : names) args.push_back(key(name));
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<long long> RedisManager::unlink(std::vector<std::string> names) {
+  if (names.empty()) co_return 0;
+  Strings args{"UNLINK"};
+  for (const auto& name : names) args.push_back(key(name));
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<bool> RedisManager::exists(std::string_view name) {
+  Strings request{"EXISTS", key(name)};
+  co_return is_one(co_await run(std::move(request)));
+}
+
+awaitable<bool> RedisManager::expire(std::string_view name, std::chrono::seconds ttl) {
+  Strings request{"EXPIRE", key(name), std::to_string(ttl.count())};
+  co_return is_one(co_await run(std::move(request)));
+}
+
+awaitable<bool> RedisManager::pexpire(std::string_view name, std::chrono::milliseconds ttl) {
+  Strings request{"PEXPIRE", key(name), std::to_string(ttl.count())};
+  co_return is_one(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::ttl(std::string_view name) {
+  Strings request{"TTL", key(name)};
+  co_return integer_or(co_await run(std::move(request)), -2);
+}
+awaitable<long long> RedisManager::pttl(std::string_view name) {
+  Strings request{"PTTL", key(name)};
+  co_return integer_or(co_await run(std::move(request)), -2);
+}
+
+awaitable<bool> RedisManager::persist(std::string_view name) {
+  Strings request{"PERSIST", key(name)};
+  co_return is_one(co_await run(std::move(request)));
+}
+
+awaitable<bool> RedisManager::rename(std::string_view name, std::string_view new_name) {
+  Strings request{"RENAME", key(name), key(new_name)};
+  co_return is_ok(co_await run(std::move(request)));
+}
+
+awaitable<std::string> RedisManager::type(std::string_view name) {
+  Strings request{"TYPE", key(name)};
+  auto result = co_await run(std::move(request));
+  co_return result.succeeded() ? result.reply.text : std::string("none");
+}
+
+awaitable<std::vector<std::string>> RedisManager::keys(std::string_view pattern, std::size_t limit) {
+  std::vector<std::string> found;
+  const std::string match = glob_escape(config_.key_prefix) + std::string(pattern);
+  std::string cursor = "0";
+  do {
+    Strings request{"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+    auto result = co_await run(std::move(request));
+    if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) break;
+    cursor = result.reply.elements[0].text;
+    for (const auto& element : result.reply.elements[1].elements) {
+      if (found.size() >= limit) co_return found;
+      found.push_back(strip_prefix(element.text));
+    }
+  } while (cursor != "0");
+  co_return found;
+}
+
+// ---- hashes
+
+awaitable<long long> RedisManager::hset(std::string_view name, std::string_view field, std::string_view value) {
+  Strings request{"HSET", key(name), std::string(field), std::string(value)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+awaitable<long long> RedisManager::hset(std::string_view name, const std::map<std::string, std::string>& mapping) {
+  if (mapping.empty()) co_return 0;
+  Strings args{"HSET", key(name)};
+  for (const auto& [field, value] : mapping) args.insert(args.end(), {field, value});
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<std::optional<std::string>> RedisManager::hget(std::string_view name, std::string_view field) {
+  Strings request{"HGET", key(name), std::string(field)};
+  auto value = string_or_nil(co_await run(std::move(request)));
+  count_read(value.has_value());
+  co_return value;
+}
+
+awaitable<std::vector<std::optional<std::string>>> RedisManager::hmget(std::string_view name,
+                                                                         std::vector<std::string> fields) {
+  if (fields.empty()) co_return std::vector<std::optional<std::string>>{};
+  Strings args{"HMGET", key(name)};
+  args.insert(args.end(), fields.begin(), fields.end());
+  co_return optional_strings(co_await run(std::move(args)), fields.size());
+}
+
+awaitable<std::map<std::string, std::string>> RedisManager::hgetall(std::string_view name) {
+  std::map<std::string, std::string> out;
+  Strings request{"HGETALL", key(name)};
+  const auto flat = strings(co_await run(std::move(request)));
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) out.emplace(flat[i], flat[i + 1]);
+  co_return out;
+}
+
+awaitable<long long> RedisManager::hdel(std::string_view name, std::vector<std::string> fields) {
+  if (fields.empty()) co_return 0;
+  Strings args{"HDEL", key(name)};
+  args.insert(args.end(), fields.begin(), fields.end());
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<bool> RedisManager::hexists(std::string_view name, std::string_view field) {
+  Strings request{"HEXISTS", key(name), std::string(field)};
+  co_return is_one(co_await run(std::move(request)));
+}
+
+awaitable<std::vector<std::string>> RedisManager::hkeys(std::string_view name) {
+  Strings request{"HKEYS", key(name)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<std::vector<std::string>> RedisManager::hvals(std::string_view name) {
+  Strings request{"HVALS", key(name)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::hlen(std::string_view name) {
+  Strings request{"HLEN", key(name)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+awaitable<std::optional<long long>> RedisManager::hincrby(std::string_view name, std::string_view field, long long by) {
+  Strings request{"HINCRBY", key(name), std::string(field), std::to_string(by)};
+  co_return optional_integer(co_await run(std::move(request)));
+}
+
+// ---- lists
+
+awaitable<long long> RedisManager::lpush(std::string_view name, std::vector<std::string> values) {
+  if (values.empty()) co_return 0;
+  Strings args{"LPUSH", key(name)};
+  args.insert(args.end(), values.begin(), values.end());
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<long long> RedisManager::rpush(std::string_view name, std::vector<std::string> values) {
+  if (values.empty()) co_return 0;
+  Strings args{"RPUSH", key(name)};
+  args.insert(args.end(), values.begin(), values.end());
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<std::optional<std::string>> RedisManager::lpop(std::string_view name) {
+  Strings request{"LPOP", key(name)};
+  co_return string_or_nil(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<std::string>> RedisManager::rpop(std::string_view name) {
+  Strings request{"RPOP", key(name)};
+  co_return string_or_nil(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::llen(std::string_view name) {
+  Strings request{"LLEN", key(name)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+awaitable<std::optional<std::string>> RedisManager::lindex(std::string_view name, long long index) {
+  Strings request{"LINDEX", key(name), std::to_string(index)};
+  co_return string_or_nil(co_await run(std::move(request)));
+}
+
+awaitable<std::vector<std::string>> RedisManager::lrange(std::string_view name, long long start, long long stop) {
+  Strings request{"LRANGE", key(name), std::to_string(start), std::to_string(stop)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<bool> RedisManager::ltrim(std::string_view name, long long start, long long stop) {
+  Strings request{"LTRIM", key(name), std::to_string(start), std::to_string(stop)};
+  co_return is_ok(co_await run(std::move(request)));
+}
+
+// ---- sets
+
+awaitable<long long> RedisManager::sadd(std::string_view name, std::vector<std::string> members) {
+  if (members.empty()) co_return 0;
+  Strings args{"SADD", key(name)};
+  args.insert(args.end(), members.begin(), members.end());
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<long long> RedisManager::srem(std::string_view name, std::vector<std::string> members) {
+  if (members.empty()) co_return 0;
+  Strings args{"SREM", key(name)};
+  args.insert(args.end(), members.begin(), members.end());
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<std::vector<std::string>> RedisManager::smembers(std::string_view name) {
+  Strings request{"SMEMBERS", key(name)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<bool> RedisManager::sismember(std::string_view name, std::string_view member) {
+  Strings request{"SISMEMBER", key(name), std::string(member)};
+  co_return is_one(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::scard(std::string_view name) {
+  Strings request{"SCARD", key(name)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+awaitable<std::vector<std::string>> RedisManager::sunion(std::vector<std::string> names) {
+  Strings args{"SUNION"};
+  for (const auto& name : names) args.push_back(key(name));
+  co_return names.empty() ? Strings{} : strings(co_await run(std::move(args)));
+}
+
+awaitable<std::vector<std::string>> RedisManager::sinter(std::vector<std::string> names) {
+  Strings args{"SINTER"};
+  for (const auto& name : names) args.push_back(key(name));
+  co_return names.empty() ? Strings{} : strings(co_await run(std::move(args)));
+}
+
+awaitable<std::vector<std::string>> RedisManager::sdiff(std::vector<std::string> names) {
+  Strings args{"SDIFF"};
+  for (const auto& name : names) args.push_back(key(name));
+  co_return names.empty() ? Strings{} : strings(co_await run(std::move(args)));
+}
+
+// ---- sorted sets
+
+awaitable<long long> RedisManager::zadd(std::string_view name, std::vector<std::pair<double, std::string>> scored) {
+  if (scored.empty()) co_return 0;
+  Strings args{"ZADD", key(name)};
+  for (const auto& [score, member] : scored) args.insert(args.end(), {number_text(score), member});
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<long long> RedisManager::zrem(std::string_view name, std::vector<std::string> members) {
+  if (members.empty()) co_return 0;
+  Strings args{"ZREM", key(name)};
+  args.insert(args.end(), members.begin(), members.end());
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
+awaitable<std::vector<std::string>> RedisManager::zrange(std::string_view name, long long start, long long stop) {
+  Strings request{"ZRANGE", key(name), std::to_string(start), std::to_string(stop)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<std::vector<std::pair<std::string, double>>> RedisManager::zrange_withscores(std::string_view name,
+                                                                                       long long start, long long stop) {
+  Strings request{"ZRANGE", key(name), std::to_string(start), std::to_string(stop), "WITHSCORES"};
+  const auto flat = strings(co_await run(std::move(request)));
+  std::vector<std::pair<std::string, double>> out;
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
+    out.emplace_back(flat[i], optional_double(Result::success(Reply::string(flat[i + 1]))).value_or(0));
+  co_return out;
+}
+
+awaitable<std::vector<std::string>> RedisManager::zrevrange(std::string_view name, long long start, long long stop) {
+  Strings request{"ZREVRANGE", key(name), std::to_string(start), std::to_string(stop)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<std::vector<std::string>> RedisManager::zrangebyscore(std::string_view name, std::string_view min,
+                                                                std::string_view max) {
+  Strings request{"ZRANGEBYSCORE", key(name), std::string(min), std::string(max)};
+  co_return strings(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<long long>> RedisManager::zrank(std::string_view name, std::string_view member) {
+  Strings request{"ZRANK", key(name), std::string(member)};
+  co_return optional_integer(co_await run(std::move(request)));
+}
+
+awaitable<std::optional<double>> RedisManager::zscore(std::string_view name, std::string_view member) {
+  Strings request{"ZSCORE", key(name), std::string(member)};
+  co_return optional_double(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::zcard(std::string_view name) {
+  Strings request{"ZCARD", key(name)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+awaitable<std::optional<double>> RedisManager::zincrby(std::string_view name, double by, std::string_view member) {
+  Strings request{"ZINCRBY", key(name), number_text(by), std::string(member)};
+  co_return optional_double(co_await run(std::move(request)));
+}
+
+awaitable<long long> RedisManager::zremrangebyscore(std::string_view name, std::string_view min, std::string_view max) {
+  Strings request{"ZREMRANGEBYSCORE", key(name), std::string(min), std::string(max)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+// ---- JSON
+
+awaitable<bool> RedisManager::set_json(std::string_view name, const nlohmann::json& value,
+                                       std::optional<std::chrono::seconds> ttl) {
+  SetOptions options;
+  options.ex = ttl;
+  co_return co_await set(name, value.dump(), options);
+}
+
+awaitable<JsonValue> RedisManager::get_json(std::string_view name) {
+  auto text = co_await get(name);
+  JsonValue out;
+  if (!text) co_return out;
+  auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    out.error = fmt::format("the value of '{}' is not valid JSON", name);
+    spdlog::warn("redis: {}", out.error);
+  } else {
+    out.value = std::move(parsed);
+  }
+  co_return out;
+}
+
+// ---- pub/sub
+
+awaitable<long long> RedisManager::publish(std::string_view channel, std::string_view message) {
+  Strings request{"PUBLISH", std::string(channel), std::string(message)};
+  co_return integer_or(co_await run(std::move(request)), 0);
+}
+
+}  // namespace routemq::redis

@@ -1,0 +1,131 @@
+#include "plugins/redis/redis_config.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "core/config/config_error.hpp"
+#include "core/config/section_reader.hpp"
+
+namespace routemq::redis {
+namespace {
+
+// %XX escapes in URL user info (passwords often contain '@' or ':').
+std::string percent_decode(std::string_view text, const std::string& where) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    int value = 0;
+    if (i + 2 >= text.size() ||
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr != text.data() + i + 3)
+      throw ConfigError(fmt::format("{}: invalid %-escape in the Redis URL", where));
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+int parse_number(std::string_view text, int min, int max, const std::string& where, std::string_view what) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min || value > max)
+    throw ConfigError(fmt::format("{}: expected {} between {} and {} in the Redis URL (got '{}')", where, what, min,
+                                  max, text));
+  return value;
+}
+
+}  // namespace
+
+RedisUrl parse_redis_url(const std::string& url, const std::string& where) {
+  constexpr std::string_view scheme = "redis://";
+  std::string_view rest = url;
+  if (!rest.starts_with(scheme))
+    throw ConfigError(fmt::format("{}: expected a URL like redis://[user:password@]host[:port][/db] (got a URL "
+                                  "without the redis:// scheme)",
+                                  where));
+  rest.remove_prefix(scheme.size());
+  RedisUrl parsed;
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const auto user_info = rest.substr(0, at);
+    const auto colon = user_info.find(':');
+    parsed.username = percent_decode(user_info.substr(0, colon), where);
+    if (colon != std::string_view::npos) parsed.password = percent_decode(user_info.substr(colon + 1), where);
+    rest.remove_prefix(at + 1);
+  }
+  const auto slash = rest.find('/');
+  std::string_view host_port = rest.substr(0, slash);
+  if (slash != std::string_view::npos && slash + 1 < rest.size())
+    parsed.db = parse_number(rest.substr(slash + 1), 0, 1000000, where, "a database number");
+  std::string_view port_text;
+  if (host_port.starts_with('[')) {  // [IPv6]:port
+    const auto close = host_port.find(']');
+    if (close == std::string_view::npos) throw ConfigError(fmt::format("{}: unbalanced '[' in the Redis URL", where));
+    if (host_port.substr(close + 1).starts_with(':')) port_text = host_port.substr(close + 2);
+    host_port = host_port.substr(1, close - 1);
+  } else if (const auto colon = host_port.rfind(':'); colon != std::string_view::npos) {
+    port_text = host_port.substr(colon + 1);
+    host_port = host_port.substr(0, colon);
+  }
+  if (!port_text.empty()) parsed.port = parse_number(port_text, 1, 65535, where, "a port");
+  if (host_port.empty()) throw ConfigError(fmt::format("{}: the Redis URL has no host", where));
+  parsed.host = std::string(host_port);
+  return parsed;
+}
+
+RedisConfig read_redis_config(const ConfigNode& section, const Environment& env, EffectiveConfig* effective) {
+  SectionReader r(section, env, effective);
+  RedisConfig config;
+  config.enabled = r.boolean("enabled", config.enabled, {.env = "ENABLE_REDIS"});
+  // The URL provides host, port, db and credentials; explicit settings override its parts.
+  if (auto url = r.optional_string("url", {.env = "REDIS_URL", .secret = true})) {
+    const auto where = env.get("REDIS_URL") ? std::string("environment variable REDIS_URL") : section.child("url").where();
+    const auto parsed = parse_redis_url(*url, where);
+    config.host = parsed.host;
+    config.port = parsed.port;
+    config.db = parsed.db;
+    config.username = parsed.username;
+    config.password = parsed.password;
+  }
+  config.host = r.string("host", config.host, {.env = "REDIS_HOST", .non_empty = true});
+  config.port = static_cast<int>(r.integer("port", config.port, {.env = "REDIS_PORT", .min = 1, .max = 65535}));
+  config.db = static_cast<int>(r.integer("db", config.db, {.env = "REDIS_DB", .min = 0, .max = 1000000}));
+  config.username = r.string("username", config.username, {.env = "REDIS_USERNAME"});
+  config.password = r.string("password", config.password, {.env = "REDIS_PASSWORD", .secret = true});
+  config.max_connections = static_cast<int>(
+      r.integer("max_connections", config.max_connections, {.env = "REDIS_MAX_CONNECTIONS", .min = 1, .max = 1024}));
+  config.socket_timeout_s =
+      r.number("socket_timeout", config.socket_timeout_s, {.env = "REDIS_SOCKET_TIMEOUT", .min = 0.001, .max = 3600});
+  config.connect_timeout_s = r.number("socket_connect_timeout", config.connect_timeout_s,
+                                      {.env = "REDIS_SOCKET_CONNECT_TIMEOUT", .min = 0.001, .max = 3600});
+  config.key_prefix = r.string("key_prefix", config.key_prefix, {.env = "REDIS_KEY_PREFIX"});
+  config.default_ttl_s =
+      r.integer("default_ttl", config.default_ttl_s, {.env = "REDIS_DEFAULT_TTL", .min = 0, .max = 100LL * 365 * 86400});
+  config.health_check_interval_s = r.number("health_check_interval", config.health_check_interval_s,
+                                            {.env = "REDIS_HEALTH_CHECK_INTERVAL", .min = 0.01, .max = 3600});
+  config.client_name = r.string("client_name", config.client_name, {.env = "REDIS_CLIENT_NAME"});
+  if (config.client_name.find_first_of(" \r\n") != std::string::npos)
+    throw ConfigError(fmt::format("{}: expected a client name without spaces (got '{}')",
+                                  section.child("client_name").where(), config.client_name));
+  SectionReader reconnect(r.section("reconnect"), env, effective);
+  config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
+  config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
+  reconnect.finish();
+  if (config.reconnect_max_s < config.reconnect_min_s)
+    throw ConfigError(fmt::format("{}: max_delay must not be below min_delay", section.child("reconnect").where()));
+  r.finish();
+  return config;
+}
+
+const std::vector<std::string>& redis_env_vars() {
+  static const std::vector<std::string> names{
+      "ENABLE_REDIS",          "REDIS_URL",      "REDIS_HOST",       "REDIS_PORT",
+      "REDIS_DB",              "REDIS_USERNAME", "REDIS_PASSWORD",   "REDIS_MAX_CONNECTIONS",
+      "REDIS_SOCKET_TIMEOUT",  "REDIS_SOCKET_CONNECT_TIMEOUT",       "REDIS_KEY_PREFIX",
+      "REDIS_DEFAULT_TTL",     "REDIS_HEALTH_CHECK_INTERVAL",        "REDIS_CLIENT_NAME"};
+  return names;
+}
+
+}  // namespace routemq::redis

@@ -1,0 +1,64 @@
+#pragma once
+// The Redis plugin's settings: environment, then the YAML `redis:` section, then defaults.
+//
+//   redis:
+//     enabled: true                     # ENABLE_REDIS (default false: every call is a no-op)
+//     url: redis://user:pass@host:6379/0  # REDIS_URL; the fields below override its parts
+//     host: localhost                   # REDIS_HOST
+//     port: 6379                        # REDIS_PORT
+//     db: 0                             # REDIS_DB
+//     username: ""                      # REDIS_USERNAME
+//     password: ""                      # REDIS_PASSWORD (never printed)
+//     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined)
+//     socket_timeout: 5                 # REDIS_SOCKET_TIMEOUT, seconds per command
+//     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
+//     key_prefix: "routemq:"            # REDIS_KEY_PREFIX
+//     default_ttl: 0                    # REDIS_DEFAULT_TTL, seconds; 0 = keys do not expire
+//     health_check_interval: 5          # REDIS_HEALTH_CHECK_INTERVAL, seconds between idle PINGs
+//     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
+//     client_name: routemq              # CLIENT SETNAME
+#include <string>
+#include <vector>
+
+#include "core/config/config_node.hpp"
+#include "core/config/effective_config.hpp"
+#include "core/config/environment.hpp"
+
+namespace routemq::redis {
+
+struct RedisConfig {
+  bool enabled = false;
+  std::string host = "localhost";
+  int port = 6379;
+  int db = 0;
+  std::string username;
+  std::string password;
+  int max_connections = 4;
+  double socket_timeout_s = 5;
+  double connect_timeout_s = 5;
+  std::string key_prefix = "routemq:";
+  long long default_ttl_s = 0;
+  double health_check_interval_s = 5;
+  double reconnect_min_s = 0.1;
+  double reconnect_max_s = 5;
+  std::string client_name = "routemq";
+};
+
+// The parts of a redis:// URL. Throws ConfigError naming `where` on a malformed one.
+struct RedisUrl {
+  std::string host;
+  int port = 6379;
+  int db = 0;
+  std::string username;
+  std::string password;
+};
+RedisUrl parse_redis_url(const std::string& url, const std::string& where);
+
+// Throws ConfigError (file:line:column or variable, key, value, expectation) on an invalid value.
+RedisConfig read_redis_config(const ConfigNode& section, const Environment& environment,
+                              EffectiveConfig* effective = nullptr);
+
+// Every environment variable the plugin reads.
+const std::vector<std::string>& redis_env_vars();
+
+}  // namespace routemq::redis

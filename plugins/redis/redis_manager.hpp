@@ -1,0 +1,228 @@
+#pragma once
+// The RedisManager: every Redis command as a coroutine with the command's own name and argument order,
+// typed results, the key prefix applied to every key, and no exceptions into handlers.
+//
+//   auto& redis = ctx.redis();                       // or redis::redis_manager(), the process-wide one
+//   co_await redis.set("device:42", "on", {.ex = 60s});
+//   std::optional<std::string> value = co_await redis.get("device:42");
+//
+// Degrading: while Redis is disabled or down, every method completes at once (no socket wait) with
+// its documented default (get -> nullopt, set -> false, del -> 0, exists -> false, ttl -> -2,
+// incr -> nullopt, lists -> empty ...). Callers that must tell "miss" from "unavailable" use
+// command()/eval()/pipeline(), whose Result says which, or check is_connected().
+//
+// Threads: connections run on the manager's own io thread; a coroutine resumes on its own executor.
+// run_sync() is the blocking facade for code outside coroutines (not on the manager's io thread).
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/asio.hpp"
+#include "plugins/redis/batch.hpp"
+#include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/protocol/result.hpp"
+#include "plugins/redis/redis_config.hpp"
+#include "plugins/redis/script.hpp"
+
+namespace routemq::redis {
+
+class ConnectionPool;
+class Subscriber;
+
+struct SetOptions {
+  std::optional<std::chrono::seconds> ex{};        // EX seconds
+  std::optional<std::chrono::milliseconds> px{};   // PX milliseconds
+  bool nx = false;                                 // only if absent
+  bool xx = false;                                 // only if present
+  bool keepttl = false;                            // keep the existing TTL
+};
+
+// A stored JSON value: the value, nothing (missing or unavailable), or a decode error to report.
+struct JsonValue {
+  std::optional<nlohmann::json> value;
+  std::string error;  // set when the stored bytes are not JSON
+};
+
+struct RedisStatsSnapshot {
+  std::string state;  // disabled | connecting | connected | down
+  std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;
+  std::uint64_t hits = 0, misses = 0;
+  double hit_rate = 0;
+  double p50_us = 0, p99_us = 0;
+  std::size_t connections_ready = 0;
+};
+
+using MessageHandler = std::function<void(const std::string& channel, const std::string& payload)>;
+
+class RedisManager {
+ public:
+  explicit RedisManager(RedisConfig config = {});
+  ~RedisManager();
+  RedisManager(const RedisManager&) = delete;
+  RedisManager& operator=(const RedisManager&) = delete;
+
+  // Replaces the settings; takes effect at the next initialize().
+  void configure(RedisConfig config);
+  const RedisConfig& config() const { return config_; }
+
+  // Starts connecting in the background when enabled; returns is_enabled(). Never blocks on Redis:
+  // a Redis that is down at start-up is connected to later, by itself.
+  bool initialize();
+  // Closes every connection; commands are "unavailable" until initialize() again.
+  void disconnect();
+  bool is_enabled() const { return config_.enabled; }
+  bool is_connected() const;
+  // Waits up to `deadline` for a first connection (tests, start-up checks).
+  bool wait_connected(std::chrono::milliseconds deadline) const;
+
+  // The prefixed key.
+  std::string key(std::string_view name) const { return config_.key_prefix + std::string(name); }
+  // Removes the prefix from a key returned by Redis (scans).
+  std::string strip_prefix(std::string_view key) const;
+
+  // ---- raw access: the Result tells reply, error reply, unavailable, timeout ...
+  awaitable<Result> command(std::vector<std::string> args);
+  awaitable<std::vector<Result>> pipeline(const Batch& batch);
+  // MULTI ... EXEC as one request: the EXEC reply (an array), or nil when the transaction aborted.
+  awaitable<Result> transaction(const Batch& batch);
+  // EVALSHA, then EVAL on NOSCRIPT. Keys are prefixed.
+  awaitable<Result> eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args);
+  awaitable<bool> ping();
+
+  // ---- strings and counters
+  awaitable<std::optional<std::string>> get(std::string_view key);
+  awaitable<bool> set(std::string_view key, std::string_view value, SetOptions options = {});
+  awaitable<bool> setex(std::string_view key, std::chrono::seconds ttl, std::string_view value);
+  awaitable<std::optional<std::string>> getdel(std::string_view key);
+  awaitable<long long> append(std::string_view key, std::string_view value);
+  awaitable<std::optional<long long>> incr(std::string_view key);
+  awaitable<std::optional<long long>> incrby(std::string_view key, long long by);
+  awaitable<std::optional<double>> incrbyfloat(std::string_view key, double by);
+  awaitable<std::optional<long long>> decr(std::string_view key);
+  awaitable<std::optional<long long>> decrby(std::string_view key, long long by);
+  awaitable<std::vector<std::optional<std::string>>> mget(std::vector<std::string> keys);
+  awaitable<bool> mset(std::vector<std::pair<std::string, std::string>> pairs);
+  awaitable<long long> strlen(std::string_view key);
+
+  // ---- keys
+  awaitable<long long> del(std::vector<std::string> keys);
+  awaitable<long long> unlink(std::vector<std::string> keys);
+  awaitable<bool> exists(std::string_view key);
+  awaitable<bool> expire(std::string_view key, std::chrono::seconds ttl);
+  awaitable<bool> pexpire(std::string_view key, std::chrono::milliseconds ttl);
+  awaitable<long long> ttl(std::string_view key);   // -2 missing (or unavailable), -1 no expiry
+  awaitable<long long> pttl(std::string_view key);
+  awaitable<bool> persist(std::string_view key);
+  awaitable<bool> rename(std::string_view key, std::string_view new_key);
+  awaitable<std::string> type(std::string_view key);  // "none" when missing or unavailable
+  // Keys matching a glob pattern (prefix applied and stripped), by SCAN, never KEYS; at most `limit`.
+  awaitable<std::vector<std::string>> keys(std::string_view pattern, std::size_t limit = 1000);
+
+  // ---- hashes
+  awaitable<long long> hset(std::string_view key, std::string_view field, std::string_view value);
+  awaitable<long long> hset(std::string_view key, const std::map<std::string, std::string>& mapping);
+  awaitable<std::optional<std::string>> hget(std::string_view key, std::string_view field);
+  awaitable<std::vector<std::optional<std::string>>> hmget(std::string_view key, std::vector<std::string> fields);
+  awaitable<std::map<std::string, std::string>> hgetall(std::string_view key);
+  awaitable<long long> hdel(std::string_view key, std::vector<std::string> fields);
+  awaitable<bool> hexists(std::string_view key, std::string_view field);
+  awaitable<std::vector<std::string>> hkeys(std::string_view key);
+  awaitable<std::vector<std::string>> hvals(std::string_view key);
+  awaitable<long long> hlen(std::string_view key);
+  awaitable<std::optional<long long>> hincrby(std::string_view key, std::string_view field, long long by);
+
+  // ---- lists
+  awaitable<long long> lpush(std::string_view key, std::vector<std::string> values);
+  awaitable<long long> rpush(std::string_view key, std::vector<std::string> values);
+  awaitable<std::optional<std::string>> lpop(std::string_view key);
+  awaitable<std::optional<std::string>> rpop(std::string_view key);
+  awaitable<long long> llen(std::string_view key);
+  awaitable<std::optional<std::string>> lindex(std::string_view key, long long index);
+  awaitable<std::vector<std::string>> lrange(std::string_view key, long long start, long long stop);
+  awaitable<bool> ltrim(std::string_view key, long long start, long long stop);
+  // On a dedicated connection (it blocks that connection): {key, value}, or nullopt on timeout.
+  awaitable<std::optional<std::pair<std::string, std::string>>> blpop(std::vector<std::string> keys,
+                                                                        std::chrono::seconds timeout);
+
+  // ---- sets
+  awaitable<long long> sadd(std::string_view key, std::vector<std::string> members);
+  awaitable<long long> srem(std::string_view key, std::vector<std::string> members);
+  awaitable<std::vector<std::string>> smembers(std::string_view key);
+  awaitable<bool> sismember(std::string_view key, std::string_view member);
+  awaitable<long long> scard(std::string_view key);
+  awaitable<std::vector<std::string>> sunion(std::vector<std::string> keys);
+  awaitable<std::vector<std::string>> sinter(std::vector<std::string> keys);
+  awaitable<std::vector<std::string>> sdiff(std::vector<std::string> keys);
+
+  // ---- sorted sets
+  awaitable<long long> zadd(std::string_view key, std::vector<std::pair<double, std::string>> scored_members);
+  awaitable<long long> zrem(std::string_view key, std::vector<std::string> members);
+  awaitable<std::vector<std::string>> zrange(std::string_view key, long long start, long long stop);
+  awaitable<std::vector<std::pair<std::string, double>>> zrange_withscores(std::string_view key, long long start,
+                                                                          long long stop);
+  awaitable<std::vector<std::string>> zrevrange(std::string_view key, long long start, long long stop);
+  // min/max as Redis takes them: "1.5", "(1.5", "-inf", "+inf".
+  awaitable<std::vector<std::string>> zrangebyscore(std::string_view key, std::string_view min, std::string_view max);
+  awaitable<std::optional<long long>> zrank(std::string_view key, std::string_view member);
+  awaitable<std::optional<double>> zscore(std::string_view key, std::string_view member);
+  awaitable<long long> zcard(std::string_view key);
+  awaitable<std::optional<double>> zincrby(std::string_view key, double by, std::string_view member);
+  awaitable<long long> zremrangebyscore(std::string_view key, std::string_view min, std::string_view max);
+
+  // ---- JSON values
+  awaitable<bool> set_json(std::string_view key, const nlohmann::json& value,
+                           std::optional<std::chrono::seconds> ttl = std::nullopt);
+  awaitable<JsonValue> get_json(std::string_view key);
+
+  // ---- pub/sub (channels are not prefixed: they are not keys)
+  awaitable<long long> publish(std::string_view channel, std::string_view message);
+  // Handlers run on the manager's io thread: keep them short or post elsewhere. Subscriptions are
+  // restored after every reconnect.
+  void subscribe(const std::string& channel, MessageHandler handler);
+  void psubscribe(const std::string& pattern, MessageHandler handler);
+  void unsubscribe(const std::string& channel);
+  void punsubscribe(const std::string& pattern);
+  bool subscriptions_active() const;
+
+  // ---- blocking facade: runs `operation` on the manager's io thread and waits for its result.
+  template <class T>
+  T run_sync(awaitable<T> operation) {
+    ensure_not_io_thread();
+    return asio::co_spawn(io_, std::move(operation), asio::use_future).get();
+  }
+
+  RedisStatsSnapshot stats() const;
+  ClientStats& raw_stats() { return stats_; }
+  asio::io_context& io_context() { return io_; }
+
+ private:
+  awaitable<Result> execute(std::string bytes, std::size_t replies);
+  awaitable<Result> run(std::vector<std::string> args);
+  void count_read(bool hit);
+  void ensure_not_io_thread() const;
+  std::optional<std::chrono::seconds> default_ttl() const;
+
+  RedisConfig config_;
+  ClientStats stats_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::shared_ptr<ConnectionPool> pool_;  // swapped atomically by initialize()/disconnect()
+  std::unique_ptr<Subscriber> subscriber_;
+};
+
+// The process-wide manager the app and the middleware share.
+RedisManager& redis_manager();
+
+}  // namespace routemq::redis

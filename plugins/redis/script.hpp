@@ -1,0 +1,22 @@
+#pragma once
+// A Lua script that remembers its SHA1: run with EVALSHA, falling back to EVAL when Redis answers
+// NOSCRIPT (after a restart or SCRIPT FLUSH), so scripts keep working without a reload step.
+//
+//   static const redis::Script incr_capped("local v = redis.call('INCR', KEYS[1]) ...");
+//   auto result = co_await redis.eval(incr_capped, {"counter"}, {"10"});
+#include <string>
+
+namespace routemq::redis {
+
+class Script {
+ public:
+  explicit Script(std::string source);
+  const std::string& source() const { return source_; }
+  const std::string& sha() const { return sha_; }  // lowercase hex SHA1, as Redis computes it
+
+ private:
+  std::string source_;
+  std::string sha_;
+};
+
+}  // namespace routemq::redis

@@ -1,0 +1,96 @@
+#include "plugins/redis/subscriber.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/protocol/encoder.hpp"
+
+namespace routemq::redis {
+
+Subscriber::Subscriber(asio::io_context& io, ClientStats& stats) : io_(io), stats_(stats) {}
+
+Subscriber::~Subscriber() {
+  if (connection_) connection_->stop();
+}
+
+void Subscriber::start(const ConnectionSettings& settings) {
+  asio::post(io_, [this, settings] {
+    if (connection_) connection_->stop();
+    connection_.reset();
+    settings_ = settings;
+    connect_if_needed();
+  });
+}
+
+void Subscriber::connect_if_needed() {
+  if (connection_ || !settings_ || (channels_.empty() && patterns_.empty())) return;
+  ConnectionEvents events;
+  events.on_ready = [this] { resubscribe_all(); };
+  events.on_push = [this](const Reply& reply) { return dispatch(reply); };
+  events.on_down = [this] { active_ = false; };
+  connection_ = Connection::create(io_, *settings_, stats_, std::move(events));
+  connection_->start();
+}
+
+void Subscriber::stop() {
+  asio::post(io_, [this] {
+    settings_.reset();
+    active_ = false;
+    if (connection_) connection_->stop();
+    connection_.reset();
+  });
+}
+
+bool Subscriber::active() const { return active_.load(); }
+
+void Subscriber::subscribe(const std::string& channel, MessageHandler handler, bool pattern) {
+  asio::post(io_, [this, channel, handler = std::move(handler), pattern]() mutable {
+    (pattern ? patterns_ : channels_)[channel] = std::move(handler);
+    connect_if_needed();
+    if (!connection_ || !connection_->ready()) return;  // sent on (re)connect
+    active_ = false;
+    ++pending_confirmations_;
+    connection_->push_on_io_thread({encode_command({pattern ? "PSUBSCRIBE" : "SUBSCRIBE", channel}), 0, {}});
+  });
+}
+
+void Subscriber::unsubscribe(const std::string& channel, bool pattern) {
+  asio::post(io_, [this, channel, pattern] {
+    (pattern ? patterns_ : channels_).erase(channel);
+    if (connection_ && connection_->ready())
+      connection_->push_on_io_thread({encode_command({pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", channel}), 0, {}});
+  });
+}
+
+void Subscriber::resubscribe_all() {
+  std::string bytes;
+  for (const auto& entry : channels_) append_command(bytes, {"SUBSCRIBE", entry.first});
+  for (const auto& entry : patterns_) append_command(bytes, {"PSUBSCRIBE", entry.first});
+  const auto count = static_cast<int>(channels_.size() + patterns_.size());
+  pending_confirmations_ = count;
+  active_ = count == 0;
+  if (count == 0) return;
+  connection_->push_on_io_thread({std::move(bytes), 0, {}});
+  spdlog::info("redis: subscribing to {} channel(s)/pattern(s)", count);
+}
+
+// ["message", channel, payload], ["pmessage", pattern, channel, payload], or a (p)subscribe confirmation.
+bool Subscriber::dispatch(const Reply& push) {
+  if (!push.is_array() || push.elements.empty() || push.elements[0].type != Reply::Type::string) return false;
+  const auto& kind = push.elements[0].text;
+  const auto& parts = push.elements;
+  if (kind == "message" && parts.size() == 3) {
+    if (auto it = channels_.find(parts[1].text); it != channels_.end()) it->second(parts[1].text, parts[2].text);
+    return true;
+  }
+  if (kind == "pmessage" && parts.size() == 4) {
+    if (auto it = patterns_.find(parts[1].text); it != patterns_.end()) it->second(parts[2].text, parts[3].text);
+    return true;
+  }
+  if (kind == "subscribe" || kind == "psubscribe") {
+    if (--pending_confirmations_ <= 0) active_ = true;
+    return true;
+  }
+  return kind == "unsubscribe" || kind == "punsubscribe";
+}
+
+}  // namespace routemq::redis
