@@ -376,21 +376,24 @@ awaitable<long long> RedisManager::scard(std::string_view name) {
 }
 
 awaitable<std::vector<std::string>> RedisManager::sunion(std::vector<std::string> names) {
+  if (names.empty()) co_return Strings{};
   Strings args{"SUNION"};
   for (const auto& name : names) args.push_back(key(name));
-  co_return names.empty() ? Strings{} : strings(co_await run(std::move(args)));
+  co_return strings(co_await run(std::move(args)));
 }
 
 awaitable<std::vector<std::string>> RedisManager::sinter(std::vector<std::string> names) {
+  if (names.empty()) co_return Strings{};
   Strings args{"SINTER"};
   for (const auto& name : names) args.push_back(key(name));
-  co_return names.empty() ? Strings{} : strings(co_await run(std::move(args)));
+  co_return strings(co_await run(std::move(args)));
 }
 
 awaitable<std::vector<std::string>> RedisManager::sdiff(std::vector<std::string> names) {
+  if (names.empty()) co_return Strings{};
   Strings args{"SDIFF"};
   for (const auto& name : names) args.push_back(key(name));
-  co_return names.empty() ? Strings{} : strings(co_await run(std::move(args)));
+  co_return strings(co_await run(std::move(args)));
 }
 
 // ---- sorted sets

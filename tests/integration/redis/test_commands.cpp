@@ -1,0 +1,294 @@
+// Every RedisManager command against a real redis-server, checked through our client and, where it
+// matters, independently through the raw RESP helper.
+#include <catch2/catch.hpp>
+
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+TEST_CASE("strings and counters") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(f.sync(r.ping()));
+  CHECK_FALSE(f.sync(r.get("missing")));
+  CHECK(f.sync(r.set("k", "v")));
+  CHECK(f.sync(r.get("k")) == "v");
+  CHECK(f.server.command({"GET", "test:k"}) == "$1\r\nv\r\n");  // the prefix is applied
+  CHECK_FALSE(f.sync(r.set("k", "other", {.nx = true})));
+  CHECK(f.sync(r.set("k", "other", {.xx = true})));
+  CHECK_FALSE(f.sync(r.set("absent", "x", {.xx = true})));
+  CHECK(f.sync(r.set("ttl", "x", {.ex = 100s})));
+  CHECK(f.sync(r.ttl("ttl")) > 90);
+  CHECK(f.sync(r.set("ttl", "y", {.keepttl = true})));
+  CHECK(f.sync(r.ttl("ttl")) > 90);
+  CHECK(f.sync(r.set("pttl", "x", {.px = 5000ms})));
+  CHECK(f.sync(r.pttl("pttl")) > 1000);
+  CHECK(f.sync(r.setex("sx", 50s, "v")));
+  CHECK(f.sync(r.ttl("sx")) > 40);
+  CHECK(f.sync(r.getdel("sx")) == "v");
+  CHECK_FALSE(f.sync(r.exists("sx")));
+  CHECK(f.sync(r.append("ap", "ab")) == 2);
+  CHECK(f.sync(r.append("ap", "cd")) == 4);
+  CHECK(f.sync(r.strlen("ap")) == 4);
+  CHECK(f.sync(r.incr("n")) == 1);
+  CHECK(f.sync(r.incrby("n", 10)) == 11);
+  CHECK(f.sync(r.decr("n")) == 10);
+  CHECK(f.sync(r.decrby("n", 4)) == 6);
+  CHECK(f.sync(r.incrbyfloat("f", 1.5)) == 1.5);
+  CHECK_FALSE(f.sync(r.incr("k")));  // not an integer: an error reply, reported as no value
+  CHECK(f.sync(r.mset({{"a", "1"}, {"b", "2"}})));
+  CHECK(f.sync(r.mget({"a", "missing", "b"})) == std::vector<std::optional<std::string>>{"1", std::nullopt, "2"});
+  const std::string binary("bin\0ary\r\n", 9);
+  CHECK(f.sync(r.set("binary", binary)));
+  CHECK(f.sync(r.get("binary")) == binary);
+  const auto stats = r.stats();
+  CHECK(stats.state == "connected");
+  CHECK(stats.commands > 20);
+  CHECK(stats.hits >= 2);
+  CHECK(stats.misses >= 1);
+}
+
+TEST_CASE("keys") {
+  RedisFixture f;
+  auto& r = f.redis;
+  for (const char* name : {"user:1", "user:2", "user:3", "order:1"}) CHECK(f.sync(r.set(name, "x")));
+  CHECK(f.sync(r.exists("user:1")));
+  CHECK(f.sync(r.expire("user:1", 100s)));
+  CHECK(f.sync(r.ttl("user:1")) > 90);
+  CHECK(f.sync(r.persist("user:1")));
+  CHECK(f.sync(r.ttl("user:1")) == -1);
+  CHECK(f.sync(r.ttl("nothing")) == -2);
+  CHECK(f.sync(r.pexpire("user:2", 100000ms)));
+  CHECK(f.sync(r.type("user:1")) == "string");
+  CHECK(f.sync(r.type("nothing")) == "none");
+  auto users = f.sync(r.keys("user:*"));
+  std::sort(users.begin(), users.end());
+  CHECK(users == Strings{"user:1", "user:2", "user:3"});
+  CHECK(f.sync(r.keys("*", 2)).size() == 2);
+  CHECK(f.sync(r.rename("order:1", "order:9")));
+  CHECK(f.sync(r.get("order:9")) == "x");
+  CHECK(f.sync(r.del({"user:1", "user:2", "nothing"})) == 2);
+  CHECK(f.sync(r.unlink({"user:3"})) == 1);
+  CHECK(f.sync(r.del({})) == 0);
+}
+
+TEST_CASE("keys() escapes glob characters in the prefix and never matches outside it") {
+  RedisFixture f({}, "t[1]*:");
+  auto& r = f.redis;
+  CHECK(f.sync(r.set("a", "1")));
+  f.server.command({"SET", "t1x:a", "outside"});  // would match an unescaped "t[1]*:*"
+  CHECK(f.sync(r.keys("*")) == Strings{"a"});
+}
+
+TEST_CASE("hashes") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(f.sync(r.hset("h", "f1", "v1")) == 1);
+  CHECK(f.sync(r.hset("h", std::map<std::string, std::string>{{"f2", "v2"}, {"f3", "v3"}})) == 2);
+  CHECK(f.sync(r.hget("h", "f1")) == "v1");
+  CHECK_FALSE(f.sync(r.hget("h", "nope")));
+  CHECK(f.sync(r.hmget("h", {"f1", "nope", "f3"})) == std::vector<std::optional<std::string>>{"v1", std::nullopt, "v3"});
+  CHECK(f.sync(r.hgetall("h")) == std::map<std::string, std::string>{{"f1", "v1"}, {"f2", "v2"}, {"f3", "v3"}});
+  CHECK(f.sync(r.hexists("h", "f2")));
+  CHECK(f.sync(r.hlen("h")) == 3);
+  auto keys = f.sync(r.hkeys("h"));
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == Strings{"f1", "f2", "f3"});
+  CHECK(f.sync(r.hvals("h")).size() == 3);
+  CHECK(f.sync(r.hincrby("h", "count", 5)) == 5);
+  CHECK(f.sync(r.hdel("h", {"f1", "f2"})) == 2);
+  CHECK(f.sync(r.hgetall("missing")).empty());
+}
+
+TEST_CASE("lists, including BLPOP on its own connection") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(f.sync(r.rpush("l", {"a", "b", "c"})) == 3);
+  CHECK(f.sync(r.lpush("l", {"z"})) == 4);
+  CHECK(f.sync(r.lrange("l", 0, -1)) == Strings{"z", "a", "b", "c"});
+  CHECK(f.sync(r.llen("l")) == 4);
+  CHECK(f.sync(r.lindex("l", 1)) == "a");
+  CHECK_FALSE(f.sync(r.lindex("l", 99)));
+  CHECK(f.sync(r.lpop("l")) == "z");
+  CHECK(f.sync(r.rpop("l")) == "c");
+  CHECK(f.sync(r.ltrim("l", 0, 0)));
+  CHECK(f.sync(r.lrange("l", 0, -1)) == Strings{"a"});
+  CHECK(f.sync(r.blpop({"empty", "l"}, 1s)) == std::pair<std::string, std::string>{"l", "a"});
+  CHECK_FALSE(f.sync(r.blpop({"empty"}, 1s)));  // times out with nothing
+  CHECK(f.sync(r.ping()));  // the shared connections were never blocked
+}
+
+TEST_CASE("sets and sorted sets") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(f.sync(r.sadd("s1", {"a", "b", "c"})) == 3);
+  CHECK(f.sync(r.sadd("s2", {"b", "c", "d"})) == 3);
+  CHECK(f.sync(r.sismember("s1", "a")));
+  CHECK(f.sync(r.scard("s1")) == 3);
+  auto sorted = [](Strings v) { std::sort(v.begin(), v.end()); return v; };
+  CHECK(sorted(f.sync(r.smembers("s1"))) == Strings{"a", "b", "c"});
+  CHECK(sorted(f.sync(r.sunion({"s1", "s2"}))) == Strings{"a", "b", "c", "d"});
+  CHECK(sorted(f.sync(r.sinter({"s1", "s2"}))) == Strings{"b", "c"});
+  CHECK(f.sync(r.sdiff({"s1", "s2"})) == Strings{"a"});
+  CHECK(f.sync(r.srem("s1", {"a"})) == 1);
+
+  CHECK(f.sync(r.zadd("z", {{1, "one"}, {2, "two"}, {3.5, "three"}})) == 3);
+  CHECK(f.sync(r.zrange("z", 0, -1)) == Strings{"one", "two", "three"});
+  CHECK(f.sync(r.zrevrange("z", 0, 0)) == Strings{"three"});
+  CHECK(f.sync(r.zrange_withscores("z", 0, 1)) ==
+        std::vector<std::pair<std::string, double>>{{"one", 1}, {"two", 2}});
+  CHECK(f.sync(r.zrangebyscore("z", "(1", "+inf")) == Strings{"two", "three"});
+  CHECK(f.sync(r.zrank("z", "two")) == 1);
+  CHECK_FALSE(f.sync(r.zrank("z", "none")));
+  CHECK(f.sync(r.zscore("z", "three")) == 3.5);
+  CHECK(f.sync(r.zincrby("z", 10, "one")) == 11);
+  CHECK(f.sync(r.zcard("z")) == 3);
+  CHECK(f.sync(r.zremrangebyscore("z", "-inf", "3")) == 1);
+  CHECK(f.sync(r.zrem("z", {"three"})) == 1);
+}
+
+TEST_CASE("JSON values: round trip, and invalid stored JSON is reported, not thrown") {
+  RedisFixture f;
+  auto& r = f.redis;
+  const nlohmann::json doc{{"id", 7}, {"tags", {"a", "b"}}, {"nested", {{"ok", true}}}, {"none", nullptr}};
+  CHECK(f.sync(r.set_json("doc", doc, 60s)));
+  CHECK(f.sync(r.ttl("doc")) > 50);
+  auto loaded = f.sync(r.get_json("doc"));
+  REQUIRE(loaded.value);
+  CHECK(*loaded.value == doc);
+  CHECK(loaded.error.empty());
+  f.server.command({"SET", "test:broken", "{not json"});
+  auto broken = f.sync(r.get_json("broken"));
+  CHECK_FALSE(broken.value);
+  CHECK_THAT(broken.error, Catch::Contains("not valid JSON"));
+  CHECK_FALSE(f.sync(r.get_json("missing")).value);
+}
+
+TEST_CASE("pipelines and transactions are written as one request") {
+  RedisFixture f;
+  auto& r = f.redis;
+  redis::Batch batch;
+  batch.push({"SET", r.key("p1"), "a"}).push({"INCR", r.key("p2")}).push({"GET", r.key("p1")});
+  auto results = f.sync(r.pipeline(batch));
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].reply.text == "OK");
+  CHECK(results[1].reply.integer == 1);
+  CHECK(results[2].reply.text == "a");
+
+  redis::Batch tx;
+  tx.push({"INCR", r.key("counter")}).push({"INCR", r.key("counter")});
+  auto committed = f.sync(r.transaction(tx));
+  REQUIRE(committed.succeeded());
+  CHECK(committed.reply.describe() == "[1, 2]");
+
+  redis::Batch bad;
+  bad.push({"INCR", r.key("counter")}).push({"NOSUCHCOMMAND"});
+  auto aborted = f.sync(r.transaction(bad));
+  CHECK(aborted.reply.is_error());
+  CHECK(f.sync(r.get("counter")) == "2");  // nothing of the aborted transaction ran
+}
+
+TEST_CASE("scripts run by SHA and survive SCRIPT FLUSH; their keys are prefixed") {
+  RedisFixture f;
+  auto& r = f.redis;
+  const redis::Script incr_by("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  CHECK(incr_by.sha().size() == 40);
+  CHECK(f.sync(r.eval(incr_by, {"s"}, {"5"})).reply.integer == 5);
+  CHECK(f.server.command({"SCRIPT", "EXISTS", incr_by.sha()}) == "*1\r\n:1\r\n");
+  f.server.command({"SCRIPT", "FLUSH"});
+  CHECK(f.sync(r.eval(incr_by, {"s"}, {"5"})).reply.integer == 10);
+  CHECK(f.server.command({"GET", "test:s"}) == "$2\r\n10\r\n");
+  auto error = f.sync(r.eval(redis::Script("return redis.call('NOPE')"), {}, {}));
+  CHECK(error.ok());
+  CHECK(error.reply.is_error());
+}
+
+TEST_CASE("default TTL applies when the caller gives none") {
+  RedisServer server;
+  server.start();
+  auto config = redis_config_for(server.port());
+  config.default_ttl_s = 300;
+  redis::RedisManager r(config);
+  r.initialize();
+  REQUIRE(r.wait_connected(10s));
+  CHECK(r.run_sync(r.set("a", "1")));
+  CHECK(r.run_sync(r.ttl("a")) > 200);
+  CHECK(r.run_sync(r.set("b", "1", {.ex = 10s})));
+  CHECK(r.run_sync(r.ttl("b")) <= 10);
+  CHECK(r.run_sync(r.mset({{"c", "1"}})));
+  CHECK(r.run_sync(r.ttl("c")) > 200);
+}
+
+TEST_CASE("publish and subscribe, with patterns") {
+  RedisFixture f;
+  auto& r = f.redis;
+  std::mutex mutex;
+  std::vector<std::string> received;
+  r.subscribe("news", [&](const std::string& channel, const std::string& payload) {
+    std::lock_guard lock(mutex);
+    received.push_back(channel + ":" + payload);
+  });
+  r.psubscribe("alerts.*", [&](const std::string& channel, const std::string& payload) {
+    std::lock_guard lock(mutex);
+    received.push_back("p " + channel + ":" + payload);
+  });
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+  CHECK(f.sync(r.publish("news", "hello")) == 1);
+  CHECK(f.sync(r.publish("alerts.fire", "!")) == 1);
+  CHECK(f.sync(r.publish("nobody", "x")) == 0);
+  REQUIRE(wait_until([&] { std::lock_guard lock(mutex); return received.size() == 2; }, 10s));
+  std::lock_guard lock(mutex);
+  CHECK(received == Strings{"news:hello", "p alerts.fire:!"});
+}
+
+TEST_CASE("AUTH with an ACL user, SELECT and CLIENT SETNAME on connect") {
+  RedisServer server({.password = "pw", .username = "app"});
+  server.start();
+  auto config = redis_config_for(server.port());
+  config.username = "app";
+  config.password = "pw";
+  config.db = 3;
+  config.client_name = "routemq-test";
+  redis::RedisManager r(config);
+  r.initialize();
+  REQUIRE(r.wait_connected(10s));
+  CHECK(r.run_sync(r.set("k", "v")));
+  CHECK(server.command({"SELECT", "3"}) == "+OK\r\n");
+  auto names = r.run_sync(r.command({"CLIENT", "GETNAME"}));
+  CHECK(names.reply.text == "routemq-test");
+  auto raw = r.run_sync(r.command({"DBSIZE"}));
+  CHECK(raw.reply.integer == 1);
+
+  RedisServer locked({.password = "right"});
+  locked.start();
+  auto wrong = redis_config_for(locked.port());
+  wrong.password = "wrong";
+  redis::RedisManager refused(wrong);
+  refused.initialize();
+  CHECK_FALSE(refused.wait_connected(1s));
+  CHECK(refused.run_sync(refused.command({"PING"})).unavailable());
+}
+
+TEST_CASE("many concurrent coroutines share the pipelined connections and resume on their own executor") {
+  RedisFixture f;
+  auto& r = f.redis;
+  asio::io_context app(1);
+  int finished = 0;
+  bool wrong_thread = false;
+  for (int i = 0; i < 500; ++i) {
+    auto task = [&, i]() -> awaitable<void> {
+      const auto name = "c" + std::to_string(i);
+      co_await r.set(name, std::to_string(i));
+      auto value = co_await r.get(name);
+      if (!app.get_executor().running_in_this_thread()) wrong_thread = true;
+      if (value == std::to_string(i)) ++finished;
+    };
+    asio::co_spawn(app, task(), asio::detached);
+  }
+  app.run();
+  CHECK(finished == 500);
+  CHECK_FALSE(wrong_thread);
+}
