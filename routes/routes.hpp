@@ -1,6 +1,7 @@
 #pragma once
 // The example service: an IoT backend. Each route lives in its own file; this declares them all.
 #include "core/app/app.hpp"
+#include "plugins/redis/redis_manager.hpp"
 
 namespace example {
 

@@ -1,6 +1,10 @@
 // devices/{device_id}/telemetry: {"msg_id": "...", "value": <number>}
-// Acknowledged on devices/{device_id}/ack with {"msg_id": ...}; an invalid payload is answered on
-// devices/{device_id}/rejected with {"error": "invalid_payload", "detail": ...} and counted as rejected.
+// Stores last_value/last_seen in the hash device:{id}, counts readings in device:{id}:telemetry_count,
+// keeps the last 100 values in the list device:{id}:recent, and acknowledges on devices/{id}/ack with
+// {"msg_id": ..., "count": n} (count null when Redis is disabled or down: the ack still goes out).
+// An invalid payload is answered on devices/{id}/rejected with {"error": "invalid_payload", ...},
+// nothing is stored, and it is counted as rejected.
+#include <chrono>
 #include <string>
 #include <variant>
 
@@ -29,7 +33,24 @@ std::variant<Reading, std::string> parse_reading(routemq::Context& ctx) {
   return Reading{*msg_id, value->get<double>()};
 }
 
-void handle_telemetry(routemq::Context& ctx) {
+std::string now_ms() {
+  using namespace std::chrono;
+  return std::to_string(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// Returns the new reading count, or nullopt when Redis did not take it.
+routemq::awaitable<std::optional<long long>> store(routemq::redis::RedisManager& redis, const std::string& device,
+                                                   double value) {
+  const std::string hash = "device:" + device;
+  const std::map<std::string, std::string> fields{{"last_value", nlohmann::json(value).dump()}, {"last_seen", now_ms()}};
+  co_await redis.hset(hash, fields);
+  std::vector<std::string> recent{nlohmann::json(value).dump()};  // named: no braced list across co_await
+  co_await redis.lpush(hash + ":recent", std::move(recent));
+  co_await redis.ltrim(hash + ":recent", 0, 99);
+  co_return co_await redis.incr(hash + ":telemetry_count");
+}
+
+routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
   const auto& device = ctx.param("device_id");
   auto reading = parse_reading(ctx);
   if (auto* problem = std::get_if<std::string>(&reading)) {
@@ -37,8 +58,11 @@ void handle_telemetry(routemq::Context& ctx) {
                 {.qos = 1});
     throw routemq::InvalidPayload(*problem);
   }
-  ctx.publish("devices/" + device + "/ack", nlohmann::json{{"msg_id", std::get<Reading>(reading).msg_id}},
-              {.qos = 1});
+  const auto& valid = std::get<Reading>(reading);
+  const auto count = co_await store(ctx.redis(), device, valid.value);
+  nlohmann::json ack{{"msg_id", valid.msg_id}, {"count", nullptr}};
+  if (count) ack["count"] = *count;
+  ctx.publish("devices/" + device + "/ack", ack, {.qos = 1});
 }
 
 }  // namespace

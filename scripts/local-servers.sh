@@ -1,4 +1,4 @@
-# Sourced by run.sh: starts a private mosquitto (and redis-server) on loopback and stops them on exit.
+# Sourced by run.sh: starts a private mosquitto and redis-server on loopback and stops them on exit.
 # Nothing here touches servers it did not start.
 
 _local_server_pids=()
@@ -40,4 +40,14 @@ start_local_mosquitto() {
   wait_for_port "$port" mosquitto
   export MQTT_BROKER=127.0.0.1 MQTT_PORT=$port
   echo "run: started mosquitto on 127.0.0.1:$port (pid $!)"
+}
+
+start_local_redis() {
+  local port; port=$(free_port 6379)
+  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize no \
+    --dir "$_local_server_dir" >"$_local_server_dir/redis.log" 2>&1 &
+  _local_server_pids+=($!)
+  wait_for_port "$port" redis-server
+  export REDIS_HOST=127.0.0.1 REDIS_PORT=$port ENABLE_REDIS=${ENABLE_REDIS:-true}
+  echo "run: started redis-server on 127.0.0.1:$port (pid $!)"
 }

@@ -124,7 +124,10 @@ App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<
       stop_signal_(std::make_unique<StopSignal>()) {
   for (auto& plugin : plugins_) {
     auto section = config_.plugins.find(plugin->name());
-    ConfigNode node = section != config_.plugins.end() ? section->second : ConfigNode{};
+    // An absent section is still located (file) and named (path), for the plugin's error messages.
+    ConfigNode node = section != config_.plugins.end()
+                          ? section->second
+                          : ConfigNode(YAML::Node(YAML::NodeType::Undefined), plugin->name(), Location{config_.file});
     plugin->configure(node, environment_, config_.effective);
     plugin->provide(services_, middleware_registry_);
   }

@@ -20,7 +20,7 @@ inline AppConfig app_config_for(std::uint16_t broker_port, const std::string& ex
       "app:\n  workers: 2\n  shutdown_timeout: 10\n  log_level: warn\n"
       "mqtt:\n  broker: 127.0.0.1\n  port: {}\n  reconnect:\n    min_delay: 0.1\n    max_delay: 0.5\n{}",
       broker_port, extra_yaml);
-  return load_app_config_text(yaml, "test.yaml", Environment(std::move(env)), {});
+  return load_app_config_text(yaml, "test.yaml", Environment(std::move(env)), {"redis"});
 }
 
 // Runs app.run() on its own thread; stops it and joins on destruction.

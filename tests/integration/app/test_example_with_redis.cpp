@@ -1,0 +1,74 @@
+// The example service with the Redis plugin, through a real mosquitto and a real redis-server:
+// telemetry is stored and counted; with Redis gone the acks still go out.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "plugins/redis/redis_plugin.hpp"
+#include "routes/routes.hpp"
+#include "tests/integration/app/app_fixture.hpp"
+#include "tests/support/mosquitto_server.hpp"
+#include "tests/support/mqtt_probe.hpp"
+#include "tests/support/redis_server.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string redis_yaml(std::uint16_t port) {
+  return fmt::format(
+      "redis:\n  enabled: true\n  host: 127.0.0.1\n  port: {}\n  socket_timeout: 1\n  socket_connect_timeout: 1\n"
+      "  reconnect: {{min_delay: 0.02, max_delay: 0.3}}\n",
+      port);
+}
+
+nlohmann::json wait_ack(MqttProbe& probe, const std::string& msg_id) {
+  auto ack = probe.wait_for(
+      [&](const ReceivedMessage& m) {
+        return m.topic == "devices/d1/ack" && nlohmann::json::parse(m.payload).value("msg_id", "") == msg_id;
+      },
+      10s);
+  REQUIRE(ack);
+  return nlohmann::json::parse(ack->payload);
+}
+
+}  // namespace
+
+TEST_CASE("telemetry is stored in Redis and counted; with Redis down the ack still goes out") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  redis::RedisManager manager;
+  auto plugin = std::make_shared<redis::RedisPlugin>(manager);
+  App app(app_config_for(broker.port(), redis_yaml(redis_server.port()), {}), Environment(), {plugin});
+  example::add_routes(app);
+  RunningApp running(app);
+  REQUIRE(running.wait_subscribed());
+  REQUIRE(manager.wait_connected(10s));
+  CHECK(plugin->health().state == PluginHealth::State::ok);
+
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("devices/+/ack", 1);
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"a","value":20.5})", 1);
+  CHECK(wait_ack(probe, "a")["count"] == 1);
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"b","value":21})", 1);
+  CHECK(wait_ack(probe, "b")["count"] == 2);
+  CHECK(redis_server.command({"HGET", "routemq:device:d1", "last_value"}) == "$4\r\n21.0\r\n");
+  CHECK(redis_server.command({"LRANGE", "routemq:device:d1:recent", "0", "-1"}) ==
+        "*2\r\n$4\r\n21.0\r\n$4\r\n20.5\r\n");
+
+  redis_server.kill9();
+  REQUIRE(wait_until([&] { return !manager.is_connected(); }, 10s));
+  CHECK(plugin->health().state == PluginHealth::State::degraded);
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"c","value":1})", 1);
+  CHECK(wait_ack(probe, "c")["count"].is_null());
+
+  redis_server.restart();
+  REQUIRE(manager.wait_connected(10s));
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"d","value":2})", 1);
+  CHECK(wait_ack(probe, "d")["count"] == 1);  // a fresh redis-server (no persistence)
+}
