@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "core/config/config_error.hpp"
+#include "plugins/redis/redis_config.hpp"
+
+using namespace routemq;
+using namespace routemq::redis;
+using Vars = std::map<std::string, std::string>;
+
+namespace {
+RedisConfig read(const std::string& yaml, Vars env = {}) {
+  EffectiveConfig effective;
+  ConfigNode root(YAML::Load(yaml), "", Location{"app.yaml"});
+  return read_redis_config(root.child("redis"), Environment(env), &effective);
+}
+}  // namespace
+
+TEST_CASE("Redis defaults are safe: disabled, localhost, the routemq: prefix") {
+  const auto config = read("");
+  CHECK_FALSE(config.enabled);
+  CHECK(config.host == "localhost");
+  CHECK(config.port == 6379);
+  CHECK(config.db == 0);
+  CHECK(config.key_prefix == "routemq:");
+  CHECK(config.default_ttl_s == 0);
+  CHECK(config.max_connections == 4);
+}
+
+TEST_CASE("environment over YAML over defaults, with RouteMQ's variable names") {
+  const std::string yaml = "redis:\n  enabled: false\n  host: yaml-host\n  port: 7000\n  socket_timeout: 2.5\n";
+  const auto config = read(yaml, {{"ENABLE_REDIS", "true"}, {"REDIS_HOST", "env-host"}, {"REDIS_DB", "2"},
+                                  {"REDIS_PASSWORD", "pw"}, {"REDIS_USERNAME", "u"}, {"REDIS_MAX_CONNECTIONS", "8"},
+                                  {"REDIS_SOCKET_CONNECT_TIMEOUT", "0.5"}, {"REDIS_KEY_PREFIX", "app:"},
+                                  {"REDIS_DEFAULT_TTL", "60"}});
+  CHECK(config.enabled);
+  CHECK(config.host == "env-host");
+  CHECK(config.port == 7000);
+  CHECK(config.db == 2);
+  CHECK(config.password == "pw");
+  CHECK(config.username == "u");
+  CHECK(config.max_connections == 8);
+  CHECK(config.socket_timeout_s == 2.5);
+  CHECK(config.connect_timeout_s == 0.5);
+  CHECK(config.key_prefix == "app:");
+  CHECK(config.default_ttl_s == 60);
+}
+
+TEST_CASE("REDIS_URL provides the connection; explicit variables override its parts") {
+  auto config = read("", {{"REDIS_URL", "redis://user:p%40ss@cache.local:6380/4"}});
+  CHECK(config.host == "cache.local");
+  CHECK(config.port == 6380);
+  CHECK(config.db == 4);
+  CHECK(config.username == "user");
+  CHECK(config.password == "p@ss");
+  config = read("", {{"REDIS_URL", "redis://cache.local"}, {"REDIS_PORT", "7001"}});
+  CHECK(config.host == "cache.local");
+  CHECK(config.port == 7001);
+  config = read("redis:\n  url: redis://:secret@[::1]:6390\n");
+  CHECK(config.host == "::1");
+  CHECK(config.port == 6390);
+  CHECK(config.password == "secret");
+  CHECK(config.username.empty());
+}
+
+TEST_CASE("invalid Redis settings are errors naming the variable or the key") {
+  CHECK_THROWS_WITH(read("", {{"REDIS_PORT", "abc"}}),
+                    Catch::Contains("environment variable REDIS_PORT='abc': expected an integer between 1 and 65535 "
+                                    "(overrides redis.port)"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_SOCKET_TIMEOUT", "soon"}}),
+                    Catch::Contains("REDIS_SOCKET_TIMEOUT='soon': expected a number"));
+  CHECK_THROWS_WITH(read("", {{"ENABLE_REDIS", "maybe"}}), Catch::Contains("ENABLE_REDIS='maybe': expected a boolean"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_MAX_CONNECTIONS", "0"}}), Catch::Contains("REDIS_MAX_CONNECTIONS"));
+  CHECK_THROWS_WITH(read("redis:\n  hots: x\n"), Catch::Contains("app.yaml:2:3: redis.hots: unknown key (did you mean 'host'?"));
+  CHECK_THROWS_WITH(read("redis:\n  port: 0\n"), Catch::Contains("app.yaml:2:9: redis.port: expected an integer"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "http://x"}}),
+                    Catch::Contains("environment variable REDIS_URL: expected a URL like redis://"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "redis://h:99999"}}), Catch::Contains("expected a port between 1 and 65535"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "redis://h/x"}}), Catch::Contains("expected a database number"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "redis://user:pw@"}}), Catch::Contains("has no host"));
+  CHECK_THROWS_WITH(read("redis:\n  reconnect: {min_delay: 2, max_delay: 1}\n"),
+                    Catch::Contains("max_delay must not be below min_delay"));
+  // The URL may hold a password: it is never echoed.
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "redis://u:topsecret@h:abc"}}), !Catch::Contains("topsecret"));
+}
+
+TEST_CASE("the password never appears in the effective config") {
+  EffectiveConfig effective;
+  ConfigNode root(YAML::Load("redis:\n  password: hunter2\n"), "", Location{"app.yaml"});
+  (void)read_redis_config(root.child("redis"), Environment(Vars{{"REDIS_URL", "redis://:s3cret@h"}}), &effective);
+  const auto text = effective.to_yaml_like_text();
+  CHECK_THAT(text, !Catch::Contains("hunter2") && !Catch::Contains("s3cret"));
+  CHECK_THAT(text, Catch::Contains("password: \"***\""));
+}
