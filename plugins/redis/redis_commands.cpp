@@ -493,4 +493,32 @@ awaitable<long long> RedisManager::publish(std::string_view channel, std::string
   co_return integer_or(co_await run(std::move(request)), 0);
 }
 
+// ---- the server, for operators
+
+awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
+  ServerView view;
+  Strings info_command{"INFO", "memory"};
+  auto info = co_await run(std::move(info_command));
+  if (!info.succeeded()) co_return view;
+  view.available = true;
+  std::string_view text = info.reply.text;
+  while (!text.empty()) {
+    const auto end = text.find("\r\n");
+    const auto line = text.substr(0, end);
+    if (const auto colon = line.find(':'); colon != std::string_view::npos && !line.starts_with('#'))
+      view.memory.emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 2);
+  }
+  Strings dbsize_command{"DBSIZE"};
+  view.dbsize = integer_or(co_await run(std::move(dbsize_command)), 0);
+  const auto sampled_keys = co_await keys("*", sample);
+  Batch types;
+  for (const auto& name : sampled_keys) types.push({"TYPE", key(name)});
+  for (const auto& type_result : co_await pipeline(types))
+    if (type_result.succeeded()) ++view.types[type_result.reply.text];
+  view.sampled = sampled_keys.size();
+  co_return view;
+}
+
 }  // namespace routemq::redis

@@ -63,6 +63,15 @@ struct RedisStatsSnapshot {
   std::size_t connections_ready = 0;
 };
 
+// What the server looks like, for operators (`routemq redis stats`) and dashboards.
+struct ServerView {
+  bool available = false;
+  std::map<std::string, std::string> memory;  // INFO memory fields (used_memory, maxmemory ...)
+  long long dbsize = 0;                        // keys in the selected db, prefix or not
+  std::map<std::string, long long> types;      // key type -> count, over a SCAN sample under the prefix
+  std::size_t sampled = 0;
+};
+
 using MessageHandler = std::function<void(const std::string& channel, const std::string& payload)>;
 
 class RedisManager {
@@ -203,6 +212,8 @@ class RedisManager {
   }
 
   RedisStatsSnapshot stats() const;
+  // INFO memory, DBSIZE, and the type distribution of up to `sample` keys under the prefix (SCAN).
+  awaitable<ServerView> server_view(std::size_t sample = 1000);
   ClientStats& raw_stats() { return stats_; }
   asio::io_context& io_context() { return io_; }
 

@@ -292,3 +292,22 @@ TEST_CASE("many concurrent coroutines share the pipelined connections and resume
   CHECK(finished == 500);
   CHECK_FALSE(wrong_thread);
 }
+
+TEST_CASE("the server view: memory, dbsize and the type distribution under the prefix") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(f.sync(r.set("s1", "x")));
+  CHECK(f.sync(r.set("s2", "x")));
+  CHECK(f.sync(r.hset("h1", "f", "v")) == 1);
+  CHECK(f.sync(r.rpush("l1", {"a"})) == 1);
+  f.server.command({"SET", "other:k", "not under the prefix"});
+  const auto view = f.sync(r.server_view());
+  CHECK(view.available);
+  CHECK(view.memory.count("used_memory") == 1);
+  CHECK(view.dbsize == 5);
+  CHECK(view.sampled == 4);
+  CHECK(view.types == std::map<std::string, long long>{{"string", 2}, {"hash", 1}, {"list", 1}});
+
+  redis::RedisManager disabled;
+  CHECK_FALSE(disabled.run_sync(disabled.server_view()).available);
+}
