@@ -55,6 +55,13 @@ std::vector<std::optional<std::string>> optional_strings(const Result& result, s
   return out;
 }
 
+// {verb, key, rest...}: the shape of most multi-value commands.
+Strings keyed(const char* verb, std::string key, const Strings& rest) {
+  Strings args{verb, std::move(key)};
+  args.insert(args.end(), rest.begin(), rest.end());
+  return args;
+}
+
 std::string number_text(double value) { return fmt::format("{}", value); }
 
 // Escapes glob characters so a prefix matches only itself in SCAN MATCH.
@@ -253,8 +260,7 @@ awaitable<std::optional<std::string>> RedisManager::hget(std::string_view name, 
 awaitable<std::vector<std::optional<std::string>>> RedisManager::hmget(std::string_view name,
                                                                          std::vector<std::string> fields) {
   if (fields.empty()) co_return std::vector<std::optional<std::string>>{};
-  Strings args{"HMGET", key(name)};
-  args.insert(args.end(), fields.begin(), fields.end());
+  Strings args = keyed("HMGET", key(name), fields);
   co_return optional_strings(co_await run(std::move(args)), fields.size());
 }
 
@@ -268,8 +274,7 @@ awaitable<std::map<std::string, std::string>> RedisManager::hgetall(std::string_
 
 awaitable<long long> RedisManager::hdel(std::string_view name, std::vector<std::string> fields) {
   if (fields.empty()) co_return 0;
-  Strings args{"HDEL", key(name)};
-  args.insert(args.end(), fields.begin(), fields.end());
+  Strings args = keyed("HDEL", key(name), fields);
   co_return integer_or(co_await run(std::move(args)), 0);
 }
 
@@ -302,15 +307,13 @@ awaitable<std::optional<long long>> RedisManager::hincrby(std::string_view name,
 
 awaitable<long long> RedisManager::lpush(std::string_view name, std::vector<std::string> values) {
   if (values.empty()) co_return 0;
-  Strings args{"LPUSH", key(name)};
-  args.insert(args.end(), values.begin(), values.end());
+  Strings args = keyed("LPUSH", key(name), values);
   co_return integer_or(co_await run(std::move(args)), 0);
 }
 
 awaitable<long long> RedisManager::rpush(std::string_view name, std::vector<std::string> values) {
   if (values.empty()) co_return 0;
-  Strings args{"RPUSH", key(name)};
-  args.insert(args.end(), values.begin(), values.end());
+  Strings args = keyed("RPUSH", key(name), values);
   co_return integer_or(co_await run(std::move(args)), 0);
 }
 
@@ -348,15 +351,13 @@ awaitable<bool> RedisManager::ltrim(std::string_view name, long long start, long
 
 awaitable<long long> RedisManager::sadd(std::string_view name, std::vector<std::string> members) {
   if (members.empty()) co_return 0;
-  Strings args{"SADD", key(name)};
-  args.insert(args.end(), members.begin(), members.end());
+  Strings args = keyed("SADD", key(name), members);
   co_return integer_or(co_await run(std::move(args)), 0);
 }
 
 awaitable<long long> RedisManager::srem(std::string_view name, std::vector<std::string> members) {
   if (members.empty()) co_return 0;
-  Strings args{"SREM", key(name)};
-  args.insert(args.end(), members.begin(), members.end());
+  Strings args = keyed("SREM", key(name), members);
   co_return integer_or(co_await run(std::move(args)), 0);
 }
 
@@ -407,8 +408,7 @@ awaitable<long long> RedisManager::zadd(std::string_view name, std::vector<std::
 
 awaitable<long long> RedisManager::zrem(std::string_view name, std::vector<std::string> members) {
   if (members.empty()) co_return 0;
-  Strings args{"ZREM", key(name)};
-  args.insert(args.end(), members.begin(), members.end());
+  Strings args = keyed("ZREM", key(name), members);
   co_return integer_or(co_await run(std::move(args)), 0);
 }
 

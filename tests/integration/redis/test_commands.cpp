@@ -2,6 +2,8 @@
 // matters, independently through the raw RESP helper.
 #include <catch2/catch.hpp>
 
+#include <future>
+
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -310,4 +312,27 @@ TEST_CASE("the server view: memory, dbsize and the type distribution under the p
 
   redis::RedisManager disabled;
   CHECK_FALSE(disabled.run_sync(disabled.server_view()).available);
+}
+
+TEST_CASE("the blocking facade works from an app worker thread and refuses the manager's own thread") {
+  RedisFixture f;
+  auto& r = f.redis;
+  asio::io_context app(1);
+  std::optional<std::string> seen;
+  asio::post(app, [&] {
+    r.run_sync(r.set("from-worker", "yes"));
+    seen = r.run_sync(r.get("from-worker"));
+  });
+  app.run();
+  CHECK(seen == "yes");
+  std::promise<std::string> refused;
+  asio::post(r.io_context(), [&] {
+    try {
+      r.run_sync(r.ping());
+      refused.set_value("no error");
+    } catch (const std::logic_error& e) {
+      refused.set_value(e.what());
+    }
+  });
+  CHECK_THAT(refused.get_future().get(), Catch::Contains("would deadlock"));
 }
