@@ -74,15 +74,30 @@ void Connection::submit(Request request) {
     if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
     return;
   }
-  asio::post(io_, [self = shared_from_this(), request = std::move(request)]() mutable {
-    if (!self->ready()) {
-      self->stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
-      if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
-      return;
+  bool first_in_burst = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    first_in_burst = inbox_.empty();
+    inbox_.push_back(std::move(request));
+  }
+  if (first_in_burst) asio::post(io_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void Connection::drain_inbox() {
+  std::vector<Request> burst;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    burst.swap(inbox_);
+  }
+  for (auto& request : burst) {
+    if (ready()) {
+      queue_.push(std::move(request));
+      continue;
     }
-    self->queue_.push(std::move(request));
-    self->flush();
-  });
+    stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+    if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
+  }
+  flush();
 }
 
 void Connection::push_on_io_thread(Request request) {

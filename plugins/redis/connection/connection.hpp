@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail(Failure failure, const std::string& detail);
   void schedule_reconnect();
   void handle_reply(Reply reply);
+  void drain_inbox();
 
   asio::io_context& io_;
   ConnectionSettings settings_;
@@ -93,6 +95,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ever_connected_ = false;
   Clock::time_point last_activity_{};
   std::atomic<State> state_{State::idle};
+  // Requests from other threads wait here; one post to the io thread moves a whole burst at once.
+  std::mutex inbox_mutex_;
+  std::vector<Request> inbox_;
 };
 
 }  // namespace routemq::redis
