@@ -1,0 +1,186 @@
+#include "middleware/rate_limit.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/config/config_error.hpp"
+#include "core/config/section_reader.hpp"
+#include "core/routing/topic_filter.hpp"
+#include "middleware/decision_counters.hpp"
+#include "middleware/key_template.hpp"
+#include "middleware/local_gcra.hpp"
+#include "middleware/rate_limit_scripts.hpp"
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::middleware {
+namespace {
+
+enum class Strategy { gcra, fixed_window, sliding_window, token_bucket };
+enum class OnUnavailable { local, allow, deny };
+
+struct RateLimitOptions {
+  KeyTemplate key = KeyTemplate::parse("{topic}");
+  long long rate = 0;
+  double period_s = 1;
+  long long burst = 0;
+  long long cost = 1;
+  Strategy strategy = Strategy::gcra;
+  std::optional<KeyTemplate> reject_topic;  // unset: no rejection message
+  bool reject_to_response_topic = false;
+  std::vector<std::string> whitelist;
+  OnUnavailable on_unavailable = OnUnavailable::local;
+};
+
+std::string unique_member() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{:016x}", random());
+}
+
+// The template of a YAML value, with the error located at its key.
+KeyTemplate template_option(const ConfigNode& options, const std::string& key, const std::string& text) {
+  try {
+    return KeyTemplate::parse(text);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(fmt::format("{}: {}", options.child(key).where(), e.what()));
+  }
+}
+
+RateLimitOptions read_options(const MiddlewareSetup& setup) {
+  SectionReader r(setup.options, setup.environment);
+  RateLimitOptions o;
+  o.key = template_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
+  o.rate = r.integer("rate", 0, {.min = 1, .max = 1'000'000'000});
+  if (o.rate == 0) throw ConfigError(fmt::format("{}: is required (expected an integer >= 1)", setup.options.child("rate").where()));
+  o.period_s = r.number("period", 1, {.min = 0.001, .max = 86400.0 * 365});
+  o.burst = r.integer("burst", o.rate, {.min = 1, .max = 1'000'000'000});
+  o.cost = r.integer("cost", 1, {.min = 1, .max = 1'000'000});
+  const auto strategy =
+      r.string("strategy", "gcra", {.one_of = {"gcra", "fixed_window", "sliding_window", "token_bucket"}});
+  o.strategy = strategy == "fixed_window"     ? Strategy::fixed_window
+               : strategy == "sliding_window" ? Strategy::sliding_window
+               : strategy == "token_bucket"   ? Strategy::token_bucket
+                                              : Strategy::gcra;
+  if (auto topic = r.optional_string("reject_topic", {.non_empty = true})) {
+    if (*topic == "response") o.reject_to_response_topic = true;
+    else o.reject_topic = template_option(setup.options, "reject_topic", *topic);
+  }
+  o.whitelist = r.string_list("whitelist");
+  const auto unavailable = r.string("on_unavailable", "local", {.one_of = {"local", "allow", "deny"}});
+  o.on_unavailable = unavailable == "allow" ? OnUnavailable::allow
+                     : unavailable == "deny" ? OnUnavailable::deny
+                                             : OnUnavailable::local;
+  r.finish();
+  return o;
+}
+
+class RateLimit {
+ public:
+  explicit RateLimit(RateLimitOptions options)
+      : options_(std::move(options)),
+        period_us_(static_cast<long long>(options_.period_s * 1e6)),
+        local_(std::make_unique<LocalGcra>(std::chrono::microseconds(period_us_ / options_.rate), options_.burst)) {}
+
+  awaitable<void> handle(Context& ctx, Next next) {
+    if (whitelisted(ctx.topic())) {
+      decision_counters().count("rate_limit", "whitelisted");
+      ctx.set("rate_limit", RateLimitDecision{true, options_.rate, options_.rate, 0, 0, "whitelist"});
+      co_await next();
+      co_return;
+    }
+    const auto key = options_.key.render(ctx);
+    if (!key.ok()) {
+      // A key that cannot be built is an error for this message, never a shared bucket.
+      decision_counters().count("rate_limit", "key_error");
+      spdlog::warn("rate_limit on '{}': {}; the message is rejected", ctx.topic(), key.error);
+      throw InvalidPayload("rate_limit: " + key.error);
+    }
+    auto decision = co_await decide(ctx.redis(), key.key);
+    decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
+    ctx.set("rate_limit", decision);
+    if (decision.allowed) {
+      co_await next();
+      co_return;
+    }
+    reject(ctx, decision);
+  }
+
+ private:
+  bool whitelisted(const std::string& topic) const {
+    for (const auto& filter : options_.whitelist)
+      if (topic_matches_filter(filter, topic)) return true;
+    return false;
+  }
+
+  awaitable<RateLimitDecision> decide(redis::RedisManager& redis, const std::string& key) {
+    std::vector<std::string> keys{"rl:{" + key + "}"};  // one hash slot per decision
+    auto result = co_await redis.eval(script(), std::move(keys), arguments());
+    if (result.succeeded() && result.reply.is_array() && result.reply.elements.size() == 4) {
+      const auto& v = result.reply.elements;
+      co_return RateLimitDecision{v[0].integer == 1, limit(), v[1].integer, (v[2].integer + 999) / 1000,
+                                  (v[3].integer + 999) / 1000, "redis"};
+    }
+    if (result.ok() && result.reply.is_error())
+      spdlog::warn("rate_limit: Redis refused the decision script: {}", result.reply.text);
+    co_return unavailable_decision(key);
+  }
+
+  RateLimitDecision unavailable_decision(const std::string& key) {
+    decision_counters().count("rate_limit", "unavailable");
+    switch (options_.on_unavailable) {
+      case OnUnavailable::allow: return {true, limit(), limit(), 0, 0, "allow"};
+      case OnUnavailable::deny: return {false, limit(), 0, 1000, 1000, "deny"};
+      case OnUnavailable::local: break;
+    }
+    return local_->decide(key, options_.cost, std::chrono::steady_clock::now());
+  }
+
+  long long limit() const { return options_.strategy == Strategy::gcra ? options_.burst : options_.rate; }
+
+  const redis::Script& script() const {
+    switch (options_.strategy) {
+      case Strategy::fixed_window: return fixed_window_script();
+      case Strategy::sliding_window: return sliding_window_script();
+      case Strategy::token_bucket: return token_bucket_script();
+      case Strategy::gcra: break;
+    }
+    return gcra_script();
+  }
+
+  std::vector<std::string> arguments() const {
+    const auto cost = std::to_string(options_.cost);
+    switch (options_.strategy) {
+      case Strategy::fixed_window: return {std::to_string(options_.rate), std::to_string(period_us_), cost};
+      case Strategy::sliding_window:
+        return {std::to_string(options_.rate), std::to_string(period_us_), cost, unique_member()};
+      case Strategy::token_bucket:
+        return {std::to_string(options_.burst), std::to_string(options_.rate), std::to_string(period_us_), cost};
+      case Strategy::gcra: break;
+    }
+    return {std::to_string(period_us_ / options_.rate), std::to_string(options_.burst), cost};
+  }
+
+  void reject(Context& ctx, const RateLimitDecision& decision) const {
+    nlohmann::json body{{"error", "rate_limited"}, {"retry_after_ms", decision.retry_after_ms}};
+    if (const auto* json = ctx.try_json(); json && json->is_object() && json->contains("msg_id"))
+      body["msg_id"] = (*json)["msg_id"];
+    if (options_.reject_to_response_topic && ctx.response_topic()) {
+      ctx.reply(body);
+    } else if (options_.reject_topic) {
+      if (auto topic = options_.reject_topic->render(ctx); topic.ok()) ctx.publish(topic.key, body, {.qos = 1});
+    }
+  }
+
+  RateLimitOptions options_;
+  long long period_us_;
+  std::unique_ptr<LocalGcra> local_;  // shared state of this middleware instance, not movable itself
+};
+
+}  // namespace
+
+void register_rate_limit(MiddlewareRegistry& registry) {
+  registry.add("rate_limit", [](const MiddlewareSetup& setup) { return make_middleware("rate_limit", RateLimit(read_options(setup))); });
+}
+
+}  // namespace routemq::middleware

@@ -1,0 +1,40 @@
+#pragma once
+// rate_limit: at most `rate` messages per `period` per key (GCRA by default: `burst` at once, then one
+// every period/rate), decided atomically in Redis, so every app instance shares the same limit.
+//
+//   routes:
+//     telemetry:
+//       middleware:
+//         - rate_limit:
+//             key: "{device_id}"         # a key template (see key_template.hpp)
+//             rate: 10                   # messages ...
+//             period: 60                 # ... per this many seconds
+//             burst: 10                  # GCRA: how many at once (default: rate)
+//             cost: 1                    # per message
+//             strategy: gcra             # or fixed_window, sliding_window, token_bucket
+//             reject_topic: "devices/{device_id}/rejected"   # optional; "response" = MQTT 5 response topic
+//             whitelist: ["devices/admin/#"]                 # MQTT topic filters never limited
+//             on_unavailable: local      # Redis down: local (in-process GCRA), allow or deny
+//
+// The handler sees the decision: ctx.get<RateLimitDecision>("rate_limit"). A limited message skips
+// the handler; with reject_topic, {"msg_id", "error": "rate_limited", "retry_after_ms"} is published.
+#include <cstdint>
+#include <string>
+
+#include "core/handling/middleware_registry.hpp"
+
+namespace routemq::middleware {
+
+struct RateLimitDecision {
+  bool allowed = true;
+  long long limit = 0;
+  long long remaining = 0;
+  long long retry_after_ms = 0;
+  long long reset_after_ms = 0;
+  std::string source;  // "redis", "local" (Redis down), "whitelist", "allow" (on_unavailable: allow)
+};
+
+// Registers the "rate_limit" factory.
+void register_rate_limit(MiddlewareRegistry& registry);
+
+}  // namespace routemq::middleware

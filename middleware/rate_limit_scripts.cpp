@@ -1,0 +1,100 @@
+#include "middleware/rate_limit_scripts.hpp"
+
+namespace routemq::middleware {
+namespace {
+
+// Shared prologue: now in integer microseconds, from the server's clock.
+constexpr const char* now_us = R"lua(
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+)lua";
+
+}  // namespace
+
+const redis::Script& gcra_script() {
+  static const redis::Script script(std::string(now_us) + R"lua(
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local tolerance = interval * burst
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat > now + tolerance then tat = now + tolerance end
+local new_tat = tat + interval * cost
+local allow_at = new_tat - tolerance
+if now < allow_at then
+  local remaining = math.floor((tolerance - (tat - now)) / interval)
+  if remaining < 0 then remaining = 0 end
+  return {0, remaining, allow_at - now, tat - now}
+end
+local reset_after = new_tat - now
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(reset_after / 1000) + 1)
+return {1, math.floor((tolerance - reset_after) / interval), 0, reset_after}
+)lua");
+  return script;
+}
+
+const redis::Script& fixed_window_script() {
+  static const redis::Script script(std::string(now_us) + R"lua(
+local limit = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local window = math.floor(now / period)
+local key = KEYS[1] .. ':' .. window
+local reset_after = (window + 1) * period - now
+local used = tonumber(redis.call('GET', key) or 0)
+if used + cost > limit then
+  return {0, limit - used, reset_after, reset_after}
+end
+used = redis.call('INCRBY', key, cost)
+redis.call('PEXPIRE', key, math.ceil(reset_after / 1000) + 1)
+return {1, limit - used, 0, reset_after}
+)lua");
+  return script;
+}
+
+const redis::Script& sliding_window_script() {
+  static const redis::Script script(std::string(now_us) + R"lua(
+local limit = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+local used = redis.call('ZCARD', KEYS[1])
+if used + cost > limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local retry = period
+  if oldest[2] then retry = tonumber(oldest[2]) + period - now end
+  return {0, limit - used, retry, retry}
+end
+for i = 1, cost do redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i) end
+redis.call('PEXPIRE', KEYS[1], math.ceil(period / 1000) + 1)
+return {1, limit - used - cost, 0, period}
+)lua");
+  return script;
+}
+
+const redis::Script& token_bucket_script() {
+  static const redis::Script script(std::string(now_us) + R"lua(
+local capacity = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local period = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or capacity
+local ts = tonumber(state[2]) or now
+if ts > now then ts = now end
+tokens = math.min(capacity, tokens + (now - ts) * refill / period)
+local per_token = period / refill
+if tokens < cost then
+  return {0, math.floor(tokens), math.ceil((cost - tokens) * per_token), math.ceil((capacity - tokens) * per_token)}
+end
+tokens = tokens - cost
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+local full_after = math.ceil((capacity - tokens) * per_token)
+redis.call('PEXPIRE', KEYS[1], math.ceil(full_after / 1000) + 1)
+return {1, math.floor(tokens), 0, full_after}
+)lua");
+  return script;
+}
+
+}  // namespace routemq::middleware

@@ -1,0 +1,9 @@
+#include "middleware/register_all.hpp"
+
+#include "middleware/rate_limit.hpp"
+
+namespace routemq::middleware {
+
+void register_all(MiddlewareRegistry& registry) { register_rate_limit(registry); }
+
+}  // namespace routemq::middleware

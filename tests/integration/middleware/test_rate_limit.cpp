@@ -1,0 +1,150 @@
+// rate_limit through three app instances sharing one redis-server and one mosquitto: exact limits for
+// every strategy, and messages keep flowing when Redis dies.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "middleware/rate_limit.hpp"
+#include "middleware/register_all.hpp"
+#include "plugins/redis/redis_plugin.hpp"
+#include "tests/integration/app/app_fixture.hpp"
+#include "tests/support/mosquitto_server.hpp"
+#include "tests/support/mqtt_probe.hpp"
+#include "tests/support/redis_server.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One app instance: its own Redis manager, the rate-limited route "limited/{device_id}".
+struct Instance {
+  redis::RedisManager manager;
+  std::unique_ptr<App> app;
+  std::unique_ptr<RunningApp> running;
+
+  Instance(std::uint16_t mqtt_port, std::uint16_t redis_port, const std::string& limit_yaml) {
+    const std::string yaml = fmt::format(
+        "redis:\n  enabled: true\n  host: 127.0.0.1\n  port: {}\n  socket_timeout: 1\n  socket_connect_timeout: 1\n"
+        "  reconnect: {{min_delay: 0.02, max_delay: 0.3}}\n"
+        "routes:\n  limited:\n    middleware:\n      - rate_limit: {}\n",
+        redis_port, limit_yaml);
+    app = std::make_unique<App>(app_config_for(mqtt_port, yaml), Environment(),
+                                std::vector<std::shared_ptr<Plugin>>{std::make_shared<redis::RedisPlugin>(manager)});
+    middleware::register_all(app->middleware_registry());
+    app->route("limited/{device_id}", [](Context& ctx) {
+         const auto* decision = ctx.get<middleware::RateLimitDecision>("rate_limit");
+         ctx.publish("passed/" + ctx.param("device_id"), decision ? decision->source : "none", {.qos = 1});
+       })
+        .name("limited")
+        .qos(1)
+        .shared();
+    running = std::make_unique<RunningApp>(*app);
+  }
+};
+
+std::size_t count_topic_prefix(MqttProbe& probe, const std::string& prefix, std::size_t at_least,
+                               std::chrono::milliseconds deadline) {
+  return probe.wait_count([&](const ReceivedMessage& m) { return m.topic.rfind(prefix, 0) == 0; }, at_least, deadline);
+}
+
+void run_exactness(const std::string& limit_yaml) {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  std::vector<std::unique_ptr<Instance>> instances;
+  for (int i = 0; i < 3; ++i)
+    instances.push_back(std::make_unique<Instance>(broker.port(), redis_server.port(), limit_yaml));
+  for (auto& instance : instances) {
+    REQUIRE(instance->running->wait_subscribed());
+    REQUIRE(instance->manager.wait_connected(10s));
+  }
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("passed/#", 1);
+  probe.subscribe("rejected/#", 1);
+  for (int i = 0; i < 50; ++i)
+    probe.publish("limited/d1", nlohmann::json{{"msg_id", i}}.dump(), 1);
+  // 10 pass, 40 are rejected: wait for all 50 outcomes, then check nothing more arrives.
+  REQUIRE(count_topic_prefix(probe, "rejected/d1", 40, 20s) == 40);
+  CHECK(count_topic_prefix(probe, "passed/d1", 10, 10s) == 10);
+  CHECK(count_topic_prefix(probe, "passed/d1", 11, 500ms) == 10);
+  auto rejected = probe.wait_for_topic("rejected/d1", 1s);
+  REQUIRE(rejected);
+  const auto body = nlohmann::json::parse(rejected->payload);
+  CHECK(body["error"] == "rate_limited");
+  CHECK(body["retry_after_ms"].get<long long>() > 0);
+  CHECK(body.contains("msg_id"));
+}
+
+}  // namespace
+
+TEST_CASE("GCRA: exactly the burst passes through three instances sharing Redis") {
+  run_exactness("{key: \"{device_id}\", rate: 10, period: 86400, burst: 10, reject_topic: \"rejected/{device_id}\"}");
+}
+
+TEST_CASE("fixed_window: exactly the limit passes") {
+  run_exactness("{key: \"{device_id}\", rate: 10, period: 86400, strategy: fixed_window, "
+                "reject_topic: \"rejected/{device_id}\"}");
+}
+
+TEST_CASE("sliding_window: exactly the limit passes") {
+  run_exactness("{key: \"{device_id}\", rate: 10, period: 86400, strategy: sliding_window, "
+                "reject_topic: \"rejected/{device_id}\"}");
+}
+
+TEST_CASE("token_bucket: exactly the capacity passes") {
+  run_exactness("{key: \"{device_id}\", rate: 10, period: 86400, burst: 10, strategy: token_bucket, "
+                "reject_topic: \"rejected/{device_id}\"}");
+}
+
+TEST_CASE("Redis killed mid-run: rate_limit falls back to the local limiter and recovers after restart") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  Instance instance(broker.port(), redis_server.port(),
+                    "{key: \"{device_id}\", rate: 3, period: 86400, reject_topic: \"rejected/{device_id}\"}");
+  REQUIRE(instance.running->wait_subscribed());
+  REQUIRE(instance.manager.wait_connected(10s));
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("passed/#", 1);
+  probe.subscribe("rejected/#", 1);
+
+  redis_server.kill9();
+  REQUIRE(wait_until([&] { return !instance.manager.is_connected(); }, 10s));
+  for (int i = 0; i < 5; ++i) probe.publish("limited/d2", "{}", 1);
+  // The local GCRA (burst 3) keeps deciding: 3 pass, 2 are limited, nothing crashes.
+  CHECK(count_topic_prefix(probe, "rejected/d2", 2, 10s) == 2);
+  CHECK(count_topic_prefix(probe, "passed/d2", 3, 10s) == 3);
+  auto passed = probe.wait_for_topic("passed/d2", 1s);
+  REQUIRE(passed);
+  CHECK(passed->payload == "local");
+
+  redis_server.restart();
+  REQUIRE(instance.manager.wait_connected(10s));
+  probe.clear();
+  probe.publish("limited/d3", "{}", 1);
+  auto back = probe.wait_for_topic("passed/d3", 10s);
+  REQUIRE(back);
+  CHECK(back->payload == "redis");
+}
+
+TEST_CASE("rate_limit options are validated with located errors") {
+  auto build_with = [](const std::string& options) {
+    const std::string yaml = "routes:\n  r:\n    middleware:\n      - rate_limit: " + options + "\n";
+    App app(app_config_for(1883, yaml), Environment());
+    middleware::register_all(app.middleware_registry());
+    app.route("a/{x}", [](Context&) {}).name("r");
+    app.build();
+  };
+  CHECK_THROWS_WITH(build_with("{key: x}"), Catch::Contains("rate_limit.rate: is required"));
+  CHECK_THROWS_WITH(build_with("{rate: 0}"), Catch::Contains("rate: expected an integer between 1"));
+  CHECK_THROWS_WITH(build_with("{rate: 1, strategy: leaky}"), Catch::Contains("expected one of: gcra, fixed_window"));
+  CHECK_THROWS_WITH(build_with("{rate: 1, key: \"{oops\"}"), Catch::Contains("key template '{oops'"));
+  CHECK_THROWS_WITH(build_with("{rate: 1, burts: 2}"), Catch::Contains("did you mean 'burst'"));
+  CHECK_NOTHROW(build_with("{rate: 5, period: 60, whitelist: [\"a/admin\"], on_unavailable: deny}"));
+}
