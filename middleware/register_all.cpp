@@ -1,9 +1,13 @@
 #include "middleware/register_all.hpp"
 
+#include "middleware/dedupe.hpp"
 #include "middleware/rate_limit.hpp"
 
 namespace routemq::middleware {
 
-void register_all(MiddlewareRegistry& registry) { register_rate_limit(registry); }
+void register_all(MiddlewareRegistry& registry) {
+  register_rate_limit(registry);
+  register_dedupe(registry);
+}
 
 }  // namespace routemq::middleware

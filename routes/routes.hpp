@@ -1,6 +1,7 @@
 #pragma once
 // The example service: an IoT backend. Each route lives in its own file; this declares them all.
 #include "core/app/app.hpp"
+#include "middleware/register_all.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace example {
@@ -9,6 +10,7 @@ void add_telemetry_route(routemq::App& app);  // devices/{device_id}/telemetry
 void add_rpc_route(routemq::App& app);        // rpc/{service} (MQTT 5 request/response)
 
 inline void add_routes(routemq::App& app) {
+  routemq::middleware::register_all(app.middleware_registry());  // rate_limit ... for config/app.yaml
   add_telemetry_route(app);
   add_rpc_route(app);
 }

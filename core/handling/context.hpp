@@ -66,10 +66,17 @@ class Context {
   // --- sending. Never blocks: the MQTT client queues the message.
   void publish(std::string topic, std::string payload, PublishOptions options = {}) const;
   void publish(std::string topic, const nlohmann::json& payload, PublishOptions options = {}) const;
+  // A string literal is text, not JSON (without this, "1" would be ambiguous).
+  void publish(std::string topic, const char* payload, PublishOptions options = {}) const {
+    publish(std::move(topic), std::string(payload), std::move(options));
+  }
   // Answers an MQTT 5 request on its response topic, echoing its correlation data.
   // Returns false (and sends nothing) when the request carried no response topic.
   bool reply(std::string payload, PublishOptions options = {}) const;
   bool reply(const nlohmann::json& payload, PublishOptions options = {}) const;
+  bool reply(const char* payload, PublishOptions options = {}) const {
+    return reply(std::string(payload), std::move(options));
+  }
 
   // --- services the app injects
   const Services& services() const { return services_; }

@@ -5,11 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "middleware/rate_limit.hpp"
-#include "middleware/register_all.hpp"
-#include "plugins/redis/redis_plugin.hpp"
-#include "tests/integration/app/app_fixture.hpp"
+#include "tests/integration/middleware/middleware_fixture.hpp"
 #include "tests/support/mosquitto_server.hpp"
-#include "tests/support/mqtt_probe.hpp"
 #include "tests/support/redis_server.hpp"
 
 using namespace routemq;
@@ -18,35 +15,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// One app instance: its own Redis manager, the rate-limited route "limited/{device_id}".
-struct Instance {
-  redis::RedisManager manager;
-  std::unique_ptr<App> app;
-  std::unique_ptr<RunningApp> running;
-
-  Instance(std::uint16_t mqtt_port, std::uint16_t redis_port, const std::string& limit_yaml) {
-    const std::string yaml = fmt::format(
-        "redis:\n  enabled: true\n  host: 127.0.0.1\n  port: {}\n  socket_timeout: 1\n  socket_connect_timeout: 1\n"
-        "  reconnect: {{min_delay: 0.02, max_delay: 0.3}}\n"
-        "routes:\n  limited:\n    middleware:\n      - rate_limit: {}\n",
-        redis_port, limit_yaml);
-    app = std::make_unique<App>(app_config_for(mqtt_port, yaml), Environment(),
-                                std::vector<std::shared_ptr<Plugin>>{std::make_shared<redis::RedisPlugin>(manager)});
-    middleware::register_all(app->middleware_registry());
-    app->route("limited/{device_id}", [](Context& ctx) {
-         const auto* decision = ctx.get<middleware::RateLimitDecision>("rate_limit");
-         ctx.publish("passed/" + ctx.param("device_id"), decision ? decision->source : "none", {.qos = 1});
-       })
-        .name("limited")
-        .qos(1)
-        .shared();
-    running = std::make_unique<RunningApp>(*app);
-  }
-};
-
-std::size_t count_topic_prefix(MqttProbe& probe, const std::string& prefix, std::size_t at_least,
-                               std::chrono::milliseconds deadline) {
-  return probe.wait_count([&](const ReceivedMessage& m) { return m.topic.rfind(prefix, 0) == 0; }, at_least, deadline);
+// An instance serving "limited/{device_id}" behind rate_limit; the handler publishes passed/<id>.
+std::unique_ptr<MiddlewareInstance> limited(std::uint16_t mqtt_port, std::uint16_t redis_port,
+                                            const std::string& limit_yaml) {
+  auto publish_decision = [](Context& ctx) -> awaitable<void> {
+    const auto* decision = ctx.get<middleware::RateLimitDecision>("rate_limit");
+    ctx.publish("passed/" + ctx.param("device_id"), decision ? decision->source : "none", {.qos = 1});
+    co_return;
+  };
+  return std::make_unique<MiddlewareInstance>(mqtt_port, redis_port, "limited/{device_id}",
+                                              "[{rate_limit: " + limit_yaml + "}]", publish_decision);
 }
 
 void run_exactness(const std::string& limit_yaml) {
@@ -54,13 +32,9 @@ void run_exactness(const std::string& limit_yaml) {
   broker.start();
   RedisServer redis_server;
   redis_server.start();
-  std::vector<std::unique_ptr<Instance>> instances;
-  for (int i = 0; i < 3; ++i)
-    instances.push_back(std::make_unique<Instance>(broker.port(), redis_server.port(), limit_yaml));
-  for (auto& instance : instances) {
-    REQUIRE(instance->running->wait_subscribed());
-    REQUIRE(instance->manager.wait_connected(10s));
-  }
+  std::vector<std::unique_ptr<MiddlewareInstance>> instances;
+  for (int i = 0; i < 3; ++i) instances.push_back(limited(broker.port(), redis_server.port(), limit_yaml));
+  for (auto& instance : instances) REQUIRE(instance->ready());
   MqttProbe probe;
   probe.connect(broker.port());
   probe.subscribe("passed/#", 1);
@@ -68,9 +42,9 @@ void run_exactness(const std::string& limit_yaml) {
   for (int i = 0; i < 50; ++i)
     probe.publish("limited/d1", nlohmann::json{{"msg_id", i}}.dump(), 1);
   // 10 pass, 40 are rejected: wait for all 50 outcomes, then check nothing more arrives.
-  REQUIRE(count_topic_prefix(probe, "rejected/d1", 40, 20s) == 40);
-  CHECK(count_topic_prefix(probe, "passed/d1", 10, 10s) == 10);
-  CHECK(count_topic_prefix(probe, "passed/d1", 11, 500ms) == 10);
+  REQUIRE(count_prefix(probe, "rejected/d1", 40, 20s) == 40);
+  CHECK(count_prefix(probe, "passed/d1", 10, 10s) == 10);
+  CHECK(count_prefix(probe, "passed/d1", 11, 500ms) == 10);
   auto rejected = probe.wait_for_topic("rejected/d1", 1s);
   REQUIRE(rejected);
   const auto body = nlohmann::json::parse(rejected->payload);
@@ -105,27 +79,26 @@ TEST_CASE("Redis killed mid-run: rate_limit falls back to the local limiter and 
   broker.start();
   RedisServer redis_server;
   redis_server.start();
-  Instance instance(broker.port(), redis_server.port(),
-                    "{key: \"{device_id}\", rate: 3, period: 86400, reject_topic: \"rejected/{device_id}\"}");
-  REQUIRE(instance.running->wait_subscribed());
-  REQUIRE(instance.manager.wait_connected(10s));
+  auto instance = limited(broker.port(), redis_server.port(),
+                          "{key: \"{device_id}\", rate: 3, period: 86400, reject_topic: \"rejected/{device_id}\"}");
+  REQUIRE(instance->ready());
   MqttProbe probe;
   probe.connect(broker.port());
   probe.subscribe("passed/#", 1);
   probe.subscribe("rejected/#", 1);
 
   redis_server.kill9();
-  REQUIRE(wait_until([&] { return !instance.manager.is_connected(); }, 10s));
+  REQUIRE(wait_until([&] { return !instance->manager.is_connected(); }, 10s));
   for (int i = 0; i < 5; ++i) probe.publish("limited/d2", "{}", 1);
   // The local GCRA (burst 3) keeps deciding: 3 pass, 2 are limited, nothing crashes.
-  CHECK(count_topic_prefix(probe, "rejected/d2", 2, 10s) == 2);
-  CHECK(count_topic_prefix(probe, "passed/d2", 3, 10s) == 3);
+  CHECK(count_prefix(probe, "rejected/d2", 2, 10s) == 2);
+  CHECK(count_prefix(probe, "passed/d2", 3, 10s) == 3);
   auto passed = probe.wait_for_topic("passed/d2", 1s);
   REQUIRE(passed);
   CHECK(passed->payload == "local");
 
   redis_server.restart();
-  REQUIRE(instance.manager.wait_connected(10s));
+  REQUIRE(instance->manager.wait_connected(10s));
   probe.clear();
   probe.publish("limited/d3", "{}", 1);
   auto back = probe.wait_for_topic("passed/d3", 10s);

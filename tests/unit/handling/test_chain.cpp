@@ -161,3 +161,17 @@ TEST_CASE("services are found by type") {
   CHECK(ctx.param("device_id") == "d1");
   CHECK_THROWS_AS(ctx.param("nope"), std::out_of_range);
 }
+
+TEST_CASE("a string literal payload is published as text") {
+  std::vector<OutboundMessage> sent;
+  Services services;
+  InboundMessage message;
+  message.topic = "t";
+  message.response_topic = "r";
+  Context ctx(message, {}, "route", [&](OutboundMessage m) { sent.push_back(std::move(m)); }, services);
+  ctx.publish("out", "1");
+  CHECK(ctx.reply("pong"));
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].payload == "1");
+  CHECK(sent[1].payload == "pong");
+}
