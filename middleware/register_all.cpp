@@ -1,6 +1,7 @@
 #include "middleware/register_all.hpp"
 
 #include "middleware/dedupe.hpp"
+#include "middleware/lock.hpp"
 #include "middleware/rate_limit.hpp"
 
 namespace routemq::middleware {
@@ -8,6 +9,7 @@ namespace routemq::middleware {
 void register_all(MiddlewareRegistry& registry) {
   register_rate_limit(registry);
   register_dedupe(registry);
+  register_lock(registry);
 }
 
 }  // namespace routemq::middleware

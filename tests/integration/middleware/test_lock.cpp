@@ -1,0 +1,98 @@
+// lock through three app instances sharing one redis-server: no overlap, increasing fences, renewal
+// keeps a slow handler's lock, and a dead holder's lock expires.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+
+#include "middleware/lock.hpp"
+#include "tests/integration/middleware/middleware_fixture.hpp"
+#include "tests/support/mosquitto_server.hpp"
+#include "tests/support/redis_server.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Detects two handlers inside the locked section at once, and records the fences in entry order.
+struct OverlapDetector {
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> lost{0};
+  std::mutex mutex;
+  std::vector<long long> fences;
+};
+
+std::function<awaitable<void>(Context&)> guarded_handler(std::shared_ptr<OverlapDetector> detector,
+                                                         std::chrono::milliseconds work) {
+  return [detector, work](Context& ctx) -> awaitable<void> {
+    auto* state = ctx.get<std::shared_ptr<middleware::LockState>>("lock");
+    if (detector->inside.fetch_add(1) != 0) detector->overlaps.fetch_add(1);
+    {
+      std::lock_guard lock(detector->mutex);
+      detector->fences.push_back(state ? (*state)->fence : -1);
+    }
+    asio::steady_timer timer(co_await asio::this_coro::executor, work);
+    co_await timer.async_wait(asio::use_awaitable);
+    if (state && (*state)->lost) detector->lost.fetch_add(1);
+    detector->inside.fetch_sub(1);
+    ctx.publish("done/" + ctx.param("n"), "1", {.qos = 1});
+  };
+}
+
+}  // namespace
+
+TEST_CASE("lock: three contending instances never overlap, fences strictly increase, renewal keeps slow handlers' locks") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  auto detector = std::make_shared<OverlapDetector>();
+  // ttl 0.3 s but each handler works 0.4 s: only renewal keeps the lock.
+  const std::string yaml = "[{lock: {key: \"shared\", ttl: 0.3, wait: 20}}]";
+  std::vector<std::unique_ptr<MiddlewareInstance>> instances;
+  for (int i = 0; i < 3; ++i)
+    instances.push_back(std::make_unique<MiddlewareInstance>(broker.port(), redis_server.port(), "work/{n}", yaml,
+                                                             guarded_handler(detector, 400ms)));
+  for (auto& instance : instances) REQUIRE(instance->ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("done/#", 1);
+  for (int i = 0; i < 9; ++i) probe.publish("work/" + std::to_string(i), "{}", 1);
+  REQUIRE(count_prefix(probe, "done/", 9, 60s) == 9);
+  CHECK(detector->overlaps == 0);
+  CHECK(detector->lost == 0);
+  std::lock_guard lock(detector->mutex);
+  REQUIRE(detector->fences.size() == 9);
+  for (std::size_t i = 1; i < detector->fences.size(); ++i) CHECK(detector->fences[i] > detector->fences[i - 1]);
+  CHECK(detector->fences.front() >= 1);
+  CHECK(redis_server.command({"EXISTS", "routemq:lock:{shared}"}) == ":0\r\n");  // released
+}
+
+TEST_CASE("lock: a dead holder's lock expires and the next message gets it; contention past the wait is skipped") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  auto detector = std::make_shared<OverlapDetector>();
+  MiddlewareInstance instance(broker.port(), redis_server.port(), "work/{n}",
+                              "[{lock: {key: \"k\", ttl: 5, wait: 3, contention_topic: \"busy/{n}\"}}]",
+                              guarded_handler(detector, 10ms));
+  REQUIRE(instance.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("done/#", 1);
+  probe.subscribe("busy/#", 1);
+  // A holder that died: its lock has a TTL, nobody releases it.
+  REQUIRE(redis_server.command({"SET", "routemq:lock:{k}", "dead-holder", "PX", "1000"}) == "+OK\r\n");
+  probe.publish("work/1", "{}", 1);
+  CHECK(probe.wait_for_topic("done/1", 10s));
+
+  REQUIRE(redis_server.command({"SET", "routemq:lock:{k}", "stuck-holder", "PX", "60000"}) == "+OK\r\n");
+  probe.publish("work/2", "{}", 1);
+  CHECK(probe.wait_for_topic("busy/2", 10s));
+  CHECK_FALSE(probe.wait_for_topic("done/2", 200ms));
+  CHECK(redis_server.command({"GET", "routemq:lock:{k}"}) == "$12\r\nstuck-holder\r\n");  // never deleted
+}
