@@ -3,6 +3,7 @@
 #include "middleware/dedupe.hpp"
 #include "middleware/lock.hpp"
 #include "middleware/rate_limit.hpp"
+#include "middleware/session.hpp"
 
 namespace routemq::middleware {
 
@@ -10,6 +11,7 @@ void register_all(MiddlewareRegistry& registry) {
   register_rate_limit(registry);
   register_dedupe(registry);
   register_lock(registry);
+  register_session(registry);
 }
 
 }  // namespace routemq::middleware

@@ -1,0 +1,99 @@
+// session through real servers: values carry over between messages, concurrent increments from three
+// instances are all kept, expiry slides, limits are enforced, and an outage gives an ephemeral session.
+#include <catch2/catch.hpp>
+
+#include "middleware/session.hpp"
+#include "tests/integration/middleware/middleware_fixture.hpp"
+#include "tests/support/mosquitto_server.hpp"
+#include "tests/support/redis_server.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Counts messages in the session and publishes what it saw: "<count>,<last>,<ephemeral>".
+awaitable<void> count_in_session(Context& ctx) {
+  auto session = *ctx.get<std::shared_ptr<middleware::Session>>("session");
+  const auto previous = session->get("last").value_or("none");
+  const auto count = session->incr("count");
+  session->set("last", std::string(ctx.payload()));
+  if (ctx.payload() == "big") session->set("blob", std::string(100, 'x'));
+  ctx.publish("seen/" + std::string(ctx.payload()),
+              fmt::format("{},{},{}", count, previous, session->ephemeral() ? "ephemeral" : "stored"), {.qos = 1});
+  co_return;
+}
+
+const std::string session_yaml = "[{session: {key: \"{device_id}\", ttl: 30, max_value_bytes: 50}}]";
+
+}  // namespace
+
+TEST_CASE("session: values written by one message are seen by the next, and the expiry slides") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  MiddlewareInstance instance(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml, count_in_session);
+  REQUIRE(instance.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("seen/#", 1);
+  probe.publish("dev/d1", "a", 1);
+  auto first = probe.wait_for_topic("seen/a", 10s);
+  REQUIRE(first);
+  CHECK(first->payload == "1,none,stored");
+  probe.publish("dev/d1", "b", 1);
+  auto second = probe.wait_for_topic("seen/b", 10s);
+  REQUIRE(second);
+  CHECK(second->payload == "2,a,stored");
+  CHECK(redis_server.command({"HGET", "routemq:session:{d1}", "count"}) == "$1\r\n2\r\n");
+  CHECK(redis_server.command({"HGET", "routemq:session:{d1}", "__version"}) == "$1\r\n2\r\n");
+  // Sliding: shorten the TTL by hand, a message brings it back to the configured 30 s.
+  redis_server.command({"PEXPIRE", "routemq:session:{d1}", "5000"});
+  probe.publish("dev/d1", "c", 1);
+  REQUIRE(probe.wait_for_topic("seen/c", 10s));
+  const auto pttl = redis_server.command({"PTTL", "routemq:session:{d1}"});
+  CHECK(std::stoll(pttl.substr(1)) > 20000);
+  // Over max_value_bytes: the handler ran, the session is not saved.
+  probe.publish("dev/d1", "big", 1);
+  REQUIRE(probe.wait_for_topic("seen/big", 10s));
+  CHECK(redis_server.command({"HGET", "routemq:session:{d1}", "count"}) == "$1\r\n3\r\n");
+}
+
+TEST_CASE("session: concurrent increments from three instances are never lost") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  std::vector<std::unique_ptr<MiddlewareInstance>> instances;
+  const std::string yaml = "[{session: {key: \"{device_id}\", ttl: 30, retries: 50}}]";
+  for (int i = 0; i < 3; ++i)
+    instances.push_back(std::make_unique<MiddlewareInstance>(broker.port(), redis_server.port(), "dev/{device_id}",
+                                                             yaml, count_in_session));
+  for (auto& instance : instances) REQUIRE(instance->ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("seen/#", 1);
+  for (int i = 0; i < 30; ++i) probe.publish("dev/shared", "m" + std::to_string(i), 1);
+  REQUIRE(count_prefix(probe, "seen/", 30, 30s) == 30);
+  CHECK(redis_server.command({"HGET", "routemq:session:{shared}", "count"}) == "$2\r\n30\r\n");
+}
+
+TEST_CASE("session with Redis down: an empty, ephemeral session, and the handler still runs") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  MiddlewareInstance instance(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml, count_in_session);
+  REQUIRE(instance.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("seen/#", 1);
+  redis_server.kill9();
+  REQUIRE(wait_until([&] { return !instance.manager.is_connected(); }, 10s));
+  probe.publish("dev/d9", "x", 1);
+  auto seen = probe.wait_for_topic("seen/x", 10s);
+  REQUIRE(seen);
+  CHECK(seen->payload == "1,none,ephemeral");
+}
