@@ -96,3 +96,23 @@ TEST_CASE("lock: a dead holder's lock expires and the next message gets it; cont
   CHECK_FALSE(probe.wait_for_topic("done/2", 200ms));
   CHECK(redis_server.command({"GET", "routemq:lock:{k}"}) == "$12\r\nstuck-holder\r\n");  // never deleted
 }
+
+TEST_CASE("lock with Redis down: handlers proceed unlocked (fence 0), or are skipped with on_unavailable: skip") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  auto proceed_detector = std::make_shared<OverlapDetector>();
+  MiddlewareInstance proceeding(broker.port(), redis_server.port(), "work/{n}", "[{lock: {key: \"k\"}}]",
+                                guarded_handler(proceed_detector, 10ms));
+  REQUIRE(proceeding.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("done/#", 1);
+  redis_server.kill9();
+  REQUIRE(wait_until([&] { return !proceeding.manager.is_connected(); }, 10s));
+  probe.publish("work/1", "{}", 1);
+  REQUIRE(probe.wait_for_topic("done/1", 10s));
+  std::lock_guard lock(proceed_detector->mutex);
+  CHECK(proceed_detector->fences == std::vector<long long>{0});
+}

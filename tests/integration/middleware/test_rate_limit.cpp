@@ -121,3 +121,23 @@ TEST_CASE("rate_limit options are validated with located errors") {
   CHECK_THROWS_WITH(build_with("{rate: 1, burts: 2}"), Catch::Contains("did you mean 'burst'"));
   CHECK_NOTHROW(build_with("{rate: 5, period: 60, whitelist: [\"a/admin\"], on_unavailable: deny}"));
 }
+
+TEST_CASE("rate_limit whitelist uses MQTT filter semantics, not substrings") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  auto instance = limited(broker.port(), redis_server.port(),
+                          "{key: \"{device_id}\", rate: 1, period: 86400, whitelist: [\"limited/admin\"], "
+                          "reject_topic: \"rejected/{device_id}\"}");
+  REQUIRE(instance->ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("passed/#", 1);
+  probe.subscribe("rejected/#", 1);
+  for (int i = 0; i < 3; ++i) probe.publish("limited/admin", "{}", 1);   // whitelisted: all pass
+  for (int i = 0; i < 3; ++i) probe.publish("limited/admins", "{}", 1);  // not the filter: 1 passes
+  REQUIRE(count_prefix(probe, "rejected/admins", 2, 10s) == 2);
+  CHECK(count_prefix(probe, "passed/admin", 4, 10s) == 4);  // "passed/admin" prefixes both topics
+  CHECK(count_prefix(probe, "passed/admins", 1, 1s) == 1);
+}
