@@ -1,7 +1,5 @@
 #include "middleware/rate_limit.hpp"
 
-#include <random>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,13 +9,13 @@
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_template.hpp"
 #include "middleware/local_gcra.hpp"
-#include "middleware/rate_limit_scripts.hpp"
+#include "plugins/redis/rate_limiter.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::middleware {
 namespace {
 
-enum class Strategy { gcra, fixed_window, sliding_window, token_bucket };
+using redis::RateLimitStrategy;
 enum class OnUnavailable { local, allow, deny };
 
 struct RateLimitOptions {
@@ -26,17 +24,12 @@ struct RateLimitOptions {
   double period_s = 1;
   long long burst = 0;
   long long cost = 1;
-  Strategy strategy = Strategy::gcra;
+  RateLimitStrategy strategy = RateLimitStrategy::gcra;
   std::optional<KeyTemplate> reject_topic;  // unset: no rejection message
   bool reject_to_response_topic = false;
   std::vector<std::string> whitelist;
   OnUnavailable on_unavailable = OnUnavailable::local;
 };
-
-std::string unique_member() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return fmt::format("{:016x}", random());
-}
 
 // The template of a YAML value, with the error located at its key.
 KeyTemplate template_option(const ConfigNode& options, const std::string& key, const std::string& text) {
@@ -58,10 +51,10 @@ RateLimitOptions read_options(const MiddlewareSetup& setup) {
   o.cost = r.integer("cost", 1, {.min = 1, .max = 1'000'000});
   const auto strategy =
       r.string("strategy", "gcra", {.one_of = {"gcra", "fixed_window", "sliding_window", "token_bucket"}});
-  o.strategy = strategy == "fixed_window"     ? Strategy::fixed_window
-               : strategy == "sliding_window" ? Strategy::sliding_window
-               : strategy == "token_bucket"   ? Strategy::token_bucket
-                                              : Strategy::gcra;
+  o.strategy = strategy == "fixed_window"     ? RateLimitStrategy::fixed_window
+               : strategy == "sliding_window" ? RateLimitStrategy::sliding_window
+               : strategy == "token_bucket"   ? RateLimitStrategy::token_bucket
+                                              : RateLimitStrategy::gcra;
   if (auto topic = r.optional_string("reject_topic", {.non_empty = true})) {
     if (*topic == "response") o.reject_to_response_topic = true;
     else o.reject_topic = template_option(setup.options, "reject_topic", *topic);
@@ -114,51 +107,25 @@ class RateLimit {
   }
 
   awaitable<RateLimitDecision> decide(redis::RedisManager& redis, const std::string& key) {
-    std::vector<std::string> keys{"rl:{" + key + "}"};  // one hash slot per decision
-    auto result = co_await redis.eval(script(), std::move(keys), arguments());
-    if (result.succeeded() && result.reply.is_array() && result.reply.elements.size() == 4) {
-      const auto& v = result.reply.elements;
-      co_return RateLimitDecision{v[0].integer == 1, limit(), v[1].integer, (v[2].integer + 999) / 1000,
-                                  (v[3].integer + 999) / 1000, "redis"};
-    }
-    if (result.ok() && result.reply.is_error())
-      spdlog::warn("rate_limit: Redis refused the decision script: {}", result.reply.text);
+    redis::RateLimiter limiter(redis, limit());
+    auto decision = co_await limiter.check(key, options_.cost);
+    if (decision) co_return *decision;
     co_return unavailable_decision(key);
+  }
+
+  redis::RateLimit limit() const {
+    return {options_.rate, std::chrono::microseconds(period_us_), options_.burst, options_.strategy};
   }
 
   RateLimitDecision unavailable_decision(const std::string& key) {
     decision_counters().count("rate_limit", "unavailable");
+    const long long allowance = options_.burst;
     switch (options_.on_unavailable) {
-      case OnUnavailable::allow: return {true, limit(), limit(), 0, 0, "allow"};
-      case OnUnavailable::deny: return {false, limit(), 0, 1000, 1000, "deny"};
+      case OnUnavailable::allow: return {true, allowance, allowance, 0, 0, "allow"};
+      case OnUnavailable::deny: return {false, allowance, 0, 1000, 1000, "deny"};
       case OnUnavailable::local: break;
     }
     return local_->decide(key, options_.cost, std::chrono::steady_clock::now());
-  }
-
-  long long limit() const { return options_.strategy == Strategy::gcra ? options_.burst : options_.rate; }
-
-  const redis::Script& script() const {
-    switch (options_.strategy) {
-      case Strategy::fixed_window: return fixed_window_script();
-      case Strategy::sliding_window: return sliding_window_script();
-      case Strategy::token_bucket: return token_bucket_script();
-      case Strategy::gcra: break;
-    }
-    return gcra_script();
-  }
-
-  std::vector<std::string> arguments() const {
-    const auto cost = std::to_string(options_.cost);
-    switch (options_.strategy) {
-      case Strategy::fixed_window: return {std::to_string(options_.rate), std::to_string(period_us_), cost};
-      case Strategy::sliding_window:
-        return {std::to_string(options_.rate), std::to_string(period_us_), cost, unique_member()};
-      case Strategy::token_bucket:
-        return {std::to_string(options_.burst), std::to_string(options_.rate), std::to_string(period_us_), cost};
-      case Strategy::gcra: break;
-    }
-    return {std::to_string(period_us_ / options_.rate), std::to_string(options_.burst), cost};
   }
 
   void reject(Context& ctx, const RateLimitDecision& decision) const {

@@ -22,17 +22,13 @@
 #include <string>
 
 #include "core/handling/middleware_registry.hpp"
+#include "plugins/redis/rate_limiter.hpp"
 
 namespace routemq::middleware {
 
-struct RateLimitDecision {
-  bool allowed = true;
-  long long limit = 0;
-  long long remaining = 0;
-  long long retry_after_ms = 0;
-  long long reset_after_ms = 0;
-  std::string source;  // "redis", "local" (Redis down), "whitelist", "allow" (on_unavailable: allow)
-};
+// allowed, limit, remaining, retry_after_ms, reset_after_ms, and source: "redis", "local" (Redis
+// down), "whitelist", "allow" / "deny" (on_unavailable).
+using RateLimitDecision = redis::RateLimitDecision;
 
 // Registers the "rate_limit" factory.
 void register_rate_limit(MiddlewareRegistry& registry);

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "plugins/redis/rate_limiter.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -335,4 +336,36 @@ TEST_CASE("the blocking facade works from an app worker thread and refuses the m
     }
   });
   CHECK_THAT(refused.get_future().get(), Catch::Contains("would deadlock"));
+}
+
+TEST_CASE("the rate limiter offered to handlers: check with cost, peek without consuming, reset") {
+  RedisFixture f;
+  redis::RateLimiter limiter(f.redis, {.rate = 5, .period = std::chrono::hours(24)});
+  auto first = f.sync(limiter.check("dev1", 2));
+  REQUIRE(first);
+  CHECK(first->allowed);
+  CHECK(first->limit == 5);
+  CHECK(first->remaining == 3);
+  CHECK(f.sync(limiter.peek("dev1"))->remaining == 3);
+  CHECK(f.sync(limiter.peek("dev1"))->remaining == 3);  // peeking consumes nothing
+  CHECK(f.sync(limiter.check("dev1", 3))->allowed);
+  auto limited = f.sync(limiter.check("dev1"));
+  REQUIRE(limited);
+  CHECK_FALSE(limited->allowed);
+  CHECK(limited->retry_after_ms > 0);
+  CHECK(f.sync(limiter.reset("dev1")));
+  CHECK(f.sync(limiter.check("dev1"))->allowed);
+  for (auto strategy : {redis::RateLimitStrategy::fixed_window, redis::RateLimitStrategy::sliding_window,
+                        redis::RateLimitStrategy::token_bucket}) {
+    redis::RateLimiter other(f.redis, {.rate = 2, .period = std::chrono::hours(24), .strategy = strategy});
+    const std::string key = "s" + std::to_string(static_cast<int>(strategy));
+    CHECK(f.sync(other.check(key))->allowed);
+    CHECK(f.sync(other.check(key))->allowed);
+    CHECK_FALSE(f.sync(other.check(key))->allowed);
+    CHECK(f.sync(other.reset(key)));
+    CHECK(f.sync(other.check(key))->allowed);
+  }
+  redis::RedisManager disabled;
+  redis::RateLimiter offline(disabled, {.rate = 1});
+  CHECK_FALSE(disabled.run_sync(offline.check("k")));  // unavailable: the caller decides
 }

@@ -1,6 +1,6 @@
-#include "middleware/rate_limit_scripts.hpp"
+#include "plugins/redis/rate_limit_scripts.hpp"
 
-namespace routemq::middleware {
+namespace routemq::redis {
 namespace {
 
 // Shared prologue: now in integer microseconds, from the server's clock.
@@ -11,8 +11,8 @@ local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 
 }  // namespace
 
-const redis::Script& gcra_script() {
-  static const redis::Script script(std::string(now_us) + R"lua(
+const Script& gcra_script() {
+  static const Script script(std::string(now_us) + R"lua(
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -34,8 +34,8 @@ return {1, math.floor((tolerance - reset_after) / interval), 0, reset_after}
   return script;
 }
 
-const redis::Script& fixed_window_script() {
-  static const redis::Script script(std::string(now_us) + R"lua(
+const Script& fixed_window_script() {
+  static const Script script(std::string(now_us) + R"lua(
 local limit = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -53,8 +53,8 @@ return {1, limit - used, 0, reset_after}
   return script;
 }
 
-const redis::Script& sliding_window_script() {
-  static const redis::Script script(std::string(now_us) + R"lua(
+const Script& sliding_window_script() {
+  static const Script script(std::string(now_us) + R"lua(
 local limit = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -73,8 +73,8 @@ return {1, limit - used - cost, 0, period}
   return script;
 }
 
-const redis::Script& token_bucket_script() {
-  static const redis::Script script(std::string(now_us) + R"lua(
+const Script& token_bucket_script() {
+  static const Script script(std::string(now_us) + R"lua(
 local capacity = tonumber(ARGV[1])
 local refill = tonumber(ARGV[2])
 local period = tonumber(ARGV[3])
@@ -97,4 +97,12 @@ return {1, math.floor(tokens), 0, full_after}
   return script;
 }
 
-}  // namespace routemq::middleware
+const Script& rate_limit_reset_script() {
+  static const Script script(std::string(now_us) + R"lua(
+local period = tonumber(ARGV[1])
+return redis.call('DEL', KEYS[1], KEYS[1] .. ':' .. math.floor(now / period))
+)lua");
+  return script;
+}
+
+}  // namespace routemq::redis
