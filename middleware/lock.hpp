@@ -8,25 +8,17 @@
 //       contention_topic: "devices/{device_id}/busy"   # optional: published to when giving up
 //       on_unavailable: proceed # Redis down: proceed unlocked (counted, logged) or skip
 //
-// The lock is a random token set with NX and a TTL, released by compare-and-delete, so a holder
-// can never delete another owner's lock. Each acquisition gets a fencing number, strictly increasing
-// per key, for the handler to pass to whatever it protects. If a renewal fails (the lock expired or
-// was taken), `lost` becomes true: check it before side effects.
-//   auto lock = ctx.get<std::shared_ptr<middleware::LockState>>("lock");
-#include <atomic>
+// It is a redis::DistributedLock (see plugins/redis/distributed_lock.hpp): a token set with NX and a
+// TTL, released by compare-and-delete, with a fencing number strictly increasing per key for the
+// handler to pass to whatever it protects. If a renewal fails, lost() becomes true: check it before
+// side effects. Running unlocked (Redis unavailable, proceed), acquired() is false and fence() 0.
+//   auto& lock = **ctx.get<std::shared_ptr<redis::DistributedLock>>("lock");
 #include <memory>
-#include <string>
 
 #include "core/handling/middleware_registry.hpp"
+#include "plugins/redis/distributed_lock.hpp"
 
 namespace routemq::middleware {
-
-struct LockState {
-  std::string key;
-  long long fence = 0;            // 0 when running unlocked (Redis unavailable, proceed)
-  bool locked = false;
-  std::atomic<bool> lost{false};  // set by the renewal when the lock could not be kept
-};
 
 void register_lock(MiddlewareRegistry& registry);
 

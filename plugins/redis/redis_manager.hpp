@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -208,7 +209,12 @@ class RedisManager {
   template <class T>
   T run_sync(awaitable<T> operation) {
     ensure_not_io_thread();
-    return asio::co_spawn(io_, std::move(operation), asio::use_future).get();
+    if constexpr (std::is_default_constructible_v<T>) {
+      return asio::co_spawn(io_, std::move(operation), asio::use_future).get();
+    } else {  // use_future needs a default value: carry it in an optional
+      auto wrapped = [](awaitable<T> inner) -> awaitable<std::optional<T>> { co_return co_await std::move(inner); };
+      return std::move(*asio::co_spawn(io_, wrapped(std::move(operation)), asio::use_future).get());
+    }
   }
 
   RedisStatsSnapshot stats() const;

@@ -28,15 +28,15 @@ struct OverlapDetector {
 std::function<awaitable<void>(Context&)> guarded_handler(std::shared_ptr<OverlapDetector> detector,
                                                          std::chrono::milliseconds work) {
   return [detector, work](Context& ctx) -> awaitable<void> {
-    auto* state = ctx.get<std::shared_ptr<middleware::LockState>>("lock");
+    auto* state = ctx.get<std::shared_ptr<redis::DistributedLock>>("lock");
     if (detector->inside.fetch_add(1) != 0) detector->overlaps.fetch_add(1);
     {
       std::lock_guard lock(detector->mutex);
-      detector->fences.push_back(state ? (*state)->fence : -1);
+      detector->fences.push_back(state ? (*state)->fence() : -1);
     }
     asio::steady_timer timer(co_await asio::this_coro::executor, work);
     co_await timer.async_wait(asio::use_awaitable);
-    if (state && (*state)->lost) detector->lost.fetch_add(1);
+    if (state && (*state)->lost()) detector->lost.fetch_add(1);
     detector->inside.fetch_sub(1);
     ctx.publish("done/" + ctx.param("n"), "1", {.qos = 1});
   };

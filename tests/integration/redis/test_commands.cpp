@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "plugins/redis/distributed_lock.hpp"
 #include "plugins/redis/rate_limiter.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
@@ -368,4 +369,32 @@ TEST_CASE("the rate limiter offered to handlers: check with cost, peek without c
   redis::RedisManager disabled;
   redis::RateLimiter offline(disabled, {.rate = 1});
   CHECK_FALSE(disabled.run_sync(offline.check("k")));  // unavailable: the caller decides
+}
+
+TEST_CASE("the distributed lock offered to handlers: busy, fencing, lost, release and the guard") {
+  RedisFixture f;
+  auto& r = f.redis;
+  using redis::DistributedLock;
+  auto first = f.sync(DistributedLock::acquire(r, "job", {.ttl = 10s}));
+  REQUIRE(first.acquired());
+  CHECK(first.fence() == 1);
+  auto second = f.sync(DistributedLock::acquire(r, "job", {.ttl = 10s, .wait = 100ms}));
+  CHECK(second.outcome() == DistributedLock::Outcome::busy);
+  CHECK(f.sync(first.release()));
+  CHECK_FALSE(f.sync(first.release()));  // once
+  {
+    auto guard = f.sync(DistributedLock::acquire(r, "job", {.ttl = 10s}));
+    CHECK(guard.fence() == 2);  // strictly increasing
+  }  // the guard releases in the background
+  REQUIRE(wait_until([&] { return f.server.command({"EXISTS", "test:lock:{job}"}) == ":0\r\n"; }, 5s));
+  auto taken = f.sync(DistributedLock::acquire(r, "job", {.ttl = 300ms}));
+  REQUIRE(taken.acquired());
+  f.server.command({"SET", "test:lock:{job}", "someone-else"});  // stolen: renewal notices
+  REQUIRE(wait_until([&] { return taken.lost(); }, 5s));
+  CHECK_FALSE(f.sync(taken.release()));
+  CHECK(f.server.command({"GET", "test:lock:{job}"}) == "$12\r\nsomeone-else\r\n");  // never deleted
+
+  redis::RedisManager disabled;
+  auto offline = disabled.run_sync(DistributedLock::acquire(disabled, "job"));
+  CHECK(offline.outcome() == DistributedLock::Outcome::unavailable);
 }

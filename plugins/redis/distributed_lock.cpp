@@ -1,0 +1,149 @@
+#include "plugins/redis/distributed_lock.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+namespace {
+
+// The fencing counter outlives the lock (it must keep increasing), but not forever.
+constexpr long long fence_ttl_ms = 30LL * 24 * 3600 * 1000;
+
+// KEYS: lock, fence. ARGV: token, ttl ms, fence ttl ms. -> the fencing number, or 0 when taken.
+const Script& acquire_script() {
+  static const Script script(R"lua(
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return fence
+)lua");
+  return script;
+}
+
+// KEYS: lock. ARGV: token, ttl ms. -> 1 when still ours and extended.
+const Script& renew_script() {
+  static const Script script(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+)lua");
+  return script;
+}
+
+// KEYS: lock. ARGV: token. Compare-and-delete.
+const Script& release_script() {
+  static const Script script(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua");
+  return script;
+}
+
+std::string random_token() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{:016x}{:016x}", random(), random());
+}
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
+  thread_local std::mt19937 random{std::random_device{}()};
+  return std::chrono::milliseconds(std::uniform_int_distribution<long long>(base.count() / 2, base.count())(random));
+}
+
+awaitable<void> sleep_for(std::chrono::milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+DistributedLock::DistributedLock(RedisManager& redis, std::string key, LockOptions options)
+    : redis_(&redis), key_("lock:{" + key + "}"), token_(random_token()), options_(options) {}
+
+DistributedLock::DistributedLock(DistributedLock&& other) noexcept
+    : redis_(other.redis_),
+      key_(std::move(other.key_)),
+      token_(std::move(other.token_)),
+      options_(other.options_),
+      outcome_(std::exchange(other.outcome_, Outcome::unavailable)),
+      fence_(other.fence_),
+      state_(std::move(other.state_)) {}
+
+DistributedLock::~DistributedLock() {
+  if (!acquired() || !state_ || state_->finished.exchange(true)) return;
+  // Released in the background: a destructor cannot wait, and the TTL bounds a lost release anyway.
+  std::vector<std::string> keys{key_};
+  std::vector<std::string> args{token_};
+  asio::co_spawn(redis_->io_context(), redis_->eval(release_script(), std::move(keys), std::move(args)),
+                 [](std::exception_ptr, Result) {});
+}
+
+awaitable<DistributedLock> DistributedLock::acquire(RedisManager& redis, std::string_view key, LockOptions options) {
+  DistributedLock lock(redis, std::string(key), options);
+  const auto give_up = std::chrono::steady_clock::now() + options.wait;
+  auto delay = std::chrono::milliseconds(10);
+  while (true) {
+    std::vector<std::string> keys{lock.key_, lock.key_ + ":fence"};
+    std::vector<std::string> args{lock.token_, std::to_string(options.ttl.count()), std::to_string(fence_ttl_ms)};
+    auto result = co_await redis.eval(acquire_script(), std::move(keys), std::move(args));
+    if (!result.succeeded()) co_return lock;  // unavailable
+    if (result.reply.integer > 0) {
+      lock.outcome_ = Outcome::acquired;
+      lock.fence_ = result.reply.integer;
+      lock.state_ = std::make_shared<State>();
+      if (options.renew) lock.start_renewal();
+      co_return lock;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= give_up) {
+      lock.outcome_ = Outcome::busy;
+      co_return lock;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - now) + std::chrono::milliseconds(1);
+    co_await sleep_for(std::min(jittered(delay), left));
+    delay = std::min(delay * 2, std::chrono::milliseconds(200));
+  }
+}
+
+void DistributedLock::start_renewal() {
+  auto renewing = [](RedisManager& redis, std::shared_ptr<State> state, std::string key, std::string token,
+                     std::chrono::milliseconds ttl) -> awaitable<void> {
+    const auto period = std::max(ttl / 3, std::chrono::milliseconds(1));
+    while (true) {
+      co_await sleep_for(period);
+      if (state->finished) co_return;
+      std::vector<std::string> keys{key};
+      std::vector<std::string> args{token, std::to_string(ttl.count())};
+      auto result = co_await redis.eval(renew_script(), std::move(keys), std::move(args));
+      if (state->finished) co_return;
+      if (!result.succeeded() || result.reply.integer != 1) {
+        state->lost = true;
+        spdlog::warn("lock '{}': lost while held ({})", key, result.succeeded() ? "expired or taken" : result.error_text());
+        co_return;
+      }
+    }
+  };
+  asio::co_spawn(redis_->io_context(), renewing(*redis_, state_, key_, token_, options_.ttl), asio::detached);
+}
+
+awaitable<bool> DistributedLock::release() {
+  if (!acquired() || !state_ || state_->finished.exchange(true)) co_return false;
+  std::vector<std::string> keys{key_};
+  std::vector<std::string> args{token_};
+  auto result = co_await redis_->eval(release_script(), std::move(keys), std::move(args));
+  co_return result.succeeded() && result.reply.integer == 1;
+}
+
+awaitable<bool> DistributedLock::renew() {
+  if (!acquired() || !state_ || state_->finished) co_return false;
+  std::vector<std::string> keys{key_};
+  std::vector<std::string> args{token_, std::to_string(options_.ttl.count())};
+  auto result = co_await redis_->eval(renew_script(), std::move(keys), std::move(args));
+  const bool kept = result.succeeded() && result.reply.integer == 1;
+  if (!kept && result.succeeded()) state_->lost = true;
+  co_return kept;
+}
+
+}  // namespace routemq::redis
