@@ -276,22 +276,25 @@ TEST_CASE("AUTH with an ACL user, SELECT and CLIENT SETNAME on connect") {
   CHECK(refused.run_sync(refused.command({"PING"})).unavailable());
 }
 
+namespace {
+
+// A coroutine with parameters, not a capturing lambda: the frame owns what it uses.
+awaitable<void> set_then_get(redis::RedisManager& r, asio::io_context& app, int i, int& finished, bool& wrong_thread) {
+  const auto name = "c" + std::to_string(i);
+  co_await r.set(name, std::to_string(i));
+  auto value = co_await r.get(name);
+  if (!app.get_executor().running_in_this_thread()) wrong_thread = true;
+  if (value == std::to_string(i)) ++finished;
+}
+
+}  // namespace
+
 TEST_CASE("many concurrent coroutines share the pipelined connections and resume on their own executor") {
   RedisFixture f;
-  auto& r = f.redis;
   asio::io_context app(1);
   int finished = 0;
   bool wrong_thread = false;
-  for (int i = 0; i < 500; ++i) {
-    auto task = [&, i]() -> awaitable<void> {
-      const auto name = "c" + std::to_string(i);
-      co_await r.set(name, std::to_string(i));
-      auto value = co_await r.get(name);
-      if (!app.get_executor().running_in_this_thread()) wrong_thread = true;
-      if (value == std::to_string(i)) ++finished;
-    };
-    asio::co_spawn(app, task(), asio::detached);
-  }
+  for (int i = 0; i < 500; ++i) asio::co_spawn(app, set_then_get(f.redis, app, i, finished, wrong_thread), asio::detached);
   app.run();
   CHECK(finished == 500);
   CHECK_FALSE(wrong_thread);
