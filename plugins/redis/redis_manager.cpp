@@ -111,12 +111,12 @@ awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) 
                              config_.enabled ? "Redis is not connected" : "Redis is disabled (ENABLE_REDIS=false)");
   }
   const auto started = Clock::now();
-  auto initiation = [&pool, &bytes, replies](auto handler) {
-    auto executor = asio::prefer(asio::get_associated_executor(handler),
-                                 asio::execution::outstanding_work.tracked);
+  auto initiation = [this, &pool, &bytes, replies](auto handler) {
+    asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
+                                                  asio::execution::outstanding_work.tracked);
     auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-    pool->submit({std::move(bytes), replies, [shared_handler, executor](Result result) {
-                    asio::post(executor, [shared_handler, result = std::move(result)]() mutable {
+    pool->submit({std::move(bytes), replies, [this, shared_handler, executor](Result result) {
+                    deliver(executor, [shared_handler, result = std::move(result)]() mutable {
                       (*shared_handler)(std::move(result));
                     });
                   }});
@@ -128,6 +128,31 @@ awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) 
     stats_.latency.record(Clock::now() - started);
   }
   co_return result;
+}
+
+void RedisManager::deliver(asio::any_io_executor executor, std::function<void()> resume) {
+  if (!io_.get_executor().running_in_this_thread()) {  // refused at once on the caller's thread
+    asio::post(executor, std::move(resume));
+    return;
+  }
+  if (deliveries_.empty()) asio::post(io_, [this] { flush_deliveries(); });  // after this burst of replies
+  deliveries_.emplace_back(std::move(executor), std::move(resume));
+}
+
+void RedisManager::flush_deliveries() {
+  auto batch = std::move(deliveries_);
+  deliveries_.clear();
+  for (std::size_t first = 0; first < batch.size();) {
+    std::size_t end = first + 1;
+    while (end < batch.size() && batch[end].first == batch[first].first) ++end;
+    std::vector<std::function<void()>> run;
+    run.reserve(end - first);
+    for (std::size_t i = first; i < end; ++i) run.push_back(std::move(batch[i].second));
+    asio::post(batch[first].first, [run = std::move(run)] {
+      for (const auto& resume : run) resume();
+    });
+    first = end;
+  }
 }
 
 awaitable<Result> RedisManager::run(std::vector<std::string> args) {

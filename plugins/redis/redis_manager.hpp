@@ -225,6 +225,10 @@ class RedisManager {
 
  private:
   awaitable<Result> execute(std::string bytes, std::size_t replies);
+  // Resumes a caller on its executor. On the io thread, resumptions are gathered and posted once
+  // per executor per burst of replies: one wake-up of the app's thread for many commands.
+  void deliver(asio::any_io_executor executor, std::function<void()> resume);
+  void flush_deliveries();
   awaitable<Result> run(std::vector<std::string> args);
   void count_read(bool hit);
   void ensure_not_io_thread() const;
@@ -237,6 +241,7 @@ class RedisManager {
   std::thread thread_;
   std::shared_ptr<ConnectionPool> pool_;  // swapped atomically by initialize()/disconnect()
   std::unique_ptr<Subscriber> subscriber_;
+  std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries_;  // io thread only
 };
 
 // The process-wide manager the app and the middleware share.
