@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -45,13 +46,15 @@ struct Options {
   std::size_t value_size = 3;   // redis-benchmark's default -d 3
   int connections = 4;          // RedisConfig's default max_connections: what a user gets
   std::vector<int> concurrency{1, 10, 100, 1000};
+  bool peer = true;                 // --no-peer: skip the hiredis loop (profiling RedisManager alone)
+  bool on_manager_thread = false;   // --on-manager-thread: callers on the manager's own io_context
 };
 
 enum class Operation { get, set };
 
 const char* usage =
     "usage: bench_redis --port N [--seconds S] [--key-size B] [--value-size B] [--connections N]\n"
-    "                   [--concurrency 1,10,100,1000]\n"
+    "                   [--concurrency 1,10,100,1000] [--no-peer] [--on-manager-thread]\n"
     "Measures RedisManager GET/SET and a synchronous hiredis loop against redis-server on 127.0.0.1:N.\n";
 
 long long parse_number(const std::string& flag, const std::string& text) {
@@ -77,6 +80,14 @@ Options parse_options(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::fputs(usage, stdout);
       std::exit(0);
+    }
+    if (flag == "--no-peer") {
+      options.peer = false;
+      continue;
+    }
+    if (flag == "--on-manager-thread") {
+      options.on_manager_thread = true;
+      continue;
     }
     if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value (or is unknown)");
     const std::string value = argv[++i];
@@ -175,15 +186,46 @@ void rethrow(std::exception_ptr error) {
   if (error) std::rethrow_exception(error);
 }
 
-Measurement measure_manager(redis::RedisManager& manager, Operation operation, int concurrency,
-                            const std::vector<std::string>& keys, const std::string& value, const Options& options) {
+// The callers on their own io_context and thread (the service's shape: handlers on the app's
+// executor, two thread hops per command).
+void run_workers_on_own_thread(redis::RedisManager& manager, Operation operation, const std::vector<std::string>& keys,
+                               const std::string& value, const Window& window, std::vector<Tally>& tallies) {
   asio::io_context io;
-  std::vector<Tally> tallies(static_cast<std::size_t>(concurrency));
-  const auto window = Window::after_warm_up(options.seconds);
   for (std::size_t i = 0; i < tallies.size(); ++i)
     asio::co_spawn(io, manager_worker(manager, operation, keys[i], value, window, tallies[i]), rethrow);
   io.run();
-  return merge(operation == Operation::get ? "routemq_get" : "routemq_set", concurrency, tallies, window);
+}
+
+// Diagnostic: the callers on the manager's io thread, so no command crosses a thread. The gap to the
+// figure above is what the hops cost.
+void run_workers_on_manager_thread(redis::RedisManager& manager, Operation operation,
+                                   const std::vector<std::string>& keys, const std::string& value,
+                                   const Window& window, std::vector<Tally>& tallies) {
+  std::promise<void> all_done;
+  std::size_t running = tallies.size();  // only touched on the manager's thread
+  std::exception_ptr first_error;
+  auto on_exit = [&](std::exception_ptr error) {
+    if (error && !first_error) first_error = error;
+    if (--running == 0) all_done.set_value();
+  };
+  for (std::size_t i = 0; i < tallies.size(); ++i)
+    asio::co_spawn(manager.io_context(), manager_worker(manager, operation, keys[i], value, window, tallies[i]),
+                   on_exit);
+  all_done.get_future().wait();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+Measurement measure_manager(redis::RedisManager& manager, Operation operation, int concurrency,
+                            const std::vector<std::string>& keys, const std::string& value, const Options& options) {
+  std::vector<Tally> tallies(static_cast<std::size_t>(concurrency));
+  const auto window = Window::after_warm_up(options.seconds);
+  if (options.on_manager_thread)
+    run_workers_on_manager_thread(manager, operation, keys, value, window, tallies);
+  else
+    run_workers_on_own_thread(manager, operation, keys, value, window, tallies);
+  std::string name = operation == Operation::get ? "routemq_get" : "routemq_set";
+  if (options.on_manager_thread) name += "_same_thread";
+  return merge(std::move(name), concurrency, tallies, window);
 }
 
 awaitable<void> write_keys(redis::RedisManager& manager, const std::vector<std::string>& keys, const std::string& value,
@@ -275,6 +317,7 @@ int run(const Options& options) {
               options.port, options.key_size, options.value_size, options.seconds, options.connections,
               std::thread::hardware_concurrency());
   std::printf("LOADAVG at=start %s\n", routemq::bench::load_average().c_str());
+  std::fflush(stdout);  // before the progress lines on stderr
 
   const int most = *std::max_element(options.concurrency.begin(), options.concurrency.end());
   const auto keys = make_keys(static_cast<std::size_t>(most), options.key_size);
@@ -294,6 +337,7 @@ int run(const Options& options) {
     }
   }
   for (auto operation : {Operation::set, Operation::get}) {
+    if (!options.peer) break;
     measurements.push_back(measure_hiredis(operation, keys.front(), value, options));
     progress(measurements.back());
   }

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Benchmarks, each against a peer measured in the same run (machines are shared and noisy: the
+# ratios are the result, absolute figures move by 30% or more). Writes docs/benchmarks.md.
+#
+#   ./scripts/bench.sh                 # everything
+#   BENCH_SECONDS=5 ./scripts/bench.sh # longer measurements
+#
+# Environment: BUILD_DIR (default build), BENCH_SECONDS (per bench_redis measurement, default 3),
+# BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
+# default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md).
+#
+# Redis: a private redis-server on a free loopback port; redis-benchmark with -P 16 (the pipelined
+# ceiling) and without (one request per round trip per client); build/bin/bench_redis (RedisManager
+# at 1..1000 coroutines, and a synchronous hiredis loop). Goals: RedisManager at 1000 coroutines
+# >= 60% of redis-benchmark -P 16, and >= 5x the synchronous hiredis loop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=${BUILD_DIR:-build}
+seconds=${BENCH_SECONDS:-3}
+requests=${BENCH_REQUESTS:-1000000}
+connections=${BENCH_CONNECTIONS:-4}
+doc=${BENCH_DOC:-docs/benchmarks.md}
+goal_pipelined_pct=60  # RedisManager c=1000 vs redis-benchmark -c 50 -P 16
+goal_sync_x=5          # RedisManager c=1000 vs one synchronous hiredis connection
+
+work_dir=$(mktemp -d /tmp/routemq-bench.XXXXXX)
+redis_pid=""
+
+cleanup() {
+  if [[ -n "$redis_pid" ]]; then
+    kill "$redis_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$redis_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+
+# ---- machine
+
+machine_line() {
+  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo unknown cpu)), load average $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(uname -sr)"
+}
+
+# ---- redis-server
+
+# free_port FROM: the first port from FROM on where nothing listens on loopback.
+free_port() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}
+
+# Starts redis-server on a free port and waits (bounded) until it answers PING. A port taken between
+# the check and the bind makes redis-server exit: try the next one, a few times.
+start_redis() {
+  local port attempt
+  port=$((20000 + RANDOM % 20000))
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port "$port")
+    redis-server --port "$port" --save "" --appendonly no --bind 127.0.0.1 --daemonize no \
+      --dir "$work_dir" >"$work_dir/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 100); do  # up to 10 s
+      kill -0 "$redis_pid" 2>/dev/null || break
+      if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == "PONG" ]]; then
+        redis_port=$port
+        log "redis-server $(redis-server --version | grep -o 'v=[^ ]*') on 127.0.0.1:$port (pid $redis_pid)"
+        return 0
+      fi
+      sleep 0.1
+    done
+    kill "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+    redis_pid=""
+    log "redis-server did not start on port $port (attempt $attempt): $(tail -n 2 "$work_dir/redis.log" | tr '\n' ' ')"
+    port=$((port + 1))
+  done
+  echo "bench: cannot start redis-server" >&2
+  exit 1
+}
+
+# ---- redis-benchmark
+
+# redis_benchmark_rps NAME ARGS...: runs redis-benchmark -q and prints "GET=<rps> SET=<rps>".
+redis_benchmark_rps() {
+  local name=$1
+  shift
+  redis-benchmark -h 127.0.0.1 -p "$redis_port" -n "$requests" -t get,set -q "$@" </dev/null \
+    | tr '\r' '\n' >"$work_dir/$name.txt"
+  local get set
+  get=$(awk '/^GET: [0-9.]+ requests per second/ {v=$2} END {print v}' "$work_dir/$name.txt")
+  set=$(awk '/^SET: [0-9.]+ requests per second/ {v=$2} END {print v}' "$work_dir/$name.txt")
+  if [[ -z "$get" || -z "$set" ]]; then
+    echo "bench: cannot read redis-benchmark's output ($name):" >&2
+    cat "$work_dir/$name.txt" >&2
+    exit 1
+  fi
+  printf 'GET=%.0f SET=%.0f\n' "$get" "$set"
+}
+
+# ---- bench_redis results
+
+# result FIELD NAME C: one field (ops, p50_us, p99_us) of bench_redis's "RESULT name=NAME c=C ..." line.
+result() {
+  awk -v field="$2" -v want="name=$1" -v c="c=$3" '
+    $1 == "RESULT" && $2 == want && $3 == c {
+      for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] }
+    }' "$work_dir/bench_redis.txt"
+}
+
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# verdict RATIO GOAL UNIT: "met (x)" or "missed by ...".
+verdict() {
+  awk -v r="$1" -v g="$2" -v unit="$3" 'BEGIN {
+    if (r >= g) { printf "met (%g%s >= %g%s)", r, unit, g, unit; exit }
+    printf "**missed**: %g%s vs >= %g%s (%.0f%% short; needs %.2fx the throughput)", r, unit, g, unit, (1 - r / g) * 100, g / r }'
+}
+
+# ---- the Redis section
+
+plot_redis() {
+  local png=docs/redis_throughput.png
+  if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "No plot: gnuplot is not installed on this machine (\`apt-get install gnuplot-nox\` and rerun to get \`$png\`)."
+    return
+  fi
+  : >"$work_dir/plot.dat"
+  for c in "${concurrencies[@]}"; do
+    echo "$c $(result routemq_get "ops" "$c") $(result routemq_set "ops" "$c")" >>"$work_dir/plot.dat"
+  done
+  if gnuplot <<EOF 2>"$work_dir/gnuplot.err"; then
+set terminal pngcairo size 800,480
+set output "$png"
+set title "RedisManager throughput vs concurrent coroutines (same run as redis-benchmark)"
+set logscale x
+set xlabel "concurrent coroutines"
+set ylabel "ops/s"
+set key left top
+set grid
+plot "$work_dir/plot.dat" using 1:2 with linespoints title "routemq GET", \
+     "$work_dir/plot.dat" using 1:3 with linespoints title "routemq SET", \
+     $pipelined_get title "redis-benchmark -c 50 -P 16 GET" dt 2, \
+     $pipelined_set title "redis-benchmark -c 50 -P 16 SET" dt 3, \
+     $sync_get title "sync hiredis GET" dt 4
+EOF
+    echo "![RedisManager throughput](redis_throughput.png)"
+  else
+    echo "No plot: gnuplot failed ($(head -n 1 "$work_dir/gnuplot.err"))."
+  fi
+}
+
+write_redis_section() {
+  local out=$1
+  {
+    echo "<!-- redis:begin (generated by scripts/bench.sh; edits here are overwritten) -->"
+    echo "## Redis"
+    echo
+    echo "Command: \`./scripts/bench.sh\` (BENCH_SECONDS=$seconds, BENCH_REQUESTS=$requests, BENCH_CONNECTIONS=$connections), run $(date -u '+%Y-%m-%d %H:%M UTC')."
+    echo
+    echo "Machine: $machine_before."
+    echo "Load average when bench_redis ran: $(grep '^LOADAVG at=start' "$work_dir/bench_redis.txt" | cut -d' ' -f3-) at start, $(grep '^LOADAVG at=end' "$work_dir/bench_redis.txt" | cut -d' ' -f3-) at end (1/5/15 min; other work on this machine at the time shows here: the ratios, measured in the same minutes, are the result)."
+    echo
+    echo "redis-server $redis_version on a private loopback port, no persistence. Keys 16 bytes, values 3 bytes (redis-benchmark's defaults). RedisManager: $connections connection(s), the coroutines on one io_context thread, the manager's connections on its own io thread; latency is per \`co_await\`, so it includes both thread hops."
+    echo
+    echo "| measurement | concurrency | GET ops/s | GET p50 µs | GET p99 µs | SET ops/s | SET p50 µs | SET p99 µs |"
+    echo "|---|---|---|---|---|---|---|---|"
+    echo "| redis-benchmark -P 16 (pipelined peer) | 50 clients | $pipelined_get | | | $pipelined_set | | |"
+    echo "| redis-benchmark (no pipelining) | 50 clients | $plain_get | | | $plain_set | | |"
+    for c in "${concurrencies[@]}"; do
+      echo "| RedisManager | $c | $(result routemq_get ops "$c") | $(result routemq_get p50_us "$c") | $(result routemq_get p99_us "$c") | $(result routemq_set ops "$c") | $(result routemq_set p50_us "$c") | $(result routemq_set p99_us "$c") |"
+    done
+    echo "| synchronous hiredis loop (bare-client peer) | 1 | $sync_get | $(result hiredis_sync_get p50_us 1) | $(result hiredis_sync_get p99_us 1) | $sync_set | $(result hiredis_sync_set p50_us 1) | $(result hiredis_sync_set p99_us 1) |"
+    echo
+    echo "| ratio (RedisManager at 1000 coroutines vs) | GET | SET | goal | GET verdict | SET verdict |"
+    echo "|---|---|---|---|---|---|"
+    echo "| redis-benchmark -c 50 -P 16 | ${pct_get}% | ${pct_set}% | >= ${goal_pipelined_pct}% | $(verdict "$pct_get" "$goal_pipelined_pct" "%") | $(verdict "$pct_set" "$goal_pipelined_pct" "%") |"
+    echo "| redis-benchmark -c 50 (no pipelining) | ${plain_pct_get}% | ${plain_pct_set}% | (none) | | |"
+    echo "| synchronous hiredis loop | ${x_get}x | ${x_set}x | >= ${goal_sync_x}x | $(verdict "$x_get" "$goal_sync_x" "x") | $(verdict "$x_set" "$goal_sync_x" "x") |"
+    echo
+    # shellcheck disable=SC2016 # backticks are Markdown here
+    echo 'Diagnostic (not a goal): `build/bin/bench_redis --port P --no-peer --on-manager-thread` runs the coroutines on the manager'"'"'s own io thread, so no command crosses a thread; the gap to the table above is what the two thread hops per command cost.'
+    echo
+    plot_redis
+    echo
+    echo "<!-- redis:end -->"
+  } >"$out"
+}
+
+# Replaces the Redis section of the doc (between its markers), keeping every other section.
+splice_section() {
+  local section=$1
+  mkdir -p "$(dirname "$doc")"
+  if [[ ! -f "$doc" ]]; then
+    {
+      echo "# Benchmarks"
+      echo
+      echo "Every figure here comes from \`./scripts/bench.sh\`. Machines are shared and noisy: each benchmark measures its peer in the same run, and the ratios are what to compare between runs."
+      echo
+    } >"$doc"
+  fi
+  if grep -q '^<!-- redis:begin' "$doc"; then
+    awk -v section="$section" '
+      /^<!-- redis:begin/ { while ((getline line < section) > 0) print line; skipping = 1; next }
+      /^<!-- redis:end -->/ { skipping = 0; next }
+      !skipping { print }' "$doc" >"$work_dir/doc.md"
+    cat "$work_dir/doc.md" >"$doc"
+  else
+    cat "$section" >>"$doc"
+  fi
+}
+
+# ---- run
+
+./scripts/install-deps.sh
+log "building bench_redis (Release) in $build_dir"
+BUILD_DIR="$build_dir" BUILD_TARGET=bench_redis ./scripts/build.sh
+
+machine_before=$(machine_line)
+log "machine: $machine_before"
+start_redis
+redis_version=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
+
+log "redis-benchmark -c 50 -P 16 -n $requests (pipelined peer)"
+pipelined=$(redis_benchmark_rps pipelined -c 50 -P 16)  # an assignment, so a failure stops the script
+read -r pipelined_get pipelined_set <<<"$(echo "$pipelined" | sed 's/GET=//; s/SET=//')"
+log "redis-benchmark -c 50 -n $requests (no pipelining)"
+plain=$(redis_benchmark_rps plain -c 50)
+read -r plain_get plain_set <<<"$(echo "$plain" | sed 's/GET=//; s/SET=//')"
+
+log "bench_redis --seconds $seconds --connections $connections"
+"$build_dir/bin/bench_redis" --port "$redis_port" --seconds "$seconds" --connections "$connections" \
+  | tee "$work_dir/bench_redis.txt"
+
+concurrencies=(1 10 100 1000)
+routemq_get=$(result routemq_get ops 1000)
+routemq_set=$(result routemq_set ops 1000)
+sync_get=$(result hiredis_sync_get ops 1)
+sync_set=$(result hiredis_sync_set ops 1)
+pct_get=$(awk -v a="$routemq_get" -v b="$pipelined_get" 'BEGIN { printf "%.0f", a / b * 100 }')
+pct_set=$(awk -v a="$routemq_set" -v b="$pipelined_set" 'BEGIN { printf "%.0f", a / b * 100 }')
+plain_pct_get=$(awk -v a="$routemq_get" -v b="$plain_get" 'BEGIN { printf "%.0f", a / b * 100 }')
+plain_pct_set=$(awk -v a="$routemq_set" -v b="$plain_set" 'BEGIN { printf "%.0f", a / b * 100 }')
+x_get=$(ratio "$routemq_get" "$sync_get")
+x_set=$(ratio "$routemq_set" "$sync_set")
+
+echo
+echo "== Redis: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-46s %12s %12s\n' "" "GET ops/s" "SET ops/s"
+printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50 -P 16" "$pipelined_get" "$pipelined_set"
+printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50" "$plain_get" "$plain_set"
+printf '%-46s %12.0f %12.0f\n' "RedisManager, 1000 coroutines" "$routemq_get" "$routemq_set"
+printf '%-46s %12.0f %12.0f\n' "synchronous hiredis loop" "$sync_get" "$sync_set"
+echo "RedisManager@1000 / redis-benchmark -P 16: GET ${pct_get}% SET ${pct_set}% (goal >= ${goal_pipelined_pct}%): GET $(verdict "$pct_get" "$goal_pipelined_pct" "%"), SET $(verdict "$pct_set" "$goal_pipelined_pct" "%")" | sed 's/\*\*//g'
+echo "RedisManager@1000 / synchronous hiredis:    GET ${x_get}x SET ${x_set}x (goal >= ${goal_sync_x}x): GET $(verdict "$x_get" "$goal_sync_x" "x"), SET $(verdict "$x_set" "$goal_sync_x" "x")" | sed 's/\*\*//g'
+
+write_redis_section "$work_dir/redis_section.md"
+splice_section "$work_dir/redis_section.md"
+log "wrote the Redis section of $doc"
