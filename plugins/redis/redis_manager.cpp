@@ -56,9 +56,9 @@ bool RedisManager::initialize() {
     spdlog::info("redis: disabled (ENABLE_REDIS=false): every call is a no-op");
     return false;
   }
-  auto pool = std::make_shared<ConnectionPool>(io_, settings_for(config_), config_.max_connections, stats_);
-  pool->start();
-  std::atomic_store(&pool_, pool);
+  pools_.push_back(std::make_unique<ConnectionPool>(io_, settings_for(config_), config_.max_connections, stats_));
+  pools_.back()->start();
+  pool_.store(pools_.back().get(), std::memory_order_release);
   subscriber_->start(settings_for(config_));
   spdlog::info("redis: connecting to {}:{} db {} with {} connection(s)", config_.host, config_.port, config_.db,
                config_.max_connections);
@@ -66,12 +66,12 @@ bool RedisManager::initialize() {
 }
 
 void RedisManager::disconnect() {
-  if (auto pool = std::atomic_exchange(&pool_, std::shared_ptr<ConnectionPool>())) pool->stop();
+  if (auto* pool = pool_.exchange(nullptr, std::memory_order_acq_rel)) pool->stop();
   subscriber_->stop();
 }
 
 bool RedisManager::is_connected() const {
-  auto pool = std::atomic_load(&pool_);
+  auto* pool = pool_.load(std::memory_order_acquire);
   return pool && pool->any_ready();
 }
 
@@ -104,14 +104,14 @@ void RedisManager::count_read(bool hit) { (hit ? stats_.hits : stats_.misses).fe
 // The one path every command takes: refused at once while nothing is connected (the circuit is open),
 // otherwise queued on a connection; the coroutine resumes on its own executor.
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
-  auto pool = std::atomic_load(&pool_);
+  auto* pool = pool_.load(std::memory_order_acquire);
   if (!pool || !pool->any_ready()) {
     stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
     co_return Result::failed(Failure::unavailable,
                              config_.enabled ? "Redis is not connected" : "Redis is disabled (ENABLE_REDIS=false)");
   }
   const auto started = Clock::now();
-  auto initiation = [this, &pool, &bytes, replies](auto handler) {
+  auto initiation = [this, pool, &bytes, replies](auto handler) {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
     auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
@@ -261,7 +261,7 @@ bool RedisManager::subscriptions_active() const { return subscriber_->active(); 
 
 RedisStatsSnapshot RedisManager::stats() const {
   RedisStatsSnapshot snapshot;
-  auto pool = std::atomic_load(&pool_);
+  auto* pool = pool_.load(std::memory_order_acquire);
   snapshot.connections_ready = pool ? pool->ready_count() : 0;
   snapshot.state = !config_.enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
   snapshot.commands = stats_.commands.load();

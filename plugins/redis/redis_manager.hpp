@@ -14,6 +14,7 @@
 // Threads: connections run on the manager's own io thread; a coroutine resumes on its own executor.
 // run_sync() is the blocking facade for code outside coroutines (not on the manager's io thread).
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -239,7 +240,10 @@ class RedisManager {
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
-  std::shared_ptr<ConnectionPool> pool_;  // swapped atomically by initialize()/disconnect()
+  // The pool commands use, read without a lock on every command. initialize()/disconnect() swap it;
+  // retired pools stay alive (stopped) until the manager goes, so a reader never sees a dead one.
+  std::atomic<ConnectionPool*> pool_{nullptr};
+  std::vector<std::unique_ptr<ConnectionPool>> pools_;
   std::unique_ptr<Subscriber> subscriber_;
   std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries_;  // io thread only
 };
