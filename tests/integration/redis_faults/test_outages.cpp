@@ -1,0 +1,188 @@
+// The Redis plugin against a real redis-server that dies, stalls, disconnects us and goes silent.
+// Assertions are on outcomes and generous deadlines, never on the machine's speed.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "tests/integration/redis/redis_fixture.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/silent_proxy.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Keeps `workers` coroutines doing SET/GET until stopped; counts successes and failures.
+struct Load {
+  std::atomic<bool> stop{false};
+  std::atomic<long> ok{0};
+  std::atomic<long> failed{0};
+};
+
+awaitable<void> keep_busy(redis::RedisManager& r, Load& load, int id) {
+  const auto key = "load:" + std::to_string(id);
+  while (!load.stop) {
+    std::vector<std::string> command{"SET", r.key(key), "v"};  // named: no braced list across co_await
+    auto result = co_await r.command(std::move(command));
+    (result.succeeded() ? load.ok : load.failed)++;
+    if (!result.ok()) {  // down: do not spin; the circuit answers at once
+      asio::steady_timer pause(co_await asio::this_coro::executor, 5ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+  }
+}
+
+// Runs `operation` `count` times through the blocking facade; returns how long it took.
+template <class Operation>
+std::chrono::milliseconds timed(int count, Operation operation) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < count; ++i) operation();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 under load: no crash, no hang, fail fast while down, serving again after restart") {
+  RedisFixture f;
+  auto& r = f.redis;
+  Load load;
+  asio::io_context app(1);
+  for (int i = 0; i < 200; ++i) asio::co_spawn(app, keep_busy(r, load, i), asio::detached);
+  std::thread app_thread([&] { app.run(); });
+  REQUIRE(wait_until([&] { return load.ok > 1000; }, 20s));
+
+  f.server.kill9();
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  const long failed_before = load.failed;
+  REQUIRE(wait_until([&] { return load.failed > failed_before + 100; }, 10s));  // failing, not hanging
+  // 1000 calls while down: each refused at once, not after a 1 s socket timeout.
+  const auto elapsed = timed(1000, [&] { CHECK(r.run_sync(r.command({"GET", "k"})).unavailable()); });
+  CHECK(elapsed < 10s);
+  CHECK_FALSE(r.run_sync(r.get("k")));  // the documented default
+
+  f.server.restart();
+  REQUIRE(r.wait_connected(10s));
+  const long ok_before = load.ok;
+  REQUIRE(wait_until([&] { return load.ok > ok_before + 1000; }, 20s));
+  CHECK(r.run_sync(r.set("after", "restart")));
+  CHECK(r.run_sync(r.get("after")) == "restart");
+  CHECK(r.stats().reconnects >= 1);
+  load.stop = true;
+  app_thread.join();
+}
+
+TEST_CASE("CLIENT KILL: the manager reconnects by itself") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(r.run_sync(r.set("k", "v")));
+  const auto reconnects = r.stats().reconnects;
+  f.server.command({"CLIENT", "KILL", "TYPE", "normal"});
+  REQUIRE(wait_until([&] { return r.stats().reconnects >= reconnects + 2; }, 10s));  // both connections
+  REQUIRE(r.wait_connected(10s));
+  CHECK(r.run_sync(r.get("k")) == "v");
+}
+
+TEST_CASE("CLIENT PAUSE: a command times out instead of hanging, the connection is recycled, then all is well") {
+  RedisFixture f;
+  auto& r = f.redis;
+  CHECK(r.run_sync(r.ping()));
+  f.server.command({"CLIENT", "PAUSE", "2500", "ALL"});
+  auto paused = r.run_sync(r.command({"GET", "k"}));
+  CHECK(paused.failure != redis::Failure::none);  // timed out (or refused while recycling)
+  CHECK(r.stats().timeouts >= 1);
+  REQUIRE(wait_until([&] { return r.run_sync(r.ping()); }, 15s));
+  CHECK(r.run_sync(r.set("k", "after pause")));
+}
+
+TEST_CASE("a stopped (SIGSTOP) server: commands time out, health checks notice, it recovers after SIGCONT") {
+  RedisFixture f;
+  auto& r = f.redis;
+  f.server.pause();
+  auto result = r.run_sync(r.command({"PING"}));
+  CHECK_FALSE(result.succeeded());
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  f.server.resume();
+  REQUIRE(r.wait_connected(15s));
+  CHECK(r.run_sync(r.ping()));
+}
+
+TEST_CASE("a black-holed connection: deadlines, not a hang; served again once the path heals") {
+  RedisServer server;
+  server.start();
+  SilentProxy proxy(server.port());
+  redis::RedisManager r(redis_config_for(proxy.port()));
+  r.initialize();
+  REQUIRE(r.wait_connected(10s));
+  CHECK(r.run_sync(r.set("k", "v")));
+  proxy.silence();
+  auto silent = r.run_sync(r.command({"GET", r.key("k")}));
+  CHECK(silent.failure == redis::Failure::timeout);
+  CHECK(r.stats().timeouts >= 1);
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  proxy.speak();
+  REQUIRE(r.wait_connected(20s));
+  CHECK(r.run_sync(r.get("k")) == "v");
+}
+
+TEST_CASE("SCRIPT FLUSH and a restart: scripts keep working") {
+  RedisFixture f;
+  auto& r = f.redis;
+  const redis::Script counter("return redis.call('INCR', KEYS[1])");
+  CHECK(r.run_sync(r.eval(counter, {"n"}, {})).reply.integer == 1);
+  f.server.command({"SCRIPT", "FLUSH"});
+  CHECK(r.run_sync(r.eval(counter, {"n"}, {})).reply.integer == 2);
+  f.server.kill9();
+  f.server.restart();
+  REQUIRE(r.wait_connected(10s));
+  CHECK(r.run_sync(r.eval(counter, {"n"}, {})).reply.integer == 1);  // a fresh server: reloaded by EVAL
+}
+
+TEST_CASE("subscriptions are restored after a kill -9 and restart") {
+  RedisFixture f;
+  auto& r = f.redis;
+  std::mutex mutex;
+  std::vector<std::string> received;
+  r.subscribe("events", [&](const std::string&, const std::string& payload) {
+    std::lock_guard lock(mutex);
+    received.push_back(payload);
+  });
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+  f.server.kill9();
+  REQUIRE(wait_until([&] { return !r.subscriptions_active(); }, 10s));
+  f.server.restart();
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 15s));
+  REQUIRE(r.wait_connected(10s));
+  CHECK(r.run_sync(r.publish("events", "after restart")) == 1);
+  REQUIRE(wait_until([&] { std::lock_guard lock(mutex); return !received.empty(); }, 10s));
+  std::lock_guard lock(mutex);
+  CHECK(received == std::vector<std::string>{"after restart"});
+}
+
+TEST_CASE("Redis down at start-up: initialize() returns at once, and the manager connects later by itself") {
+  RedisServer server;  // port reserved, nothing listening yet
+  redis::RedisManager r(redis_config_for(server.port()));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(r.initialize());
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  CHECK_FALSE(r.is_connected());
+  CHECK(r.run_sync(r.command({"PING"})).unavailable());
+  server.start();
+  REQUIRE(r.wait_connected(15s));
+  CHECK(r.run_sync(r.ping()));
+}
+
+TEST_CASE("a wrong password: never connected, commands unavailable, no crash") {
+  RedisServer server({.password = "right"});
+  server.start();
+  auto config = redis_config_for(server.port());
+  config.password = "wrong";
+  redis::RedisManager r(config);
+  r.initialize();
+  CHECK_FALSE(r.wait_connected(2s));
+  CHECK(r.run_sync(r.command({"PING"})).unavailable());
+  CHECK(r.stats().connection_failures >= 1);
+}
