@@ -98,12 +98,7 @@ struct DedupeOptions {
 DedupeOptions read_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   DedupeOptions o;
-  const auto id = r.string("id", "{hash}", {.non_empty = true});
-  try {
-    o.id = KeyTemplate::parse(id);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(fmt::format("{}: {}", setup.options.child("id").where(), e.what()));
-  }
+  o.id = KeyTemplate::from_option(setup.options, "id", r.string("id", "{hash}", {.non_empty = true}));
   o.window_ms = static_cast<long long>(r.number("window", 3600, {.min = 0.001, .max = 86400.0 * 365}) * 1000);
   o.lease_ms = static_cast<long long>(r.number("lease", 30, {.min = 0.001, .max = 86400}) * 1000);
   o.retry_in_flight = r.string("in_flight", "skip", {.one_of = {"skip", "retry"}}) == "retry";

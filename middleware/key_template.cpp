@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/config/config_error.hpp"
+
 namespace routemq::middleware {
 namespace {
 
@@ -59,6 +61,14 @@ KeyTemplate KeyTemplate::parse(std::string_view text) {
   }
   if (result.parts_.empty()) fail("is empty");
   return result;
+}
+
+KeyTemplate KeyTemplate::from_option(const ConfigNode& options, std::string_view key, std::string_view text) {
+  try {
+    return parse(text);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(fmt::format("{}: {}", options.child(key).where(), e.what()));
+  }
 }
 
 KeyTemplate::Rendered KeyTemplate::render(Context& ctx) const {

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/config/config_node.hpp"
 #include "core/handling/context.hpp"
 
 namespace routemq::middleware {
@@ -26,6 +27,8 @@ class KeyTemplate {
  public:
   // Throws std::invalid_argument naming the template and the problem (unbalanced braces, empty part).
   static KeyTemplate parse(std::string_view text);
+  // The same for a middleware option: the error is a ConfigError located at options.<key>.
+  static KeyTemplate from_option(const ConfigNode& options, std::string_view key, std::string_view text);
 
   // The key, or why it cannot be built for this message.
   struct Rendered {

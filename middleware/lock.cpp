@@ -19,14 +19,6 @@ struct LockMiddlewareOptions {
   bool proceed_when_unavailable = true;
 };
 
-KeyTemplate template_at(const MiddlewareSetup& setup, const char* key, const std::string& text) {
-  try {
-    return KeyTemplate::parse(text);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(fmt::format("{}: {}", setup.options.child(key).where(), e.what()));
-  }
-}
-
 std::chrono::milliseconds milliseconds(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
 }
@@ -34,11 +26,11 @@ std::chrono::milliseconds milliseconds(double seconds) {
 LockMiddlewareOptions read_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   LockMiddlewareOptions o;
-  o.key = template_at(setup, "key", r.string("key", "{topic}", {.non_empty = true}));
+  o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
   o.lock.ttl = milliseconds(r.number("ttl", 10, {.min = 0.01, .max = 86400}));
   o.lock.wait = milliseconds(r.number("wait", 5, {.min = 0, .max = 3600}));
   if (auto topic = r.optional_string("contention_topic", {.non_empty = true}))
-    o.contention_topic = template_at(setup, "contention_topic", *topic);
+    o.contention_topic = KeyTemplate::from_option(setup.options, "contention_topic", *topic);
   o.proceed_when_unavailable = r.string("on_unavailable", "proceed", {.one_of = {"proceed", "skip"}}) == "proceed";
   r.finish();
   return o;

@@ -31,19 +31,10 @@ struct RateLimitOptions {
   OnUnavailable on_unavailable = OnUnavailable::local;
 };
 
-// The template of a YAML value, with the error located at its key.
-KeyTemplate template_option(const ConfigNode& options, const std::string& key, const std::string& text) {
-  try {
-    return KeyTemplate::parse(text);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(fmt::format("{}: {}", options.child(key).where(), e.what()));
-  }
-}
-
 RateLimitOptions read_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   RateLimitOptions o;
-  o.key = template_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
+  o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
   o.rate = r.integer("rate", 0, {.min = 1, .max = 1'000'000'000});
   if (o.rate == 0) throw ConfigError(fmt::format("{}: is required (expected an integer >= 1)", setup.options.child("rate").where()));
   o.period_s = r.number("period", 1, {.min = 0.001, .max = 86400.0 * 365});
@@ -57,7 +48,7 @@ RateLimitOptions read_options(const MiddlewareSetup& setup) {
                                               : RateLimitStrategy::gcra;
   if (auto topic = r.optional_string("reject_topic", {.non_empty = true})) {
     if (*topic == "response") o.reject_to_response_topic = true;
-    else o.reject_topic = template_option(setup.options, "reject_topic", *topic);
+    else o.reject_topic = KeyTemplate::from_option(setup.options, "reject_topic", *topic);
   }
   o.whitelist = r.string_list("whitelist");
   const auto unavailable = r.string("on_unavailable", "local", {.one_of = {"local", "allow", "deny"}});

@@ -177,12 +177,7 @@ namespace {
 SessionOptions read_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   SessionOptions o;
-  const auto key = r.string("key", "{topic}", {.non_empty = true});
-  try {
-    o.key = KeyTemplate::parse(key);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(fmt::format("{}: {}", setup.options.child("key").where(), e.what()));
-  }
+  o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
   o.ttl_ms = static_cast<long long>(r.number("ttl", 3600, {.min = 0.01, .max = 86400.0 * 365}) * 1000);
   o.max_fields = static_cast<std::size_t>(r.integer("max_fields", 100, {.min = 1, .max = 4000}));
   o.max_value_bytes = static_cast<std::size_t>(r.integer("max_value_bytes", 65536, {.min = 1, .max = 512LL << 20}));

@@ -377,22 +377,20 @@ awaitable<long long> RedisManager::scard(std::string_view name) {
 }
 
 awaitable<std::vector<std::string>> RedisManager::sunion(std::vector<std::string> names) {
-  if (names.empty()) co_return Strings{};
-  Strings args{"SUNION"};
-  for (const auto& name : names) args.push_back(key(name));
-  co_return strings(co_await run(std::move(args)));
+  return set_operation("SUNION", std::move(names));
 }
 
 awaitable<std::vector<std::string>> RedisManager::sinter(std::vector<std::string> names) {
-  if (names.empty()) co_return Strings{};
-  Strings args{"SINTER"};
-  for (const auto& name : names) args.push_back(key(name));
-  co_return strings(co_await run(std::move(args)));
+  return set_operation("SINTER", std::move(names));
 }
 
 awaitable<std::vector<std::string>> RedisManager::sdiff(std::vector<std::string> names) {
+  return set_operation("SDIFF", std::move(names));
+}
+
+awaitable<std::vector<std::string>> RedisManager::set_operation(const char* verb, std::vector<std::string> names) {
   if (names.empty()) co_return Strings{};
-  Strings args{"SDIFF"};
+  Strings args{verb};
   for (const auto& name : names) args.push_back(key(name));
   co_return strings(co_await run(std::move(args)));
 }

@@ -231,6 +231,7 @@ class RedisManager {
   void deliver(asio::any_io_executor executor, std::function<void()> resume);
   void flush_deliveries();
   awaitable<Result> run(std::vector<std::string> args);
+  awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
   void ensure_not_io_thread() const;
   std::optional<std::chrono::seconds> default_ttl() const;
