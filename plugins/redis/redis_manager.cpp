@@ -111,23 +111,30 @@ awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) 
                              config_.enabled ? "Redis is not connected" : "Redis is disabled (ENABLE_REDIS=false)");
   }
   const auto started = Clock::now();
-  auto initiation = [this, pool, &bytes, replies](auto handler) {
-    asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
-                                                  asio::execution::outstanding_work.tracked);
-    auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-    pool->submit({std::move(bytes), replies, [this, shared_handler, executor](Result result) {
-                    deliver(executor, [shared_handler, result = std::move(result)]() mutable {
-                      (*shared_handler)(std::move(result));
-                    });
-                  }});
+  auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
+    pool->submit({std::move(bytes), replies, std::move(done)});
   };
-  Result result = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(initiation,
-                                                                                              asio::use_awaitable);
+  Result result = co_await await_completion(std::move(submit));
   if (result.ok()) {
     stats_.commands.fetch_add(1, std::memory_order_relaxed);
     stats_.latency.record(Clock::now() - started);
   }
   co_return result;
+}
+
+// Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
+// executor (through deliver()). Not a coroutine: `submit` is moved into the operation.
+template <class Submit>
+awaitable<Result> RedisManager::await_completion(Submit submit) {
+  auto initiation = [this, submit = std::move(submit)](auto handler) mutable {
+    asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
+                                                  asio::execution::outstanding_work.tracked);
+    auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+    submit(Completion([this, shared_handler, executor](Result result) {
+      deliver(executor, [shared_handler, result = std::move(result)]() mutable { (*shared_handler)(std::move(result)); });
+    }));
+  };
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiation), asio::use_awaitable);
 }
 
 void RedisManager::deliver(asio::any_io_executor executor, std::function<void()> resume) {
@@ -219,21 +226,16 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   settings.reconnect = false;
   settings.command_timeout += std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   auto connection = Connection::create(io_, settings, stats_);
-  auto initiation = [&](auto handler) {
-    auto executor = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
-    auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-    asio::post(io_, [connection, bytes = encode_command(args), shared_handler, executor]() mutable {
-      connection->push_on_io_thread({std::move(bytes), 1, [connection, shared_handler, executor](Result result) {
+  auto submit = [this, connection, bytes = encode_command(args)](Completion done) mutable {
+    asio::post(io_, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
+      connection->push_on_io_thread({std::move(bytes), 1, [connection, done = std::move(done)](Result result) {
                                        connection->stop();
-                                       asio::post(executor, [shared_handler, result = std::move(result)]() mutable {
-                                         (*shared_handler)(std::move(result));
-                                       });
+                                       done(std::move(result));
                                      }});
     });
     connection->start();
   };
-  Result result = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(initiation,
-                                                                                              asio::use_awaitable);
+  Result result = co_await await_completion(std::move(submit));
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
   co_return std::pair{strip_prefix(result.reply.elements[0].text), result.reply.elements[1].text};
 }

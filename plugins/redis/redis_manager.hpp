@@ -226,6 +226,8 @@ class RedisManager {
 
  private:
   awaitable<Result> execute(std::string bytes, std::size_t replies);
+  template <class Submit>
+  awaitable<Result> await_completion(Submit submit);
   // Resumes a caller on its executor. On the io thread, resumptions are gathered and posted once
   // per executor per burst of replies: one wake-up of the app's thread for many commands.
   void deliver(asio::any_io_executor executor, std::function<void()> resume);
