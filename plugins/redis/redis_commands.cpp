@@ -273,9 +273,7 @@ awaitable<std::map<std::string, std::string>> RedisManager::hgetall(std::string_
 }
 
 awaitable<long long> RedisManager::hdel(std::string_view name, std::vector<std::string> fields) {
-  if (fields.empty()) co_return 0;
-  Strings args = keyed("HDEL", key(name), fields);
-  co_return integer_or(co_await run(std::move(args)), 0);
+  return counted("HDEL", name, std::move(fields));
 }
 
 awaitable<bool> RedisManager::hexists(std::string_view name, std::string_view field) {
@@ -306,15 +304,11 @@ awaitable<std::optional<long long>> RedisManager::hincrby(std::string_view name,
 // ---- lists
 
 awaitable<long long> RedisManager::lpush(std::string_view name, std::vector<std::string> values) {
-  if (values.empty()) co_return 0;
-  Strings args = keyed("LPUSH", key(name), values);
-  co_return integer_or(co_await run(std::move(args)), 0);
+  return counted("LPUSH", name, std::move(values));
 }
 
 awaitable<long long> RedisManager::rpush(std::string_view name, std::vector<std::string> values) {
-  if (values.empty()) co_return 0;
-  Strings args = keyed("RPUSH", key(name), values);
-  co_return integer_or(co_await run(std::move(args)), 0);
+  return counted("RPUSH", name, std::move(values));
 }
 
 awaitable<std::optional<std::string>> RedisManager::lpop(std::string_view name) {
@@ -350,15 +344,11 @@ awaitable<bool> RedisManager::ltrim(std::string_view name, long long start, long
 // ---- sets
 
 awaitable<long long> RedisManager::sadd(std::string_view name, std::vector<std::string> members) {
-  if (members.empty()) co_return 0;
-  Strings args = keyed("SADD", key(name), members);
-  co_return integer_or(co_await run(std::move(args)), 0);
+  return counted("SADD", name, std::move(members));
 }
 
 awaitable<long long> RedisManager::srem(std::string_view name, std::vector<std::string> members) {
-  if (members.empty()) co_return 0;
-  Strings args = keyed("SREM", key(name), members);
-  co_return integer_or(co_await run(std::move(args)), 0);
+  return counted("SREM", name, std::move(members));
 }
 
 awaitable<std::vector<std::string>> RedisManager::smembers(std::string_view name) {
@@ -388,6 +378,13 @@ awaitable<std::vector<std::string>> RedisManager::sdiff(std::vector<std::string>
   return set_operation("SDIFF", std::move(names));
 }
 
+// {verb, key, values...} answered with a count; nothing to send for no values.
+awaitable<long long> RedisManager::counted(const char* verb, std::string_view name, std::vector<std::string> values) {
+  if (values.empty()) co_return 0;
+  Strings args = keyed(verb, key(name), values);
+  co_return integer_or(co_await run(std::move(args)), 0);
+}
+
 awaitable<std::vector<std::string>> RedisManager::set_operation(const char* verb, std::vector<std::string> names) {
   if (names.empty()) co_return Strings{};
   Strings args{verb};
@@ -405,9 +402,7 @@ awaitable<long long> RedisManager::zadd(std::string_view name, std::vector<std::
 }
 
 awaitable<long long> RedisManager::zrem(std::string_view name, std::vector<std::string> members) {
-  if (members.empty()) co_return 0;
-  Strings args = keyed("ZREM", key(name), members);
-  co_return integer_or(co_await run(std::move(args)), 0);
+  return counted("ZREM", name, std::move(members));
 }
 
 awaitable<std::vector<std::string>> RedisManager::zrange(std::string_view name, long long start, long long stop) {

@@ -233,6 +233,7 @@ class RedisManager {
   void deliver(asio::any_io_executor executor, std::function<void()> resume);
   void flush_deliveries();
   awaitable<Result> run(std::vector<std::string> args);
+  awaitable<long long> counted(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
   void ensure_not_io_thread() const;
