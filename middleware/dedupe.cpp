@@ -2,7 +2,6 @@
 
 #include <list>
 #include <mutex>
-#include <random>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -12,6 +11,7 @@
 #include "core/config/section_reader.hpp"
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_template.hpp"
+#include "plugins/redis/random_token.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::middleware {
@@ -51,11 +51,6 @@ if redis.call('GET', KEYS[1]) == 'claim:' .. ARGV[1] then return redis.call('DEL
 return 0
 )lua");
   return script;
-}
-
-std::string random_token() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return fmt::format("{:016x}{:016x}", random(), random());
 }
 
 // Recently seen ids while Redis is down: bounded, oldest forgotten first.
@@ -122,7 +117,7 @@ class Dedupe {
     }
     auto& redis = ctx.redis();
     std::vector<std::string> keys{"dd:{" + id.key + "}"};
-    const std::string token = random_token();
+    const std::string token = redis::random_token();
     std::string outcome = co_await claim(redis, keys, token);
     ctx.set("dedupe", DedupeDecision{id.key, outcome});
     decision_counters().count("dedupe", outcome);

@@ -1,20 +1,14 @@
 #include "plugins/redis/rate_limiter.hpp"
 
-#include <random>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/random_token.hpp"
 #include "plugins/redis/rate_limit_scripts.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
 namespace {
-
-std::string unique_member() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return fmt::format("{:016x}", random());
-}
 
 // One hash slot per decision.
 std::string limiter_key(std::string_view key) { return "rl:{" + std::string(key) + "}"; }
@@ -35,7 +29,7 @@ std::vector<std::string> arguments_for(const RateLimit& limit, long long cost) {
   const auto burst = std::to_string(limit.burst);
   switch (limit.strategy) {
     case RateLimitStrategy::fixed_window: return {rate, period, std::to_string(cost)};
-    case RateLimitStrategy::sliding_window: return {rate, period, std::to_string(cost), unique_member()};
+    case RateLimitStrategy::sliding_window: return {rate, period, std::to_string(cost), random_token()};
     case RateLimitStrategy::token_bucket: return {burst, rate, period, std::to_string(cost)};
     case RateLimitStrategy::gcra: break;
   }

@@ -1,0 +1,9 @@
+#pragma once
+// A random 128-bit value in hex: lock owner tokens, dedupe claims, unique sorted-set members.
+#include <string>
+
+namespace routemq::redis {
+
+std::string random_token();
+
+}  // namespace routemq::redis
