@@ -14,7 +14,7 @@ PACKAGES=(
   catch2
   mosquitto mosquitto-clients
   redis-server redis-tools redis-sentinel
-  procps
+  procps openssl
 )
 
 missing=()
