@@ -2,8 +2,7 @@
 # Runs every test: installs what is missing, builds, runs ctest (unit and integration; the integration
 # tests start private redis-server and mosquitto processes on free loopback ports and stop them by PID).
 # Then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and under
-# ThreadSanitizer (SANITIZERS=none|address|thread|all; default address: the multi-instance middleware
-# tests do not pass under TSan yet).
+# ThreadSanitizer (SANITIZERS=none|address|thread|all; default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -21,7 +20,7 @@ run_suite() {  # run_suite BUILD_DIR [cmake args...]
 }
 
 run_suite build
-case "${SANITIZERS:-address}" in
+case "${SANITIZERS:-all}" in
   none) ;;
   address) BUILD_TYPE=RelWithDebInfo run_suite build-asan -DROUTEMQ_SANITIZE=address ;;
   thread) BUILD_TYPE=RelWithDebInfo run_suite build-tsan -DROUTEMQ_SANITIZE=thread ;;

@@ -37,8 +37,16 @@ ConnectionSettings settings_for(const RedisConfig& config) {
 RedisManager::RedisManager(RedisConfig config)
     : config_(std::move(config)),
       work_(asio::make_work_guard(io_)),
-      thread_([this] { io_.run(); }),
+      thread_(start_io_thread()),
       subscriber_(std::make_unique<Subscriber>(io_, stats_)) {}
+
+std::thread RedisManager::start_io_thread() {
+  // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
+  // ThreadSanitizer cannot see that guard order our thread's log calls after another thread's first
+  // one. Creating the registry here, before the thread starts, orders it by the thread's creation.
+  spdlog::default_logger_raw();
+  return std::thread([this] { io_.run(); });
+}
 
 RedisManager::~RedisManager() {
   disconnect();

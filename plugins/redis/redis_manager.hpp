@@ -239,6 +239,8 @@ class RedisManager {
   void ensure_not_io_thread() const;
   std::optional<std::chrono::seconds> default_ttl() const;
 
+  std::thread start_io_thread();
+
   RedisConfig config_;
   ClientStats stats_;
   asio::io_context io_;

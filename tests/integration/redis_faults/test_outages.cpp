@@ -110,7 +110,7 @@ TEST_CASE("a stopped (SIGSTOP) server: commands time out, health checks notice, 
   CHECK(r.run_sync(r.ping()));
 }
 
-TEST_CASE("a black-holed connection: deadlines, not a hang; served again once the path heals") {
+TEST_CASE("a black-holed connection: deadlines, not a hang, and served again once the path heals") {
   RedisServer server;
   server.start();
   SilentProxy proxy(server.port());
