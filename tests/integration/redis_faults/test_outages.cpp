@@ -2,8 +2,10 @@
 // Assertions are on outcomes and generous deadlines, never on the machine's speed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "tests/integration/redis/redis_fixture.hpp"
@@ -185,4 +187,94 @@ TEST_CASE("a wrong password: never connected, commands unavailable, no crash") {
   CHECK_FALSE(r.wait_connected(2s));
   CHECK(r.run_sync(r.command({"PING"})).unavailable());
   CHECK(r.stats().connection_failures >= 1);
+}
+
+TEST_CASE("DEBUG SLEEP: a command times out while Redis is busy, then the manager serves again") {
+  RedisFixture f({.extra_config = {"enable-debug-command yes"}});
+  auto& r = f.redis;
+  REQUIRE(r.run_sync(r.ping()));
+  std::thread sleeper([&] { f.server.command({"DEBUG", "SLEEP", "3"}, 20s); });
+  // Only once the sleep has begun: a fresh raw connection gets no PING answer.
+  auto busy = [&] {
+    try {
+      f.server.command({"PING"}, 200ms);
+      return false;
+    } catch (const std::exception&) {
+      return true;
+    }
+  };
+  const bool slept = wait_until(busy, 10s);
+  const auto stalled = r.run_sync(r.command({"PING"}));
+  sleeper.join();
+  REQUIRE(slept);
+  CHECK(stalled.failure == redis::Failure::timeout);
+  CHECK(r.stats().timeouts >= 1);
+  REQUIRE(r.wait_connected(15s));
+  CHECK(wait_until([&] { return static_cast<bool>(r.run_sync(r.ping())); }, 15s));
+}
+
+TEST_CASE("an INCR that timed out on a black-holed path is never replayed by the client") {
+  RedisServer server;
+  server.start();
+  SilentProxy proxy(server.port());
+  auto config = redis_config_for(proxy.port());
+  config.max_connections = 1;
+  redis::RedisManager r(config);
+  r.initialize();
+  REQUIRE(r.wait_connected(10s));
+  REQUIRE(r.run_sync(r.set("n", "0")));
+  proxy.silence();
+  CHECK(r.run_sync(r.command({"INCR", r.key("n")})).failure == redis::Failure::timeout);
+  proxy.speak();  // the held INCR may still reach Redis: its outcome was unknown, so 0 or 1, never 2
+  REQUIRE(r.wait_connected(20s));
+  REQUIRE(wait_until([&] { return static_cast<bool>(r.run_sync(r.ping())); }, 10s));
+  const auto n = r.run_sync(r.get("n"));
+  REQUIRE(n);
+  CHECK((*n == "0" || *n == "1"));
+}
+
+TEST_CASE("a black-holed subscription is noticed by its health check and restored once the path heals") {
+  RedisServer server;
+  server.start();
+  SilentProxy proxy(server.port());
+  redis::RedisManager r(redis_config_for(proxy.port()));
+  r.initialize();
+  REQUIRE(r.wait_connected(10s));
+  std::mutex mutex;
+  std::vector<std::string> received;
+  r.subscribe("alerts", [&](const std::string&, const std::string& payload) {
+    std::lock_guard lock(mutex);
+    received.push_back(payload);
+  });
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+  proxy.silence();  // nothing is published: only the subscriber's own PINGs can tell
+  REQUIRE(wait_until([&] { return !r.subscriptions_active(); }, 15s));
+  proxy.speak();
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 20s));
+  // Published straight to the server: only the restored subscription can deliver it.
+  auto delivered = [&] {
+    server.command({"PUBLISH", "alerts", "healed"});
+    std::lock_guard lock(mutex);
+    return std::find(received.begin(), received.end(), "healed") != received.end();
+  };
+  CHECK(wait_until(delivered, 10s));
+}
+
+TEST_CASE("a BLPOP on its own connection completes when Redis is killed, long before its timeout") {
+  RedisFixture f;
+  auto& r = f.redis;
+  std::atomic<bool> finished{false};
+  std::optional<std::pair<std::string, std::string>> popped{{"not", "yet"}};
+  std::thread waiter([&] {
+    popped = r.run_sync(r.blpop({"queue"}, 60s));
+    finished = true;
+  });
+  auto blocked = [&] { return f.server.command({"INFO", "clients"}).find("blocked_clients:1") != std::string::npos; };
+  const bool was_blocked = wait_until(blocked, 10s);
+  f.server.kill9();
+  const bool completed = wait_until([&] { return finished.load(); }, 10s);
+  waiter.join();
+  REQUIRE(was_blocked);
+  REQUIRE(completed);
+  CHECK_FALSE(popped);
 }
