@@ -1,5 +1,6 @@
 #include "middleware/rate_limit.hpp"
 
+#include <fnmatch.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -27,7 +28,8 @@ struct RateLimitOptions {
   RateLimitStrategy strategy = RateLimitStrategy::gcra;
   std::optional<KeyTemplate> reject_topic;  // unset: no rejection message
   bool reject_to_response_topic = false;
-  std::vector<std::string> whitelist;
+  std::vector<std::string> whitelist;       // MQTT topic filters
+  std::vector<std::string> whitelist_keys;  // glob patterns over the rendered key
   OnUnavailable on_unavailable = OnUnavailable::local;
 };
 
@@ -51,6 +53,7 @@ RateLimitOptions read_options(const MiddlewareSetup& setup) {
     else o.reject_topic = KeyTemplate::from_option(setup.options, "reject_topic", *topic);
   }
   o.whitelist = r.string_list("whitelist");
+  o.whitelist_keys = r.string_list("whitelist_keys");
   const auto unavailable = r.string("on_unavailable", "local", {.one_of = {"local", "allow", "deny"}});
   o.on_unavailable = unavailable == "allow" ? OnUnavailable::allow
                      : unavailable == "deny" ? OnUnavailable::deny
@@ -67,10 +70,8 @@ class RateLimit {
         local_(std::make_unique<LocalGcra>(std::chrono::microseconds(period_us_ / options_.rate), options_.burst)) {}
 
   awaitable<void> handle(Context& ctx, Next next) {
-    if (whitelisted(ctx.topic())) {
-      decision_counters().count("rate_limit", "whitelisted");
-      ctx.set("rate_limit", RateLimitDecision{true, options_.rate, options_.rate, 0, 0, "whitelist"});
-      co_await next();
+    if (topic_whitelisted(ctx.topic())) {
+      co_await pass_whitelisted(ctx, next);
       co_return;
     }
     const auto key = options_.key.render(ctx);
@@ -79,6 +80,10 @@ class RateLimit {
       decision_counters().count("rate_limit", "key_error");
       spdlog::warn("rate_limit on '{}': {}; the message is rejected", ctx.topic(), key.error);
       throw InvalidPayload("rate_limit: " + key.error);
+    }
+    if (key_whitelisted(key.key)) {
+      co_await pass_whitelisted(ctx, next);
+      co_return;
     }
     auto decision = co_await decide(ctx.redis(), key.key);
     decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
@@ -91,10 +96,24 @@ class RateLimit {
   }
 
  private:
-  bool whitelisted(const std::string& topic) const {
+  bool topic_whitelisted(const std::string& topic) const {
     for (const auto& filter : options_.whitelist)
       if (topic_matches_filter(filter, topic)) return true;
     return false;
+  }
+
+  // Glob semantics (*, ?, [set]) over the whole key, as in Redis's KEYS patterns; '/' is an ordinary
+  // character here, unlike in topic filters.
+  bool key_whitelisted(const std::string& key) const {
+    for (const auto& pattern : options_.whitelist_keys)
+      if (fnmatch(pattern.c_str(), key.c_str(), 0) == 0) return true;
+    return false;
+  }
+
+  awaitable<void> pass_whitelisted(Context& ctx, Next next) const {
+    decision_counters().count("rate_limit", "whitelisted");
+    ctx.set("rate_limit", RateLimitDecision{true, options_.rate, options_.rate, 0, 0, "whitelist"});
+    co_await next();
   }
 
   awaitable<RateLimitDecision> decide(redis::RedisManager& redis, const std::string& key) {

@@ -14,6 +14,7 @@
 //             strategy: gcra             # or fixed_window, sliding_window, token_bucket
 //             reject_topic: "devices/{device_id}/rejected"   # optional; "response" = MQTT 5 response topic
 //             whitelist: ["devices/admin/#"]                 # MQTT topic filters never limited
+//             whitelist_keys: ["ops-*"]                      # nor keys matching these globs
 //             on_unavailable: local      # Redis down: local (in-process GCRA), allow or deny
 //
 // The handler sees the decision: ctx.get<RateLimitDecision>("rate_limit"). A limited message skips

@@ -141,3 +141,27 @@ TEST_CASE("rate_limit whitelist uses MQTT filter semantics, not substrings") {
   CHECK(count_prefix(probe, "passed/admin", 4, 10s) == 4);  // "passed/admin" prefixes both topics
   CHECK(count_prefix(probe, "passed/admins", 1, 1s) == 1);
 }
+
+TEST_CASE("rate_limit whitelist_keys: glob patterns over the rendered key") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  auto instance = limited(broker.port(), redis_server.port(),
+                          "{key: \"{device_id}\", rate: 1, period: 86400, whitelist_keys: [\"ops-*\", \"lab-?\"], "
+                          "reject_topic: \"rejected/{device_id}\"}");
+  REQUIRE(instance->ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("passed/#", 1);
+  probe.subscribe("rejected/#", 1);
+  for (int i = 0; i < 3; ++i) probe.publish("limited/ops-7", "{}", 1);   // "ops-*": all pass
+  for (int i = 0; i < 3; ++i) probe.publish("limited/lab-1", "{}", 1);   // "lab-?": all pass
+  for (int i = 0; i < 3; ++i) probe.publish("limited/lab-12", "{}", 1);  // '?' is one character: 1 passes
+  for (int i = 0; i < 3; ++i) probe.publish("limited/xops-7", "{}", 1);  // whole-key match: 1 passes
+  REQUIRE(count_prefix(probe, "rejected/", 4, 10s) == 4);
+  CHECK(count_prefix(probe, "passed/ops-7", 3, 10s) == 3);
+  CHECK(count_prefix(probe, "passed/lab-1", 4, 10s) == 4);  // "passed/lab-1" prefixes "passed/lab-12"
+  CHECK(count_prefix(probe, "rejected/lab-12", 2, 1s) == 2);
+  CHECK(count_prefix(probe, "rejected/xops-7", 2, 1s) == 2);
+}
