@@ -5,6 +5,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "middleware/decision_counters.hpp"
 #include "middleware/lock.hpp"
 #include "tests/integration/middleware/middleware_fixture.hpp"
 #include "tests/support/mosquitto_server.hpp"
@@ -115,4 +116,32 @@ TEST_CASE("lock with Redis down: handlers proceed unlocked, with fence 0") {
   REQUIRE(probe.wait_for_topic("done/1", 10s));
   std::lock_guard lock(proceed_detector->mutex);
   CHECK(proceed_detector->fences == std::vector<long long>{0});
+}
+
+TEST_CASE("lock with Redis down and on_unavailable: skip: the handler is skipped and counted, then locks again after restart") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  auto detector = std::make_shared<OverlapDetector>();
+  MiddlewareInstance skipping(broker.port(), redis_server.port(), "work/{n}",
+                              "[{lock: {key: \"k\", on_unavailable: skip}}]", guarded_handler(detector, 10ms));
+  REQUIRE(skipping.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("done/#", 1);
+  redis_server.kill9();
+  REQUIRE(wait_until([&] { return !skipping.manager.is_connected(); }, 10s));
+  const auto unavailable_before = middleware::decision_counters().get("lock", "unavailable");
+  probe.publish("work/1", "{}", 1);
+  REQUIRE(wait_until([&] { return middleware::decision_counters().get("lock", "unavailable") > unavailable_before; }, 10s));
+
+  redis_server.restart();
+  REQUIRE(skipping.manager.wait_connected(15s));
+  probe.publish("work/2", "{}", 1);
+  REQUIRE(probe.wait_for_topic("done/2", 10s));
+  CHECK_FALSE(probe.wait_for_topic("done/1", 0s));  // done/2 came after: work/1 was skipped, not late
+  std::lock_guard lock(detector->mutex);
+  REQUIRE(detector->fences.size() == 1);
+  CHECK(detector->fences[0] >= 1);  // handled under a real lock again
 }
