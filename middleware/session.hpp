@@ -16,41 +16,13 @@
 // Saving compares the version it loaded, so a concurrent write is never silently overwritten: the
 // changes (set, erase, incr) are applied again on the newer state. With Redis unavailable the session
 // is empty and ephemeral (never saved), and says so.
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <variant>
-#include <vector>
-
 #include "core/handling/middleware_registry.hpp"
+#include "plugins/redis/session_store.hpp"
 
 namespace routemq::middleware {
 
-class Session {
- public:
-  std::optional<std::string> get(const std::string& field) const;
-  void set(const std::string& field, std::string value);
-  void erase(const std::string& field);
-  long long incr(const std::string& field, long long by = 1);  // the new value as seen now
-  const std::map<std::string, std::string>& fields() const { return fields_; }
-  long long version() const { return version_; }
-  bool ephemeral() const { return ephemeral_; }
-  bool changed() const { return !changes_.empty(); }
-
- private:
-  friend class SessionStore;
-  struct Set { std::string field; std::string value; };
-  struct Erase { std::string field; };
-  struct Incr { std::string field; long long by; };
-  using Change = std::variant<Set, Erase, Incr>;
-  void apply(const Change& change);
-
-  std::map<std::string, std::string> fields_;
-  std::vector<Change> changes_;
-  long long version_ = 0;
-  bool ephemeral_ = false;
-};
+// The handler's view of the session (see plugins/redis/session_store.hpp).
+using Session = redis::Session;
 
 void register_session(MiddlewareRegistry& registry);
 

@@ -1,0 +1,182 @@
+#include "plugins/redis/session_store.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/script.hpp"
+
+namespace routemq::redis {
+namespace {
+
+constexpr const char* version_field = "__version";
+constexpr std::string_view key_head = "session:{";
+
+// KEYS[1] hash. ARGV: ttl ms. Loads every field and slides the expiry.
+const Script& load_script() {
+  static const Script script(R"lua(
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return fields
+)lua");
+  return script;
+}
+
+// KEYS[1] hash. ARGV: expected version, ttl ms, then the whole new content as field/value pairs.
+// Replaces the hash only when nobody saved since we loaded. -> the new version, or -1 on conflict.
+const Script& save_script() {
+  static const Script script(R"lua(
+local current = tonumber(redis.call('HGET', KEYS[1], '__version') or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+redis.call('DEL', KEYS[1])
+local version = current + 1
+local args = {'__version', version}
+for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(args))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return version
+)lua");
+  return script;
+}
+
+long long to_integer(const std::optional<std::string>& text) {
+  long long value = 0;
+  if (text) std::from_chars(text->data(), text->data() + text->size(), value);
+  return value;
+}
+
+std::vector<std::string> session_keys(std::string_view id) {
+  return {fmt::format("{}{}}}", key_head, id)};
+}
+
+}  // namespace
+
+// ---- Session
+
+std::optional<std::string> Session::get(const std::string& field) const {
+  auto it = fields_.find(field);
+  return it == fields_.end() ? std::nullopt : std::optional(it->second);
+}
+
+void Session::set(const std::string& field, std::string value) {
+  changes_.push_back(Set{field, std::move(value)});
+  apply(changes_.back());
+}
+
+void Session::erase(const std::string& field) {
+  changes_.push_back(Erase{field});
+  apply(changes_.back());
+}
+
+long long Session::incr(const std::string& field, long long by) {
+  changes_.push_back(Incr{field, by});
+  apply(changes_.back());
+  return to_integer(get(field));
+}
+
+Session Session::make_ephemeral() {
+  Session session;
+  session.ephemeral_ = true;
+  return session;
+}
+
+void Session::apply(const Change& change) {
+  if (auto* set = std::get_if<Set>(&change)) fields_[set->field] = set->value;
+  else if (auto* erase = std::get_if<Erase>(&change)) fields_.erase(erase->field);
+  else if (auto* incr = std::get_if<Incr>(&change)) fields_[incr->field] = std::to_string(to_integer(get(incr->field)) + incr->by);
+}
+
+// ---- SessionStore
+
+SessionStore::SessionStore(RedisManager& redis, SessionOptions options) : redis_(redis), options_(options) {}
+
+awaitable<std::optional<Session>> SessionStore::get(std::string_view id) {
+  Session session;
+  if (!co_await load_into(session_keys(id), session)) co_return std::nullopt;
+  co_return session;
+}
+
+awaitable<SaveResult> SessionStore::save(std::string_view id, Session& session) {
+  if (session.ephemeral_) co_return SaveResult{SaveStatus::ephemeral, "loaded while Redis was unavailable", 0};
+  if (!session.changed()) co_return SaveResult{SaveStatus::unchanged, {}, session.version_};
+  co_return co_await save_attempts(session_keys(id), session, options_.retries);
+}
+
+awaitable<SaveResult> SessionStore::create(std::string_view id, const std::map<std::string, std::string>& fields) {
+  Session session;
+  for (const auto& [field, value] : fields) session.set(field, value);
+  // No retries: a conflict means the session exists, which is the answer.
+  co_return co_await save_attempts(session_keys(id), session, 0);
+}
+
+awaitable<SaveResult> SessionStore::update(std::string_view id, std::function<void(Session&)> change) {
+  const auto keys = session_keys(id);
+  Session session;
+  if (!co_await load_into(keys, session)) co_return SaveResult{SaveStatus::unavailable, "Redis unavailable", 0};
+  change(session);
+  if (!session.changed()) co_return SaveResult{SaveStatus::unchanged, {}, session.version_};
+  co_return co_await save_attempts(keys, session, options_.retries);
+}
+
+awaitable<bool> SessionStore::remove(std::string_view id) {
+  co_return co_await redis_.unlink(session_keys(id)) > 0;
+}
+
+awaitable<std::vector<std::string>> SessionStore::list(std::string_view pattern, std::size_t limit) {
+  auto keys = co_await redis_.keys(fmt::format("{}{}}}", key_head, pattern), limit);
+  std::vector<std::string> ids;
+  ids.reserve(keys.size());
+  for (auto& key : keys)  // "session:{id}" -> "id"
+    if (key.size() > key_head.size() && key.back() == '}') ids.push_back(key.substr(key_head.size(), key.size() - key_head.size() - 1));
+  co_return ids;
+}
+
+awaitable<bool> SessionStore::load_into(const std::vector<std::string>& keys, Session& session) {
+  std::vector<std::string> args{std::to_string(options_.ttl.count())};
+  auto result = co_await redis_.eval(load_script(), keys, std::move(args));
+  if (!result.succeeded() || !result.reply.is_array()) co_return false;
+  session.fields_.clear();
+  const auto& flat = result.reply.elements;
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) session.fields_[flat[i].text] = flat[i + 1].text;
+  session.version_ = to_integer(session.get(version_field));
+  session.fields_.erase(version_field);
+  co_return true;
+}
+
+std::string SessionStore::too_large(const Session& session) const {
+  if (session.fields_.size() > options_.max_fields)
+    return fmt::format("{} fields (max_fields {})", session.fields_.size(), options_.max_fields);
+  for (const auto& [field, value] : session.fields_)
+    if (value.size() > options_.max_value_bytes)
+      return fmt::format("field '{}' has {} bytes (max_value_bytes {})", field, value.size(), options_.max_value_bytes);
+  return {};
+}
+
+awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>& keys, Session& session, int retries) {
+  for (int attempt = 0; attempt <= retries; ++attempt) {
+    if (auto problem = too_large(session); !problem.empty()) co_return SaveResult{SaveStatus::too_large, problem, session.version_};
+    std::vector<std::string> args{std::to_string(session.version_), std::to_string(options_.ttl.count())};
+    for (const auto& [field, value] : session.fields_) args.insert(args.end(), {field, value});
+    auto result = co_await redis_.eval(save_script(), keys, std::move(args));
+    if (!result.succeeded())
+      co_return SaveResult{result.unavailable() ? SaveStatus::unavailable : SaveStatus::failed, result.error_text(),
+                           session.version_};
+    if (result.reply.integer > 0) {
+      session.version_ = result.reply.integer;
+      co_return SaveResult{SaveStatus::saved, {}, session.version_};
+    }
+    if (attempt == retries) break;
+    // Somebody saved first: take their state and apply our changes on top of it.
+    Session fresh;
+    if (!co_await load_into(keys, fresh)) co_return SaveResult{SaveStatus::unavailable, "Redis unavailable", session.version_};
+    for (const auto& change : session.changes_) fresh.apply(change);
+    session.fields_ = std::move(fresh.fields_);
+    session.version_ = fresh.version_;
+  }
+  co_return SaveResult{SaveStatus::conflict,
+                       fmt::format("still conflicting after {} retries; the changes are not saved", retries),
+                       session.version_};
+}
+
+}  // namespace routemq::redis

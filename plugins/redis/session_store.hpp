@@ -1,0 +1,112 @@
+#pragma once
+// Sessions on Redis: a hash per session id with a version field and a sliding expiry. Saving compares
+// the version that was loaded, so a concurrent write is never silently overwritten: on a conflict the
+// changes (set, erase, incr) are applied again on the newer state and the save is retried.
+//
+//   redis::SessionStore sessions(ctx.redis(), {.ttl = std::chrono::hours(1)});
+//   co_await sessions.create("dev-1", {{"owner", "ops"}});         // conflict if it exists
+//   auto session = co_await sessions.get("dev-1");                  // nullopt: Redis unavailable
+//   if (session && session->exists()) ... session->get("owner") ...
+//   co_await sessions.update("dev-1", [](redis::Session& s) { s.incr("logins"); });
+//   co_await sessions.remove("dev-1");
+//   auto ids = co_await sessions.list("dev-*");
+//
+// Stored at "session:{<id>}" under the manager's key prefix (the id is the hash tag).
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/asio.hpp"
+
+namespace routemq::redis {
+
+class RedisManager;
+
+// A session's fields as loaded, plus the changes made since (re-applied when a save conflicts).
+class Session {
+ public:
+  std::optional<std::string> get(const std::string& field) const;
+  void set(const std::string& field, std::string value);
+  void erase(const std::string& field);
+  long long incr(const std::string& field, long long by = 1);  // the new value as seen now
+  const std::map<std::string, std::string>& fields() const { return fields_; }
+  long long version() const { return version_; }  // 0: never saved
+  bool exists() const { return version_ > 0; }
+  bool ephemeral() const { return ephemeral_; }   // Redis was unavailable: never saved
+  bool changed() const { return !changes_.empty(); }
+
+  static Session make_ephemeral();
+
+ private:
+  friend class SessionStore;
+  struct Set { std::string field; std::string value; };
+  struct Erase { std::string field; };
+  struct Incr { std::string field; long long by; };
+  using Change = std::variant<Set, Erase, Incr>;
+  void apply(const Change& change);
+
+  std::map<std::string, std::string> fields_;
+  std::vector<Change> changes_;
+  long long version_ = 0;
+  bool ephemeral_ = false;
+};
+
+struct SessionOptions {
+  std::chrono::milliseconds ttl = std::chrono::hours(1);  // every load and save slides it
+  std::size_t max_fields = 100;                            // checked before writing
+  std::size_t max_value_bytes = 65536;
+  int retries = 3;                                         // conflicting saves re-applied at most this often
+};
+
+enum class SaveStatus {
+  saved,
+  unchanged,    // nothing to write
+  too_large,    // over max_fields / max_value_bytes: nothing written
+  conflict,     // still conflicting after the retries (create: the session exists)
+  unavailable,  // Redis disabled or down: nothing sent
+  failed,       // an error reply, a timeout or a lost connection (a timed-out save may have landed)
+  ephemeral,    // a session loaded while Redis was unavailable is never saved
+};
+
+struct SaveResult {
+  SaveStatus status = SaveStatus::unavailable;
+  std::string problem;   // why, when not saved
+  long long version = 0;  // the stored version after a save
+  bool ok() const { return status == SaveStatus::saved || status == SaveStatus::unchanged; }
+};
+
+class SessionStore {
+ public:
+  explicit SessionStore(RedisManager& redis, SessionOptions options = {});
+
+  // The session (empty, version 0, when none exists); nullopt when Redis is unavailable. Slides the expiry.
+  awaitable<std::optional<Session>> get(std::string_view id);
+  // Saves the changes made to `session` since it was loaded; updates its version.
+  awaitable<SaveResult> save(std::string_view id, Session& session);
+  // A new session with these fields; `conflict` when one exists already.
+  awaitable<SaveResult> create(std::string_view id, const std::map<std::string, std::string>& fields);
+  // Loads, lets `change` edit, saves (re-applying the edits on a conflict).
+  awaitable<SaveResult> update(std::string_view id, std::function<void(Session&)> change);
+  // True when a session was deleted; false when none existed or Redis is unavailable.
+  awaitable<bool> remove(std::string_view id);
+  // Session ids matching a glob pattern (SCAN, never KEYS); at most `limit`.
+  awaitable<std::vector<std::string>> list(std::string_view pattern = "*", std::size_t limit = 1000);
+
+  const SessionOptions& options() const { return options_; }
+
+ private:
+  awaitable<SaveResult> save_attempts(const std::vector<std::string>& keys, Session& session, int retries);
+  awaitable<bool> load_into(const std::vector<std::string>& keys, Session& session);
+  std::string too_large(const Session& session) const;
+
+  RedisManager& redis_;
+  SessionOptions options_;
+};
+
+}  // namespace routemq::redis
