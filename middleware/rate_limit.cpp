@@ -40,6 +40,9 @@ RateLimitOptions read_options(const MiddlewareSetup& setup) {
   o.rate = r.integer("rate", 0, {.min = 1, .max = 1'000'000'000});
   if (o.rate == 0) throw ConfigError(fmt::format("{}: is required (expected an integer >= 1)", setup.options.child("rate").where()));
   o.period_s = r.number("period", 1, {.min = 0.001, .max = 86400.0 * 365});
+  if (o.period_s * 1e6 / static_cast<double>(o.rate) < 1)
+    throw ConfigError(fmt::format("{}: {} per {} s is more than one message per microsecond (the limiter's resolution)",
+                                  setup.options.child("rate").where(), o.rate, o.period_s));
   o.burst = r.integer("burst", o.rate, {.min = 1, .max = 1'000'000'000});
   o.cost = r.integer("cost", 1, {.min = 1, .max = 1'000'000});
   const auto strategy =

@@ -116,6 +116,7 @@ TEST_CASE("rate_limit options are validated with located errors") {
   };
   CHECK_THROWS_WITH(build_with("{key: x}"), Catch::Contains("rate_limit.rate: is required"));
   CHECK_THROWS_WITH(build_with("{rate: 0}"), Catch::Contains("rate: expected an integer between 1"));
+  CHECK_THROWS_WITH(build_with("{rate: 2000000, period: 1}"), Catch::Contains("more than one message per microsecond"));
   CHECK_THROWS_WITH(build_with("{rate: 1, strategy: leaky}"), Catch::Contains("expected one of: gcra, fixed_window"));
   CHECK_THROWS_WITH(build_with("{rate: 1, key: \"{oops\"}"), Catch::Contains("key template '{oops'"));
   CHECK_THROWS_WITH(build_with("{rate: 1, burts: 2}"), Catch::Contains("did you mean 'burst'"));
