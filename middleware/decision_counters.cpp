@@ -23,4 +23,12 @@ DecisionCounters& decision_counters() {
   return counters;
 }
 
+metrics::Families decision_metrics() {
+  metrics::Family decisions("routemq_middleware_decisions_total", "Middleware decisions by outcome",
+                            prometheus::MetricType::Counter);
+  for (const auto& [key, count] : decision_counters().snapshot())
+    decisions.add({{"middleware", key.first}, {"outcome", key.second}}, static_cast<double>(count));
+  return {std::move(decisions).done()};
+}
+
 }  // namespace routemq::middleware

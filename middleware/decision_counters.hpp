@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "core/metrics/family.hpp"
+
 namespace routemq::middleware {
 
 class DecisionCounters {
@@ -21,5 +23,8 @@ class DecisionCounters {
 };
 
 DecisionCounters& decision_counters();
+
+// routemq_middleware_decisions_total{middleware, outcome}, for the app's /metrics.
+metrics::Families decision_metrics();
 
 }  // namespace routemq::middleware

@@ -10,7 +10,7 @@ void add_telemetry_route(routemq::App& app);  // devices/{device_id}/telemetry
 void add_rpc_route(routemq::App& app);        // rpc/{service} (MQTT 5 request/response)
 
 inline void add_routes(routemq::App& app) {
-  routemq::middleware::register_all(app.middleware_registry());  // rate_limit ... for config/app.yaml
+  routemq::middleware::register_all(app);  // rate_limit ... for config/app.yaml, counted on /metrics
   add_telemetry_route(app);
   add_rpc_route(app);
 }

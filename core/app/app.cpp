@@ -1,4 +1,5 @@
 #include "core/app/app.hpp"
+#include "core/app/compiled_route.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/config/config_error.hpp"
+#include "core/http/http_server.hpp"
 #include "core/mqtt/mqtt_client.hpp"
 #include "core/routing/shared_subscription.hpp"
 
@@ -33,15 +35,6 @@ struct App::RouteDefinition {
   std::vector<Middleware> middleware;
   Handler handler;
   std::optional<std::size_t> group;
-};
-
-struct App::CompiledRoute {
-  CompiledRoute(RouteInfo info, Chain chain, int subscription_id)
-      : info(std::move(info)), chain(std::move(chain)), subscription_id(subscription_id) {}
-  RouteInfo info;
-  Chain chain;
-  int subscription_id;  // 1-based position in the subscription list
-  RouteStats stats;
 };
 
 struct App::StopSignal {
@@ -289,8 +282,7 @@ awaitable<void> App::dispatch(InboundMessage message) {
     ++route.stats.failed;
     spdlog::error("route '{}': handler failed on '{}': {}", route.info.name, context.topic(), e.what());
   }
-  route.stats.latency_ns_total += static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
+  route.stats.latency.record(std::chrono::steady_clock::now() - started);
 }
 
 void App::publish(OutboundMessage message) {
@@ -316,6 +308,14 @@ int App::run() {
   build();
   std::vector<Subscription> subscriptions;
   for (const auto& route : compiled_) subscriptions.push_back({route->info.subscription, route->info.qos});
+  // Before anything starts: a port already taken ends run() with a clear error, nothing to undo.
+  std::unique_ptr<http::Server> operations;
+  if (config_.metrics.enabled) {
+    operations = std::make_unique<http::Server>(*io_, config_.metrics.host, static_cast<std::uint16_t>(config_.metrics.port),
+                                                [this](const http::Request& request) { return handle_operations(request); });
+    operations_port_ = operations->port();
+    spdlog::info("operations endpoint: http://{}:{}/metrics, /health, /ready", config_.metrics.host, operations->port());
+  }
   for (auto& plugin : plugins_) plugin->start(*io_);
 
   auto work = asio::make_work_guard(*io_);
@@ -349,6 +349,7 @@ int App::run() {
   in_flight_.close();
   mqtt_->stop(std::chrono::seconds(2));
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) (*it)->stop();
+  if (operations) operations->stop();
   signals.cancel();
   work.reset();
   io_->stop();

@@ -23,6 +23,8 @@
 #include "core/app/plugin.hpp"
 #include "core/config/app_config.hpp"
 #include "core/handling/middleware.hpp"
+#include "core/http/http_message.hpp"
+#include "core/metrics/family.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "core/routing/router.hpp"
 
@@ -114,6 +116,17 @@ class App {
   std::vector<std::pair<std::string, PluginHealth>> plugin_health() const;
   const std::string& client_id() const;
 
+  // --- operations: the HTTP endpoint of `metrics:` (see app_operations.cpp)
+  // /metrics: the app's own figures, each plugin's, and every source added here (e.g. middleware's).
+  void add_metrics_source(std::function<metrics::Families()> source);
+  metrics::Families metrics() const;
+  // /ready: 200 when MQTT is connected and subscribed and no plugin is down; the body says why not,
+  // and names degraded plugins (ready, but serving with defaults).
+  http::Response readiness() const;
+  http::Response handle_operations(const http::Request& request) const;
+  // The bound port of the operations endpoint once run() started it (0 before, or when disabled).
+  std::uint16_t operations_port() const { return operations_port_.load(); }
+
  private:
   friend class Group;
   friend class RouteBuilder;
@@ -148,6 +161,8 @@ class App {
   std::atomic<MqttClient*> live_mqtt_{nullptr};
   struct StopSignal;
   std::unique_ptr<StopSignal> stop_signal_;
+  std::vector<std::function<metrics::Families()>> metrics_sources_;
+  std::atomic<std::uint16_t> operations_port_{0};
 };
 
 }  // namespace routemq

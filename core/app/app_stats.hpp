@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/metrics/latency_buckets.hpp"
+
 namespace routemq {
 
 struct RouteStats {
@@ -10,7 +12,7 @@ struct RouteStats {
   std::atomic<std::uint64_t> handled{0};    // the chain completed without an exception
   std::atomic<std::uint64_t> rejected{0};   // InvalidPayload: the payload was unacceptable
   std::atomic<std::uint64_t> failed{0};     // any other exception from middleware or handler
-  std::atomic<std::uint64_t> latency_ns_total{0};
+  metrics::LatencyBuckets latency;          // middleware + handler, per message
 };
 
 struct AppStats {

@@ -10,6 +10,7 @@
 #include "core/config/section_reader.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "core/handling/services.hpp"
+#include "core/metrics/family.hpp"
 
 namespace routemq {
 
@@ -31,6 +32,8 @@ class Plugin {
   virtual void start(asio::io_context& app_context) = 0;
   virtual void stop() = 0;
   virtual PluginHealth health() const = 0;
+  // The plugin's figures for /metrics, built at scrape time.
+  virtual metrics::Families metrics() const { return {}; }
 };
 
 }  // namespace routemq

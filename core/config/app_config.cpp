@@ -18,7 +18,8 @@ namespace {
 constexpr auto env_vars = {"APP_NAME", "APP_WORKERS", "APP_MAX_IN_FLIGHT", "APP_SHUTDOWN_TIMEOUT", "LOG_LEVEL",
                            "MQTT_BROKER", "MQTT_PORT", "MQTT_CLIENT_ID", "MQTT_USERNAME", "MQTT_PASSWORD",
                            "MQTT_VERSION", "MQTT_GROUP_NAME", "MQTT_KEEPALIVE", "MQTT_TLS_ENABLED",
-                           "MQTT_TLS_CA_FILE", "MQTT_TLS_CERT_FILE", "MQTT_TLS_KEY_FILE", "MQTT_TLS_VERIFY"};
+                           "MQTT_TLS_CA_FILE", "MQTT_TLS_CERT_FILE", "MQTT_TLS_KEY_FILE", "MQTT_TLS_VERIFY",
+                           "METRICS_ENABLED", "METRICS_HOST", "METRICS_PORT"};
 
 // Unique per process, so two instances never kick each other off the broker: name-host-pid-random.
 std::string generated_client_id(const std::string& app_name) {
@@ -41,6 +42,16 @@ AppSection read_app(const ConfigNode& node, const Environment& env, EffectiveCon
                            {.env = "LOG_LEVEL", .one_of = {"trace", "debug", "info", "warn", "error", "critical", "off"}});
   r.finish();
   return app;
+}
+
+MetricsSection read_metrics(const ConfigNode& node, const Environment& env, EffectiveConfig& effective) {
+  SectionReader r(node, env, &effective);
+  MetricsSection metrics;
+  metrics.enabled = r.boolean("enabled", metrics.enabled, {.env = "METRICS_ENABLED"});
+  metrics.host = r.string("host", metrics.host, {.env = "METRICS_HOST", .non_empty = true});
+  metrics.port = static_cast<int>(r.integer("port", metrics.port, {.env = "METRICS_PORT", .min = 0, .max = 65535}));
+  r.finish();
+  return metrics;
 }
 
 TlsConfig read_tls(const ConfigNode& node, const Environment& env, EffectiveConfig& effective) {
@@ -165,6 +176,7 @@ AppConfig load_app_config_text(const std::string& yaml, const std::string& file_
   SectionReader top(root, environment, &config.effective);
   config.app = read_app(top.section("app"), environment, config.effective);
   config.mqtt = read_mqtt(top.section("mqtt"), environment, config.effective, config.app.name);
+  config.metrics = read_metrics(top.section("metrics"), environment, config.effective);
   config.global_middleware = read_middleware_list(top.raw("middleware"), config.effective);
   config.routes = read_routes(top.section("routes"), environment, config.effective);
   for (const auto& plugin : plugin_sections) {

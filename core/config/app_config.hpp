@@ -5,6 +5,7 @@
 //   app:        name, workers, max_in_flight, shutdown_timeout, log_level
 //   mqtt:       broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
 //               max_buffered, reconnect: {min_delay, max_delay}, tls: {enabled, ca_file, cert_file, key_file, verify}
+//   metrics:    enabled, host, port: the HTTP endpoint for /metrics, /health and /ready
 //   middleware: global middleware, in order: `- name` or `- name: {options}`
 //   routes:     per route name: enabled, qos, shared, middleware
 //   <plugin>:   one section per plugin the service registers (e.g. `redis:`), read by that plugin
@@ -68,10 +69,18 @@ struct AppSection {
   std::string log_level = "info";
 };
 
+// The operations endpoint: Prometheus /metrics, /health (alive) and /ready.
+struct MetricsSection {
+  bool enabled = false;
+  std::string host = "127.0.0.1";  // 0.0.0.0 in a container, so the orchestrator can reach it
+  int port = 9100;                 // 0: any free port (logged)
+};
+
 struct AppConfig {
   std::string file;
   AppSection app;
   MqttConfig mqtt;
+  MetricsSection metrics;
   std::vector<MiddlewareSpec> global_middleware;
   std::map<std::string, RouteConfig> routes;
   std::map<std::string, ConfigNode> plugins;  // sections named after registered plugins, as written

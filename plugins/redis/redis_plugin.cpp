@@ -1,5 +1,7 @@
 #include "plugins/redis/redis_plugin.hpp"
 
+#include "plugins/redis/redis_metrics.hpp"
+
 namespace routemq::redis {
 
 void RedisPlugin::configure(const ConfigNode& section, const Environment& environment, EffectiveConfig& effective) {
@@ -14,6 +16,8 @@ void RedisPlugin::provide(Services& services, MiddlewareRegistry&) {
 void RedisPlugin::start(asio::io_context&) { manager_.initialize(); }
 
 void RedisPlugin::stop() { manager_.disconnect(); }
+
+metrics::Families RedisPlugin::metrics() const { return redis_metrics(manager_.stats()); }
 
 PluginHealth RedisPlugin::health() const {
   if (!manager_.is_enabled()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};

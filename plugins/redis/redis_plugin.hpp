@@ -20,6 +20,7 @@ class RedisPlugin : public Plugin {
   void start(asio::io_context& app_context) override;
   void stop() override;
   PluginHealth health() const override;
+  metrics::Families metrics() const override;
 
   RedisManager& manager() { return manager_; }
 

@@ -1,0 +1,47 @@
+#include "plugins/redis/redis_metrics.hpp"
+
+namespace routemq::redis {
+namespace {
+
+using prometheus::MetricType;
+
+void add_single(metrics::Families& families, const char* name, const char* help, MetricType type, double value) {
+  metrics::Family family(name, help, type);
+  family.add({}, value);
+  families.push_back(std::move(family).done());
+}
+
+}  // namespace
+
+metrics::Families redis_metrics(const RedisStatsSnapshot& stats) {
+  metrics::Families families;
+  // One sample per state, 1 for the current one: dashboards can alert on state="down" directly.
+  metrics::Family state("routemq_redis_state", "1 for the Redis client's current state", MetricType::Gauge);
+  for (const char* name : {"disabled", "connecting", "connected", "down"})
+    state.add({{"state", name}}, stats.state == name ? 1 : 0);
+  families.push_back(std::move(state).done());
+
+  const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
+    add_single(families, name, help, MetricType::Counter, static_cast<double>(value));
+  };
+  counter("routemq_redis_commands_total", "Commands completed with a reply", stats.commands);
+  counter("routemq_redis_errors_total", "Error replies and failed commands", stats.errors);
+  counter("routemq_redis_unavailable_total", "Calls answered with their default while Redis was unavailable",
+          stats.unavailable);
+  counter("routemq_redis_timeouts_total", "Commands that hit the socket timeout (outcome unknown)", stats.timeouts);
+  counter("routemq_redis_connection_failures_total", "Connection attempts that failed", stats.connection_failures);
+  counter("routemq_redis_reconnects_total", "Connections re-established after a loss", stats.reconnects);
+  counter("routemq_redis_read_hits_total", "Reads that found a value", stats.hits);
+  counter("routemq_redis_read_misses_total", "Reads that found nothing", stats.misses);
+  add_single(families, "routemq_redis_connections_ready", "Connections ready to serve commands", MetricType::Gauge,
+             static_cast<double>(stats.connections_ready));
+
+  // Quantiles over the client's recent commands (a gauge: there is no running sum to make a summary of).
+  metrics::Family latency("routemq_redis_command_latency_seconds", "Command round trip as seen by callers, by quantile",
+                          MetricType::Gauge);
+  latency.add({{"quantile", "0.5"}}, stats.p50_us / 1e6).add({{"quantile", "0.99"}}, stats.p99_us / 1e6);
+  families.push_back(std::move(latency).done());
+  return families;
+}
+
+}  // namespace routemq::redis
