@@ -64,11 +64,13 @@ int run_cli(int argc, char** argv, const ServiceDefinition& service) {
     if (!app) app = load_app(config_file, service);
     return *app;
   };
-  if (service.extra_commands) service.extra_commands(cli, app_loader);
+  if (service.extra_commands) service.extra_commands(cli, CommandHooks{app_loader, with_config});
 
   try {
     try {
       cli.parse(argc, argv);
+    } catch (const CLI::RuntimeError& e) {
+      return e.get_exit_code();  // a command that failed and said why
     } catch (const CLI::ParseError& e) {
       return cli.exit(e) == 0 ? 0 : 2;
     }

@@ -21,6 +21,12 @@ class App;
 
 namespace routemq {
 
+// What a service's own subcommands get from run_cli.
+struct CommandHooks {
+  std::function<App&()> load_app;                     // loads .env and the config once, builds the app
+  std::function<CLI::App*(CLI::App*)> with_config;    // adds -c/--config to a (sub)command
+};
+
 struct ServiceDefinition {
   std::string name = "routemq";
   std::string version = "0.1.0";
@@ -28,8 +34,9 @@ struct ServiceDefinition {
   std::function<std::vector<std::shared_ptr<Plugin>>()> plugins{};
   // Declares the service's routes on the app.
   std::function<void(App&)> routes{};
-  // Adds service-specific subcommands (e.g. `redis ping`); called before parsing.
-  std::function<void(CLI::App&, std::function<App&()> load_app)> extra_commands{};
+  // Adds service-specific subcommands (e.g. `redis ping`); called before parsing. A command's callback
+  // throws CLI::RuntimeError(code) to end with that exit code (after printing why on stderr).
+  std::function<void(CLI::App&, const CommandHooks&)> extra_commands{};
 };
 
 // Loads .env, then the config (env over YAML over defaults), then runs the chosen command.

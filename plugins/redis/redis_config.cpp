@@ -75,25 +75,47 @@ RedisUrl parse_redis_url(const std::string& url, const std::string& where) {
   return parsed;
 }
 
+namespace {
+
+void apply_url(const RedisUrl& url, RedisConfig& config) {
+  config.host = url.host;
+  config.port = url.port;
+  config.db = url.db;
+  config.username = url.username;
+  config.password = url.password;
+}
+
+// An environment URL's parts, except those set by their own variable.
+void apply_url_under_env(const RedisUrl& url, const Environment& env, RedisConfig& config) {
+  if (!env.get("REDIS_HOST")) config.host = url.host;
+  if (!env.get("REDIS_PORT")) config.port = url.port;
+  if (!env.get("REDIS_DB")) config.db = url.db;
+  if (!env.get("REDIS_USERNAME")) config.username = url.username;
+  if (!env.get("REDIS_PASSWORD")) config.password = url.password;
+}
+
+}  // namespace
+
 RedisConfig read_redis_config(const ConfigNode& section, const Environment& env, EffectiveConfig* effective) {
   SectionReader r(section, env, effective);
   RedisConfig config;
   config.enabled = r.boolean("enabled", config.enabled, {.env = "ENABLE_REDIS"});
-  // The URL provides host, port, db and credentials; explicit settings override its parts.
-  if (auto url = r.optional_string("url", {.env = "REDIS_URL", .secret = true})) {
+  // The URL provides host, port, db and credentials. Precedence, part by part: REDIS_HOST (etc.) over
+  // REDIS_URL over the YAML part over the YAML url over the default, so an environment URL beats the
+  // YAML file as every other environment variable does.
+  std::optional<RedisUrl> url;
+  if (auto text = r.optional_string("url", {.env = "REDIS_URL", .secret = true})) {
     const auto where = env.get("REDIS_URL") ? std::string("environment variable REDIS_URL") : section.child("url").where();
-    const auto parsed = parse_redis_url(*url, where);
-    config.host = parsed.host;
-    config.port = parsed.port;
-    config.db = parsed.db;
-    config.username = parsed.username;
-    config.password = parsed.password;
+    url = parse_redis_url(*text, where);
   }
+  const bool url_from_env = url && env.get("REDIS_URL");
+  if (url && !url_from_env) apply_url(*url, config);
   config.host = r.string("host", config.host, {.env = "REDIS_HOST", .non_empty = true});
   config.port = static_cast<int>(r.integer("port", config.port, {.env = "REDIS_PORT", .min = 1, .max = 65535}));
   config.db = static_cast<int>(r.integer("db", config.db, {.env = "REDIS_DB", .min = 0, .max = 1000000}));
   config.username = r.string("username", config.username, {.env = "REDIS_USERNAME"});
   config.password = r.string("password", config.password, {.env = "REDIS_PASSWORD", .secret = true});
+  if (url_from_env) apply_url_under_env(*url, env, config);
   config.max_connections = static_cast<int>(
       r.integer("max_connections", config.max_connections, {.env = "REDIS_MAX_CONNECTIONS", .min = 1, .max = 1024}));
   config.socket_timeout_s =

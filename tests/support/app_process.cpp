@@ -11,7 +11,10 @@ namespace routemq::test {
 AppProcess AppProcess::start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{ROUTEMQ_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  return AppProcess(ChildProcess::spawn(argv, env));
+  // Tests run in parallel: the operations endpoint takes any free port unless the test picks one.
+  auto with_defaults = env;
+  with_defaults.emplace("METRICS_PORT", "0");
+  return AppProcess(ChildProcess::spawn(argv, with_defaults));
 }
 
 bool AppProcess::wait_log_contains(const std::string& text, std::chrono::milliseconds deadline) {

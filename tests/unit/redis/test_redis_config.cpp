@@ -55,6 +55,13 @@ TEST_CASE("REDIS_URL provides the connection; explicit variables override its pa
   config = read("", {{"REDIS_URL", "redis://cache.local"}, {"REDIS_PORT", "7001"}});
   CHECK(config.host == "cache.local");
   CHECK(config.port == 7001);
+  // An environment URL beats the YAML file's parts (env over YAML); a YAML url is overridden by YAML parts.
+  config = read("redis:\n  host: localhost\n  port: 6379\n", {{"REDIS_URL", "redis://cache.local:6380/2"}});
+  CHECK(config.host == "cache.local");
+  CHECK(config.port == 6380);
+  CHECK(config.db == 2);
+  config = read("redis:\n  url: redis://cache.local:6380\n  port: 6381\n");
+  CHECK(config.port == 6381);
   config = read("redis:\n  url: redis://:secret@[::1]:6390\n");
   CHECK(config.host == "::1");
   CHECK(config.port == 6390);

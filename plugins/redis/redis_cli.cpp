@@ -1,0 +1,88 @@
+#include "plugins/redis/redis_cli.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The service's manager, configured from its config and connected; throws CLI::RuntimeError(1) with a
+// message on stderr when Redis is disabled or does not answer.
+RedisManager& connected_manager(App& app) {
+  RedisManager* manager = app.services().find<RedisManager>();
+  if (!manager) manager = &redis_manager();
+  const auto& config = manager->config();
+  if (!config.enabled) {
+    fmt::print(stderr, "Redis is disabled (set ENABLE_REDIS=true or redis.enabled: true)\n");
+    throw CLI::RuntimeError(1);
+  }
+  manager->initialize();
+  const auto deadline = std::chrono::duration<double>(config.connect_timeout_s) + 1s;
+  if (!manager->wait_connected(std::chrono::duration_cast<std::chrono::milliseconds>(deadline))) {
+    fmt::print(stderr, "Redis at {}:{} (db {}) did not answer within {:.1f} s\n", config.host, config.port, config.db,
+               deadline.count());
+    throw CLI::RuntimeError(1);
+  }
+  return *manager;
+}
+
+void ping(App& app) {
+  auto& manager = connected_manager(app);
+  const auto started = std::chrono::steady_clock::now();
+  if (!manager.run_sync(manager.ping())) {
+    fmt::print(stderr, "PING failed\n");
+    throw CLI::RuntimeError(1);
+  }
+  const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  const auto& config = manager.config();
+  fmt::print("PONG from {}:{} db {} in {:.2f} ms\n", config.host, config.port, config.db, elapsed.count());
+}
+
+void stats(App& app) {
+  auto& manager = connected_manager(app);
+  const auto view = manager.run_sync(manager.server_view());
+  const auto client = manager.stats();
+  fmt::print("client: state {}, {} connection(s) ready, {} commands, {} errors, {} timeouts, {} reconnects\n",
+             client.state, client.connections_ready, client.commands, client.errors, client.timeouts,
+             client.reconnects);
+  fmt::print("server: {} keys in db {}\n", view.dbsize, manager.config().db);
+  for (const char* field : {"used_memory_human", "used_memory_peak_human", "maxmemory_human", "maxmemory_policy"})
+    if (auto it = view.memory.find(field); it != view.memory.end()) fmt::print("  {}: {}\n", field, it->second);
+  fmt::print("key types under '{}' (a SCAN sample of {}):\n", manager.config().key_prefix, view.sampled);
+  for (const auto& [type, count] : view.types) fmt::print("  {}: {}\n", type, count);
+}
+
+void keys(App& app, const std::string& pattern, std::size_t limit) {
+  auto& manager = connected_manager(app);
+  const auto found = manager.run_sync(manager.keys(pattern, limit));
+  for (const auto& key : found) fmt::print("{}\n", key);
+  fmt::print(stderr, "{} key(s){}\n", found.size(), found.size() == limit ? " (the limit; use -n for more)" : "");
+}
+
+}  // namespace
+
+void add_redis_commands(CLI::App& cli, const CommandHooks& hooks) {
+  auto* redis = cli.add_subcommand("redis", "Operate on the service's Redis (uses its config)");
+  redis->require_subcommand(1);
+  auto load_app = hooks.load_app;
+  hooks.with_config(redis->add_subcommand("ping", "PING Redis and print the round trip"))->callback([load_app] {
+    ping(load_app());
+  });
+  hooks.with_config(redis->add_subcommand("stats", "Client state, server memory, key count and key types"))
+      ->callback([load_app] { stats(load_app()); });
+  auto* keys_command = hooks.with_config(redis->add_subcommand("keys", "Keys under the prefix matching a glob pattern"));
+  auto pattern = std::make_shared<std::string>();
+  auto limit = std::make_shared<std::size_t>(1000);
+  keys_command->add_option("pattern", *pattern, "glob, e.g. 'device:*'")->required();
+  keys_command->add_option("-n,--limit", *limit, "at most this many")->capture_default_str();
+  keys_command->callback([load_app, pattern, limit] { keys(load_app(), *pattern, *limit); });
+}
+
+}  // namespace routemq::redis
