@@ -121,7 +121,7 @@ TEST_CASE("plugin sections are accepted only for registered plugins") {
   CHECK(config.plugins.at("redis").child("host").scalar() == "r");
   CHECK(load("", {}, {"redis"}).plugins.empty());
   CHECK_THROWS_MATCHES(load(yaml), ConfigError,
-                       Catch::Matchers::Message("app.yaml:1:1: redis: unknown key (known keys: app, mqtt, middleware, "
+                       Catch::Matchers::Message("app.yaml:1:1: redis: unknown key (known keys: app, mqtt, metrics, middleware, "
                                                 "routes)"));
 }
 
