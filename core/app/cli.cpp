@@ -21,7 +21,7 @@ std::unique_ptr<App> load_app(const std::string& config_file, const ServiceDefin
   std::set<std::string> plugin_sections;
   for (const auto& plugin : plugins) plugin_sections.insert(plugin->name());
   auto config = load_app_config(config_file, environment, plugin_sections);
-  configure_logging(config.app.log_level);
+  configure_logging(config.app.log_level, config.app.log_format);
   auto app = std::make_unique<App>(std::move(config), environment, std::move(plugins));
   if (service.routes) service.routes(*app);
   return app;

@@ -15,7 +15,7 @@
 namespace routemq {
 namespace {
 
-constexpr auto env_vars = {"APP_NAME", "APP_WORKERS", "APP_MAX_IN_FLIGHT", "APP_SHUTDOWN_TIMEOUT", "LOG_LEVEL",
+constexpr auto env_vars = {"APP_NAME", "APP_WORKERS", "APP_MAX_IN_FLIGHT", "APP_SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
                            "MQTT_BROKER", "MQTT_PORT", "MQTT_CLIENT_ID", "MQTT_USERNAME", "MQTT_PASSWORD",
                            "MQTT_VERSION", "MQTT_GROUP_NAME", "MQTT_KEEPALIVE", "MQTT_TLS_ENABLED",
                            "MQTT_TLS_CA_FILE", "MQTT_TLS_CERT_FILE", "MQTT_TLS_KEY_FILE", "MQTT_TLS_VERIFY",
@@ -40,6 +40,7 @@ AppSection read_app(const ConfigNode& node, const Environment& env, EffectiveCon
       r.number("shutdown_timeout", app.shutdown_timeout_s, {.env = "APP_SHUTDOWN_TIMEOUT", .min = 0, .max = 3600});
   app.log_level = r.string("log_level", app.log_level,
                            {.env = "LOG_LEVEL", .one_of = {"trace", "debug", "info", "warn", "error", "critical", "off"}});
+  app.log_format = r.string("log_format", app.log_format, {.env = "LOG_FORMAT", .one_of = {"text", "json"}});
   r.finish();
   return app;
 }

@@ -2,7 +2,7 @@
 // The service's configuration: config/app.yaml, overridden by environment variables, validated in full
 // before anything starts. Every error is a ConfigError naming file:line:column, key, value and expectation.
 //
-//   app:        name, workers, max_in_flight, shutdown_timeout, log_level
+//   app:        name, workers, max_in_flight, shutdown_timeout, log_level, log_format
 //   mqtt:       broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
 //               max_buffered, reconnect: {min_delay, max_delay}, tls: {enabled, ca_file, cert_file, key_file, verify}
 //   metrics:    enabled, host, port: the HTTP endpoint for /metrics, /health and /ready
@@ -67,6 +67,7 @@ struct AppSection {
   int max_in_flight = 1000;
   double shutdown_timeout_s = 10;
   std::string log_level = "info";
+  std::string log_format = "text";  // text, or json (one object per line)
 };
 
 // The operations endpoint: Prometheus /metrics, /health (alive) and /ready.

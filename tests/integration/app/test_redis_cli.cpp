@@ -59,10 +59,14 @@ TEST_CASE("routemq redis fails clearly when Redis is disabled, unreachable or re
   CHECK_THAT(disabled_out, Catch::Contains("Redis is disabled"));
 
   auto [wrong_code, wrong_out] =
-      routemq_redis({"ping"}, {{"ENABLE_REDIS", "true"}, {"REDIS_URL", url("wrong")}, {"REDIS_SOCKET_CONNECT_TIMEOUT", "0.5"}});
+      routemq_redis({"ping"}, {{"ENABLE_REDIS", "true"},
+                               {"REDIS_URL", url("wrong")},
+                               {"REDIS_SOCKET_CONNECT_TIMEOUT", "0.5"},
+                               {"LOG_FORMAT", "json"}});
   CHECK(wrong_code == 1);
   CHECK_THAT(wrong_out, Catch::Contains("did not answer"));
   CHECK_THAT(wrong_out, !Catch::Contains("wrong@"));
+  CHECK_THAT(wrong_out, Catch::Contains("{\"level\":\"warning\",\"msg\":\"redis: "));  // LOG_FORMAT=json
 
   server.stop();
   auto [down_code, down_out] =
