@@ -127,15 +127,26 @@ Pipeline build_pipeline(const Scenario& scenario, std::shared_ptr<redis::RedisMa
   return pipeline;
 }
 
+struct Window {
+  Clock::time_point measure_from;
+  Clock::time_point deadline;
+};
+
 struct Tally {
   std::uint64_t operations = 0;
   std::uint64_t errors = 0;
   std::vector<std::uint32_t> latencies_ns;
-};
 
-struct Window {
-  Clock::time_point measure_from;
-  Clock::time_point deadline;
+  // Counts an operation started at `started` if it started inside the window (not in the warm-up).
+  void record(Clock::time_point started, bool ok, const Window& window) {
+    if (started < window.measure_from) return;
+    if (!ok) {
+      ++errors;
+      return;
+    }
+    ++operations;
+    latencies_ns.push_back(routemq::bench::clamp_ns(Clock::now() - started));
+  }
 };
 
 Window window_after_warm_up(double seconds) {
@@ -161,13 +172,7 @@ awaitable<void> device(const Pipeline& pipeline, int id, Window window, Tally& t
       if (tally.errors == 0) std::fprintf(stderr, "bench_middleware: %s\n", error.what());
       ok = false;
     }
-    if (started < window.measure_from) continue;
-    if (!ok) {
-      ++tally.errors;
-      continue;
-    }
-    ++tally.operations;
-    tally.latencies_ns.push_back(routemq::bench::clamp_ns(Clock::now() - started));
+    tally.record(started, ok, window);
   }
 }
 
@@ -177,13 +182,7 @@ awaitable<void> reader(redis::RedisManager& manager, int id, Window window, Tall
   while (Clock::now() < window.deadline) {
     const auto started = Clock::now();
     const bool ok = (co_await manager.get(key)).has_value();
-    if (started < window.measure_from) continue;
-    if (!ok) {
-      ++tally.errors;
-      continue;
-    }
-    ++tally.operations;
-    tally.latencies_ns.push_back(routemq::bench::clamp_ns(Clock::now() - started));
+    tally.record(started, ok, window);
   }
 }
 
