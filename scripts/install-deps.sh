@@ -15,6 +15,7 @@ PACKAGES=(
   mosquitto mosquitto-clients
   redis-server redis-tools redis-sentinel
   procps openssl
+  docker-compose
 )
 
 missing=()

@@ -19,6 +19,10 @@ run_suite() {  # run_suite BUILD_DIR [cmake args...]
   ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 300
 }
 
+# The compose file must stay valid though no Docker engine runs here (Debian's docker-compose checks it).
+echo "== docker-compose config"
+docker-compose -f docker-compose.yml config -q
+
 run_suite build
 case "${SANITIZERS:-all}" in
   none) ;;
