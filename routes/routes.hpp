@@ -7,11 +7,13 @@
 namespace example {
 
 void add_telemetry_route(routemq::App& app);  // devices/{device_id}/telemetry
-void add_rpc_route(routemq::App& app);        // rpc/{service} (MQTT 5 request/response)
+void add_commands_route(routemq::App& app);   // devices/{device_id}/commands/{command}
+void add_rpc_route(routemq::App& app);        // rpc/{service} (MQTT 5 request/response, cache-aside)
 
 inline void add_routes(routemq::App& app) {
   routemq::middleware::register_all(app);  // rate_limit ... for config/app.yaml, counted on /metrics
   add_telemetry_route(app);
+  add_commands_route(app);
   add_rpc_route(app);
 }
 

@@ -1,5 +1,13 @@
 // rpc/{service}: MQTT 5 request/response. The answer goes to the request's response topic with its
-// correlation data: {"service": ..., "result": <the request's JSON>}.
+// correlation data:
+//   {"service": ..., "request": <the request's JSON>, "result": {...}, "cached": bool}
+// Answers are cache-aside in Redis for rpc.cache_ttl seconds, keyed by service and request: a repeated
+// request is served from the cache ("cached": true, the same result). With Redis disabled or down
+// every request is computed.
+#include <chrono>
+#include <string>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "routes/routes.hpp"
@@ -7,9 +15,39 @@
 namespace example {
 namespace {
 
-void handle_rpc(routemq::Context& ctx) {
-  nlohmann::json answer{{"service", ctx.param("service")}, {"result", ctx.json()}};
-  if (!ctx.reply(answer)) throw routemq::InvalidPayload("an rpc request needs an MQTT 5 response topic");
+constexpr std::chrono::seconds cache_ttl{60};
+
+// FNV-1a: a stable key for a request (std::hash may differ between processes and builds).
+std::string request_hash(std::string_view text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", hash);
+}
+
+// What the service computes; in a real backend a database or another system answers here.
+nlohmann::json compute(const std::string& service, const nlohmann::json& request) {
+  using namespace std::chrono;
+  const auto now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  return {{"service", service}, {"fields", request.is_object() ? request.size() : 0}, {"computed_at_ms", now_ms}};
+}
+
+routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
+  if (!ctx.response_topic()) throw routemq::InvalidPayload("an rpc request needs an MQTT 5 response topic");
+  const auto& service = ctx.param("service");
+  const auto& request = ctx.json();
+  auto& redis = ctx.redis();
+  const auto key = "rpc:" + service + ":" + request_hash(request.dump());
+  auto cached = co_await redis.get_json(key);
+  nlohmann::json answer{{"service", service}, {"request", request}};
+  if (cached.value) {
+    answer["result"] = *cached.value;
+    answer["cached"] = true;
+  } else {
+    answer["result"] = compute(service, request);
+    answer["cached"] = false;
+    co_await redis.set_json(key, answer["result"], cache_ttl);
+  }
+  ctx.reply(answer);
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 // {"msg_id": ..., "count": n} (count null when Redis is disabled or down: the ack still goes out).
 // An invalid payload is answered on devices/{id}/rejected with {"error": "invalid_payload", ...},
 // nothing is stored, and it is counted as rejected.
+//
+// The payload is validated by the route's own middleware, which runs before the YAML middleware
+// (rate_limit keyed by device, dedupe keyed by payload.msg_id: config/app.yaml): a payload without a
+// msg_id is answered as invalid instead of failing dedupe's key template.
 #include <chrono>
 #include <string>
 #include <variant>
@@ -50,17 +54,25 @@ routemq::awaitable<std::optional<long long>> store(routemq::redis::RedisManager&
   co_return co_await redis.incr(hash + ":telemetry_count");
 }
 
+// Parses the reading once and hands it to the handler; answers and rejects what is not a reading.
+struct ValidateReading {
+  routemq::awaitable<void> handle(routemq::Context& ctx, routemq::Next next) {
+    auto reading = parse_reading(ctx);
+    if (auto* problem = std::get_if<std::string>(&reading)) {
+      ctx.publish("devices/" + ctx.param("device_id") + "/rejected",
+                  nlohmann::json{{"error", "invalid_payload"}, {"detail", *problem}}, {.qos = 1});
+      throw routemq::InvalidPayload(*problem);
+    }
+    ctx.set("reading", std::get<Reading>(reading));
+    co_await next();
+  }
+};
+
 routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
   const auto& device = ctx.param("device_id");
-  auto reading = parse_reading(ctx);
-  if (auto* problem = std::get_if<std::string>(&reading)) {
-    ctx.publish("devices/" + device + "/rejected", nlohmann::json{{"error", "invalid_payload"}, {"detail", *problem}},
-                {.qos = 1});
-    throw routemq::InvalidPayload(*problem);
-  }
-  const auto& valid = std::get<Reading>(reading);
-  const auto count = co_await store(ctx.redis(), device, valid.value);
-  nlohmann::json ack{{"msg_id", valid.msg_id}, {"count", nullptr}};
+  const auto& reading = *ctx.get<Reading>("reading");
+  const auto count = co_await store(ctx.redis(), device, reading.value);
+  nlohmann::json ack{{"msg_id", reading.msg_id}, {"count", nullptr}};
   if (count) ack["count"] = *count;
   ctx.publish("devices/" + device + "/ack", ack, {.qos = 1});
 }
@@ -68,7 +80,11 @@ routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
 }  // namespace
 
 void add_telemetry_route(routemq::App& app) {
-  app.route("devices/{device_id}/telemetry", handle_telemetry).name("telemetry").qos(1).shared();
+  app.route("devices/{device_id}/telemetry", handle_telemetry)
+      .name("telemetry")
+      .qos(1)
+      .shared()
+      .use(routemq::make_middleware("validate_reading", ValidateReading{}));
 }
 
 }  // namespace example
