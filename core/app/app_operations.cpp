@@ -83,7 +83,7 @@ http::Response App::readiness() const {
     if (health.state == PluginHealth::State::down) ready = false;
   }
   report["ready"] = ready;
-  return {ready ? 200 : 503, "application/json", report.dump() + "\n"};
+  return {ready ? 200 : 503, "application/json", report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
 }
 
 http::Response App::handle_operations(const http::Request& request) const {

@@ -54,8 +54,16 @@ void Context::publish(std::string topic, std::string payload, PublishOptions opt
   publish_(OutboundMessage{std::move(topic), std::move(payload), std::move(options)});
 }
 
+namespace {
+// A handler's JSON may carry bytes that are not UTF-8 (an error message quoting a hostile payload):
+// they are sent as U+FFFD instead of throwing out of the handler after its work is done.
+std::string dump_lenient(const nlohmann::json& payload) {
+  return payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
 void Context::publish(std::string topic, const nlohmann::json& payload, PublishOptions options) const {
-  publish(std::move(topic), payload.dump(), std::move(options));
+  publish(std::move(topic), dump_lenient(payload), std::move(options));
 }
 
 bool Context::reply(std::string payload, PublishOptions options) const {
@@ -66,7 +74,7 @@ bool Context::reply(std::string payload, PublishOptions options) const {
 }
 
 bool Context::reply(const nlohmann::json& payload, PublishOptions options) const {
-  return reply(payload.dump(), std::move(options));
+  return reply(dump_lenient(payload), std::move(options));
 }
 
 }  // namespace routemq

@@ -460,9 +460,16 @@ awaitable<long long> RedisManager::zremrangebyscore(std::string_view name, std::
 
 awaitable<bool> RedisManager::set_json(std::string_view name, const nlohmann::json& value,
                                        std::optional<std::chrono::seconds> ttl) {
+  std::string text;
+  try {
+    text = value.dump();
+  } catch (const nlohmann::json::exception& e) {  // strings that are not UTF-8: refused, not mangled
+    spdlog::warn("redis: set_json '{}' not stored: {}", name, e.what());
+    co_return false;
+  }
   SetOptions options;
   options.ex = ttl;
-  co_return co_await set(name, value.dump(), options);
+  co_return co_await set(name, text, options);
 }
 
 awaitable<JsonValue> RedisManager::get_json(std::string_view name) {

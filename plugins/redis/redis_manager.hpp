@@ -191,7 +191,7 @@ class RedisManager {
   awaitable<std::optional<double>> zincrby(std::string_view key, double by, std::string_view member);
   awaitable<long long> zremrangebyscore(std::string_view key, std::string_view min, std::string_view max);
 
-  // ---- JSON values
+  // ---- JSON values (set_json: false when not stored, also for strings that are not UTF-8)
   awaitable<bool> set_json(std::string_view key, const nlohmann::json& value,
                            std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<JsonValue> get_json(std::string_view key);

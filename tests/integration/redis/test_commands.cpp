@@ -169,6 +169,9 @@ TEST_CASE("JSON values: round trip, and invalid stored JSON is reported, not thr
   CHECK_FALSE(broken.value);
   CHECK_THAT(broken.error, Catch::Contains("not valid JSON"));
   CHECK_FALSE(f.sync(r.get_json("missing")).value);
+  // A string that is not UTF-8 cannot be JSON: refused (false), not thrown, nothing written.
+  CHECK_FALSE(f.sync(r.set_json("bad", nlohmann::json{{"s", std::string("\xff")}})));
+  CHECK(f.sync(r.exists("bad")) == false);
 }
 
 TEST_CASE("pipelines and transactions are written as one request") {

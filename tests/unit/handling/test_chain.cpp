@@ -147,6 +147,15 @@ TEST_CASE("context publish and reply") {
   CHECK(sent.size() == 2);
 }
 
+TEST_CASE("JSON published from a handler with bytes that are not UTF-8 goes out with U+FFFD, not an exception") {
+  Services services;
+  std::vector<OutboundMessage> sent;
+  auto ctx = make_context(services, &sent);
+  ctx.publish("a/b", nlohmann::json{{"detail", std::string("last read: '\xff'")}});
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].payload == "{\"detail\":\"last read: '\xEF\xBF\xBD'\"}");
+}
+
 TEST_CASE("services are found by type") {
   struct Clock {
     int now = 42;
