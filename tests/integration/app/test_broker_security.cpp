@@ -44,7 +44,7 @@ void make_certificates(const TempDir& dir) {
 
 }  // namespace
 
-TEST_CASE("the app authenticates with a username and password; a wrong password never connects") {
+TEST_CASE("the app authenticates with a username and password, a wrong password never connects") {
   MosquittoServer broker({.username = "svc", .password = "s3cret"});
   broker.start();
   App app(app_config_for(broker.port(), "", {{"MQTT_USERNAME", "svc"}, {"MQTT_PASSWORD", "s3cret"}}), Environment());

@@ -36,7 +36,7 @@ nlohmann::json wait_ack(MqttProbe& probe, const std::string& msg_id) {
 
 }  // namespace
 
-TEST_CASE("telemetry is stored in Redis and counted; with Redis down the ack still goes out") {
+TEST_CASE("telemetry is stored in Redis and counted, with Redis down the ack still goes out") {
   MosquittoServer broker;
   broker.start();
   RedisServer redis_server;

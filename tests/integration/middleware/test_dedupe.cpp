@@ -30,7 +30,7 @@ struct FailOnceHandler {
 
 }  // namespace
 
-TEST_CASE("dedupe: an id published five times is handled once; a failed handler lets the next copy through") {
+TEST_CASE("dedupe: an id published five times is handled once, a failed handler lets the next copy through") {
   MosquittoServer broker;
   broker.start();
   RedisServer redis_server;

@@ -72,7 +72,7 @@ TEST_CASE("lock: three contending instances never overlap, fences strictly incre
   CHECK(redis_server.command({"EXISTS", "routemq:lock:{shared}"}) == ":0\r\n");  // released
 }
 
-TEST_CASE("lock: a dead holder's lock expires and the next message gets it; contention past the wait is skipped") {
+TEST_CASE("lock: a dead holder's lock expires and the next message gets it, contention past the wait is skipped") {
   MosquittoServer broker;
   broker.start();
   RedisServer redis_server;

@@ -198,7 +198,7 @@ TEST_CASE("pipelines and transactions are written as one request") {
   CHECK(f.sync(r.get("counter")) == "2");  // nothing of the aborted transaction ran
 }
 
-TEST_CASE("scripts run by SHA and survive SCRIPT FLUSH; their keys are prefixed") {
+TEST_CASE("scripts run by SHA and survive SCRIPT FLUSH, their keys are prefixed") {
   RedisFixture f;
   auto& r = f.redis;
   const redis::Script incr_by("return redis.call('INCRBY', KEYS[1], ARGV[1])");

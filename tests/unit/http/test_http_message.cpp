@@ -7,7 +7,7 @@
 
 using namespace routemq;
 
-TEST_CASE("a request line is parsed; the query string is dropped") {
+TEST_CASE("a request line is parsed, the query string is dropped") {
   auto request = http::parse_request("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
   REQUIRE(request);
   CHECK(request->method == "GET");

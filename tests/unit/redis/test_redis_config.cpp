@@ -45,7 +45,7 @@ TEST_CASE("environment over YAML over defaults, with RouteMQ's variable names") 
   CHECK(config.default_ttl_s == 60);
 }
 
-TEST_CASE("REDIS_URL provides the connection; explicit variables override its parts") {
+TEST_CASE("REDIS_URL provides the connection, explicit variables override its parts") {
   auto config = read("", {{"REDIS_URL", "redis://user:p%40ss@cache.local:6380/4"}});
   CHECK(config.host == "cache.local");
   CHECK(config.port == 6380);
