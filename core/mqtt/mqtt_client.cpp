@@ -197,6 +197,13 @@ void MqttClient::on_message(const mqtt::const_message_ptr& message) {
 }
 
 void MqttClient::publish(OutboundMessage message) {
+  if (!outbound_.push(std::move(message))) {
+    ++stats_.publish_failures;
+    spdlog::warn("mqtt: publish after stop dropped");
+  }
+}
+
+void MqttClient::send(OutboundMessage message) {
   try {
     auto paho = mqtt::message::create(std::move(message.topic), std::move(message.payload),
                                       message.options.qos, message.options.retain);
@@ -230,6 +237,11 @@ void MqttClient::stop(std::chrono::milliseconds timeout) {
   }
   stop_signal_.notify_all();
   if (connector_.joinable()) connector_.join();
+  outbound_.close(timeout);  // what handlers published goes out before the disconnect
+  if (const auto dropped = outbound_.dropped()) {
+    stats_.publish_failures += dropped;
+    spdlog::warn("mqtt: {} queued publish(es) not sent before stopping", dropped);
+  }
   try {
     if (client_->is_connected()) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
   } catch (const mqtt::exception& e) {

@@ -16,6 +16,7 @@
 
 #include "core/config/app_config.hpp"
 #include "core/handling/message.hpp"
+#include "core/mqtt/outbound_queue.hpp"
 
 namespace mqtt {
 class async_client;
@@ -59,7 +60,8 @@ class MqttClient {
   // Disconnects cleanly (waits up to `timeout`) and stops reconnecting.
   void stop(std::chrono::milliseconds timeout);
 
-  // Never blocks and never throws: Paho buffers the message; a failure is logged and counted.
+  // Never blocks and never throws: the message is queued for the client's sending thread (see
+  // outbound_queue.hpp for why); a failure is logged and counted.
   void publish(OutboundMessage message);
 
   bool connected() const;
@@ -72,6 +74,7 @@ class MqttClient {
   void connect_until_stopped();
   void subscribe_all();
   void on_message(const std::shared_ptr<const mqtt::message>& message);
+  void send(OutboundMessage message);  // on the sending thread
 
   MqttConfig config_;
   std::string client_id_;
@@ -80,6 +83,7 @@ class MqttClient {
   MqttClientStats stats_;
   std::unique_ptr<mqtt::async_client> client_;
   std::unique_ptr<SubscribeListener> subscribe_listener_;
+  OutboundQueue outbound_{[this](OutboundMessage message) { send(std::move(message)); }};  // after client_
   std::atomic<bool> subscribed_{false};
   std::atomic<std::size_t> pending_subacks_{0};
   std::atomic<bool> stopping_{false};

@@ -110,3 +110,24 @@ TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad
   CHECK(routes.exit_code() == 0);
   CHECK_THAT(routes.log_text(), Catch::Contains("$share/routemq/devices/+/telemetry") && Catch::Contains("telemetry"));
 }
+
+// A handler that publishes while the app is at max_in_flight used to wait for Paho's lock, which
+// Paho's receiving thread held while waiting for a free slot: the app stopped for good.
+TEST_CASE("a flood at max_in_flight with handlers that publish: every message is handled, no deadlock") {
+  MosquittoServer broker;
+  broker.start();
+  App app(app_config_for(broker.port(), "", {{"APP_MAX_IN_FLIGHT", "2"}}), Environment());
+  app.route("load/{n}", [](Context& ctx) { ctx.publish("done/" + ctx.param("n"), std::string("1"), {.qos = 1}); })
+      .name("load")
+      .qos(1);
+  RunningApp running(app);
+  REQUIRE(running.wait_subscribed());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  constexpr int messages = 5000;
+  for (int i = 0; i < messages; ++i) probe.publish("load/" + std::to_string(i % 50), "x", 1);
+  const auto* stats = app.route_stats("load");
+  CHECK(wait_until([&] { return stats->handled == messages; }, 60s));
+  INFO("handled " << stats->handled << " of " << messages);
+  CHECK(stats->failed == 0);
+}

@@ -1,0 +1,60 @@
+#include "core/mqtt/outbound_queue.hpp"
+
+namespace routemq {
+
+OutboundQueue::OutboundQueue(Send send) : send_(std::move(send)), sender_([this] { send_until_closed(); }) {}
+
+bool OutboundQueue::push(OutboundMessage message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) {
+      ++dropped_;
+      return false;
+    }
+    queue_.push_back(std::move(message));
+  }
+  changed_.notify_one();
+  return true;
+}
+
+void OutboundQueue::close(std::chrono::milliseconds deadline) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    closing_ = true;
+    drain_deadline_ = std::chrono::steady_clock::now() + deadline;
+  }
+  changed_.notify_one();
+  if (sender_.joinable()) sender_.join();
+}
+
+std::size_t OutboundQueue::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+std::uint64_t OutboundQueue::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+// Takes everything queued at once (one lock per burst, not per message) and sends it without the lock.
+void OutboundQueue::send_until_closed() {
+  std::deque<OutboundMessage> batch;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+    if (closing_ && (queue_.empty() || std::chrono::steady_clock::now() >= drain_deadline_)) {
+      dropped_ += queue_.size();
+      queue_.clear();
+      return;
+    }
+    batch.swap(queue_);
+    lock.unlock();
+    for (auto& message : batch) send_(std::move(message));
+    batch.clear();
+    lock.lock();
+  }
+}
+
+}  // namespace routemq
