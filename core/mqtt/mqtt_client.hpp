@@ -7,6 +7,7 @@
 // Paho does not restore subscriptions by itself.
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 
 namespace mqtt {
 class async_client;
+class delivery_token;
 class message;
 }
 
@@ -75,6 +77,7 @@ class MqttClient {
   void subscribe_all();
   void on_message(const std::shared_ptr<const mqtt::message>& message);
   void send(OutboundMessage message);  // on the sending thread
+  void wait_for_publish_window();      // on the sending thread
 
   MqttConfig config_;
   std::string client_id_;
@@ -83,7 +86,9 @@ class MqttClient {
   MqttClientStats stats_;
   std::unique_ptr<mqtt::async_client> client_;
   std::unique_ptr<SubscribeListener> subscribe_listener_;
-  OutboundQueue outbound_{[this](OutboundMessage message) { send(std::move(message)); }};  // after client_
+  std::deque<std::shared_ptr<mqtt::delivery_token>> unacked_;  // QoS 1/2 publishes, sending thread only
+  OutboundQueue outbound_{static_cast<std::size_t>(config_.max_buffered),
+                          [this](OutboundMessage message) { send(std::move(message)); }};  // after client_
   std::atomic<bool> subscribed_{false};
   std::atomic<std::size_t> pending_subacks_{0};
   std::atomic<bool> stopping_{false};

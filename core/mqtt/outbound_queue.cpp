@@ -2,12 +2,13 @@
 
 namespace routemq {
 
-OutboundQueue::OutboundQueue(Send send) : send_(std::move(send)), sender_([this] { send_until_closed(); }) {}
+OutboundQueue::OutboundQueue(std::size_t capacity, Send send)
+    : capacity_(capacity), send_(std::move(send)), sender_([this] { send_until_closed(); }) {}
 
 bool OutboundQueue::push(OutboundMessage message) {
   {
     std::lock_guard lock(mutex_);
-    if (closing_) {
+    if (closing_ || queue_.size() >= capacity_) {
       ++dropped_;
       return false;
     }

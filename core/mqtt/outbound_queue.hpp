@@ -8,7 +8,7 @@
 // with bench_e2e). Through this queue, handlers finish, slots free up, the callback returns, and the
 // sender gets the lock.
 //
-//   OutboundQueue queue([&](OutboundMessage m) { paho_publish(std::move(m)); });
+//   OutboundQueue queue(100000, [&](OutboundMessage m) { paho_publish(std::move(m)); });
 //   queue.push(message);                   // any thread; never blocks on sending
 //   queue.close(std::chrono::seconds(2));  // sends what is queued (bounded), then stops
 #include <chrono>
@@ -27,12 +27,13 @@ class OutboundQueue {
  public:
   using Send = std::function<void(OutboundMessage)>;  // runs on the sending thread only
 
-  explicit OutboundQueue(Send send);
+  // At most `capacity` messages wait: memory stays bounded while the broker is away.
+  OutboundQueue(std::size_t capacity, Send send);
   ~OutboundQueue() { close(std::chrono::seconds(2)); }
   OutboundQueue(const OutboundQueue&) = delete;
   OutboundQueue& operator=(const OutboundQueue&) = delete;
 
-  // Queues `message`; false (and counted as dropped) once the queue is closed.
+  // Queues `message`; false (and counted as dropped) when the queue is full or closed.
   bool push(OutboundMessage message);
   // Sends what is queued, for at most `deadline`, then stops the thread; what is left is dropped and
   // counted. Idempotent.
@@ -44,6 +45,7 @@ class OutboundQueue {
  private:
   void send_until_closed();
 
+  std::size_t capacity_;
   Send send_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -24,7 +24,7 @@ TEST_CASE("outbound queue: messages go out in order on the sending thread") {
   std::vector<std::string> sent;
   const auto caller = std::this_thread::get_id();
   std::atomic<bool> sent_on_caller{false};
-  OutboundQueue queue([&](OutboundMessage m) {
+  OutboundQueue queue(100000, [&](OutboundMessage m) {
     if (std::this_thread::get_id() == caller) sent_on_caller = true;
     std::lock_guard lock(mutex);
     sent.push_back(m.payload);
@@ -41,7 +41,7 @@ TEST_CASE("outbound queue: a push never waits for a sender that is stuck") {
   std::promise<void> release;
   auto released = release.get_future().share();
   std::atomic<int> sent{0};
-  OutboundQueue queue([&](OutboundMessage) {
+  OutboundQueue queue(100000, [&](OutboundMessage) {
     released.wait();  // the MQTT library holding its lock
     ++sent;
   });
@@ -55,7 +55,7 @@ TEST_CASE("outbound queue: close gives up at its deadline, counts what is left, 
   std::promise<void> release;
   auto released = release.get_future().share();
   std::atomic<int> sent{0};
-  OutboundQueue queue([&](OutboundMessage) {
+  OutboundQueue queue(100000, [&](OutboundMessage) {
     if (sent++ == 0) released.wait_for(300ms);  // the first send is slow; the rest are waiting behind it
   });
   REQUIRE(queue.push(message(0)));
@@ -67,4 +67,24 @@ TEST_CASE("outbound queue: close gives up at its deadline, counts what is left, 
   CHECK_FALSE(queue.push(message(99)));
   CHECK(queue.dropped() == 11);
   CHECK(queue.queued() == 0);
+}
+
+TEST_CASE("outbound queue: beyond its capacity a push is refused and counted, not buffered") {
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<int> sent{0};
+  OutboundQueue queue(5, [&](OutboundMessage) {
+    released.wait();  // the broker is away
+    ++sent;
+  });
+  REQUIRE(queue.push(message(0)));
+  REQUIRE(routemq::test::wait_until([&] { return queue.queued() == 0; }, 10s));  // taken by the sender
+  for (int i = 1; i <= 5; ++i) REQUIRE(queue.push(message(i)));
+  CHECK_FALSE(queue.push(message(6)));
+  CHECK(queue.dropped() == 1);
+  release.set_value();
+  CHECK(routemq::test::wait_until([&] { return sent == 6; }, 10s));
+  CHECK(queue.push(message(7)));  // room again
+  queue.close(10s);
+  CHECK(sent == 7);
 }
