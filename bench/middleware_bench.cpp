@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/flags.hpp"
 #include "bench/measurement.hpp"
 #include "core/asio.hpp"
 #include "core/config/environment.hpp"
@@ -36,6 +37,7 @@ using namespace std::chrono_literals;
 using routemq::awaitable;
 using routemq::bench::Clock;
 using routemq::bench::Measurement;
+using routemq::bench::parse_number;
 namespace asio = routemq::asio;
 namespace redis = routemq::redis;
 
@@ -66,14 +68,6 @@ const std::vector<Scenario> scenarios{
 const char* usage =
     "usage: bench_middleware --port N [--seconds S] [--connections N] [--concurrency 1000,...]\n"
     "Measures each Redis middleware's decisions per second and RedisManager GET on 127.0.0.1:N.\n";
-
-long long parse_number(const std::string& flag, const std::string& text) {
-  long long value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value <= 0)
-    throw std::invalid_argument(flag + " expects a positive integer, got '" + text + "'");
-  return value;
-}
 
 Options parse_options(int argc, char** argv) {
   Options options;

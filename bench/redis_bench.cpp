@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/flags.hpp"
 #include "bench/measurement.hpp"
 #include "core/asio.hpp"
 #include "plugins/redis/redis_manager.hpp"
@@ -36,6 +37,7 @@ using namespace std::chrono_literals;
 using routemq::awaitable;
 using routemq::bench::Clock;
 using routemq::bench::Measurement;
+using routemq::bench::parse_number;
 namespace asio = routemq::asio;
 namespace redis = routemq::redis;
 
@@ -56,14 +58,6 @@ const char* usage =
     "usage: bench_redis --port N [--seconds S] [--key-size B] [--value-size B] [--connections N]\n"
     "                   [--concurrency 1,10,100,1000] [--no-peer] [--on-manager-thread]\n"
     "Measures RedisManager GET/SET and a synchronous hiredis loop against redis-server on 127.0.0.1:N.\n";
-
-long long parse_number(const std::string& flag, const std::string& text) {
-  long long value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value <= 0)
-    throw std::invalid_argument(flag + " expects a positive integer, got '" + text + "'");
-  return value;
-}
 
 std::vector<int> parse_list(const std::string& flag, const std::string& text) {
   std::vector<int> values;
