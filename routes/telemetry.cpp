@@ -42,16 +42,21 @@ std::string now_ms() {
   return std::to_string(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-// Returns the new reading count, or nullopt when Redis did not take it.
+// Returns the new reading count, or nullopt when Redis did not take it. The four writes go as one
+// pipeline: one request and one wait per reading instead of four (bench_e2e: the handler's Redis
+// round trips were most of the route's cost).
 routemq::awaitable<std::optional<long long>> store(routemq::redis::RedisManager& redis, const std::string& device,
                                                    double value) {
-  const std::string hash = "device:" + device;
-  const std::map<std::string, std::string> fields{{"last_value", nlohmann::json(value).dump()}, {"last_seen", now_ms()}};
-  co_await redis.hset(hash, fields);
-  std::vector<std::string> recent{nlohmann::json(value).dump()};  // named: no braced list across co_await
-  co_await redis.lpush(hash + ":recent", std::move(recent));
-  co_await redis.ltrim(hash + ":recent", 0, 99);
-  co_return co_await redis.incr(hash + ":telemetry_count");
+  const std::string hash = redis.key("device:" + device);
+  const std::string reading = nlohmann::json(value).dump();
+  routemq::redis::Batch batch;
+  batch.push({"HSET", hash, "last_value", reading, "last_seen", now_ms()})
+      .push({"LPUSH", hash + ":recent", reading})
+      .push({"LTRIM", hash + ":recent", "0", "99"})
+      .push({"INCR", hash + ":telemetry_count"});
+  const auto replies = co_await redis.pipeline(batch);
+  if (replies.size() != batch.size() || !replies.back().succeeded()) co_return std::nullopt;
+  co_return replies.back().reply.as_integer();
 }
 
 // Parses the reading once and hands it to the handler; answers and rejects what is not a reading.

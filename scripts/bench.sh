@@ -8,12 +8,20 @@
 # Environment: BUILD_DIR (default build), BENCH_SECONDS (per bench_redis measurement, default 3),
 # BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
 # default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md), BENCH_ROUTING_SECONDS
-# (per bench_routing measurement, default 1).
+# (per bench_routing measurement, default 1), BENCH_ONLY (comma list of parts to run: redis, middleware,
+# routing, e2e; default all), BENCH_E2E_MESSAGES (default 100000).
 #
 # Middleware: build/bin/bench_middleware (decisions/s of each middleware at 1000 devices, beside
 # plain GET) on the same redis-server. Route matching: build/bin/bench_routing (the trie vs a
 # linear regex scan, 10 to 100k routes; goals >= 100x at 10k routes, trie cost at 100k within 2x of
 # its cost at 10).
+#
+# End to end: a private mosquitto (config/mosquitto.conf on a free loopback port); build/bin/bench_e2e
+# sends BENCH_E2E_MESSAGES (default 100000) messages of 64 bytes at QoS 0 and 1 to (a) a bare Paho
+# subscriber, (b) the telemetry route without middleware, (c) with rate_limit + dedupe on Redis; then
+# at half of (a)'s rate for latency. Goals: (c) >= 60% of (a) at QoS 0, p99 <= 5 ms at half rate.
+# Then the real service (build/bin/routemq, the telemetry route with rate_limit + dedupe): startup
+# time to /ready beside a bare client's connect, RSS idle and under load (c), bytes per in-flight message.
 #
 # Redis: a private redis-server on a free loopback port; redis-benchmark with -P 16 (the pipelined
 # ceiling) and without (one request per round trip per client); build/bin/bench_redis (RedisManager
@@ -32,8 +40,14 @@ goal_sync_x=5          # RedisManager c=1000 vs one synchronous hiredis connecti
 
 work_dir=$(mktemp -d /tmp/routemq-bench.XXXXXX)
 redis_pid=""
+# shellcheck source=scripts/local-servers.sh
+source scripts/local-servers.sh  # mosquitto for the end-to-end part; free_port
+# shellcheck source=scripts/bench-e2e.sh
+source scripts/bench-e2e.sh
 
 cleanup() {
+  stop_service
+  stop_local_servers
   if [[ -n "$redis_pid" ]]; then
     kill "$redis_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
@@ -53,13 +67,6 @@ machine_line() {
 }
 
 # ---- redis-server
-
-# free_port FROM: the first port from FROM on where nothing listens on loopback.
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  echo "$port"
-}
 
 # Starts redis-server on a free port and waits (bounded) until it answers PING. A port taken between
 # the check and the bind makes redis-server exit: try the next one, a few times.
@@ -300,8 +307,8 @@ write_middleware_section() {
 
 # ---- run
 
-./scripts/install-deps.sh
-for target in bench_redis bench_middleware bench_routing; do
+./scripts/install-deps.sh bench
+for target in bench_redis bench_middleware bench_routing bench_e2e routemq; do
   log "building $target (Release) in $build_dir"
   BUILD_DIR="$build_dir" BUILD_TARGET=$target ./scripts/build.sh
 done
@@ -311,53 +318,75 @@ log "machine: $machine_before"
 start_redis
 redis_version=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
 
-log "redis-benchmark -c 50 -P 16 -n $requests (pipelined peer)"
-pipelined=$(redis_benchmark_rps pipelined -c 50 -P 16)  # an assignment, so a failure stops the script
-read -r pipelined_get pipelined_set <<<"$(echo "$pipelined" | sed 's/GET=//; s/SET=//')"
-log "redis-benchmark -c 50 -n $requests (no pipelining)"
-plain=$(redis_benchmark_rps plain -c 50)
-read -r plain_get plain_set <<<"$(echo "$plain" | sed 's/GET=//; s/SET=//')"
+# wants PART: true when BENCH_ONLY is unset or lists PART.
+wants() { [[ -z "${BENCH_ONLY:-}" || ",$BENCH_ONLY," == *",$1,"* ]]; }
 
-log "bench_redis --seconds $seconds --connections $connections"
-"$build_dir/bin/bench_redis" --port "$redis_port" --seconds "$seconds" --connections "$connections" \
-  | tee "$work_dir/bench_redis.txt"
+bench_redis_part() {
+  log "redis-benchmark -c 50 -P 16 -n $requests (pipelined peer)"
+  pipelined=$(redis_benchmark_rps pipelined -c 50 -P 16)  # an assignment, so a failure stops the script
+  read -r pipelined_get pipelined_set <<<"$(echo "$pipelined" | sed 's/GET=//; s/SET=//')"
+  log "redis-benchmark -c 50 -n $requests (no pipelining)"
+  plain=$(redis_benchmark_rps plain -c 50)
+  read -r plain_get plain_set <<<"$(echo "$plain" | sed 's/GET=//; s/SET=//')"
 
-concurrencies=(1 10 100 1000)
-routemq_get=$(result routemq_get ops 1000)
-routemq_set=$(result routemq_set ops 1000)
-sync_get=$(result hiredis_sync_get ops 1)
-sync_set=$(result hiredis_sync_set ops 1)
-pct_get=$(awk -v a="$routemq_get" -v b="$pipelined_get" 'BEGIN { printf "%.0f", a / b * 100 }')
-pct_set=$(awk -v a="$routemq_set" -v b="$pipelined_set" 'BEGIN { printf "%.0f", a / b * 100 }')
-plain_pct_get=$(awk -v a="$routemq_get" -v b="$plain_get" 'BEGIN { printf "%.0f", a / b * 100 }')
-plain_pct_set=$(awk -v a="$routemq_set" -v b="$plain_set" 'BEGIN { printf "%.0f", a / b * 100 }')
-x_get=$(ratio "$routemq_get" "$sync_get")
-x_set=$(ratio "$routemq_set" "$sync_set")
+  log "bench_redis --seconds $seconds --connections $connections"
+  "$build_dir/bin/bench_redis" --port "$redis_port" --seconds "$seconds" --connections "$connections" \
+    | tee "$work_dir/bench_redis.txt"
 
-echo
-echo "== Redis: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-46s %12s %12s\n' "" "GET ops/s" "SET ops/s"
-printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50 -P 16" "$pipelined_get" "$pipelined_set"
-printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50" "$plain_get" "$plain_set"
-printf '%-46s %12.0f %12.0f\n' "RedisManager, 1000 coroutines" "$routemq_get" "$routemq_set"
-printf '%-46s %12.0f %12.0f\n' "synchronous hiredis loop" "$sync_get" "$sync_set"
-echo "RedisManager@1000 / redis-benchmark -P 16: GET ${pct_get}% SET ${pct_set}% (goal >= ${goal_pipelined_pct}%): GET $(verdict "$pct_get" "$goal_pipelined_pct" "%"), SET $(verdict "$pct_set" "$goal_pipelined_pct" "%")" | sed 's/\*\*//g'
-echo "RedisManager@1000 / synchronous hiredis:    GET ${x_get}x SET ${x_set}x (goal >= ${goal_sync_x}x): GET $(verdict "$x_get" "$goal_sync_x" "x"), SET $(verdict "$x_set" "$goal_sync_x" "x")" | sed 's/\*\*//g'
+  concurrencies=(1 10 100 1000)
+  routemq_get=$(result routemq_get ops 1000)
+  routemq_set=$(result routemq_set ops 1000)
+  sync_get=$(result hiredis_sync_get ops 1)
+  sync_set=$(result hiredis_sync_set ops 1)
+  pct_get=$(awk -v a="$routemq_get" -v b="$pipelined_get" 'BEGIN { printf "%.0f", a / b * 100 }')
+  pct_set=$(awk -v a="$routemq_set" -v b="$pipelined_set" 'BEGIN { printf "%.0f", a / b * 100 }')
+  plain_pct_get=$(awk -v a="$routemq_get" -v b="$plain_get" 'BEGIN { printf "%.0f", a / b * 100 }')
+  plain_pct_set=$(awk -v a="$routemq_set" -v b="$plain_set" 'BEGIN { printf "%.0f", a / b * 100 }')
+  x_get=$(ratio "$routemq_get" "$sync_get")
+  x_set=$(ratio "$routemq_set" "$sync_set")
 
-write_redis_section "$work_dir/redis_section.md"
-splice_section "$work_dir/redis_section.md" redis
-log "wrote the Redis section of $doc"
+  echo
+  echo "== Redis: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%-46s %12s %12s\n' "" "GET ops/s" "SET ops/s"
+  printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50 -P 16" "$pipelined_get" "$pipelined_set"
+  printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50" "$plain_get" "$plain_set"
+  printf '%-46s %12.0f %12.0f\n' "RedisManager, 1000 coroutines" "$routemq_get" "$routemq_set"
+  printf '%-46s %12.0f %12.0f\n' "synchronous hiredis loop" "$sync_get" "$sync_set"
+  echo "RedisManager@1000 / redis-benchmark -P 16: GET ${pct_get}% SET ${pct_set}% (goal >= ${goal_pipelined_pct}%): GET $(verdict "$pct_get" "$goal_pipelined_pct" "%"), SET $(verdict "$pct_set" "$goal_pipelined_pct" "%")" | sed 's/\*\*//g'
+  echo "RedisManager@1000 / synchronous hiredis:    GET ${x_get}x SET ${x_set}x (goal >= ${goal_sync_x}x): GET $(verdict "$x_get" "$goal_sync_x" "x"), SET $(verdict "$x_set" "$goal_sync_x" "x")" | sed 's/\*\*//g'
 
-log "bench_middleware --seconds $seconds --concurrency 1000"
-"$build_dir/bin/bench_middleware" --port "$redis_port" --seconds "$seconds" --connections "$connections" \
-  --concurrency 1000 | tee "$work_dir/bench_middleware.txt"
-write_middleware_section "$work_dir/middleware_section.md"
-splice_section "$work_dir/middleware_section.md" middleware
-log "wrote the middleware section of $doc"
+  write_redis_section "$work_dir/redis_section.md"
+  splice_section "$work_dir/redis_section.md" redis
+  log "wrote the Redis section of $doc"
+}
 
-routing_seconds=${BENCH_ROUTING_SECONDS:-1}
-log "bench_routing --seconds $routing_seconds"
-"$build_dir/bin/bench_routing" --seconds "$routing_seconds" | tee "$work_dir/bench_routing.txt"
-write_routing_section "$work_dir/routing_section.md"
-splice_section "$work_dir/routing_section.md" routing
-log "wrote the route-matching section of $doc"
+bench_middleware_part() {
+  log "bench_middleware --seconds $seconds --concurrency 1000"
+  "$build_dir/bin/bench_middleware" --port "$redis_port" --seconds "$seconds" --connections "$connections" \
+    --concurrency 1000 | tee "$work_dir/bench_middleware.txt"
+  write_middleware_section "$work_dir/middleware_section.md"
+  splice_section "$work_dir/middleware_section.md" middleware
+  log "wrote the middleware section of $doc"
+}
+
+bench_routing_part() {
+  routing_seconds=${BENCH_ROUTING_SECONDS:-1}
+  log "bench_routing --seconds $routing_seconds"
+  "$build_dir/bin/bench_routing" --seconds "$routing_seconds" | tee "$work_dir/bench_routing.txt"
+  write_routing_section "$work_dir/routing_section.md"
+  splice_section "$work_dir/routing_section.md" routing
+  log "wrote the route-matching section of $doc"
+}
+
+bench_e2e_part() {
+  run_e2e_benchmarks
+  measure_service
+  write_e2e_section "$work_dir/e2e_section.md"
+  splice_section "$work_dir/e2e_section.md" e2e
+  log "wrote the end-to-end section of $doc"
+}
+
+if wants redis; then bench_redis_part; fi
+if wants middleware; then bench_middleware_part; fi
+if wants routing; then bench_routing_part; fi
+if wants e2e; then bench_e2e_part; fi

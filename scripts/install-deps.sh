@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build, test and run dependency from Debian bookworm's packages.
 # Idempotent: when everything is present it prints nothing and touches nothing.
+#   ./scripts/install-deps.sh         # build, test and run
+#   ./scripts/install-deps.sh bench   # and what scripts/bench.sh uses besides (curl, gnuplot)
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +19,7 @@ PACKAGES=(
   procps openssl
   docker-compose
 )
+if [[ "${1:-}" == "bench" ]]; then PACKAGES+=(curl gnuplot-nox); fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
