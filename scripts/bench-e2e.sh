@@ -166,7 +166,7 @@ plot_e2e() {
     echo "$receiver $(e2e_result "$work_dir/e2e_full.txt" ops "${receiver}_qos0") $(e2e_result "$work_dir/e2e_full.txt" ops "${receiver}_qos1")" >>"$work_dir/e2e_plot.dat"
   done
   if gnuplot <<EOF 2>"$work_dir/gnuplot_e2e.err"; then
-set terminal pngcairo size 800,480
+set terminal pngcairo size 800,480 noenhanced
 set output "$png"
 set title "Messages per second end to end through mosquitto (same run)"
 set style data histograms

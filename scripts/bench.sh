@@ -149,7 +149,7 @@ plot_redis() {
     echo "$c $(result routemq_get "ops" "$c") $(result routemq_set "ops" "$c")" >>"$work_dir/plot.dat"
   done
   if gnuplot <<EOF 2>"$work_dir/gnuplot.err"; then
-set terminal pngcairo size 800,480
+set terminal pngcairo size 800,480 noenhanced
 set output "$png"
 set title "RedisManager throughput vs concurrent coroutines (same run as redis-benchmark)"
 set logscale x

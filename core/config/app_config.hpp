@@ -42,7 +42,7 @@ struct MqttConfig {
   bool clean_start = true;
   double reconnect_min_s = 0.5;
   double reconnect_max_s = 30;
-  int max_buffered = 100000;  // publishes queued while disconnected
+  int max_buffered = 100000;  // publishes waiting to be sent (disconnected, or a slow broker); more are dropped and counted
   TlsConfig tls;
 };
 

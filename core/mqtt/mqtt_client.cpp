@@ -132,11 +132,13 @@ MqttClient::MqttClient(MqttConfig config, std::vector<Subscription> subscription
       subscribe_listener_(std::make_unique<SubscribeListener>(*this)) {
   client_->set_message_callback([this](mqtt::const_message_ptr message) { on_message(message); });
   client_->set_connected_handler([this](const std::string&) {
+    connected_ = true;
     ++stats_.connects;
     spdlog::info("mqtt: connected to {} as '{}'", broker_uri(config_), client_id_);
     subscribe_all();
   });
   client_->set_connection_lost_handler([this](const std::string& cause) {
+    connected_ = false;
     subscribed_ = false;
     ++stats_.connection_losses;
     spdlog::warn("mqtt: connection lost{}{}; reconnecting", cause.empty() ? "" : ": ", cause);
@@ -231,7 +233,7 @@ void MqttClient::wait_for_publish_window() {
     const auto oldest = std::move(unacked_.front());
     unacked_.pop_front();
     try {
-      while (!oldest->is_complete() && client_->is_connected() && !stopping_) oldest->wait_for(kPublishWindowPoll);
+      while (!oldest->is_complete() && connected_ && !stopping_) oldest->wait_for(kPublishWindowPoll);
     } catch (const std::exception& e) {
       ++stats_.publish_failures;
       spdlog::warn("mqtt: publish failed: {}", e.what());
@@ -239,10 +241,10 @@ void MqttClient::wait_for_publish_window() {
   }
 }
 
-bool MqttClient::connected() const { return client_->is_connected(); }
+bool MqttClient::connected() const { return connected_; }
 
 void MqttClient::unsubscribe_all(std::chrono::milliseconds timeout) {
-  if (subscriptions_.empty() || !client_->is_connected()) return;
+  if (subscriptions_.empty() || !connected_) return;
   auto filters = std::make_shared<mqtt::string_collection>();
   for (const auto& subscription : subscriptions_) filters->push_back(subscription.filter);
   try {
@@ -266,7 +268,7 @@ void MqttClient::stop(std::chrono::milliseconds timeout) {
     spdlog::warn("mqtt: {} queued publish(es) not sent before stopping", dropped);
   }
   try {
-    if (client_->is_connected()) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+    if (connected_.exchange(false)) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
   } catch (const mqtt::exception& e) {
     spdlog::warn("mqtt: disconnect: {}", e.what());
   }

@@ -66,6 +66,9 @@ class MqttClient {
   // outbound_queue.hpp for why); a failure is logged and counted.
   void publish(OutboundMessage message);
 
+  // Never calls into Paho: Paho's receive thread holds Paho's lock while it waits for a free
+  // in-flight slot, so a worker asking Paho (for /metrics, /ready) would wait for a slot it should
+  // free. Tracked from the connected and connection-lost callbacks instead.
   bool connected() const;
   bool subscribed() const { return subscribed_.load(); }
   const std::string& client_id() const { return client_id_; }
@@ -89,6 +92,7 @@ class MqttClient {
   std::deque<std::shared_ptr<mqtt::delivery_token>> unacked_;  // QoS 1/2 publishes, sending thread only
   OutboundQueue outbound_{static_cast<std::size_t>(config_.max_buffered),
                           [this](OutboundMessage message) { send(std::move(message)); }};  // after client_
+  std::atomic<bool> connected_{false};
   std::atomic<bool> subscribed_{false};
   std::atomic<std::size_t> pending_subacks_{0};
   std::atomic<bool> stopping_{false};

@@ -1,10 +1,14 @@
 // Reconnect and resubscribe after a broker restart; SIGTERM drains handlers in flight.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <thread>
+#include <vector>
 
 #include "tests/integration/app/app_fixture.hpp"
 #include "tests/support/app_process.hpp"
+#include "tests/support/http_get.hpp"
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/mqtt_probe.hpp"
 
@@ -113,21 +117,39 @@ TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad
 
 // A handler that publishes while the app is at max_in_flight used to wait for Paho's lock, which
 // Paho's receiving thread held while waiting for a free slot: the app stopped for good.
-TEST_CASE("a flood at max_in_flight with handlers that publish: every message is handled, no deadlock") {
+TEST_CASE("a flood at max_in_flight with handlers that publish, scraped all along: every message is handled, no deadlock") {
+  // Paho's receive thread holds Paho's lock while it waits for a free slot: neither a handler's
+  // publish nor a /metrics or /ready request (served on the workers) may wait for that lock.
   MosquittoServer broker;
   broker.start();
-  App app(app_config_for(broker.port(), "", {{"APP_MAX_IN_FLIGHT", "2"}}), Environment());
+  App app(app_config_for(broker.port(), "metrics:\n  enabled: true\n  host: 127.0.0.1\n  port: 0\n",
+                         {{"APP_MAX_IN_FLIGHT", "2"}}),
+          Environment());
   app.route("load/{n}", [](Context& ctx) { ctx.publish("done/" + ctx.param("n"), std::string("1"), {.qos = 1}); })
       .name("load")
       .qos(1);
   RunningApp running(app);
   REQUIRE(running.wait_subscribed());
+  REQUIRE(wait_until([&] { return app.operations_port() != 0; }, 10s));
+  std::atomic<bool> flooding{true};
+  std::atomic<int> scrapes{0};
+  auto scrape = [&](const char* path) {
+    while (flooding)
+      if (http_get(app.operations_port(), path, "GET", 2s).status != 0) ++scrapes;
+  };
+  // More scrapers than workers: every worker can be inside a request at once.
+  std::vector<std::thread> scrapers;
+  for (const char* path : {"/metrics", "/ready", "/metrics"}) scrapers.emplace_back(scrape, path);
   MqttProbe probe;
   probe.connect(broker.port());
   constexpr int messages = 5000;
   for (int i = 0; i < messages; ++i) probe.publish("load/" + std::to_string(i % 50), "x", 1);
   const auto* stats = app.route_stats("load");
-  CHECK(wait_until([&] { return stats->handled == messages; }, 60s));
-  INFO("handled " << stats->handled << " of " << messages);
+  const bool all_handled = wait_until([&] { return stats->handled == messages; }, 60s);
+  flooding = false;
+  for (auto& scraper : scrapers) scraper.join();
+  INFO("handled " << stats->handled << " of " << messages << ", " << scrapes << " scrapes answered");
+  CHECK(all_handled);
   CHECK(stats->failed == 0);
+  CHECK(scrapes > 0);
 }
