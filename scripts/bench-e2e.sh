@@ -78,7 +78,7 @@ start_service() {
     "$build_dir/bin/routemq" run --config "$work_dir/service.yaml" >>"$work_dir/service.log" 2>&1 &
   service_pid=$!
   for _ in $(seq 3000); do  # up to ~30 s
-    if [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/ready")" == "200" ]]; then
+    if [[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/ready")" == "200" ]]; then
       now_ns=$(date +%s%N)
       ready_ms=$(((now_ns - start_ns) / 1000000))
       return 0
@@ -105,7 +105,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 proc_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 
 metric() {
-  curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $2 } END { printf "%.0f", sum }'
+  curl -s --max-time 5 "http://127.0.0.1:$metrics_port/metrics" | awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $2 } END { printf "%.0f", sum }'
 }
 
 measure_service() {
