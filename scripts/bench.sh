@@ -35,6 +35,7 @@ seconds=${BENCH_SECONDS:-3}
 requests=${BENCH_REQUESTS:-1000000}
 connections=${BENCH_CONNECTIONS:-4}
 doc=${BENCH_DOC:-docs/benchmarks.md}
+mkdir -p "$(dirname "$doc")"  # the plots are written beside it
 goal_pipelined_pct=60  # RedisManager c=1000 vs redis-benchmark -c 50 -P 16
 goal_sync_x=5          # RedisManager c=1000 vs one synchronous hiredis connection
 
@@ -139,7 +140,7 @@ verdict() {
 # ---- the Redis section
 
 plot_redis() {
-  local png=docs/redis_throughput.png
+  local png; png="$(dirname "$doc")/redis_throughput.png"
   if ! command -v gnuplot >/dev/null 2>&1; then
     echo "No plot: gnuplot is not installed on this machine (\`apt-get install gnuplot-nox\` and rerun to get \`$png\`)."
     return
@@ -239,6 +240,34 @@ routing_result() {
     "$work_dir/bench_routing.txt"
 }
 
+plot_routing() {
+  local png n; png="$(dirname "$doc")/routing.png"
+  if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "No plot: gnuplot is not installed (\`./scripts/install-deps.sh bench\`)."
+    return
+  fi
+  : >"$work_dir/routing_plot.dat"
+  for n in 10 100 1000 10000 100000; do
+    echo "$n $(routing_result trie_ns "$n") $(routing_result regex_ns "$n")" >>"$work_dir/routing_plot.dat"
+  done
+  if gnuplot <<EOF 2>"$work_dir/gnuplot_routing.err"; then
+set terminal pngcairo size 800,480 noenhanced
+set output "$png"
+set title "Route lookup: ns per match vs routes in the table (same run)"
+set logscale xy
+set xlabel "routes"
+set ylabel "ns per match"
+set key left top
+set grid
+plot "$work_dir/routing_plot.dat" using 1:2 with linespoints title "routemq trie", \
+     "$work_dir/routing_plot.dat" using 1:3 with linespoints title "linear scan of std::regex"
+EOF
+    echo "![route lookup cost](routing.png)"
+  else
+    echo "No plot: gnuplot failed ($(head -n 1 "$work_dir/gnuplot_routing.err"))."
+  fi
+}
+
 write_routing_section() {
   local out=$1 sizes=(10 100 1000 10000 100000)
   local gain_10k growth
@@ -265,6 +294,8 @@ write_routing_section() {
     echo "|---|---|---|"
     echo "| at 10k routes, >= 100x the regex scan | ${gain_10k}x | $(verdict "$gain_10k" 100 "x") |"
     echo "| trie cost at 100k routes within 2x of its cost at 10 | ${growth}x | $(awk -v g="$growth" 'BEGIN { if (g <= 2) printf "met (%gx <= 2x)", g; else printf "**missed**: %gx vs <= 2x (%.0f%% over)", g, (g / 2 - 1) * 100 }') |"
+    echo
+    plot_routing
     echo
     echo "<!-- routing:end -->"
   } >"$out"
