@@ -1,10 +1,12 @@
 // rpc/{service}: MQTT 5 request/response. The answer goes to the request's response topic with its
 // correlation data:
 //   {"service": ..., "request": <the request's JSON>, "result": {...}, "cached": bool}
-// Answers are cache-aside in Redis for rpc.cache_ttl seconds, keyed by service and request: a repeated
-// request is served from the cache ("cached": true, the same result). With Redis disabled or down
-// every request is computed.
+// Answers are cache-aside in Redis (RedisManager::remember) for 60 seconds, keyed by service and
+// request: a repeated request is served from the cache ("cached": true, the same result), and
+// identical requests arriving together are computed once. With Redis disabled or down every request
+// is computed.
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -35,18 +37,13 @@ routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
   if (!ctx.response_topic()) throw routemq::InvalidPayload("an rpc request needs an MQTT 5 response topic");
   const auto& service = ctx.param("service");
   const auto& request = ctx.json();
-  auto& redis = ctx.redis();
   const auto key = "rpc:" + service + ":" + request_hash(request.dump());
-  auto cached = co_await redis.get_json(key);
-  nlohmann::json answer{{"service", service}, {"request", request}};
-  if (cached.value) {
-    answer["result"] = *cached.value;
-    answer["cached"] = true;
-  } else {
-    answer["result"] = compute(service, request);
-    answer["cached"] = false;
-    co_await redis.set_json(key, answer["result"], cache_ttl);
-  }
+  auto loader = [service, request]() -> routemq::awaitable<nlohmann::json> { co_return compute(service, request); };
+  auto result = co_await ctx.redis().remember(key, {.ttl = cache_ttl}, loader);
+  if (!result.value) throw std::runtime_error(result.error);  // counted as a failure of the route
+  nlohmann::json answer{{"service", service}, {"request", request}, {"result", *result.value}};
+  answer["cached"] = result.source == routemq::redis::Remembered::Source::cache ||
+                     result.source == routemq::redis::Remembered::Source::stale;
   ctx.reply(answer);
 }
 

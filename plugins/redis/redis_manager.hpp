@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,7 @@
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/redis_config.hpp"
+#include "plugins/redis/remember.hpp"
 #include "plugins/redis/script.hpp"
 
 namespace routemq::redis {
@@ -196,6 +198,10 @@ class RedisManager {
                            std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<JsonValue> get_json(std::string_view key);
 
+  // ---- cache-aside (remember.hpp): the cached value, or the loader's, stored for ttl
+  awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader);
+  const CacheStats& cache_stats() const { return cache_stats_; }
+
   // ---- pub/sub (channels are not prefixed: they are not keys)
   awaitable<long long> publish(std::string_view channel, std::string_view message);
   // Handlers run on the manager's io thread: keep them short or post elsewhere. Subscriptions are
@@ -236,6 +242,7 @@ class RedisManager {
   awaitable<long long> counted(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
+  awaitable<Remembered> load_once(std::string name, std::chrono::seconds keep_for, Loader loader);
   void ensure_not_io_thread() const;
   std::optional<std::chrono::seconds> default_ttl() const;
 
@@ -252,6 +259,9 @@ class RedisManager {
   std::vector<std::unique_ptr<ConnectionPool>> pools_;
   std::unique_ptr<Subscriber> subscriber_;
   std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries_;  // io thread only
+  std::mutex flights_mutex_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;  // remember(): the loads running now
+  CacheStats cache_stats_;
 };
 
 // The process-wide manager the app and the middleware share.

@@ -13,7 +13,7 @@ void add_single(metrics::Families& families, const char* name, const char* help,
 
 }  // namespace
 
-metrics::Families redis_metrics(const RedisStatsSnapshot& stats) {
+metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStats& cache) {
   metrics::Families families;
   // One sample per state, 1 for the current one: dashboards can alert on state="down" directly.
   metrics::Family state("routemq_redis_state", "1 for the Redis client's current state", MetricType::Gauge);
@@ -35,6 +35,13 @@ metrics::Families redis_metrics(const RedisStatsSnapshot& stats) {
   counter("routemq_redis_read_misses_total", "Reads that found nothing", stats.misses);
   add_single(families, "routemq_redis_connections_ready", "Connections ready to serve commands", MetricType::Gauge,
              static_cast<double>(stats.connections_ready));
+
+  metrics::Family remembered("routemq_redis_cache_total", "remember() calls and loads, by outcome", MetricType::Counter);
+  for (const auto& [outcome, value] : {std::pair{"hit", &cache.hits}, {"stale_hit", &cache.stale_hits}, {"miss", &cache.misses},
+                                       {"load", &cache.loads}, {"load_failure", &cache.load_failures},
+                                       {"shared_load", &cache.shared_loads}})
+    remembered.add({{"outcome", outcome}}, static_cast<double>(value->load()));
+  families.push_back(std::move(remembered).done());
 
   // Quantiles over the client's recent commands (a gauge: there is no running sum to make a summary of).
   metrics::Family latency("routemq_redis_command_latency_seconds", "Command round trip as seen by callers, by quantile",

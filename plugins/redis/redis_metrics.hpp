@@ -5,6 +5,6 @@
 
 namespace routemq::redis {
 
-metrics::Families redis_metrics(const RedisStatsSnapshot& stats);
+metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStats& cache);
 
 }  // namespace routemq::redis

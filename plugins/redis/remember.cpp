@@ -1,0 +1,156 @@
+// RedisManager::remember (cache-aside with one load per key and stale-while-revalidate) and the
+// Flight that lets concurrent misses share one load.
+#include "plugins/redis/remember.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+
+// ---- Flight
+
+awaitable<Remembered> Flight::wait() {
+  auto initiation = [this](auto handler) {
+    auto executor = asio::get_associated_executor(handler);
+    auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+    Waiter resume = [executor, shared_handler](Remembered result) {
+      asio::post(executor, [shared_handler, result = std::move(result)]() mutable { (*shared_handler)(std::move(result)); });
+    };
+    std::unique_lock lock(mutex_);
+    if (!result_) {
+      waiters_.push_back(std::move(resume));
+      return;
+    }
+    auto ready = *result_;
+    lock.unlock();
+    resume(std::move(ready));
+  };
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Remembered)>(std::move(initiation),
+                                                                              asio::use_awaitable);
+}
+
+void Flight::complete(const Remembered& result) {
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    if (result_) return;
+    result_ = result;
+    waiters.swap(waiters_);
+  }
+  for (auto& resume : waiters) resume(result);
+}
+
+// ---- remember
+
+namespace {
+
+// Completes the flight when the load ends in any way, the coroutine's frame being destroyed
+// included: a waiter never waits for a load nobody runs any more.
+class FlightGuard {
+ public:
+  explicit FlightGuard(std::function<void(const Remembered&)> finish) : finish_(std::move(finish)) {}
+  ~FlightGuard() {
+    if (finish_) finish_(Remembered{std::nullopt, Remembered::Source::failed, "the load was abandoned"});
+  }
+  FlightGuard(const FlightGuard&) = delete;
+  FlightGuard& operator=(const FlightGuard&) = delete;
+  void done(const Remembered& result) { std::exchange(finish_, nullptr)(result); }
+
+ private:
+  std::function<void(const Remembered&)> finish_;
+};
+
+struct Lookup {
+  std::optional<std::string> text;
+  bool stale = false;
+};
+
+}  // namespace
+
+awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOptions options, Loader loader) {
+  const auto keep_for = options.ttl + options.stale_while_revalidate;
+  Batch batch;
+  batch.push({"GET", key(name)}).push({"PTTL", key(name)});  // the TTL says whether the value is stale
+  const auto replies = co_await pipeline(batch);
+  Lookup found;
+  if (replies.size() == 2 && replies[0].succeeded()) count_read(replies[0].reply.type == Reply::Type::string);
+  if (replies.size() == 2 && replies[0].succeeded() && replies[0].reply.type == Reply::Type::string) {
+    found.text = replies[0].reply.text;
+    const auto remaining_ms = replies[1].succeeded() ? replies[1].reply.as_integer().value_or(-1) : -1;
+    const auto stale_window_ms = std::chrono::milliseconds(options.stale_while_revalidate).count();
+    found.stale = options.stale_while_revalidate.count() > 0 && remaining_ms >= 0 && remaining_ms <= stale_window_ms;
+  }
+
+  std::string decode_error;
+  if (found.text) {
+    auto parsed = nlohmann::json::parse(*found.text, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded()) {
+      if (!found.stale) {
+        ++cache_stats_.hits;
+        co_return Remembered{std::move(parsed), Remembered::Source::cache, {}};
+      }
+      ++cache_stats_.stale_hits;
+      // Served now; reloaded in the background unless a load of this key is already running.
+      const auto executor = co_await asio::this_coro::executor;
+      asio::co_spawn(executor, load_once(std::string(name), keep_for, std::move(loader)), asio::detached);
+      co_return Remembered{std::move(parsed), Remembered::Source::stale, {}};
+    }
+    decode_error = fmt::format("the cached value of '{}' was not JSON; reloaded", name);
+    spdlog::warn("redis: {}", decode_error);
+  }
+  ++cache_stats_.misses;
+  auto result = co_await load_once(std::string(name), keep_for, std::move(loader));
+  if (result.error.empty()) result.error = std::move(decode_error);
+  co_return result;
+}
+
+// Runs `loader` and stores its value, unless a load of `name` is running in this process: then
+// waits for that one.
+awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::seconds keep_for, Loader loader) {
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(flights_mutex_);
+    auto& slot = flights_[name];
+    if (!slot) {
+      slot = std::make_shared<Flight>();
+      leader = true;
+    }
+    flight = slot;
+  }
+  if (!leader) {
+    ++cache_stats_.shared_loads;
+    auto shared = co_await flight->wait();
+    if (shared.source == Remembered::Source::loaded) shared.source = Remembered::Source::shared_load;
+    co_return shared;
+  }
+
+  FlightGuard guard([this, name, flight](const Remembered& result) {
+    {
+      std::lock_guard lock(flights_mutex_);
+      flights_.erase(name);
+    }
+    flight->complete(result);
+  });
+  ++cache_stats_.loads;
+  Remembered result;
+  try {
+    // Not co_await inside a braced initializer: GCC 12 miscompiles that (the value came out freed).
+    auto value = co_await loader();
+    result.value = std::move(value);
+    result.source = Remembered::Source::loaded;
+  } catch (const std::exception& e) {
+    ++cache_stats_.load_failures;
+    result = Remembered{std::nullopt, Remembered::Source::failed, fmt::format("loading '{}' failed: {}", name, e.what())};
+    spdlog::warn("redis: {}", result.error);
+  }
+  // Not stored when Redis is away, or when there is no time to keep it for.
+  if (result.value && keep_for.count() > 0) co_await set_json(name, *result.value, keep_for);
+  guard.done(result);
+  co_return result;
+}
+
+}  // namespace routemq::redis
