@@ -14,7 +14,9 @@ namespace routemq::redis {
 
 awaitable<Remembered> Flight::wait() {
   auto initiation = [this](auto handler) {
-    auto executor = asio::get_associated_executor(handler);
+    // Tracked: the caller's io_context keeps running while its coroutine waits here.
+    asio::any_io_executor executor =
+        asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
     auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
     Waiter resume = [executor, shared_handler](Remembered result) {
       asio::post(executor, [shared_handler, result = std::move(result)]() mutable { (*shared_handler)(std::move(result)); });
