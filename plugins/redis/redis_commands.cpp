@@ -64,7 +64,8 @@ Strings keyed(const char* verb, std::string key, const Strings& rest) {
 
 std::string number_text(double value) { return fmt::format("{}", value); }
 
-// Escapes glob characters so a prefix matches only itself in SCAN MATCH.
+}  // namespace
+
 std::string glob_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -73,8 +74,6 @@ std::string glob_escape(std::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 // ---- strings and counters
 

@@ -202,6 +202,18 @@ class RedisManager {
   awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader);
   const CacheStats& cache_stats() const { return cache_stats_; }
 
+  // ---- invalidation (invalidation.cpp): SCAN + UNLINK in batches, never KEYS. Each returns the
+  // number of keys removed (0 when Redis is away).
+  awaitable<long long> invalidate(std::string_view key);
+  awaitable<long long> invalidate_prefix(std::string_view prefix);   // every key starting with it
+  awaitable<long long> invalidate_pattern(std::string_view pattern);  // a glob: escape user data
+  // A value stored with tags; invalidate_tag removes every key stored with that tag, atomically (a
+  // script), so no tagged key is left behind. Tag sets live at "tag:<tag>" and expire no earlier
+  // than their keys.
+  awaitable<bool> set_tagged(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                             std::vector<std::string> tags);
+  awaitable<long long> invalidate_tag(std::string_view tag);
+
   // ---- pub/sub (channels are not prefixed: they are not keys)
   awaitable<long long> publish(std::string_view channel, std::string_view message);
   // Handlers run on the manager's io thread: keep them short or post elsewhere. Subscriptions are
@@ -243,6 +255,7 @@ class RedisManager {
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
   awaitable<Remembered> load_once(std::string name, std::chrono::seconds keep_for, Loader loader);
+  awaitable<long long> unlink_matching(std::string match);
   void ensure_not_io_thread() const;
   std::optional<std::chrono::seconds> default_ttl() const;
 
@@ -263,6 +276,10 @@ class RedisManager {
   std::map<std::string, std::shared_ptr<Flight>> flights_;  // remember(): the loads running now
   CacheStats cache_stats_;
 };
+
+// `text` with the glob characters of SCAN MATCH (* ? [ ] \) escaped: user data in a pattern matches
+// only itself. invalidate_pattern("user:" + glob_escape(id) + ":*")
+std::string glob_escape(std::string_view text);
 
 // The process-wide manager the app and the middleware share.
 RedisManager& redis_manager();
