@@ -1,11 +1,13 @@
 #include "plugins/redis/redis_config.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
+#include "plugins/redis/keyring.hpp"
 
 namespace routemq::redis {
 namespace {
@@ -131,6 +133,14 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
   if (config.client_name.find_first_of(" \r\n") != std::string::npos)
     throw ConfigError(fmt::format("{}: expected a client name without spaces (got '{}')",
                                   section.child("client_name").where(), config.client_name));
+  config.encryption_key = r.string("encryption_key", config.encryption_key, {.env = "REDIS_ENCRYPTION_KEY", .secret = true});
+  try {
+    Keyring::parse(config.encryption_key);
+  } catch (const std::invalid_argument& e) {  // the message names the entry, never the key material
+    const auto where = env.get("REDIS_ENCRYPTION_KEY") ? std::string("environment variable REDIS_ENCRYPTION_KEY")
+                                                       : section.child("encryption_key").where();
+    throw ConfigError(fmt::format("{}: {}", where, e.what()));
+  }
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
@@ -146,7 +156,8 @@ const std::vector<std::string>& redis_env_vars() {
       "ENABLE_REDIS",          "REDIS_URL",      "REDIS_HOST",       "REDIS_PORT",
       "REDIS_DB",              "REDIS_USERNAME", "REDIS_PASSWORD",   "REDIS_MAX_CONNECTIONS",
       "REDIS_SOCKET_TIMEOUT",  "REDIS_SOCKET_CONNECT_TIMEOUT",       "REDIS_KEY_PREFIX",
-      "REDIS_DEFAULT_TTL",     "REDIS_HEALTH_CHECK_INTERVAL",        "REDIS_CLIENT_NAME"};
+      "REDIS_DEFAULT_TTL",     "REDIS_HEALTH_CHECK_INTERVAL",        "REDIS_CLIENT_NAME",
+      "REDIS_ENCRYPTION_KEY"};
   return names;
 }
 

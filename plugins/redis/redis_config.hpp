@@ -17,6 +17,7 @@
 //     health_check_interval: 5          # REDIS_HEALTH_CHECK_INTERVAL, seconds between idle PINGs
 //     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
 //     client_name: routemq              # CLIENT SETNAME
+//     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for set_encrypted (never printed)
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct RedisConfig {
   double reconnect_min_s = 0.1;
   double reconnect_max_s = 5;
   std::string client_name = "routemq";
+  std::string encryption_key;  // keyring.hpp: "id:base64key,..."; empty = no encrypted values
 };
 
 // The parts of a redis:// URL. Throws ConfigError naming `where` on a malformed one.

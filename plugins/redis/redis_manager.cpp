@@ -36,6 +36,7 @@ ConnectionSettings settings_for(const RedisConfig& config) {
 
 RedisManager::RedisManager(RedisConfig config)
     : config_(std::move(config)),
+      keyring_(Keyring::parse(config_.encryption_key)),
       work_(asio::make_work_guard(io_)),
       thread_(start_io_thread()),
       subscriber_(std::make_unique<Subscriber>(io_, stats_)) {}
@@ -56,7 +57,10 @@ RedisManager::~RedisManager() {
   if (thread_.joinable()) thread_.join();
 }
 
-void RedisManager::configure(RedisConfig config) { config_ = std::move(config); }
+void RedisManager::configure(RedisConfig config) {
+  keyring_ = Keyring::parse(config.encryption_key);  // first: a bad key leaves the manager as it was
+  config_ = std::move(config);
+}
 
 bool RedisManager::initialize() {
   disconnect();

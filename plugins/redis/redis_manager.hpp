@@ -35,6 +35,7 @@
 #include "plugins/redis/batch.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
+#include "plugins/redis/keyring.hpp"
 #include "plugins/redis/redis_config.hpp"
 #include "plugins/redis/remember.hpp"
 #include "plugins/redis/script.hpp"
@@ -198,6 +199,14 @@ class RedisManager {
                            std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<JsonValue> get_json(std::string_view key);
 
+  // ---- encrypted values (keyring.hpp): AES-256-GCM under REDIS_ENCRYPTION_KEY. set_encrypted is
+  // false when not stored (no key configured, or Redis away); get_encrypted reports tampering, a
+  // wrong or unknown key, or a value that is not encrypted in `error`, never as plaintext.
+  awaitable<bool> set_encrypted(std::string_view key, std::string_view value,
+                                std::optional<std::chrono::seconds> ttl = std::nullopt);
+  awaitable<Decrypted> get_encrypted(std::string_view key);
+  bool has_encryption_key() const { return !keyring_.empty(); }
+
   // ---- cache-aside (remember.hpp): the cached value, or the loader's, stored for ttl
   awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader);
   const CacheStats& cache_stats() const { return cache_stats_; }
@@ -262,6 +271,7 @@ class RedisManager {
   std::thread start_io_thread();
 
   RedisConfig config_;
+  Keyring keyring_;
   ClientStats stats_;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;

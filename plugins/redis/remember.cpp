@@ -100,6 +100,7 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
       asio::co_spawn(executor, load_once(std::string(name), keep_for, std::move(loader)), asio::detached);
       co_return Remembered{std::move(parsed), Remembered::Source::stale, {}};
     }
+    ++cache_stats_.decode_failures;
     decode_error = fmt::format("the cached value of '{}' was not JSON; reloaded", name);
     spdlog::warn("redis: {}", decode_error);
   }

@@ -44,9 +44,10 @@ struct Remembered {
 
 using Loader = std::function<awaitable<nlohmann::json>()>;
 
-// Counters of remember(), for /metrics and tests.
+// Counters of remember() and of stored values that could not be decoded or decrypted, for /metrics.
 struct CacheStats {
   std::atomic<std::uint64_t> hits{0}, stale_hits{0}, misses{0}, loads{0}, load_failures{0}, shared_loads{0};
+  std::atomic<std::uint64_t> decode_failures{0};
 };
 
 // One load in progress: the caller running it, and the callers waiting for its result on their own

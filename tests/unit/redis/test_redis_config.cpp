@@ -98,3 +98,14 @@ TEST_CASE("the password never appears in the effective config") {
   CHECK_THAT(text, !Catch::Contains("hunter2") && !Catch::Contains("s3cret"));
   CHECK_THAT(text, Catch::Contains("password: \"***\""));
 }
+
+TEST_CASE("REDIS_ENCRYPTION_KEY: read as a secret, a bad one named by variable or YAML position, never quoted") {
+  const std::string key = "k1:AwnnZBKtdhkd/L5YECplYdht5J9JUUyeED/4MQwcT6o=";
+  CHECK(read("", {{"REDIS_ENCRYPTION_KEY", key}}).encryption_key == key);
+  CHECK(read("redis:\n  encryption_key: \"" + key + "\"\n").encryption_key == key);
+  CHECK_THROWS_WITH(read("", {{"REDIS_ENCRYPTION_KEY", "k1:c2VjcmV0"}}),
+                    Catch::Contains("environment variable REDIS_ENCRYPTION_KEY: key 1 ('k1'): expected 32 bytes"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_ENCRYPTION_KEY", "k1:c2VjcmV0"}}), !Catch::Contains("c2VjcmV0"));
+  CHECK_THROWS_WITH(read("redis:\n  encryption_key: \"k1:c2VjcmV0\"\n"),
+                    Catch::Contains("app.yaml:2:19: redis.encryption_key: key 1 ('k1')"));
+}

@@ -1,0 +1,67 @@
+// Encrypted values through a real redis-server: what is stored is not the plaintext, tampering and
+// copying are detected and counted, and a manager without a key refuses to store.
+#include <catch2/catch.hpp>
+
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string key_spec = "k1:AwnnZBKtdhkd/L5YECplYdht5J9JUUyeED/4MQwcT6o=";
+
+struct EncryptedFixture : RedisFixture {
+  EncryptedFixture() {
+    auto config = redis_config_for(server.port());
+    config.encryption_key = key_spec;
+    redis.configure(config);
+    redis.initialize();
+    REQUIRE(redis.wait_connected(10s));
+  }
+  std::string raw(const std::string& name) { return sync(redis.command({"GET", "test:" + name})).reply.text; }
+};
+
+}  // namespace
+
+TEST_CASE("encrypted values: round trip, nothing readable in Redis, TTL applied") {
+  EncryptedFixture f;
+  REQUIRE(f.redis.has_encryption_key());
+  REQUIRE(f.sync(f.redis.set_encrypted("card:7", "4111 1111 1111 1111", 60s)));
+  CHECK(f.raw("card:7").find("4111") == std::string::npos);
+  CHECK(f.raw("card:7").starts_with("rq1"));
+  CHECK(f.sync(f.redis.ttl("card:7")) > 0);
+  const auto opened = f.sync(f.redis.get_encrypted("card:7"));
+  REQUIRE(opened.value);
+  CHECK(*opened.value == "4111 1111 1111 1111");
+
+  const auto missing = f.sync(f.redis.get_encrypted("card:8"));
+  CHECK_FALSE(missing.value);
+  CHECK(missing.error.empty());  // a miss, not an error
+}
+
+TEST_CASE("encrypted values: tampered in Redis or copied to another key: reported and counted, not returned") {
+  EncryptedFixture f;
+  REQUIRE(f.sync(f.redis.set_encrypted("a", "secret")));
+  const auto envelope = f.raw("a");
+  auto flipped = envelope;
+  flipped[envelope.size() / 2] = static_cast<char>(flipped[envelope.size() / 2] ^ 0x20);
+  REQUIRE(f.sync(f.redis.command({"SET", "test:tampered", flipped})).succeeded());
+  REQUIRE(f.sync(f.redis.command({"SET", "test:copy", envelope})).succeeded());
+
+  const auto tampered = f.sync(f.redis.get_encrypted("tampered"));
+  CHECK_FALSE(tampered.value);
+  CHECK(tampered.error.find("authentication") != std::string::npos);
+  CHECK_FALSE(f.sync(f.redis.get_encrypted("copy")).value);
+  REQUIRE(f.sync(f.redis.set("plain", "not encrypted")));
+  CHECK(f.sync(f.redis.get_encrypted("plain")).error.find("not an encrypted value") != std::string::npos);
+  CHECK(f.redis.cache_stats().decode_failures == 3);
+}
+
+TEST_CASE("encrypted values: without a key nothing is stored") {
+  RedisFixture f;
+  CHECK_FALSE(f.redis.has_encryption_key());
+  CHECK_FALSE(f.sync(f.redis.set_encrypted("a", "secret")));
+  CHECK_FALSE(f.sync(f.redis.exists("a")));
+}
