@@ -155,7 +155,7 @@ measure_service() {
 # ---- the section
 
 plot_e2e() {
-  local png=docs/e2e_throughput.png
+  local png; png="$(dirname "$doc")/e2e_throughput.png"
   if ! command -v gnuplot >/dev/null 2>&1; then
     echo "No plot: gnuplot is not installed (\`./scripts/install-deps.sh bench\`)."
     return
