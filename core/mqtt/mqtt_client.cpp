@@ -206,7 +206,7 @@ void MqttClient::on_message(const mqtt::const_message_ptr& message) {
 void MqttClient::publish(OutboundMessage message) {
   if (!outbound_.push(std::move(message))) {
     ++stats_.publish_failures;
-    spdlog::warn("mqtt: publish after stop dropped");
+    spdlog::warn("mqtt: publish dropped: the outbound queue is full (mqtt.max_buffered) or stopped");
   }
 }
 
@@ -262,10 +262,10 @@ void MqttClient::stop(std::chrono::milliseconds timeout) {
   }
   stop_signal_.notify_all();
   if (connector_.joinable()) connector_.join();
-  outbound_.close(timeout);  // what handlers published goes out before the disconnect
-  if (const auto dropped = outbound_.dropped()) {
-    stats_.publish_failures += dropped;
-    spdlog::warn("mqtt: {} queued publish(es) not sent before stopping", dropped);
+  // What handlers published goes out before the disconnect. Refused pushes were counted by publish().
+  if (const auto unsent = outbound_.close(timeout)) {
+    stats_.publish_failures += unsent;
+    spdlog::warn("mqtt: {} queued publish(es) not sent before stopping", unsent);
   }
   try {
     if (connected_.exchange(false)) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);

@@ -18,15 +18,17 @@ bool OutboundQueue::push(OutboundMessage message) {
   return true;
 }
 
-void OutboundQueue::close(std::chrono::milliseconds deadline) {
+std::uint64_t OutboundQueue::close(std::chrono::milliseconds deadline) {
   {
     std::lock_guard lock(mutex_);
-    if (closing_) return;
+    if (closing_) return 0;
     closing_ = true;
     drain_deadline_ = std::chrono::steady_clock::now() + deadline;
   }
   changed_.notify_one();
   if (sender_.joinable()) sender_.join();
+  std::lock_guard lock(mutex_);
+  return unsent_at_close_;
 }
 
 std::size_t OutboundQueue::queued() const {
@@ -46,6 +48,7 @@ void OutboundQueue::send_until_closed() {
   while (true) {
     changed_.wait(lock, [&] { return closing_ || !queue_.empty(); });
     if (closing_ && (queue_.empty() || std::chrono::steady_clock::now() >= drain_deadline_)) {
+      unsent_at_close_ = queue_.size();
       dropped_ += queue_.size();
       queue_.clear();
       return;

@@ -35,12 +35,12 @@ class OutboundQueue {
 
   // Queues `message`; false (and counted as dropped) when the queue is full or closed.
   bool push(OutboundMessage message);
-  // Sends what is queued, for at most `deadline`, then stops the thread; what is left is dropped and
-  // counted. Idempotent.
-  void close(std::chrono::milliseconds deadline);
+  // Sends what is queued, for at most `deadline`, then stops the thread; what is left is dropped,
+  // counted, and returned (0 on a second call).
+  std::uint64_t close(std::chrono::milliseconds deadline);
 
   std::size_t queued() const;
-  std::uint64_t dropped() const;
+  std::uint64_t dropped() const;  // refused pushes and what close() left unsent
 
  private:
   void send_until_closed();
@@ -53,6 +53,7 @@ class OutboundQueue {
   bool closing_ = false;
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::uint64_t dropped_ = 0;
+  std::uint64_t unsent_at_close_ = 0;
   std::thread sender_;  // last: starts after everything it uses exists
 };
 
