@@ -44,28 +44,21 @@ awaitable<long long> RedisManager::invalidate(std::string_view name) {
 }
 
 awaitable<long long> RedisManager::invalidate_prefix(std::string_view prefix) {
-  co_return co_await unlink_matching(glob_escape(key(prefix)) + "*");
+  co_return co_await invalidate_pattern(glob_escape(prefix) + "*");
 }
 
+// Keys are unlinked as each SCAN page arrives, in batches: memory stays flat however many keys match.
 awaitable<long long> RedisManager::invalidate_pattern(std::string_view pattern) {
-  co_return co_await unlink_matching(glob_escape(config_.key_prefix) + std::string(pattern));
-}
-
-// `match` is a complete SCAN MATCH pattern (prefix included). Keys are unlinked as each SCAN page
-// arrives, in batches: memory stays flat however many keys match.
-awaitable<long long> RedisManager::unlink_matching(std::string match) {
   long long removed = 0;
   std::string cursor = "0";
   do {
-    std::vector<std::string> scan{"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-    const auto page = co_await command(std::move(scan));
-    if (!page.succeeded() || !page.reply.is_array() || page.reply.elements.size() != 2) break;
-    cursor = page.reply.elements[0].text;
-    const auto& found = page.reply.elements[1].elements;
-    for (std::size_t at = 0; at < found.size(); at += kUnlinkBatch) {
+    const auto page = co_await scan_page(pattern, cursor);
+    if (!page) break;
+    for (std::size_t at = 0; at < page->size(); at += kUnlinkBatch) {
       std::vector<std::string> unlink_keys{"UNLINK"};
-      for (std::size_t i = at; i < std::min(found.size(), at + kUnlinkBatch); ++i) unlink_keys.push_back(found[i].text);
-      const auto result = co_await command(std::move(unlink_keys));  // full names: no prefix added by command()
+      unlink_keys.insert(unlink_keys.end(), page->begin() + static_cast<std::ptrdiff_t>(at),
+                         page->begin() + static_cast<std::ptrdiff_t>(std::min(page->size(), at + kUnlinkBatch)));
+      const auto result = co_await command(std::move(unlink_keys));  // full names: command() adds no prefix
       if (result.succeeded()) removed += result.reply.as_integer().value_or(0);
     }
   } while (cursor != "0");

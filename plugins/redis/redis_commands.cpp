@@ -218,18 +218,26 @@ awaitable<std::string> RedisManager::type(std::string_view name) {
   co_return result.succeeded() ? result.reply.text : std::string("none");
 }
 
+awaitable<std::optional<std::vector<std::string>>> RedisManager::scan_page(std::string_view pattern,
+                                                                         std::string& cursor) {
+  Strings request{"SCAN", cursor, "MATCH", glob_escape(config_.key_prefix) + std::string(pattern), "COUNT", "1000"};
+  auto result = co_await run(std::move(request));
+  if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
+  cursor = result.reply.elements[0].text;
+  std::vector<std::string> found;
+  for (auto& element : result.reply.elements[1].elements) found.push_back(std::move(element.text));
+  co_return found;
+}
+
 awaitable<std::vector<std::string>> RedisManager::keys(std::string_view pattern, std::size_t limit) {
   std::vector<std::string> found;
-  const std::string match = glob_escape(config_.key_prefix) + std::string(pattern);
   std::string cursor = "0";
   do {
-    Strings request{"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-    auto result = co_await run(std::move(request));
-    if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) break;
-    cursor = result.reply.elements[0].text;
-    for (const auto& element : result.reply.elements[1].elements) {
+    const auto page = co_await scan_page(pattern, cursor);
+    if (!page) break;
+    for (const auto& full_name : *page) {
       if (found.size() >= limit) co_return found;
-      found.push_back(strip_prefix(element.text));
+      found.push_back(strip_prefix(full_name));
     }
   } while (cursor != "0");
   co_return found;

@@ -264,7 +264,9 @@ class RedisManager {
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
   awaitable<Remembered> load_once(std::string name, std::chrono::seconds keep_for, Loader loader);
-  awaitable<long long> unlink_matching(std::string match);
+  // One SCAN page of the keys under the prefix matching the glob `pattern`, as full names; advances
+  // `cursor` ("0" when done). nullopt when Redis gave no page.
+  awaitable<std::optional<std::vector<std::string>>> scan_page(std::string_view pattern, std::string& cursor);
   void ensure_not_io_thread() const;
   std::optional<std::chrono::seconds> default_ttl() const;
 
