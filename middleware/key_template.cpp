@@ -1,25 +1,20 @@
 #include "middleware/key_template.hpp"
 
-#include <openssl/sha.h>
-
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "core/config/config_error.hpp"
+#include "plugins/redis/sha1_hex.hpp"
 
 namespace routemq::middleware {
 namespace {
 
-std::string sha1_hex(std::string_view topic, std::string_view payload) {
+std::string content_hash(std::string_view topic, std::string_view payload) {
   std::string input(topic);
   input += '\0';  // so ("ab", "c") and ("a", "bc") differ
   input += payload;
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
+  return redis::sha1_hex(input);
 }
 
 // A JSON scalar as key text; nullopt for objects, arrays and null.
@@ -77,7 +72,7 @@ KeyTemplate::Rendered KeyTemplate::render(Context& ctx) const {
     switch (part.kind) {
       case Part::Kind::literal: out.key += part.name; break;
       case Part::Kind::topic: out.key += ctx.topic(); break;
-      case Part::Kind::hash: out.key += sha1_hex(ctx.topic(), ctx.payload()); break;
+      case Part::Kind::hash: out.key += content_hash(ctx.topic(), ctx.payload()); break;
       case Part::Kind::param: {
         auto value = ctx.params().get(part.name);
         if (!value) return {{}, fmt::format("the route has no parameter '{}'", part.name)};

@@ -9,22 +9,15 @@
 #include <stdexcept>
 #include <string>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "plugins/redis/sha1_hex.hpp"
 #include "routes/routes.hpp"
 
 namespace example {
 namespace {
 
 constexpr std::chrono::seconds cache_ttl{60};
-
-// FNV-1a: a stable key for a request (std::hash may differ between processes and builds).
-std::string request_hash(std::string_view text) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", hash);
-}
 
 // What the service computes; in a real backend a database or another system answers here.
 nlohmann::json compute(const std::string& service, const nlohmann::json& request) {
@@ -37,7 +30,7 @@ routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
   if (!ctx.response_topic()) throw routemq::InvalidPayload("an rpc request needs an MQTT 5 response topic");
   const auto& service = ctx.param("service");
   const auto& request = ctx.json();
-  const auto key = "rpc:" + service + ":" + request_hash(request.dump());
+  const auto key = "rpc:" + service + ":" + routemq::redis::sha1_hex(request.dump());
   auto loader = [service, request]() -> routemq::awaitable<nlohmann::json> { co_return compute(service, request); };
   auto result = co_await ctx.redis().remember(key, {.ttl = cache_ttl}, loader);
   if (!result.value) throw std::runtime_error(result.error);  // counted as a failure of the route
