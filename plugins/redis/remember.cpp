@@ -65,11 +65,6 @@ class FlightGuard {
   std::function<void(const Remembered&)> finish_;
 };
 
-struct Lookup {
-  std::optional<std::string> text;
-  bool stale = false;
-};
-
 }  // namespace
 
 awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOptions options, Loader loader) {
@@ -77,20 +72,24 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
   Batch batch;
   batch.push({"GET", key(name)}).push({"PTTL", key(name)});  // the TTL says whether the value is stale
   const auto replies = co_await pipeline(batch);
-  Lookup found;
-  if (replies.size() == 2 && replies[0].succeeded()) count_read(replies[0].reply.type == Reply::Type::string);
-  if (replies.size() == 2 && replies[0].succeeded() && replies[0].reply.type == Reply::Type::string) {
-    found.text = replies[0].reply.text;
-    const auto remaining_ms = replies[1].succeeded() ? replies[1].reply.as_integer().value_or(-1) : -1;
-    const auto stale_window_ms = std::chrono::milliseconds(options.stale_while_revalidate).count();
-    found.stale = options.stale_while_revalidate.count() > 0 && remaining_ms >= 0 && remaining_ms <= stale_window_ms;
+  std::optional<std::string> cached;
+  bool stale = false;
+  if (replies.size() == 2 && replies[0].succeeded()) {
+    const bool hit = replies[0].reply.type == Reply::Type::string;
+    count_read(hit);
+    if (hit) {
+      cached = replies[0].reply.text;
+      const auto remaining_ms = replies[1].succeeded() ? replies[1].reply.as_integer().value_or(-1) : -1;
+      const auto stale_window_ms = std::chrono::milliseconds(options.stale_while_revalidate).count();
+      stale = stale_window_ms > 0 && remaining_ms >= 0 && remaining_ms <= stale_window_ms;
+    }
   }
 
   std::string decode_error;
-  if (found.text) {
-    auto parsed = nlohmann::json::parse(*found.text, nullptr, /*allow_exceptions=*/false);
+  if (cached) {
+    auto parsed = nlohmann::json::parse(*cached, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_discarded()) {
-      if (!found.stale) {
+      if (!stale) {
         ++cache_stats_.hits;
         co_return Remembered{std::move(parsed), Remembered::Source::cache, {}};
       }
