@@ -1,5 +1,5 @@
 # Sourced by bench.sh: messages end to end through a real mosquitto, and the real service's startup
-# time and memory. Uses bench.sh's build_dir, work_dir, redis_port, ratio, verdict, splice_section,
+# time and memory. Uses bench.sh's build_dir, work_dir, redis_port, ratio, verdict, plot, splice_section,
 # machine_before and local-servers.sh's start_local_mosquitto / free_port.
 
 e2e_messages=${BENCH_E2E_MESSAGES:-100000}
@@ -155,19 +155,12 @@ measure_service() {
 # ---- the section
 
 plot_e2e() {
-  local png; png="$(dirname "$doc")/e2e_throughput.png"
-  if ! command -v gnuplot >/dev/null 2>&1; then
-    echo "No plot: gnuplot is not installed (\`./scripts/install-deps.sh bench\`)."
-    return
-  fi
   local receiver
   : >"$work_dir/e2e_plot.dat"
   for receiver in "${e2e_receivers[@]}"; do
     echo "$receiver $(e2e_result "$work_dir/e2e_full.txt" ops "${receiver}_qos0") $(e2e_result "$work_dir/e2e_full.txt" ops "${receiver}_qos1")" >>"$work_dir/e2e_plot.dat"
   done
-  if gnuplot <<EOF 2>"$work_dir/gnuplot_e2e.err"; then
-set terminal pngcairo size 800,480 noenhanced
-set output "$png"
+  plot e2e_throughput.png "end-to-end throughput" <<EOF
 set title "Messages per second end to end through mosquitto (same run)"
 set style data histograms
 set style histogram clustered gap 1
@@ -177,10 +170,6 @@ set yrange [0:*]
 set grid ytics
 plot "$work_dir/e2e_plot.dat" using 2:xtic(1) title "QoS 0", "" using 3 title "QoS 1"
 EOF
-    echo "![end-to-end throughput](e2e_throughput.png)"
-  else
-    echo "No plot: gnuplot failed ($(head -n 1 "$work_dir/gnuplot_e2e.err"))."
-  fi
 }
 
 e2e_row() {

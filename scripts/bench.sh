@@ -139,19 +139,29 @@ verdict() {
 
 # ---- the Redis section
 
-plot_redis() {
-  local png; png="$(dirname "$doc")/redis_throughput.png"
+# plot PNG ALT: renders the gnuplot commands on stdin into PNG beside the doc (terminal and output are
+# set here) and prints the Markdown image, or why there is no plot.
+plot() {
+  local png=$1 alt=$2
   if ! command -v gnuplot >/dev/null 2>&1; then
-    echo "No plot: gnuplot is not installed on this machine (\`apt-get install gnuplot-nox\` and rerun to get \`$png\`)."
+    cat >/dev/null
+    echo "No plot: gnuplot is not installed (\`./scripts/install-deps.sh bench\` and rerun to get \`$png\`)."
     return
   fi
+  if { printf 'set terminal pngcairo size 800,480 noenhanced\nset output "%s"\n' "$(dirname "$doc")/$png"; cat; } \
+    | gnuplot 2>"$work_dir/gnuplot.err"; then
+    echo "![$alt]($png)"
+  else
+    echo "No plot: gnuplot failed ($(head -n 1 "$work_dir/gnuplot.err"))."
+  fi
+}
+
+plot_redis() {
   : >"$work_dir/plot.dat"
   for c in "${concurrencies[@]}"; do
     echo "$c $(result routemq_get "ops" "$c") $(result routemq_set "ops" "$c")" >>"$work_dir/plot.dat"
   done
-  if gnuplot <<EOF 2>"$work_dir/gnuplot.err"; then
-set terminal pngcairo size 800,480 noenhanced
-set output "$png"
+  plot redis_throughput.png "RedisManager throughput" <<EOF
 set title "RedisManager throughput vs concurrent coroutines (same run as redis-benchmark)"
 set logscale x
 set xlabel "concurrent coroutines"
@@ -164,10 +174,6 @@ plot "$work_dir/plot.dat" using 1:2 with linespoints title "routemq GET", \
      $pipelined_set title "redis-benchmark -c 50 -P 16 SET" dt 3, \
      $sync_get title "sync hiredis GET" dt 4
 EOF
-    echo "![RedisManager throughput](redis_throughput.png)"
-  else
-    echo "No plot: gnuplot failed ($(head -n 1 "$work_dir/gnuplot.err"))."
-  fi
 }
 
 write_redis_section() {
@@ -241,18 +247,12 @@ routing_result() {
 }
 
 plot_routing() {
-  local png n; png="$(dirname "$doc")/routing.png"
-  if ! command -v gnuplot >/dev/null 2>&1; then
-    echo "No plot: gnuplot is not installed (\`./scripts/install-deps.sh bench\`)."
-    return
-  fi
+  local n
   : >"$work_dir/routing_plot.dat"
   for n in 10 100 1000 10000 100000; do
     echo "$n $(routing_result trie_ns "$n") $(routing_result regex_ns "$n")" >>"$work_dir/routing_plot.dat"
   done
-  if gnuplot <<EOF 2>"$work_dir/gnuplot_routing.err"; then
-set terminal pngcairo size 800,480 noenhanced
-set output "$png"
+  plot routing.png "route lookup cost" <<EOF
 set title "Route lookup: ns per match vs routes in the table (same run)"
 set logscale xy
 set xlabel "routes"
@@ -262,10 +262,6 @@ set grid
 plot "$work_dir/routing_plot.dat" using 1:2 with linespoints title "routemq trie", \
      "$work_dir/routing_plot.dat" using 1:3 with linespoints title "linear scan of std::regex"
 EOF
-    echo "![route lookup cost](routing.png)"
-  else
-    echo "No plot: gnuplot failed ($(head -n 1 "$work_dir/gnuplot_routing.err"))."
-  fi
 }
 
 write_routing_section() {
