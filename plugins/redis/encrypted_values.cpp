@@ -2,16 +2,17 @@
 // leave the process, authenticated together with the key name they are stored under.
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/engine.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
 
 awaitable<bool> RedisManager::set_encrypted(std::string_view name, std::string_view value,
                                             std::optional<std::chrono::seconds> ttl) {
-  auto envelope = keyring_.seal(value, name);
+  auto envelope = engine_->keyring.seal(value, name);
   if (!envelope) {
     spdlog::error("redis: set_encrypted '{}' not stored: {}", name,
-                  keyring_.empty() ? "no encryption key is configured (REDIS_ENCRYPTION_KEY)" : "encryption failed");
+                  engine_->keyring.empty() ? "no encryption key is configured (REDIS_ENCRYPTION_KEY)" : "encryption failed");
     co_return false;
   }
   SetOptions options;
@@ -22,9 +23,9 @@ awaitable<bool> RedisManager::set_encrypted(std::string_view name, std::string_v
 awaitable<Decrypted> RedisManager::get_encrypted(std::string_view name) {
   const auto stored = co_await get(name);
   if (!stored) co_return Decrypted{};
-  auto opened = keyring_.open(*stored, name);
+  auto opened = engine_->keyring.open(*stored, name);
   if (!opened.value) {
-    ++cache_stats_.decode_failures;
+    count_cache(&CacheStats::decode_failures);
     spdlog::warn("redis: get_encrypted '{}': {}", name, opened.error);
   }
   co_return opened;

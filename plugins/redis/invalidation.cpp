@@ -58,7 +58,7 @@ awaitable<long long> RedisManager::invalidate_pattern(std::string_view pattern) 
       std::vector<std::string> unlink_keys{"UNLINK"};
       unlink_keys.insert(unlink_keys.end(), page->begin() + static_cast<std::ptrdiff_t>(at),
                          page->begin() + static_cast<std::ptrdiff_t>(std::min(page->size(), at + kUnlinkBatch)));
-      const auto result = co_await command(std::move(unlink_keys));  // full names: command() adds no prefix
+      const auto result = co_await run(std::move(unlink_keys));  // full names: run() adds no prefix
       if (result.succeeded()) removed += result.reply.as_integer().value_or(0);
     }
   } while (cursor != "0");

@@ -152,7 +152,7 @@ awaitable<bool> RedisManager::mset(std::vector<std::pair<std::string, std::strin
   batch.push(std::move(args));
   if (auto ttl = default_ttl())
     for (const auto& [name, value] : pairs) batch.push({"EXPIRE", key(name), std::to_string(ttl->count())});
-  auto result = co_await transaction(batch);
+  auto result = co_await run_transaction(batch);
   co_return result.succeeded() && result.reply.is_array() && !result.reply.elements.empty() &&
       result.reply.elements.front().text == "OK";
 }
@@ -220,7 +220,7 @@ awaitable<std::string> RedisManager::type(std::string_view name) {
 
 awaitable<std::optional<std::vector<std::string>>> RedisManager::scan_page(std::string_view pattern,
                                                                          std::string& cursor) {
-  Strings request{"SCAN", cursor, "MATCH", glob_escape(config_.key_prefix) + std::string(pattern), "COUNT", "1000"};
+  Strings request{"SCAN", cursor, "MATCH", glob_escape(prefix()) + std::string(pattern), "COUNT", "1000"};
   auto result = co_await run(std::move(request));
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
   cursor = result.reply.elements[0].text;
@@ -522,7 +522,7 @@ awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
   const auto sampled_keys = co_await keys("*", sample);
   Batch types;
   for (const auto& name : sampled_keys) types.push({"TYPE", key(name)});
-  for (const auto& type_result : co_await pipeline(types))
+  for (const auto& type_result : co_await run_pipeline(types))
     if (type_result.succeeded()) ++view.types[type_result.reply.text];
   view.sampled = sampled_keys.size();
   co_return view;

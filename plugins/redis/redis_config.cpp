@@ -141,6 +141,7 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
                                                        : section.child("encryption_key").where();
     throw ConfigError(fmt::format("{}: {}", where, e.what()));
   }
+  config.codec = r.string("codec", config.codec, {.env = "REDIS_CODEC", .one_of = {"json", "msgpack", "raw"}});
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
@@ -157,7 +158,7 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_DB",              "REDIS_USERNAME", "REDIS_PASSWORD",   "REDIS_MAX_CONNECTIONS",
       "REDIS_SOCKET_TIMEOUT",  "REDIS_SOCKET_CONNECT_TIMEOUT",       "REDIS_KEY_PREFIX",
       "REDIS_DEFAULT_TTL",     "REDIS_HEALTH_CHECK_INTERVAL",        "REDIS_CLIENT_NAME",
-      "REDIS_ENCRYPTION_KEY"};
+      "REDIS_ENCRYPTION_KEY",  "REDIS_CODEC"};
   return names;
 }
 

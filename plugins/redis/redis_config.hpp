@@ -18,6 +18,7 @@
 //     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
 //     client_name: routemq              # CLIENT SETNAME
 //     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for set_encrypted (never printed)
+//     codec: json                       # REDIS_CODEC: json | msgpack | raw, for set_value/remember/put (codec.hpp)
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct RedisConfig {
   double reconnect_max_s = 5;
   std::string client_name = "routemq";
   std::string encryption_key;  // keyring.hpp: "id:base64key,..."; empty = no encrypted values
+  std::string codec = "json";  // codec.hpp: json | msgpack | raw
 };
 
 // The parts of a redis:// URL. Throws ConfigError naming `where` on a malformed one.

@@ -2,10 +2,12 @@
 
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/prefer.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
+#include "plugins/redis/engine.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/subscriber.hpp"
 
@@ -32,135 +34,48 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   return settings;
 }
 
+const Codec& codec_named(const std::string& name) {
+  const Codec* found = codec::by_name(name);
+  return found ? *found : codec::json();  // read_redis_config() has refused any other name
+}
+
 }  // namespace
 
-RedisManager::RedisManager(RedisConfig config)
-    : config_(std::move(config)),
-      keyring_(Keyring::parse(config_.encryption_key)),
-      work_(asio::make_work_guard(io_)),
-      thread_(start_io_thread()),
-      subscriber_(std::make_unique<Subscriber>(io_, stats_)) {}
+// ---- the engine: one io thread and its connections, shared by a manager and its views
 
-std::thread RedisManager::start_io_thread() {
+Engine::Engine(RedisConfig settings)
+    : config(std::move(settings)),
+      keyring(Keyring::parse(config.encryption_key)),
+      work(asio::make_work_guard(io)),
+      subscriber(std::make_unique<Subscriber>(io, stats)) {
   // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
   // ThreadSanitizer cannot see that guard order our thread's log calls after another thread's first
   // one. Creating the registry here, before the thread starts, orders it by the thread's creation.
   spdlog::default_logger_raw();
-  return std::thread([this] { io_.run(); });
+  thread = std::thread([this] { io.run(); });
 }
 
-RedisManager::~RedisManager() {
-  disconnect();
-  work_.reset();
+Engine::~Engine() {
+  if (auto* current = pool.exchange(nullptr, std::memory_order_acq_rel)) current->stop();
+  subscriber->stop();
+  work.reset();
   // Let the stops run (they fail whatever is queued), then end the thread.
-  asio::post(io_, [this] { io_.stop(); });
-  if (thread_.joinable()) thread_.join();
+  asio::post(io, [this] { io.stop(); });
+  if (thread.joinable()) thread.join();
 }
 
-void RedisManager::configure(RedisConfig config) {
-  keyring_ = Keyring::parse(config.encryption_key);  // first: a bad key leaves the manager as it was
-  config_ = std::move(config);
-}
-
-bool RedisManager::initialize() {
-  disconnect();
-  if (!config_.enabled) {
-    spdlog::info("redis: disabled (ENABLE_REDIS=false): every call is a no-op");
-    return false;
-  }
-  pools_.push_back(std::make_unique<ConnectionPool>(io_, settings_for(config_), config_.max_connections, stats_));
-  pools_.back()->start();
-  pool_.store(pools_.back().get(), std::memory_order_release);
-  subscriber_->start(settings_for(config_));
-  spdlog::info("redis: connecting to {}:{} db {} with {} connection(s)", config_.host, config_.port, config_.db,
-               config_.max_connections);
-  return true;
-}
-
-void RedisManager::disconnect() {
-  if (auto* pool = pool_.exchange(nullptr, std::memory_order_acq_rel)) pool->stop();
-  subscriber_->stop();
-}
-
-bool RedisManager::is_connected() const {
-  auto* pool = pool_.load(std::memory_order_acquire);
-  return pool && pool->any_ready();
-}
-
-bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
-  const auto give_up = std::chrono::steady_clock::now() + deadline;
-  while (!is_connected()) {
-    if (std::chrono::steady_clock::now() >= give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
-std::string RedisManager::strip_prefix(std::string_view key) const {
-  if (key.starts_with(config_.key_prefix)) key.remove_prefix(config_.key_prefix.size());
-  return std::string(key);
-}
-
-std::optional<std::chrono::seconds> RedisManager::default_ttl() const {
-  if (config_.default_ttl_s <= 0) return std::nullopt;
-  return std::chrono::seconds(config_.default_ttl_s);
-}
-
-void RedisManager::ensure_not_io_thread() const {
-  if (thread_.get_id() == std::this_thread::get_id())
-    throw std::logic_error("RedisManager::run_sync called on the manager's own io thread: it would deadlock");
-}
-
-void RedisManager::count_read(bool hit) { (hit ? stats_.hits : stats_.misses).fetch_add(1, std::memory_order_relaxed); }
-
-// The one path every command takes: refused at once while nothing is connected (the circuit is open),
-// otherwise queued on a connection; the coroutine resumes on its own executor.
-awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
-  auto* pool = pool_.load(std::memory_order_acquire);
-  if (!pool || !pool->any_ready()) {
-    stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
-    co_return Result::failed(Failure::unavailable,
-                             config_.enabled ? "Redis is not connected" : "Redis is disabled (ENABLE_REDIS=false)");
-  }
-  const auto started = Clock::now();
-  auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
-    pool->submit({std::move(bytes), replies, std::move(done)});
-  };
-  Result result = co_await await_completion(std::move(submit));
-  if (result.ok()) {
-    stats_.commands.fetch_add(1, std::memory_order_relaxed);
-    stats_.latency.record(Clock::now() - started);
-  }
-  co_return result;
-}
-
-// Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
-// executor (through deliver()). Not a coroutine: `submit` is moved into the operation.
-template <class Submit>
-awaitable<Result> RedisManager::await_completion(Submit submit) {
-  auto initiation = [this, submit = std::move(submit)](auto handler) mutable {
-    asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
-                                                  asio::execution::outstanding_work.tracked);
-    auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-    submit(Completion([this, shared_handler, executor](Result result) {
-      deliver(executor, [shared_handler, result = std::move(result)]() mutable { (*shared_handler)(std::move(result)); });
-    }));
-  };
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiation), asio::use_awaitable);
-}
-
-void RedisManager::deliver(asio::any_io_executor executor, std::function<void()> resume) {
-  if (!io_.get_executor().running_in_this_thread()) {  // refused at once on the caller's thread
+void Engine::deliver(asio::any_io_executor executor, std::function<void()> resume) {
+  if (!io.get_executor().running_in_this_thread()) {  // refused at once on the caller's thread
     asio::post(executor, std::move(resume));
     return;
   }
-  if (deliveries_.empty()) asio::post(io_, [this] { flush_deliveries(); });  // after this burst of replies
-  deliveries_.emplace_back(std::move(executor), std::move(resume));
+  if (deliveries.empty()) asio::post(io, [this] { flush_deliveries(); });  // after this burst of replies
+  deliveries.emplace_back(std::move(executor), std::move(resume));
 }
 
-void RedisManager::flush_deliveries() {
-  auto batch = std::move(deliveries_);
-  deliveries_.clear();
+void Engine::flush_deliveries() {
+  auto batch = std::move(deliveries);
+  deliveries.clear();
   for (std::size_t first = 0; first < batch.size();) {
     std::size_t end = first + 1;
     while (end < batch.size() && batch[end].first == batch[first].first) ++end;
@@ -174,12 +89,182 @@ void RedisManager::flush_deliveries() {
   }
 }
 
+// ---- the manager and its views
+
+RedisManager::RedisManager(RedisConfig config)
+    : RedisManager(std::make_shared<Engine>(std::move(config)), {}, std::nullopt, nullptr, nullptr) {}
+
+RedisManager::RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix,
+                           std::optional<std::chrono::seconds> scope_ttl, std::shared_ptr<const Codec> codec,
+                           std::shared_ptr<CacheStats> cache_stats)
+    : engine_(std::move(engine)),
+      scope_prefix_(std::move(scope_prefix)),
+      scope_ttl_(scope_ttl),
+      codec_(codec ? std::move(codec) : std::make_shared<const Codec>(codec_named(engine_->config.codec))),
+      cache_stats_(cache_stats ? std::move(cache_stats) : std::make_shared<CacheStats>()) {}
+
+RedisManager::~RedisManager() = default;
+RedisManager::RedisManager(RedisManager&&) noexcept = default;
+RedisManager& RedisManager::operator=(RedisManager&&) noexcept = default;
+
+RedisManager RedisManager::scoped(std::string_view prefix, ScopeOptions options) const {
+  auto codec = options.codec ? std::make_shared<const Codec>(std::move(*options.codec)) : codec_;
+  return RedisManager(engine_, scope_prefix_ + std::string(prefix), options.default_ttl ? options.default_ttl : scope_ttl_,
+                      std::move(codec), nullptr);
+}
+
+std::shared_ptr<RedisManager> RedisManager::share() const {
+  return std::shared_ptr<RedisManager>(new RedisManager(engine_, scope_prefix_, scope_ttl_, codec_, cache_stats_));
+}
+
+void RedisManager::configure(RedisConfig config) {
+  engine_->keyring = Keyring::parse(config.encryption_key);  // first: a bad key leaves the manager as it was
+  if (!is_scoped()) codec_ = std::make_shared<const Codec>(codec_named(config.codec));
+  engine_->config = std::move(config);
+}
+
+const RedisConfig& RedisManager::config() const { return engine_->config; }
+
+void RedisManager::set_codec(Codec codec) { codec_ = std::make_shared<const Codec>(std::move(codec)); }
+
+bool RedisManager::initialize() {
+  disconnect();
+  const auto& config = engine_->config;
+  if (!config.enabled) {
+    spdlog::info("redis: disabled (ENABLE_REDIS=false): every call is a no-op");
+    return false;
+  }
+  auto& pools = engine_->pools;
+  pools.push_back(std::make_unique<ConnectionPool>(engine_->io, settings_for(config), config.max_connections,
+                                                   engine_->stats));
+  pools.back()->start();
+  engine_->pool.store(pools.back().get(), std::memory_order_release);
+  engine_->subscriber->start(settings_for(config));
+  spdlog::info("redis: connecting to {}:{} db {} with {} connection(s)", config.host, config.port, config.db,
+               config.max_connections);
+  return true;
+}
+
+void RedisManager::disconnect() {
+  if (auto* pool = engine_->pool.exchange(nullptr, std::memory_order_acq_rel)) pool->stop();
+  engine_->subscriber->stop();
+}
+
+bool RedisManager::is_connected() const {
+  auto* pool = engine_->pool.load(std::memory_order_acquire);
+  return pool && pool->any_ready();
+}
+
+bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
+  const auto give_up = std::chrono::steady_clock::now() + deadline;
+  while (!is_connected()) {
+    if (std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+std::string RedisManager::prefix() const { return engine_->config.key_prefix + scope_prefix_; }
+
+std::string RedisManager::key(std::string_view name) const {
+  const auto& base = engine_->config.key_prefix;
+  std::string full;
+  full.reserve(base.size() + scope_prefix_.size() + name.size());
+  full.append(base).append(scope_prefix_).append(name);
+  return full;
+}
+
+std::string RedisManager::strip_prefix(std::string_view key) const {
+  const auto full_prefix = prefix();
+  if (key.starts_with(full_prefix)) key.remove_prefix(full_prefix.size());
+  return std::string(key);
+}
+
+std::optional<std::chrono::seconds> RedisManager::default_ttl() const {
+  const auto ttl = scope_ttl_.value_or(std::chrono::seconds(engine_->config.default_ttl_s));
+  if (ttl.count() <= 0) return std::nullopt;
+  return ttl;
+}
+
+ClientStats& RedisManager::raw_stats() { return engine_->stats; }
+asio::io_context& RedisManager::io_context() { return engine_->io; }
+const CacheStats& RedisManager::cache_stats_all_scopes() const { return engine_->cache_totals; }
+bool RedisManager::has_encryption_key() const { return !engine_->keyring.empty(); }
+
+void RedisManager::count_cache(std::atomic<std::uint64_t> CacheStats::*counter) {
+  ((*cache_stats_).*counter).fetch_add(1, std::memory_order_relaxed);
+  (engine_->cache_totals.*counter).fetch_add(1, std::memory_order_relaxed);
+}
+
+Result RedisManager::refused_on_view(const char* what) const {
+  spdlog::warn("redis: {} refused on the scoped view '{}': its keys cannot be checked against the scope", what,
+               scope_prefix_);
+  return Result::failed(Failure::refused, fmt::format("{} is not available on a scoped view", what));
+}
+
+void RedisManager::ensure_not_io_thread() const {
+  if (engine_->thread.get_id() == std::this_thread::get_id())
+    throw std::logic_error("RedisManager::run_sync called on the manager's own io thread: it would deadlock");
+}
+
+void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
+
+// The one path every command takes: refused at once while nothing is connected (the circuit is open),
+// otherwise queued on a connection; the coroutine resumes on its own executor.
+awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
+  auto* pool = engine_->pool.load(std::memory_order_acquire);
+  if (!pool || !pool->any_ready()) {
+    engine_->stats.unavailable.fetch_add(1, std::memory_order_relaxed);
+    co_return Result::failed(Failure::unavailable,
+                             engine_->config.enabled ? "Redis is not connected" : "Redis is disabled (ENABLE_REDIS=false)");
+  }
+  const auto started = Clock::now();
+  auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
+    pool->submit({std::move(bytes), replies, std::move(done)});
+  };
+  Result result = co_await await_completion(std::move(submit));
+  if (result.ok()) {
+    engine_->stats.commands.fetch_add(1, std::memory_order_relaxed);
+    engine_->stats.latency.record(Clock::now() - started);
+  }
+  co_return result;
+}
+
+// Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
+// executor (through Engine::deliver()). Not a coroutine: `submit` is moved into the operation.
+template <class Submit>
+awaitable<Result> RedisManager::await_completion(Submit submit) {
+  auto initiation = [engine = engine_.get(), submit = std::move(submit)](auto handler) mutable {
+    asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
+                                                  asio::execution::outstanding_work.tracked);
+    auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+    submit(Completion([engine, shared_handler, executor](Result result) {
+      engine->deliver(executor, [shared_handler, result = std::move(result)]() mutable { (*shared_handler)(std::move(result)); });
+    }));
+  };
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiation), asio::use_awaitable);
+}
+
 // Not a coroutine itself: one frame less on every command's path.
 awaitable<Result> RedisManager::run(std::vector<std::string> args) { return execute(encode_command(args), 1); }
 
-awaitable<Result> RedisManager::command(std::vector<std::string> args) { return run(std::move(args)); }
+// Raw access names keys itself, which a view could not keep inside its scope: refused there.
+awaitable<Result> RedisManager::command(std::vector<std::string> args) {
+  if (is_scoped()) co_return refused_on_view("command()");
+  co_return co_await run(std::move(args));
+}
 
 awaitable<std::vector<Result>> RedisManager::pipeline(const Batch& batch) {
+  if (is_scoped()) co_return std::vector<Result>(batch.size(), refused_on_view("pipeline()"));
+  co_return co_await run_pipeline(batch);
+}
+
+awaitable<Result> RedisManager::transaction(const Batch& batch) {
+  if (is_scoped()) co_return refused_on_view("transaction()");
+  co_return co_await run_transaction(batch);
+}
+
+awaitable<std::vector<Result>> RedisManager::run_pipeline(const Batch& batch) {
   std::vector<Result> results;
   if (batch.empty()) co_return results;
   std::string bytes;
@@ -191,7 +276,7 @@ awaitable<std::vector<Result>> RedisManager::pipeline(const Batch& batch) {
   co_return results;
 }
 
-awaitable<Result> RedisManager::transaction(const Batch& batch) {
+awaitable<Result> RedisManager::run_transaction(const Batch& batch) {
   std::string bytes;
   append_command(bytes, {"MULTI"});
   for (const auto& command : batch.commands()) append_command(bytes, command);
@@ -228,18 +313,18 @@ awaitable<bool> RedisManager::ping() {
 awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpop(std::vector<std::string> names,
                                                                                     std::chrono::seconds timeout) {
   if (!is_connected() || names.empty()) {
-    stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+    engine_->stats.unavailable.fetch_add(1, std::memory_order_relaxed);
     co_return std::nullopt;
   }
   std::vector<std::string> args{"BLPOP"};
   for (const auto& name : names) args.push_back(key(name));
   args.push_back(std::to_string(timeout.count()));
-  auto settings = settings_for(config_);
+  auto settings = settings_for(engine_->config);
   settings.reconnect = false;
   settings.command_timeout += std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  auto connection = Connection::create(io_, settings, stats_);
+  auto connection = Connection::create(engine_->io, settings, engine_->stats);
   auto submit = [this, connection, bytes = encode_command(args)](Completion done) mutable {
-    asio::post(io_, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
+    asio::post(engine_->io, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
       connection->push_on_io_thread({std::move(bytes), 1, [connection, done = std::move(done)](Result result) {
                                        connection->stop();
                                        done(std::move(result));
@@ -255,37 +340,37 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
 // ---- pub/sub
 
 void RedisManager::subscribe(const std::string& channel, MessageHandler handler) {
-  subscriber_->subscribe(channel, std::move(handler), false);
+  engine_->subscriber->subscribe(channel, std::move(handler), false);
 }
 
 void RedisManager::psubscribe(const std::string& pattern, MessageHandler handler) {
-  subscriber_->subscribe(pattern, std::move(handler), true);
+  engine_->subscriber->subscribe(pattern, std::move(handler), true);
 }
 
-void RedisManager::unsubscribe(const std::string& channel) { subscriber_->unsubscribe(channel, false); }
-void RedisManager::punsubscribe(const std::string& pattern) { subscriber_->unsubscribe(pattern, true); }
+void RedisManager::unsubscribe(const std::string& channel) { engine_->subscriber->unsubscribe(channel, false); }
+void RedisManager::punsubscribe(const std::string& pattern) { engine_->subscriber->unsubscribe(pattern, true); }
 
-bool RedisManager::subscriptions_active() const { return subscriber_->active(); }
+bool RedisManager::subscriptions_active() const { return engine_->subscriber->active(); }
 
 // ---- stats
 
 RedisStatsSnapshot RedisManager::stats() const {
   RedisStatsSnapshot snapshot;
-  auto* pool = pool_.load(std::memory_order_acquire);
+  auto* pool = engine_->pool.load(std::memory_order_acquire);
   snapshot.connections_ready = pool ? pool->ready_count() : 0;
-  snapshot.state = !config_.enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
-  snapshot.commands = stats_.commands.load();
-  snapshot.errors = stats_.errors.load();
-  snapshot.unavailable = stats_.unavailable.load();
-  snapshot.timeouts = stats_.timeouts.load();
-  snapshot.connection_failures = stats_.connection_failures.load();
-  snapshot.reconnects = stats_.reconnects.load();
-  snapshot.hits = stats_.hits.load();
-  snapshot.misses = stats_.misses.load();
+  snapshot.state = !engine_->config.enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
+  snapshot.commands = engine_->stats.commands.load();
+  snapshot.errors = engine_->stats.errors.load();
+  snapshot.unavailable = engine_->stats.unavailable.load();
+  snapshot.timeouts = engine_->stats.timeouts.load();
+  snapshot.connection_failures = engine_->stats.connection_failures.load();
+  snapshot.reconnects = engine_->stats.reconnects.load();
+  snapshot.hits = engine_->stats.hits.load();
+  snapshot.misses = engine_->stats.misses.load();
   const auto reads = snapshot.hits + snapshot.misses;
   snapshot.hit_rate = reads ? static_cast<double>(snapshot.hits) / static_cast<double>(reads) : 0;
-  snapshot.p50_us = stats_.latency.quantile_us(0.5);
-  snapshot.p99_us = stats_.latency.quantile_us(0.99);
+  snapshot.p50_us = engine_->stats.latency.quantile_us(0.5);
+  snapshot.p99_us = engine_->stats.latency.quantile_us(0.99);
   return snapshot;
 }
 

@@ -13,6 +13,12 @@
 //
 // Threads: connections run on the manager's own io thread; a coroutine resumes on its own executor.
 // run_sync() is the blocking facade for code outside coroutines (not on the manager's io thread).
+//
+// Scoped views (multi-tenancy): redis.scoped("tenant:42:") is a RedisManager whose every key, script
+// key, scan and invalidation lives under one more prefix, optionally with its own codec and default
+// TTL, sharing the manager's connections. A view cannot name a key outside itself: raw access
+// (command, pipeline, transaction), whose keys it cannot tell from other arguments, is refused on a
+// view. Pub/Sub channels are not keys and are not scoped.
 #include <chrono>
 #include <atomic>
 #include <functional>
@@ -33,6 +39,7 @@
 
 #include "core/asio.hpp"
 #include "plugins/redis/batch.hpp"
+#include "plugins/redis/codec.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/keyring.hpp"
@@ -42,8 +49,7 @@
 
 namespace routemq::redis {
 
-class ConnectionPool;
-class Subscriber;
+struct Engine;
 
 struct SetOptions {
   std::optional<std::chrono::seconds> ex{};        // EX seconds
@@ -54,10 +60,29 @@ struct SetOptions {
 };
 
 // A stored JSON value: the value, nothing (missing or unavailable), or a decode error to report.
-struct JsonValue {
-  std::optional<nlohmann::json> value;
-  std::string error;  // set when the stored bytes are not JSON
+using JsonValue = Decoded;
+
+// What a scoped view changes besides the prefix; unset fields are the parent's.
+struct ScopeOptions {
+  std::optional<Codec> codec{};
+  std::optional<std::chrono::seconds> default_ttl{};
 };
+
+// A value stored with metadata beside it (one hash, one TTL).
+struct WithMetadata {
+  std::optional<nlohmann::json> value;
+  nlohmann::json metadata;  // null when there is none
+  std::string error;        // the stored value or metadata could not be decoded
+};
+
+// The outcome of a write-through put(): the store first, then the cache.
+struct PutResult {
+  bool stored = false;  // the store writer succeeded
+  bool cached = false;  // the cache holds the new value
+  std::string error;    // why the store write failed, or what happened to the cache
+};
+// Writes a value to the system of record; throws on failure.
+using StoreWriter = std::function<awaitable<void>(const nlohmann::json& value)>;
 
 struct RedisStatsSnapshot {
   std::string state;  // disabled | connecting | connected | down
@@ -85,27 +110,40 @@ class RedisManager {
   ~RedisManager();
   RedisManager(const RedisManager&) = delete;
   RedisManager& operator=(const RedisManager&) = delete;
+  RedisManager(RedisManager&&) noexcept;
+  RedisManager& operator=(RedisManager&&) noexcept;
 
-  // Replaces the settings; takes effect at the next initialize().
+  // A view under `prefix` (appended to this manager's or view's prefix), sharing the connections.
+  // Cheap: make one per message if that is convenient.
+  RedisManager scoped(std::string_view prefix, ScopeOptions options = {}) const;
+  bool is_scoped() const { return !scope_prefix_.empty(); }
+
+  // Replaces the settings; takes effect at the next initialize(). Settings, connections and
+  // initialize()/disconnect() are shared by a manager and all its views.
   void configure(RedisConfig config);
-  const RedisConfig& config() const { return config_; }
+  const RedisConfig& config() const;
+  // The codec of set_value/get_value/remember/put here (a view's own, or the manager's).
+  const Codec& codec() const { return *codec_; }
+  void set_codec(Codec codec);
 
   // Starts connecting in the background when enabled; returns is_enabled(). Never blocks on Redis:
   // a Redis that is down at start-up is connected to later, by itself.
   bool initialize();
   // Closes every connection; commands are "unavailable" until initialize() again.
   void disconnect();
-  bool is_enabled() const { return config_.enabled; }
+  bool is_enabled() const { return config().enabled; }
   bool is_connected() const;
   // Waits up to `deadline` for a first connection (tests, start-up checks).
   bool wait_connected(std::chrono::milliseconds deadline) const;
 
-  // The prefixed key.
-  std::string key(std::string_view name) const { return config_.key_prefix + std::string(name); }
+  // The prefixed key: the manager's prefix, the scope's, then `name`.
+  std::string key(std::string_view name) const;
+  // Everything key() puts before a name.
+  std::string prefix() const;
   // Removes the prefix from a key returned by Redis (scans).
   std::string strip_prefix(std::string_view key) const;
 
-  // ---- raw access: the Result tells reply, error reply, unavailable, timeout ...
+  // ---- raw access: the Result tells reply, error reply, unavailable, timeout ... Refused on a view.
   awaitable<Result> command(std::vector<std::string> args);
   awaitable<std::vector<Result>> pipeline(const Batch& batch);
   // MULTI ... EXEC as one request: the EXEC reply (an array), or nil when the transaction aborted.
@@ -205,11 +243,33 @@ class RedisManager {
   awaitable<bool> set_encrypted(std::string_view key, std::string_view value,
                                 std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<Decrypted> get_encrypted(std::string_view key);
-  bool has_encryption_key() const { return !keyring_.empty(); }
+  bool has_encryption_key() const;
+
+  // ---- values through the codec (codec.hpp): set_value is false when not stored (Redis away, or a
+  // value the codec cannot encode); get_value reports bytes the codec cannot decode in `error`.
+  awaitable<bool> set_value(std::string_view key, const nlohmann::json& value,
+                            std::optional<std::chrono::seconds> ttl = std::nullopt);
+  awaitable<Decoded> get_value(std::string_view key);
+
+  // ---- values with metadata: one hash {value, metadata} under `key`, so both share one TTL and
+  // disappear together (invalidate(key) removes both). Metadata is JSON whatever the codec.
+  awaitable<bool> set_with_metadata(std::string_view key, const nlohmann::json& value, const nlohmann::json& metadata,
+                                    std::optional<std::chrono::seconds> ttl = std::nullopt);
+  awaitable<WithMetadata> get_with_metadata(std::string_view key);
 
   // ---- cache-aside (remember.hpp): the cached value, or the loader's, stored for ttl
   awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader);
-  const CacheStats& cache_stats() const { return cache_stats_; }
+  // This manager's or view's own counters; cache_stats_all_scopes() counts every view together.
+  const CacheStats& cache_stats() const { return *cache_stats_; }
+  const CacheStats& cache_stats_all_scopes() const;
+
+  // ---- write-through: writes the store, then the cache, in that order. The rule on failure: the
+  // store is the truth. Store write failed -> the cache key is invalidated (the store may or may not
+  // have the value; the next read loads whatever it has) and the error returned. Cache write failed
+  // -> the key is invalidated; if Redis is away even for that, the old cached value can be served
+  // until its TTL runs out: keep TTLs of write-through keys short. Write-behind: write_behind.hpp.
+  awaitable<PutResult> put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,
+                           StoreWriter write_store);
 
   // ---- invalidation (invalidation.cpp): SCAN + UNLINK in batches, never KEYS. Each returns the
   // number of keys removed (0 when Redis is away).
@@ -238,31 +298,43 @@ class RedisManager {
   T run_sync(awaitable<T> operation) {
     ensure_not_io_thread();
     if constexpr (std::is_default_constructible_v<T>) {
-      return asio::co_spawn(io_, std::move(operation), asio::use_future).get();
+      return asio::co_spawn(io_context(), std::move(operation), asio::use_future).get();
     } else {  // use_future needs a default value: carry it in an optional
       auto wrapped = [](awaitable<T> inner) -> awaitable<std::optional<T>> { co_return co_await std::move(inner); };
-      return std::move(*asio::co_spawn(io_, wrapped(std::move(operation)), asio::use_future).get());
+      return std::move(*asio::co_spawn(io_context(), wrapped(std::move(operation)), asio::use_future).get());
     }
   }
 
   RedisStatsSnapshot stats() const;
   // INFO memory, DBSIZE, and the type distribution of up to `sample` keys under the prefix (SCAN).
   awaitable<ServerView> server_view(std::size_t sample = 1000);
-  ClientStats& raw_stats() { return stats_; }
-  asio::io_context& io_context() { return io_; }
+  ClientStats& raw_stats();
+  asio::io_context& io_context();
 
  private:
+  RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix, std::optional<std::chrono::seconds> scope_ttl,
+               std::shared_ptr<const Codec> codec, std::shared_ptr<CacheStats> cache_stats);
+  // Another handle on this manager or view (same scope, codec and stats), for work that outlives a
+  // call: a background reload, a write-behind queue.
+  std::shared_ptr<RedisManager> share() const;
+  friend class WriteBehind;
+  // Raw access without the view check, for the typed methods (their keys are prefixed already).
+  awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
+  awaitable<Result> run_transaction(const Batch& batch);
   awaitable<Result> execute(std::string bytes, std::size_t replies);
   template <class Submit>
   awaitable<Result> await_completion(Submit submit);
-  // Resumes a caller on its executor. On the io thread, resumptions are gathered and posted once
-  // per executor per burst of replies: one wake-up of the app's thread for many commands.
-  void deliver(asio::any_io_executor executor, std::function<void()> resume);
-  void flush_deliveries();
   awaitable<Result> run(std::vector<std::string> args);
   awaitable<long long> counted(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
+  // The codec's decoding of a stored value, a failure counted and logged with the key's name.
+  Decoded decode_counted(std::string_view name, const std::string& bytes);
+  // UNLINK of one key; false when Redis did not answer.
+  awaitable<bool> drop_cached(std::string_view name);
+  // One cache counter, in this view's stats and in the totals.
+  void count_cache(std::atomic<std::uint64_t> CacheStats::*counter);
+  Result refused_on_view(const char* what) const;
   awaitable<Remembered> load_once(std::string name, std::chrono::seconds keep_for, Loader loader);
   // One SCAN page of the keys under the prefix matching the glob `pattern`, as full names; advances
   // `cursor` ("0" when done). nullopt when Redis gave no page.
@@ -270,23 +342,11 @@ class RedisManager {
   void ensure_not_io_thread() const;
   std::optional<std::chrono::seconds> default_ttl() const;
 
-  std::thread start_io_thread();
-
-  RedisConfig config_;
-  Keyring keyring_;
-  ClientStats stats_;
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread thread_;
-  // The pool commands use, read without a lock on every command. initialize()/disconnect() swap it;
-  // retired pools stay alive (stopped) until the manager goes, so a reader never sees a dead one.
-  std::atomic<ConnectionPool*> pool_{nullptr};
-  std::vector<std::unique_ptr<ConnectionPool>> pools_;
-  std::unique_ptr<Subscriber> subscriber_;
-  std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries_;  // io thread only
-  std::mutex flights_mutex_;
-  std::map<std::string, std::shared_ptr<Flight>> flights_;  // remember(): the loads running now
-  CacheStats cache_stats_;
+  std::shared_ptr<Engine> engine_;  // shared with every view
+  std::string scope_prefix_;        // empty for the manager itself
+  std::optional<std::chrono::seconds> scope_ttl_;
+  std::shared_ptr<const Codec> codec_;
+  std::shared_ptr<CacheStats> cache_stats_;  // shared with handles from share()
 };
 
 // `text` with the glob characters of SCAN MATCH (* ? [ ] \) escaped: user data in a pattern matches

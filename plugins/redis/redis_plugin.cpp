@@ -17,7 +17,7 @@ void RedisPlugin::start(asio::io_context&) { manager_.initialize(); }
 
 void RedisPlugin::stop() { manager_.disconnect(); }
 
-metrics::Families RedisPlugin::metrics() const { return redis_metrics(manager_.stats(), manager_.cache_stats()); }
+metrics::Families RedisPlugin::metrics() const { return redis_metrics(manager_.stats(), manager_.cache_stats_all_scopes()); }
 
 PluginHealth RedisPlugin::health() const {
   if (!manager_.is_enabled()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};

@@ -6,6 +6,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/engine.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
@@ -71,7 +72,7 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
   const auto keep_for = options.ttl + options.stale_while_revalidate;
   Batch batch;
   batch.push({"GET", key(name)}).push({"PTTL", key(name)});  // the TTL says whether the value is stale
-  const auto replies = co_await pipeline(batch);
+  const auto replies = co_await run_pipeline(batch);
   std::optional<std::string> cached;
   bool stale = false;
   if (replies.size() == 2 && replies[0].succeeded()) {
@@ -87,23 +88,29 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
 
   std::string decode_error;
   if (cached) {
-    auto parsed = nlohmann::json::parse(*cached, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_discarded()) {
+    auto decoded = codec_->decode(*cached);
+    if (decoded.value) {
       if (!stale) {
-        ++cache_stats_.hits;
-        co_return Remembered{std::move(parsed), Remembered::Source::cache, {}};
+        count_cache(&CacheStats::hits);
+        co_return Remembered{std::move(decoded.value), Remembered::Source::cache, {}};
       }
-      ++cache_stats_.stale_hits;
+      count_cache(&CacheStats::stale_hits);
       // Served now; reloaded in the background unless a load of this key is already running.
+      // The reload outlives this call, and maybe this handle (a view made for one message): it runs
+      // on a handle of its own.
       const auto executor = co_await asio::this_coro::executor;
-      asio::co_spawn(executor, load_once(std::string(name), keep_for, std::move(loader)), asio::detached);
-      co_return Remembered{std::move(parsed), Remembered::Source::stale, {}};
+      auto reload = [self = share(), name = std::string(name), keep_for, loader = std::move(loader)]() -> awaitable<void> {
+        co_await self->load_once(name, keep_for, loader);
+      };
+      asio::co_spawn(executor, std::move(reload), asio::detached);
+      co_return Remembered{std::move(decoded.value), Remembered::Source::stale, {}};
     }
-    ++cache_stats_.decode_failures;
-    decode_error = fmt::format("the cached value of '{}' was not JSON; reloaded", name);
+    count_cache(&CacheStats::decode_failures);
+    decode_error = fmt::format("the cached value of '{}' could not be decoded ({}: {}); reloaded", name, codec_->name,
+                               decoded.error);
     spdlog::warn("redis: {}", decode_error);
   }
-  ++cache_stats_.misses;
+  count_cache(&CacheStats::misses);
   auto result = co_await load_once(std::string(name), keep_for, std::move(loader));
   if (result.error.empty()) result.error = std::move(decode_error);
   co_return result;
@@ -112,11 +119,13 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
 // Runs `loader` and stores its value, unless a load of `name` is running in this process: then
 // waits for that one.
 awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::seconds keep_for, Loader loader) {
+  // By full key: every view of the same scope shares the load.
+  const auto flight_key = key(name);
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
-    std::lock_guard lock(flights_mutex_);
-    auto& slot = flights_[name];
+    std::lock_guard lock(engine_->flights_mutex);
+    auto& slot = engine_->flights[flight_key];
     if (!slot) {
       slot = std::make_shared<Flight>();
       leader = true;
@@ -124,20 +133,20 @@ awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::sec
     flight = slot;
   }
   if (!leader) {
-    ++cache_stats_.shared_loads;
+    count_cache(&CacheStats::shared_loads);
     auto shared = co_await flight->wait();
     if (shared.source == Remembered::Source::loaded) shared.source = Remembered::Source::shared_load;
     co_return shared;
   }
 
-  FlightGuard guard([this, name, flight](const Remembered& result) {
+  FlightGuard guard([engine = engine_, flight_key, flight](const Remembered& result) {
     {
-      std::lock_guard lock(flights_mutex_);
-      flights_.erase(name);
+      std::lock_guard lock(engine->flights_mutex);
+      engine->flights.erase(flight_key);
     }
     flight->complete(result);
   });
-  ++cache_stats_.loads;
+  count_cache(&CacheStats::loads);
   Remembered result;
   try {
     // Not co_await inside a braced initializer: GCC 12 miscompiles that (the value came out freed).
@@ -145,12 +154,12 @@ awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::sec
     result.value = std::move(value);
     result.source = Remembered::Source::loaded;
   } catch (const std::exception& e) {
-    ++cache_stats_.load_failures;
+    count_cache(&CacheStats::load_failures);
     result = Remembered{std::nullopt, Remembered::Source::failed, fmt::format("loading '{}' failed: {}", name, e.what())};
     spdlog::warn("redis: {}", result.error);
   }
   // Not stored when Redis is away, or when there is no time to keep it for.
-  if (result.value && keep_for.count() > 0) co_await set_json(name, *result.value, keep_for);
+  if (result.value && keep_for.count() > 0) co_await set_value(name, *result.value, keep_for);
   guard.done(result);
   co_return result;
 }

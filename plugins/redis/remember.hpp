@@ -1,6 +1,6 @@
 #pragma once
-// Cache-aside in one call: RedisManager::remember(key, options, loader) returns the cached JSON value,
-// or runs `loader`, stores what it returns for `ttl`, and returns it.
+// Cache-aside in one call: RedisManager::remember(key, options, loader) returns the cached value, or
+// runs `loader`, stores what it returns for `ttl` (through the manager's or view's codec), and returns it.
 //
 //   auto user = co_await redis.remember("user:42", {.ttl = 60s}, [id]() -> awaitable<nlohmann::json> {
 //     co_return co_await load_user_from_db(id);
@@ -13,7 +13,7 @@
 //   is returned at once (source stale) and reloaded in the background. Then the loader outlives the
 //   call: capture by value, never references to the caller's locals.
 // - Redis disabled or down: the loader runs and its value is returned (not stored). A stored value
-//   that is not JSON is reloaded and overwritten. A loader that throws is reported in `error`, never
+//   the codec cannot decode is reloaded and overwritten. A loader that throws is reported in `error`, never
 //   thrown into the caller; the next call loads again.
 #include <atomic>
 #include <chrono>
@@ -39,12 +39,13 @@ struct Remembered {
   enum class Source { cache, stale, loaded, shared_load, failed };
   std::optional<nlohmann::json> value;
   Source source = Source::failed;
-  std::string error;  // why the loader failed (source failed), or that the stored value was not JSON
+  std::string error;  // why the loader failed (source failed), or that the stored value could not be decoded
 };
 
 using Loader = std::function<awaitable<nlohmann::json>()>;
 
-// Counters of remember() and of stored values that could not be decoded or decrypted, for /metrics.
+// Counters of remember() and of stored values that could not be decoded or decrypted: per manager or
+// view (cache_stats()) and for all of them together (cache_stats_all_scopes(), /metrics).
 struct CacheStats {
   std::atomic<std::uint64_t> hits{0}, stale_hits{0}, misses{0}, loads{0}, load_failures{0}, shared_loads{0};
   std::atomic<std::uint64_t> decode_failures{0};

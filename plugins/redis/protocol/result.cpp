@@ -9,6 +9,7 @@ const char* to_string(Failure failure) {
     case Failure::timeout: return "timeout";
     case Failure::connection_lost: return "connection lost";
     case Failure::protocol: return "protocol error";
+    case Failure::refused: return "refused";
   }
   return "?";
 }

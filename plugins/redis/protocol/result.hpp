@@ -13,6 +13,7 @@ enum class Failure {
   timeout,          // sent, no reply in time: the outcome is unknown (never replayed)
   connection_lost,  // sent, then the connection failed: the outcome is unknown
   protocol,         // the bytes from the server made no sense; the connection is dropped
+  refused,          // not sent: not allowed here (raw access on a scoped view)
 };
 
 const char* to_string(Failure failure);

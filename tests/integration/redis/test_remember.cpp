@@ -139,7 +139,7 @@ TEST_CASE("remember: a cached value that is not JSON is reloaded and overwritten
   const auto r = f.sync(f.redis.remember("broken", {.ttl = 60s}, counting_loader(calls)));
   CHECK(r.source == Source::loaded);
   CHECK(*r.value == json{{"n", 1}});
-  CHECK(r.error.find("not JSON") != std::string::npos);
+  CHECK(r.error.find("not valid JSON") != std::string::npos);
   CHECK(f.sync(f.redis.get_json("broken")).value == json{{"n", 1}});
 }
 

@@ -1,0 +1,156 @@
+// Values through the codecs on a real server, decode errors counted, and values with metadata.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::string all_byte_values() {
+  std::string bytes;
+  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
+  return bytes;
+}
+
+const json kEveryType{{"null", nullptr}, {"bool", true},         {"int", -7},
+                      {"big", 1ULL << 63}, {"float", 0.5},       {"text", "ü ✓"},
+                      {"array", json::array({1, json::array({2})})}, {"object", json{{"k", json::object()}}}};
+
+}  // namespace
+
+TEST_CASE("set_value/get_value round-trip through Redis with every built-in codec") {
+  RedisFixture f;
+  const auto bytes = all_byte_values();
+  const json binary = json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+
+  SECTION("json, the default") {
+    REQUIRE(f.sync(f.redis.set_value("v", kEveryType)));
+    CHECK(f.sync(f.redis.get_value("v")).value == kEveryType);
+    CHECK(f.sync(f.redis.get_json("v")).value == kEveryType);  // plain JSON text, readable anywhere
+    CHECK_FALSE(f.sync(f.redis.set_value("b", binary)));
+  }
+  SECTION("msgpack") {
+    f.redis.set_codec(redis::codec::msgpack());
+    REQUIRE(f.sync(f.redis.set_value("v", kEveryType)));
+    CHECK(f.sync(f.redis.get_value("v")).value == kEveryType);
+    REQUIRE(f.sync(f.redis.set_value("b", json{{"blob", binary}})));
+    CHECK(f.sync(f.redis.get_value("b")).value == json{{"blob", binary}});
+  }
+  SECTION("raw") {
+    f.redis.set_codec(redis::codec::raw());
+    REQUIRE(f.sync(f.redis.set_value("b", binary)));
+    CHECK(f.sync(f.redis.get("b")) == bytes);
+    CHECK(f.sync(f.redis.get_value("b")).value == json(bytes));
+    CHECK_FALSE(f.sync(f.redis.set_value("o", kEveryType)));
+  }
+}
+
+TEST_CASE("the manager's codec comes from the configuration") {
+  RedisServer server;
+  server.start();
+  auto config = redis_config_for(server.port());
+  config.codec = "msgpack";
+  redis::RedisManager redis(config);
+  redis.initialize();
+  REQUIRE(redis.wait_connected(10s));
+  CHECK(redis.codec().name == "msgpack");
+  REQUIRE(redis.run_sync(redis.set_value("k", json{{"a", 1}})));
+  CHECK(redis.run_sync(redis.get("k")) == std::string("\x81\xa1" "a\x01", 4));
+}
+
+TEST_CASE("a stored value the codec cannot decode is an error for the caller, counted, never thrown") {
+  RedisFixture f;
+  REQUIRE(f.sync(f.redis.set("k", "{broken")));
+  const auto json_read = f.sync(f.redis.get_value("k"));
+  CHECK_FALSE(json_read.value);
+  CHECK(json_read.error.find("'k'") != std::string::npos);
+  CHECK(json_read.error.find("json codec") != std::string::npos);
+
+  f.redis.set_codec(redis::codec::msgpack());
+  REQUIRE(f.sync(f.redis.set("m", "\xc1")));
+  CHECK(f.sync(f.redis.get_value("m")).error.find("MessagePack") != std::string::npos);
+  CHECK(f.redis.cache_stats().decode_failures == 2);
+  CHECK_FALSE(f.sync(f.redis.get_value("missing")).value);
+  CHECK(f.sync(f.redis.get_value("missing")).error.empty());  // a miss is not an error
+}
+
+TEST_CASE("a user codec is used by set_value, get_value and remember") {
+  RedisFixture f;
+  // Stores strings reversed: obviously not JSON, obviously its own.
+  f.redis.set_codec(redis::Codec{"reversed",
+                                 [](const json& value) -> redis::Encoded {
+                                   if (!value.is_string()) return {std::nullopt, "strings only"};
+                                   auto text = value.get<std::string>();
+                                   return {std::string(text.rbegin(), text.rend()), {}};
+                                 },
+                                 [](std::string_view bytes) -> redis::Decoded {
+                                   return {json(std::string(bytes.rbegin(), bytes.rend())), {}};
+                                 }});
+  REQUIRE(f.sync(f.redis.set_value("k", "abc")));
+  CHECK(f.sync(f.redis.get("k")) == "cba");
+  CHECK(f.sync(f.redis.get_value("k")).value == json("abc"));
+  auto loader = []() -> awaitable<json> { co_return json("loaded"); };
+  CHECK(f.sync(f.redis.remember("r", {.ttl = 60s}, loader)).value == json("loaded"));
+  CHECK(f.sync(f.redis.get("r")) == "dedaol");
+  CHECK(f.sync(f.redis.remember("r", {.ttl = 60s}, loader)).source == redis::Remembered::Source::cache);
+}
+
+TEST_CASE("values with metadata: stored together, one TTL, read and removed together") {
+  RedisFixture f;
+  const json metadata{{"source", "db"}, {"version", 3}};
+  REQUIRE(f.sync(f.redis.set_with_metadata("page", json{{"title", "home"}}, metadata, 60s)));
+  const auto read = f.sync(f.redis.get_with_metadata("page"));
+  CHECK(read.value == json{{"title", "home"}});
+  CHECK(read.metadata == metadata);
+  CHECK(read.error.empty());
+  const auto ttl = f.sync(f.redis.ttl("page"));
+  CHECK(ttl > 0);
+  CHECK(ttl <= 60);
+  CHECK(f.sync(f.redis.keys("*")) == std::vector<std::string>{"page"});  // one key: they cannot drift apart
+
+  // Replaced as a whole: no metadata field survives from the previous value, and no TTL given = none.
+  REQUIRE(f.sync(f.redis.set_with_metadata("page", json("v2"), nullptr)));
+  const auto replaced = f.sync(f.redis.get_with_metadata("page"));
+  CHECK(replaced.value == json("v2"));
+  CHECK(replaced.metadata.is_null());
+  CHECK(f.sync(f.redis.ttl("page")) == -1);
+
+  CHECK(f.sync(f.redis.invalidate("page")) == 1);
+  const auto gone = f.sync(f.redis.get_with_metadata("page"));
+  CHECK_FALSE(gone.value);
+  CHECK(gone.error.empty());
+}
+
+TEST_CASE("values with metadata: a plain value under the key, or undecodable fields, are errors") {
+  RedisFixture f;
+  REQUIRE(f.sync(f.redis.set("plain", "x")));
+  const auto plain = f.sync(f.redis.get_with_metadata("plain"));
+  CHECK_FALSE(plain.value);
+  CHECK(plain.error.find("not a value with metadata") != std::string::npos);
+
+  REQUIRE(f.sync(f.redis.hset("odd", {{"value", "1"}, {"metadata", "{oops"}})));
+  const auto odd = f.sync(f.redis.get_with_metadata("odd"));
+  CHECK(odd.value == json(1));
+  CHECK(odd.error.find("metadata") != std::string::npos);
+}
+
+TEST_CASE("codec values and metadata degrade with Redis down: nothing stored, nothing read, no error") {
+  RedisFixture f;
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  CHECK_FALSE(f.sync(f.redis.set_value("k", json(1))));
+  const auto value = f.sync(f.redis.get_value("k"));
+  CHECK_FALSE(value.value);
+  CHECK(value.error.empty());
+  CHECK_FALSE(f.sync(f.redis.set_with_metadata("k", json(1), json(2), 10s)));
+  const auto with_metadata = f.sync(f.redis.get_with_metadata("k"));
+  CHECK_FALSE(with_metadata.value);
+  CHECK(with_metadata.error.empty());
+}

@@ -1,0 +1,257 @@
+// Write-through (RedisManager::put) and write-behind (redis::WriteBehind) against a real server.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "plugins/redis/write_behind.hpp"
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// The system of record the tests write to: a map, and the batches it was given.
+struct FakeStore {
+  std::mutex mutex;
+  std::map<std::string, json> rows;
+  std::vector<std::size_t> batch_sizes;
+  int failures_left = 0;
+
+  redis::BatchWriter writer() {
+    return [this](const std::vector<redis::PendingWrite>& batch) -> awaitable<void> {
+      std::lock_guard lock(mutex);
+      if (failures_left > 0) {
+        --failures_left;
+        throw std::runtime_error("store unavailable");
+      }
+      batch_sizes.push_back(batch.size());
+      for (const auto& write : batch) rows[write.key] = write.value;
+      co_return;
+    };
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return rows.size();
+  }
+  json row(const std::string& key) {
+    std::lock_guard lock(mutex);
+    return rows.count(key) ? rows[key] : json();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("put writes the store first, then the cache") {
+  RedisFixture f;
+  REQUIRE(f.sync(f.redis.set_value("user:1", json("old"))));
+  std::optional<redis::Decoded> cache_while_storing;
+  auto writer = [&](const json&) -> awaitable<void> {
+    cache_while_storing = co_await f.redis.get_value("user:1");
+  };
+  const auto result = f.sync(f.redis.put("user:1", json("new"), 60s, writer));
+  CHECK(result.stored);
+  CHECK(result.cached);
+  CHECK(result.error.empty());
+  REQUIRE(cache_while_storing);
+  CHECK(cache_while_storing->value == json("old"));  // the store went first
+  CHECK(f.sync(f.redis.get_value("user:1")).value == json("new"));
+  CHECK(f.sync(f.redis.ttl("user:1")) > 0);
+}
+
+TEST_CASE("put: a failed store write invalidates the cached value and reports the store's error") {
+  RedisFixture f;
+  REQUIRE(f.sync(f.redis.set_value("user:1", json("old"))));
+  auto failing = [](const json&) -> awaitable<void> {
+    throw std::runtime_error("deadlock detected");
+    co_return;
+  };
+  const auto result = f.sync(f.redis.put("user:1", json("new"), 60s, failing));
+  CHECK_FALSE(result.stored);
+  CHECK_FALSE(result.cached);
+  CHECK(result.error.find("deadlock detected") != std::string::npos);
+  CHECK_FALSE(f.sync(f.redis.exists("user:1")));  // the next read goes to the store
+}
+
+TEST_CASE("put: a value the codec cannot encode is stored, and the old cached value invalidated") {
+  RedisFixture f;
+  REQUIRE(f.sync(f.redis.set_value("k", json("old"))));
+  json stored;
+  auto writer = [&](const json& value) -> awaitable<void> {
+    stored = value;
+    co_return;
+  };
+  const auto result = f.sync(f.redis.put("k", json(std::string("caf\xe9")), 60s, writer));  // not UTF-8: no JSON
+  CHECK(result.stored);
+  CHECK_FALSE(result.cached);
+  CHECK(result.error.find("invalidated") != std::string::npos);
+  CHECK(stored == json(std::string("caf\xe9")));
+  CHECK_FALSE(f.sync(f.redis.exists("k")));
+}
+
+TEST_CASE("put with Redis down still writes the store and says the cache may be stale") {
+  RedisFixture f;
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  int writes = 0;
+  auto writer = [&](const json&) -> awaitable<void> {
+    ++writes;
+    co_return;
+  };
+  const auto result = f.sync(f.redis.put("k", json(1), 60s, writer));
+  CHECK(result.stored);
+  CHECK_FALSE(result.cached);
+  CHECK(result.error.find("until its TTL") != std::string::npos);
+  CHECK(writes == 1);
+}
+
+TEST_CASE("write-behind: values are cached at once and reach the store in batches") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 50ms}, store.writer());
+  for (int i = 0; i < 25; ++i) {
+    const auto queued = f.sync(behind.put("device:" + std::to_string(i), json{{"i", i}}, 60s));
+    REQUIRE(queued.stored);
+    REQUIRE(queued.cached);
+  }
+  CHECK(f.sync(f.redis.get_value("device:7")).value == json{{"i", 7}});
+  REQUIRE(wait_until([&] { return store.size() == 25; }, 10s));
+  CHECK(store.row("device:24") == json{{"i", 24}});
+  {
+    std::lock_guard lock(store.mutex);
+    for (auto size : store.batch_sizes) CHECK(size <= 10);
+  }
+  CHECK(behind.stats().written == 25);
+  CHECK(behind.pending() == 0);
+  asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  app.join();
+}
+
+TEST_CASE("write-behind: a key written again before its flush is stored once, with its last value") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 1000, .interval = 10s}, store.writer());
+  for (int i = 0; i < 5; ++i) REQUIRE(f.sync(behind.put("counter", json(i))).stored);
+  CHECK(behind.pending() == 1);
+  CHECK(behind.stats().coalesced == 4);
+  asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  CHECK(store.row("counter") == json(4));
+  CHECK(behind.stats().written == 1);
+  app.join();
+}
+
+TEST_CASE("write-behind: drain on shutdown writes everything pending, then refuses new writes") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  // A long interval and a large batch: nothing would be flushed before drain().
+  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 100, .interval = 1h}, store.writer());
+  for (int i = 0; i < 250; ++i) REQUIRE(f.sync(behind.put("k" + std::to_string(i), json(i))).stored);
+  asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  CHECK(store.size() == 250);
+  CHECK(behind.pending() == 0);
+  const auto late = f.sync(behind.put("late", json(1)));
+  CHECK_FALSE(late.stored);
+  CHECK_FALSE(late.cached);
+  CHECK(late.error.find("draining") != std::string::npos);
+  CHECK_FALSE(f.sync(f.redis.exists("late")));
+  app.join();
+}
+
+TEST_CASE("write-behind: the queue is bounded, and a full queue refuses without caching") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  redis::WriteBehind behind(f.redis, app.get_executor(), {.max_pending = 3, .batch_size = 100, .interval = 1h},
+                            store.writer());
+  for (int i = 0; i < 3; ++i) REQUIRE(f.sync(behind.put("k" + std::to_string(i), json(i))).stored);
+  const auto refused = f.sync(behind.put("k3", json(3)));
+  CHECK_FALSE(refused.stored);
+  CHECK(refused.error.find("queue full") != std::string::npos);
+  CHECK_FALSE(f.sync(f.redis.exists("k3")));
+  CHECK(f.sync(behind.put("k0", json(10))).stored);  // a queued key can still be updated
+  CHECK(behind.stats().refused == 1);
+  asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  CHECK(store.size() == 3);
+  CHECK(store.row("k0") == json(10));
+  app.join();
+}
+
+TEST_CASE("write-behind: a failing store is retried, and a batch that keeps failing is dropped and counted") {
+  RedisFixture f;
+  asio::thread_pool app(1);
+  SECTION("recovers within the attempts") {
+    FakeStore store;
+    store.failures_left = 2;
+    redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 20ms, .max_attempts = 3},
+                              store.writer());
+    REQUIRE(f.sync(behind.put("k", json(1))).stored);
+    asio::co_spawn(app, behind.drain(), asio::use_future).get();
+    CHECK(store.row("k") == json(1));
+    CHECK(behind.stats().failures == 2);
+    CHECK(behind.stats().dropped == 0);
+  }
+  SECTION("gives up after max_attempts") {
+    FakeStore store;
+    store.failures_left = 100;
+    redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 20ms, .max_attempts = 3},
+                              store.writer());
+    REQUIRE(f.sync(behind.put("k", json(1))).stored);
+    asio::co_spawn(app, behind.drain(), asio::use_future).get();
+    CHECK(store.size() == 0);
+    CHECK(behind.stats().failures == 3);
+    CHECK(behind.stats().dropped == 1);
+  }
+  app.join();
+}
+
+TEST_CASE("write-behind with Redis down: writes still reach the store, the cache says it did not take them") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 20ms}, store.writer());
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  const auto queued = f.sync(behind.put("k", json(1)));
+  CHECK(queued.stored);
+  CHECK_FALSE(queued.cached);
+  asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  CHECK(store.row("k") == json(1));
+  app.join();
+}
+
+TEST_CASE("write-behind destroyed without drain: pending writes are dropped, nothing hangs or crashes") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  {
+    redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 100, .interval = 1h}, store.writer());
+    REQUIRE(f.sync(behind.put("k", json(1))).stored);
+  }
+  app.join();  // the flusher ended: join returns
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("write-behind in a scoped view caches under the view and hands the store the short key") {
+  RedisFixture f;
+  FakeStore store;
+  asio::thread_pool app(1);
+  auto tenant = f.redis.scoped("tenant:9:");
+  redis::WriteBehind behind(tenant, app.get_executor(), {.batch_size = 10, .interval = 20ms}, store.writer());
+  REQUIRE(f.sync(behind.put("k", json(1))).cached);
+  CHECK(f.sync(f.redis.exists("tenant:9:k")));
+  asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  CHECK(store.row("k") == json(1));
+  app.join();
+}
