@@ -49,6 +49,13 @@ using Loader = std::function<awaitable<nlohmann::json>()>;
 struct CacheStats {
   std::atomic<std::uint64_t> hits{0}, stale_hits{0}, misses{0}, loads{0}, load_failures{0}, shared_loads{0};
   std::atomic<std::uint64_t> decode_failures{0};
+
+  // Fresh and stale hits over all lookups; 0 before the first.
+  double hit_rate() const {
+    const double served = static_cast<double>(hits.load() + stale_hits.load());
+    const double lookups = served + static_cast<double>(misses.load());
+    return lookups > 0 ? served / lookups : 0;
+  }
 };
 
 // One load in progress: the caller running it, and the callers waiting for its result on their own

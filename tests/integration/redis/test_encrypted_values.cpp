@@ -65,3 +65,13 @@ TEST_CASE("encrypted values: without a key nothing is stored") {
   CHECK_FALSE(f.sync(f.redis.set_encrypted("a", "secret")));
   CHECK_FALSE(f.sync(f.redis.exists("a")));
 }
+
+TEST_CASE("encrypted values with Redis down: not stored, nothing read, no error") {
+  EncryptedFixture f;
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  CHECK_FALSE(f.sync(f.redis.set_encrypted("a", "secret")));
+  const auto read = f.sync(f.redis.get_encrypted("a"));
+  CHECK_FALSE(read.value);
+  CHECK(read.error.empty());
+}

@@ -91,6 +91,22 @@ TEST_CASE("tags: invalidating a tag removes every key stored with it and the tag
   CHECK(f.sync(f.redis.invalidate_tag("never-used")) == 0);
 }
 
+TEST_CASE("invalidation with Redis down removes nothing and says 0 at once, and works again after a restart") {
+  RedisFixture f;
+  set_all(f, {"a", "b"});
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  CHECK(f.sync(f.redis.invalidate("a")) == 0);
+  CHECK(f.sync(f.redis.invalidate_prefix("")) == 0);
+  CHECK(f.sync(f.redis.invalidate_pattern("*")) == 0);
+  CHECK(f.sync(f.redis.invalidate_tag("t")) == 0);
+  CHECK_FALSE(f.sync(f.redis.set_tagged("k", "v", 60s, {"t"})));
+  f.server.start();  // the same port, an empty server
+  REQUIRE(f.redis.wait_connected(10s));
+  REQUIRE(f.sync(f.redis.set_tagged("k", "v", 60s, {"t"})));
+  CHECK(f.sync(f.redis.invalidate_tag("t")) == 1);
+}
+
 TEST_CASE("invalidation with Redis disabled removes nothing and says 0, never throwing") {
   redis::RedisManager disabled;
   CHECK(disabled.run_sync(disabled.invalidate("k")) == 0);

@@ -180,6 +180,8 @@ TEST_CASE("remember in views: per-scope statistics, totals on the manager, no sh
   CHECK(f.redis.cache_stats().misses == 0);  // the manager's own calls: none
   CHECK(f.redis.cache_stats_all_scopes().misses == 2);
   CHECK(f.redis.cache_stats_all_scopes().hits == 1);
+  CHECK(a.cache_stats().hit_rate() == Approx(0.5));
+  CHECK(b.cache_stats().hit_rate() == Approx(0.0));
 }
 
 TEST_CASE("a stale value served through a view made for one call is reloaded after the view is gone") {
