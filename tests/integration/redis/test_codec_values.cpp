@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tests/integration/redis/redis_fixture.hpp"
+#include "tests/support/all_bytes.hpp"
 
 using namespace routemq;
 using namespace routemq::test;
@@ -12,12 +13,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-std::string all_byte_values() {
-  std::string bytes;
-  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
-  return bytes;
-}
 
 const json kEveryType{{"null", nullptr}, {"bool", true},         {"int", -7},
                       {"big", 1ULL << 63}, {"float", 0.5},       {"text", "ü ✓"},
@@ -53,16 +48,13 @@ TEST_CASE("set_value/get_value round-trip through Redis with every built-in code
 }
 
 TEST_CASE("the manager's codec comes from the configuration") {
-  RedisServer server;
-  server.start();
-  auto config = redis_config_for(server.port());
+  RedisFixture f;
+  auto config = redis_config_for(f.server.port());
   config.codec = "msgpack";
-  redis::RedisManager redis(config);
-  redis.initialize();
-  REQUIRE(redis.wait_connected(10s));
-  CHECK(redis.codec().name == "msgpack");
-  REQUIRE(redis.run_sync(redis.set_value("k", json{{"a", 1}})));
-  CHECK(redis.run_sync(redis.get("k")) == std::string("\x81\xa1" "a\x01", 4));
+  f.redis.configure(config);
+  CHECK(f.redis.codec().name == "msgpack");
+  REQUIRE(f.sync(f.redis.set_value("k", json{{"a", 1}})));
+  CHECK(f.sync(f.redis.get("k")) == std::string("\x81\xa1" "a\x01", 4));
 }
 
 TEST_CASE("a stored value the codec cannot decode is an error for the caller, counted, never thrown") {

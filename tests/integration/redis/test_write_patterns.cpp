@@ -49,6 +49,18 @@ struct FakeStore {
   }
 };
 
+// A server, a store, and the app's executor the store writes run on.
+struct WriteBehindFixture : RedisFixture {
+  FakeStore store;
+  asio::thread_pool app{1};
+
+  redis::WriteBehind make(const redis::RedisManager& redis, redis::WriteBehindOptions options) {
+    return redis::WriteBehind(redis, app.get_executor(), options, store.writer());
+  }
+  void drain(redis::WriteBehind& behind) { asio::co_spawn(app, behind.drain(), asio::use_future).get(); }
+  ~WriteBehindFixture() { app.join(); }
+};
+
 }  // namespace
 
 TEST_CASE("put writes the store first, then the cache") {
@@ -115,66 +127,54 @@ TEST_CASE("put with Redis down still writes the store and says the cache may be 
 }
 
 TEST_CASE("write-behind: values are cached at once and reach the store in batches") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
-  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 50ms}, store.writer());
+  WriteBehindFixture f;
+  auto behind = f.make(f.redis, {.batch_size = 10, .interval = 50ms});
   for (int i = 0; i < 25; ++i) {
     const auto queued = f.sync(behind.put("device:" + std::to_string(i), json{{"i", i}}, 60s));
     REQUIRE(queued.stored);
     REQUIRE(queued.cached);
   }
   CHECK(f.sync(f.redis.get_value("device:7")).value == json{{"i", 7}});
-  REQUIRE(wait_until([&] { return store.size() == 25; }, 10s));
-  CHECK(store.row("device:24") == json{{"i", 24}});
+  REQUIRE(wait_until([&] { return f.store.size() == 25; }, 10s));
+  CHECK(f.store.row("device:24") == json{{"i", 24}});
   {
-    std::lock_guard lock(store.mutex);
-    for (auto size : store.batch_sizes) CHECK(size <= 10);
+    std::lock_guard lock(f.store.mutex);
+    for (auto size : f.store.batch_sizes) CHECK(size <= 10);
   }
   CHECK(behind.stats().written == 25);
   CHECK(behind.pending() == 0);
-  asio::co_spawn(app, behind.drain(), asio::use_future).get();
-  app.join();
+  f.drain(behind);
 }
 
 TEST_CASE("write-behind: a key written again before its flush is stored once, with its last value") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
-  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 1000, .interval = 10s}, store.writer());
+  WriteBehindFixture f;
+  auto behind = f.make(f.redis, {.batch_size = 1000, .interval = 10s});
   for (int i = 0; i < 5; ++i) REQUIRE(f.sync(behind.put("counter", json(i))).stored);
   CHECK(behind.pending() == 1);
   CHECK(behind.stats().coalesced == 4);
-  asio::co_spawn(app, behind.drain(), asio::use_future).get();
-  CHECK(store.row("counter") == json(4));
+  f.drain(behind);
+  CHECK(f.store.row("counter") == json(4));
   CHECK(behind.stats().written == 1);
-  app.join();
 }
 
 TEST_CASE("write-behind: drain on shutdown writes everything pending, then refuses new writes") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
+  WriteBehindFixture f;
   // A long interval and a large batch: nothing would be flushed before drain().
-  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 100, .interval = 1h}, store.writer());
+  auto behind = f.make(f.redis, {.batch_size = 100, .interval = 1h});
   for (int i = 0; i < 250; ++i) REQUIRE(f.sync(behind.put("k" + std::to_string(i), json(i))).stored);
-  asio::co_spawn(app, behind.drain(), asio::use_future).get();
-  CHECK(store.size() == 250);
+  f.drain(behind);
+  CHECK(f.store.size() == 250);
   CHECK(behind.pending() == 0);
   const auto late = f.sync(behind.put("late", json(1)));
   CHECK_FALSE(late.stored);
   CHECK_FALSE(late.cached);
   CHECK(late.error.find("draining") != std::string::npos);
   CHECK_FALSE(f.sync(f.redis.exists("late")));
-  app.join();
 }
 
 TEST_CASE("write-behind: the queue is bounded, and a full queue refuses without caching") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
-  redis::WriteBehind behind(f.redis, app.get_executor(), {.max_pending = 3, .batch_size = 100, .interval = 1h},
-                            store.writer());
+  WriteBehindFixture f;
+  auto behind = f.make(f.redis, {.max_pending = 3, .batch_size = 100, .interval = 1h});
   for (int i = 0; i < 3; ++i) REQUIRE(f.sync(behind.put("k" + std::to_string(i), json(i))).stored);
   const auto refused = f.sync(behind.put("k3", json(3)));
   CHECK_FALSE(refused.stored);
@@ -182,76 +182,61 @@ TEST_CASE("write-behind: the queue is bounded, and a full queue refuses without 
   CHECK_FALSE(f.sync(f.redis.exists("k3")));
   CHECK(f.sync(behind.put("k0", json(10))).stored);  // a queued key can still be updated
   CHECK(behind.stats().refused == 1);
-  asio::co_spawn(app, behind.drain(), asio::use_future).get();
-  CHECK(store.size() == 3);
-  CHECK(store.row("k0") == json(10));
-  app.join();
+  f.drain(behind);
+  CHECK(f.store.size() == 3);
+  CHECK(f.store.row("k0") == json(10));
 }
 
 TEST_CASE("write-behind: a failing store is retried, and a batch that keeps failing is dropped and counted") {
-  RedisFixture f;
-  asio::thread_pool app(1);
+  WriteBehindFixture f;
   SECTION("recovers within the attempts") {
-    FakeStore store;
-    store.failures_left = 2;
-    redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 20ms, .max_attempts = 3},
-                              store.writer());
+    f.store.failures_left = 2;
+    auto behind = f.make(f.redis, {.batch_size = 10, .interval = 20ms, .max_attempts = 3});
     REQUIRE(f.sync(behind.put("k", json(1))).stored);
-    asio::co_spawn(app, behind.drain(), asio::use_future).get();
-    CHECK(store.row("k") == json(1));
+    f.drain(behind);
+    CHECK(f.store.row("k") == json(1));
     CHECK(behind.stats().failures == 2);
     CHECK(behind.stats().dropped == 0);
   }
   SECTION("gives up after max_attempts") {
-    FakeStore store;
-    store.failures_left = 100;
-    redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 20ms, .max_attempts = 3},
-                              store.writer());
+    f.store.failures_left = 100;
+    auto behind = f.make(f.redis, {.batch_size = 10, .interval = 20ms, .max_attempts = 3});
     REQUIRE(f.sync(behind.put("k", json(1))).stored);
-    asio::co_spawn(app, behind.drain(), asio::use_future).get();
-    CHECK(store.size() == 0);
+    f.drain(behind);
+    CHECK(f.store.size() == 0);
     CHECK(behind.stats().failures == 3);
     CHECK(behind.stats().dropped == 1);
   }
-  app.join();
 }
 
 TEST_CASE("write-behind with Redis down: writes still reach the store, the cache says it did not take them") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
-  redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 10, .interval = 20ms}, store.writer());
+  WriteBehindFixture f;
+  auto behind = f.make(f.redis, {.batch_size = 10, .interval = 20ms});
   f.server.stop();
   REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
   const auto queued = f.sync(behind.put("k", json(1)));
   CHECK(queued.stored);
   CHECK_FALSE(queued.cached);
-  asio::co_spawn(app, behind.drain(), asio::use_future).get();
-  CHECK(store.row("k") == json(1));
-  app.join();
+  f.drain(behind);
+  CHECK(f.store.row("k") == json(1));
 }
 
 TEST_CASE("write-behind destroyed without drain: pending writes are dropped, nothing hangs or crashes") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
+  WriteBehindFixture f;
   {
-    redis::WriteBehind behind(f.redis, app.get_executor(), {.batch_size = 100, .interval = 1h}, store.writer());
+    auto behind = f.make(f.redis, {.batch_size = 100, .interval = 1h});
     REQUIRE(f.sync(behind.put("k", json(1))).stored);
   }
-  app.join();  // the flusher ended: join returns
-  CHECK(store.size() == 0);
+  f.app.join();  // returns: the flusher has ended
+  CHECK(f.store.size() == 0);
 }
 
 TEST_CASE("write-behind in a scoped view caches under the view and hands the store the short key") {
-  RedisFixture f;
-  FakeStore store;
-  asio::thread_pool app(1);
+  WriteBehindFixture f;
   auto tenant = f.redis.scoped("tenant:9:");
-  redis::WriteBehind behind(tenant, app.get_executor(), {.batch_size = 10, .interval = 20ms}, store.writer());
+  auto behind = f.make(tenant, {.batch_size = 10, .interval = 20ms});
   REQUIRE(f.sync(behind.put("k", json(1))).cached);
   CHECK(f.sync(f.redis.exists("tenant:9:k")));
-  asio::co_spawn(app, behind.drain(), asio::use_future).get();
-  CHECK(store.row("k") == json(1));
-  app.join();
+  f.drain(behind);
+  CHECK(f.store.row("k") == json(1));
 }

@@ -6,17 +6,12 @@
 #include <vector>
 
 #include "plugins/redis/codec.hpp"
+#include "tests/support/all_bytes.hpp"
 
 using namespace routemq::redis;
 using nlohmann::json;
 
 namespace {
-
-std::string all_byte_values() {
-  std::string bytes;
-  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
-  return bytes;
-}
 
 json every_json_type() {
   return json{{"null", nullptr},
@@ -55,7 +50,7 @@ TEST_CASE("json and msgpack round-trip every JSON type, alone and nested") {
 }
 
 TEST_CASE("msgpack keeps binary values, json refuses them instead of writing what it cannot read back") {
-  const auto bytes = all_byte_values();
+  const auto bytes = routemq::test::all_byte_values();
   const json binary = json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
   CHECK(round_trip(codec::msgpack(), json{{"blob", binary}}) == json{{"blob", binary}});
   const auto refused = codec::json().encode(binary);
@@ -69,7 +64,7 @@ TEST_CASE("msgpack is smaller than JSON text for a typical telemetry record") {
 }
 
 TEST_CASE("raw stores strings and binary as their bytes and reads any bytes back as a string") {
-  const auto bytes = all_byte_values();
+  const auto bytes = routemq::test::all_byte_values();
   CHECK(*codec::raw().encode(json(bytes)).bytes == bytes);
   CHECK(*codec::raw().encode(json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()))).bytes == bytes);
   CHECK(codec::raw().decode(bytes).value->get<std::string>() == bytes);
