@@ -59,6 +59,18 @@ TEST_CASE("encrypted values: tampered in Redis or copied to another key: reporte
   CHECK(f.redis.cache_stats().decode_failures == 3);
 }
 
+TEST_CASE("encrypted values: a value copied from one tenant's view to another's does not open") {
+  EncryptedFixture f;
+  auto a = f.redis.scoped("tenant:a:");
+  auto b = f.redis.scoped("tenant:b:");
+  REQUIRE(f.sync(a.set_encrypted("card", "4111")));
+  CHECK(f.sync(a.get_encrypted("card")).value == "4111");
+  REQUIRE(f.sync(f.redis.command({"COPY", "test:tenant:a:card", "test:tenant:b:card"})).succeeded());
+  const auto copied = f.sync(b.get_encrypted("card"));
+  CHECK_FALSE(copied.value);
+  CHECK(copied.error.find("authentication") != std::string::npos);
+}
+
 TEST_CASE("encrypted values: without a key nothing is stored") {
   RedisFixture f;
   CHECK_FALSE(f.redis.has_encryption_key());
