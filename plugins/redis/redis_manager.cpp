@@ -91,8 +91,19 @@ void Engine::flush_deliveries() {
 
 // ---- the manager and its views
 
+// The last handle can go on the engine's own io thread (a background reload that outlived its
+// manager): the engine cannot join that thread from itself, so another thread ends it.
+static std::shared_ptr<Engine> make_engine(RedisConfig config) {
+  return std::shared_ptr<Engine>(new Engine(std::move(config)), [](Engine* engine) {
+    if (engine->thread.get_id() == std::this_thread::get_id())
+      std::thread([engine] { delete engine; }).detach();
+    else
+      delete engine;
+  });
+}
+
 RedisManager::RedisManager(RedisConfig config)
-    : RedisManager(std::make_shared<Engine>(std::move(config)), {}, std::nullopt, nullptr, nullptr) {}
+    : RedisManager(make_engine(std::move(config)), {}, std::nullopt, nullptr, nullptr) {}
 
 RedisManager::RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix,
                            std::optional<std::chrono::seconds> scope_ttl, std::shared_ptr<const Codec> codec,

@@ -162,3 +162,37 @@ TEST_CASE("remember: with Redis disabled or down the loader's value is returned 
     CHECK(*r.value == json{{"n", 1}});
   }
 }
+
+TEST_CASE("remember: a manager destroyed while its background reload runs on its own io thread ends cleanly") {
+  RedisFixture observer;  // its own server; counts the clients of that server
+  auto clients = [&] {
+    const auto info = observer.sync(observer.redis.command({"INFO", "clients"})).reply.text;
+    const auto at = info.find("connected_clients:") + std::string("connected_clients:").size();
+    return std::stoll(info.substr(at));
+  };
+  const auto baseline = clients();
+  auto manager = std::make_unique<redis::RedisManager>(redis_config_for(observer.server.port()));
+  manager->initialize();
+  REQUIRE(manager->wait_connected(10s));
+  REQUIRE(clients() > baseline);
+
+  const redis::RememberOptions options{.ttl = 1s, .stale_while_revalidate = 30s};
+  auto release = std::make_shared<std::promise<void>>();
+  auto released = release->get_future().share();
+  auto slow_loader = [released]() -> awaitable<json> {
+    while (released.wait_for(0s) != std::future_status::ready) {  // a bounded wait: the test releases it
+      asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    co_return json("fresh");
+  };
+  auto first = []() -> awaitable<json> { co_return json("old"); };
+  REQUIRE(manager->run_sync(manager->remember("k", options, first)).source == Source::loaded);
+  REQUIRE(wait_until([&] { return manager->run_sync(manager->pttl("k")) <= 30'000; }, 10s));
+  // run_sync runs on the manager's io thread, so the reload is spawned there.
+  REQUIRE(manager->run_sync(manager->remember("k", options, slow_loader)).source == Source::stale);
+  manager.reset();  // the reload still holds the connections
+  release->set_value();
+  CHECK(wait_until([&] { return observer.sync(observer.redis.get("k")) == R"("fresh")"; }, 10s));
+  CHECK(wait_until([&] { return clients() == baseline; }, 10s));  // and then they were closed
+}
