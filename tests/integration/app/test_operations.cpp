@@ -60,7 +60,8 @@ TEST_CASE("operations endpoint: health, readiness and metrics follow the app, Re
   for (int i = 0; i < 3; ++i) probe.publish("jobs/7", "{}", 1);  // rate 2: the third is limited
   probe.publish("broken/1", "{}", 1);
   REQUIRE(wait_until([&] { return metrics_contain(port, "routemq_messages_failed_total{route=\"broken\"} 1"); }, 10s));
-  REQUIRE(wait_until([&] { return metrics_contain(port, "routemq_messages_received_total{route=\"jobs\"} 3"); }, 10s));
+  // The duration is recorded last, after "received" and "handled": once it counts 3, all three are done.
+  REQUIRE(wait_until([&] { return metrics_contain(port, "routemq_handler_duration_seconds_count{route=\"jobs\"} 3"); }, 10s));
   const auto text = http_get(port, "/metrics").body;
   CHECK_THAT(text, Catch::Contains("routemq_messages_handled_total{route=\"jobs\"} 3"));  // limited is handled too
   CHECK_THAT(text, Catch::Contains("routemq_handler_duration_seconds_count{route=\"jobs\"} 3"));
