@@ -1,12 +1,15 @@
 // bench_redis: what RedisManager's GET and SET cost, against a bare synchronous hiredis loop.
 //
 //   build/bin/bench_redis --port 6379 [--seconds 3] [--key-size 16] [--value-size 3]
-//                         [--connections 4] [--concurrency 1,10,100,1000]
+//                         [--connections 4] [--concurrency 1,10,100,1000] [--modes own,shared]
 //
 // For each concurrency, N coroutines on one io_context (the app's executor, one thread) each loop
-// `co_await redis.get(key)` (or set) until a deadline; the manager runs its connections on its own
-// io thread, as in the service. Every operation's latency is taken with steady_clock around the
-// co_await, so it includes the hop to the manager's thread and back: what a handler sees.
+// `co_await redis.get(key)` (or set) until a deadline, with the manager in two ways:
+//   own     its connections on an io thread of its own (RedisManager(config), the service's singleton):
+//           every command hops to that thread and back (RESULT names routemq_get, routemq_set);
+//   shared  its connections on a strand of the callers' io_context (RedisManager(config, io)): no
+//           command crosses a thread (routemq_shared_get, routemq_shared_set).
+// Every operation's latency is taken with steady_clock around the co_await: what a handler sees.
 // The peer is one hiredis connection doing redisCommand in a loop: what a bare hiredis user gets.
 //
 // Defaults match redis-benchmark's (16-byte keys "key:000000000042", 3-byte values) so the figures
@@ -49,14 +52,15 @@ struct Options {
   int connections = 4;          // RedisConfig's default max_connections: what a user gets
   std::vector<int> concurrency{1, 10, 100, 1000};
   bool peer = true;                 // --no-peer: skip the hiredis loop (profiling RedisManager alone)
-  bool on_manager_thread = false;   // --on-manager-thread: callers on the manager's own io_context
+  bool own = true;                  // --modes own,shared: which ways to run the manager (see above)
+  bool shared = true;
 };
 
 enum class Operation { get, set };
 
 const char* usage =
     "usage: bench_redis --port N [--seconds S] [--key-size B] [--value-size B] [--connections N]\n"
-    "                   [--concurrency 1,10,100,1000] [--no-peer] [--on-manager-thread]\n"
+    "                   [--concurrency 1,10,100,1000] [--modes own,shared] [--no-peer]\n"
     "Measures RedisManager GET/SET and a synchronous hiredis loop against redis-server on 127.0.0.1:N.\n";
 
 std::vector<int> parse_list(const std::string& flag, const std::string& text) {
@@ -65,6 +69,16 @@ std::vector<int> parse_list(const std::string& flag, const std::string& text) {
   for (std::string item; std::getline(stream, item, ',');) values.push_back(static_cast<int>(parse_number(flag, item)));
   if (values.empty()) throw std::invalid_argument(flag + " expects a comma-separated list");
   return values;
+}
+
+void parse_modes(const std::string& text, Options& options) {
+  options.own = options.shared = false;
+  std::stringstream stream(text);
+  for (std::string mode; std::getline(stream, mode, ',');) {
+    if (mode == "own") options.own = true;
+    else if (mode == "shared") options.shared = true;
+    else throw std::invalid_argument("--modes expects own, shared or both (own,shared), not '" + mode + "'");
+  }
 }
 
 Options parse_options(int argc, char** argv) {
@@ -79,10 +93,6 @@ Options parse_options(int argc, char** argv) {
       options.peer = false;
       continue;
     }
-    if (flag == "--on-manager-thread") {
-      options.on_manager_thread = true;
-      continue;
-    }
     if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value (or is unknown)");
     const std::string value = argv[++i];
     if (flag == "--port") options.port = static_cast<int>(parse_number(flag, value));
@@ -91,6 +101,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--value-size") options.value_size = static_cast<std::size_t>(parse_number(flag, value));
     else if (flag == "--connections") options.connections = static_cast<int>(parse_number(flag, value));
     else if (flag == "--concurrency") options.concurrency = parse_list(flag, value);
+    else if (flag == "--modes") parse_modes(value, options);
     else throw std::invalid_argument("unknown option " + flag);
   }
   if (options.port == 0) throw std::invalid_argument("--port is required");
@@ -180,8 +191,8 @@ void rethrow(std::exception_ptr error) {
   if (error) std::rethrow_exception(error);
 }
 
-// The callers on their own io_context and thread (the service's shape: handlers on the app's
-// executor, two thread hops per command).
+// Own mode: the callers on their own io_context and thread, the manager on its io thread (the
+// service's shape: handlers on the app's executor, two thread hops per command).
 void run_workers_on_own_thread(redis::RedisManager& manager, Operation operation, const std::vector<std::string>& keys,
                                const std::string& value, const Window& window, std::vector<Tally>& tallies) {
   asio::io_context io;
@@ -190,13 +201,12 @@ void run_workers_on_own_thread(redis::RedisManager& manager, Operation operation
   io.run();
 }
 
-// Diagnostic: the callers on the manager's io thread, so no command crosses a thread. The gap to the
-// figure above is what the hops cost.
-void run_workers_on_manager_thread(redis::RedisManager& manager, Operation operation,
-                                   const std::vector<std::string>& keys, const std::string& value,
-                                   const Window& window, std::vector<Tally>& tallies) {
+// Shared mode: the callers on the io_context the manager runs on (run by another thread, which
+// keeps running it between measurements for the manager's timers).
+void run_workers_on_manager_io(redis::RedisManager& manager, Operation operation, const std::vector<std::string>& keys,
+                               const std::string& value, const Window& window, std::vector<Tally>& tallies) {
   std::promise<void> all_done;
-  std::size_t running = tallies.size();  // only touched on the manager's thread
+  std::size_t running = tallies.size();  // only touched on the io_context's one thread
   std::exception_ptr first_error;
   auto on_exit = [&](std::exception_ptr error) {
     if (error && !first_error) first_error = error;
@@ -209,16 +219,18 @@ void run_workers_on_manager_thread(redis::RedisManager& manager, Operation opera
   if (first_error) std::rethrow_exception(first_error);
 }
 
-Measurement measure_manager(redis::RedisManager& manager, Operation operation, int concurrency,
+enum class Mode { own, shared };
+
+Measurement measure_manager(redis::RedisManager& manager, Mode mode, Operation operation, int concurrency,
                             const std::vector<std::string>& keys, const std::string& value, const Options& options) {
   std::vector<Tally> tallies(static_cast<std::size_t>(concurrency));
   const auto window = Window::after_warm_up(options.seconds);
-  if (options.on_manager_thread)
-    run_workers_on_manager_thread(manager, operation, keys, value, window, tallies);
+  if (mode == Mode::shared)
+    run_workers_on_manager_io(manager, operation, keys, value, window, tallies);
   else
     run_workers_on_own_thread(manager, operation, keys, value, window, tallies);
-  std::string name = operation == Operation::get ? "routemq_get" : "routemq_set";
-  if (options.on_manager_thread) name += "_same_thread";
+  std::string name = mode == Mode::shared ? "routemq_shared_" : "routemq_";
+  name += operation == Operation::get ? "get" : "set";
   return merge(std::move(name), concurrency, tallies, window);
 }
 
@@ -305,6 +317,20 @@ void progress(const Measurement& m) {
                static_cast<unsigned long long>(m.operations), static_cast<unsigned long long>(m.errors));
 }
 
+// Every concurrency, SET then GET (GETs find the keys written), on one manager.
+void measure_modes(redis::RedisManager& manager, Mode mode, const std::vector<std::string>& keys,
+                   const std::string& value, const Options& options, std::vector<Measurement>& measurements) {
+  manager.initialize();
+  if (!manager.wait_connected(10s)) throw std::runtime_error("RedisManager did not connect within 10 s");
+  prefill(manager, keys, value);
+  for (int concurrency : options.concurrency) {
+    for (auto operation : {Operation::set, Operation::get}) {
+      measurements.push_back(measure_manager(manager, mode, operation, concurrency, keys, value, options));
+      progress(measurements.back());
+    }
+  }
+}
+
 int run(const Options& options) {
   std::printf("bench_redis: redis-server 127.0.0.1:%d, key %zu B, value %zu B, %.0f s per measurement, "
               "%d RedisManager connection(s), %u hardware threads\n",
@@ -318,17 +344,20 @@ int run(const Options& options) {
   const std::string value(options.value_size, 'x');
   std::vector<Measurement> measurements;
 
-  {
+  if (options.own) {
     redis::RedisManager manager(manager_config(options));
-    manager.initialize();
-    if (!manager.wait_connected(10s)) throw std::runtime_error("RedisManager did not connect within 10 s");
-    prefill(manager, keys, value);
-    for (int concurrency : options.concurrency) {
-      for (auto operation : {Operation::set, Operation::get}) {
-        measurements.push_back(measure_manager(manager, operation, concurrency, keys, value, options));
-        progress(measurements.back());
-      }
+    measure_modes(manager, Mode::own, keys, value, options, measurements);
+  }
+  if (options.shared) {
+    asio::io_context callers_io;
+    auto work = asio::make_work_guard(callers_io);
+    std::thread runner([&] { callers_io.run(); });
+    {
+      redis::RedisManager manager(manager_config(options), callers_io);
+      measure_modes(manager, Mode::shared, keys, value, options, measurements);
     }
+    work.reset();  // the manager's stops cancel its timers: run() returns once they ran
+    runner.join();
   }
   for (auto operation : {Operation::set, Operation::get}) {
     if (!options.peer) break;

@@ -1,6 +1,10 @@
 #pragma once
-// What a RedisManager and all its scoped views share: the settings, the connections and the io thread
+// What a RedisManager and all its scoped views share: the settings, the connections and the executor
 // they run on, the client's statistics, the loads remember() has running. Internal to plugins/redis/.
+//
+// The executor is a strand, either over an io_context and thread of the engine's own, or over the
+// caller's io_context: then coroutines on that io_context reach Redis and resume without crossing a
+// thread.
 #include <atomic>
 #include <map>
 #include <memory>
@@ -10,6 +14,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/strand.hpp>
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
@@ -23,32 +29,39 @@ class ConnectionPool;
 class Subscriber;
 
 struct Engine {
-  explicit Engine(RedisConfig settings);
+  explicit Engine(RedisConfig settings);              // on an io thread of its own
+  Engine(RedisConfig settings, asio::io_context& io);  // on a strand of `io`, which must outlive it
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Resumes a caller on its executor. On the io thread, resumptions are gathered and posted once
-  // per executor per burst of replies: one wake-up of the app's thread for many commands.
+  // Resumes a caller on its executor. On the strand, resumptions are gathered and posted once per
+  // executor per burst of replies: one wake-up of the app's thread for many commands.
   void deliver(asio::any_io_executor executor, std::function<void()> resume);
   void flush_deliveries();
 
   RedisConfig config;
   Keyring keyring;
-  ClientStats stats;
+  std::shared_ptr<ClientStats> shared_stats = std::make_shared<ClientStats>();  // connections hold it too
+  ClientStats& stats = *shared_stats;
   CacheStats cache_totals;  // every view's cache counters together, for /metrics
-  asio::io_context io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::thread thread;
+  std::unique_ptr<asio::io_context> own_io;  // null on the caller's io_context
+  asio::io_context& io;
+  asio::strand<asio::io_context::executor_type> strand;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;  // own io only
+  std::thread thread;                                                             // own io only
   // The pool commands use, read without a lock on every command. initialize()/disconnect() swap it;
   // retired pools stay alive (stopped) until the engine goes, so a reader never sees a dead one.
   std::atomic<ConnectionPool*> pool{nullptr};
   std::vector<std::unique_ptr<ConnectionPool>> pools;
-  std::unique_ptr<Subscriber> subscriber;
-  std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries;  // io thread only
+  std::shared_ptr<Subscriber> subscriber;
+  std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries;  // on the strand only
   // remember(): the loads running now, by full key name, so views of the same scope share them.
   std::mutex flights_mutex;
   std::map<std::string, std::shared_ptr<Flight>> flights;
+
+ private:
+  Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io);
 };
 
 }  // namespace routemq::redis

@@ -41,23 +41,33 @@ const Codec& codec_named(const std::string& name) {
 
 }  // namespace
 
-// ---- the engine: one io thread and its connections, shared by a manager and its views
+// ---- the engine: a strand (on its own io thread or the caller's io_context) and its connections,
+// shared by a manager and its views
 
-Engine::Engine(RedisConfig settings)
-    : config(std::move(settings)),
-      keyring(Keyring::parse(config.encryption_key)),
-      work(asio::make_work_guard(io)),
-      subscriber(std::make_unique<Subscriber>(io, stats)) {
+Engine::Engine(RedisConfig settings) : Engine(std::move(settings), std::make_unique<asio::io_context>(), nullptr) {
   // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
   // ThreadSanitizer cannot see that guard order our thread's log calls after another thread's first
   // one. Creating the registry here, before the thread starts, orders it by the thread's creation.
   spdlog::default_logger_raw();
+  work.emplace(asio::make_work_guard(io));
   thread = std::thread([this] { io.run(); });
 }
+
+Engine::Engine(RedisConfig settings, asio::io_context& caller_io) : Engine(std::move(settings), nullptr, &caller_io) {}
+
+Engine::Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io)
+    : config(std::move(settings)),
+      keyring(Keyring::parse(config.encryption_key)),
+      own_io(std::move(owned)),
+      io(caller_io ? *caller_io : *own_io),
+      strand(asio::make_strand(io)),
+      subscriber(std::make_shared<Subscriber>(strand, shared_stats)) {}
 
 Engine::~Engine() {
   if (auto* current = pool.exchange(nullptr, std::memory_order_acq_rel)) current->stop();
   subscriber->stop();
+  // On the caller's io_context the stops run there later; their handlers hold what they touch.
+  if (!own_io) return;
   work.reset();
   // Let the stops run (they fail whatever is queued), then end the thread.
   asio::post(io, [this] { io.stop(); });
@@ -65,11 +75,11 @@ Engine::~Engine() {
 }
 
 void Engine::deliver(asio::any_io_executor executor, std::function<void()> resume) {
-  if (!io.get_executor().running_in_this_thread()) {  // refused at once on the caller's thread
+  if (!strand.running_in_this_thread()) {  // refused at once on the caller's thread
     asio::post(executor, std::move(resume));
     return;
   }
-  if (deliveries.empty()) asio::post(io, [this] { flush_deliveries(); });  // after this burst of replies
+  if (deliveries.empty()) asio::post(strand, [this] { flush_deliveries(); });  // after this burst of replies
   deliveries.emplace_back(std::move(executor), std::move(resume));
 }
 
@@ -104,6 +114,9 @@ static std::shared_ptr<Engine> make_engine(RedisConfig config) {
 
 RedisManager::RedisManager(RedisConfig config)
     : RedisManager(make_engine(std::move(config)), {}, std::nullopt, nullptr, nullptr) {}
+
+RedisManager::RedisManager(RedisConfig config, asio::io_context& io)
+    : RedisManager(std::make_shared<Engine>(std::move(config), io), {}, std::nullopt, nullptr, nullptr) {}
 
 RedisManager::RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix,
                            std::optional<std::chrono::seconds> scope_ttl, std::shared_ptr<const Codec> codec,
@@ -146,8 +159,8 @@ bool RedisManager::initialize() {
     return false;
   }
   auto& pools = engine_->pools;
-  pools.push_back(std::make_unique<ConnectionPool>(engine_->io, settings_for(config), config.max_connections,
-                                                   engine_->stats));
+  pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings_for(config), config.max_connections,
+                                                   engine_->shared_stats));
   pools.back()->start();
   engine_->pool.store(pools.back().get(), std::memory_order_release);
   engine_->subscriber->start(settings_for(config));
@@ -214,8 +227,8 @@ Result RedisManager::refused_on_view(const char* what) const {
 }
 
 void RedisManager::ensure_not_io_thread() const {
-  if (engine_->thread.get_id() == std::this_thread::get_id())
-    throw std::logic_error("RedisManager::run_sync called on the manager's own io thread: it would deadlock");
+  if (engine_->io.get_executor().running_in_this_thread())
+    throw std::logic_error("RedisManager::run_sync called on a thread running the manager's io_context: it would deadlock");
 }
 
 void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
@@ -333,9 +346,9 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   auto settings = settings_for(engine_->config);
   settings.reconnect = false;
   settings.command_timeout += std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  auto connection = Connection::create(engine_->io, settings, engine_->stats);
+  auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
   auto submit = [this, connection, bytes = encode_command(args)](Completion done) mutable {
-    asio::post(engine_->io, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
+    asio::post(engine_->strand, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
       connection->push_on_io_thread({std::move(bytes), 1, [connection, done = std::move(done)](Result result) {
                                        connection->stop();
                                        done(std::move(result));

@@ -11,8 +11,9 @@
 // incr -> nullopt, lists -> empty ...). Callers that must tell "miss" from "unavailable" use
 // command()/eval()/pipeline(), whose Result says which, or check is_connected().
 //
-// Threads: connections run on the manager's own io thread; a coroutine resumes on its own executor.
-// run_sync() is the blocking facade for code outside coroutines (not on the manager's io thread).
+// Threads: connections run on the manager's own io thread, or on a strand of an io_context you give
+// it; a coroutine resumes on its own executor. run_sync() is the blocking facade for code outside
+// coroutines (not on a thread running the manager's io_context).
 //
 // Scoped views (multi-tenancy): redis.scoped("tenant:42:") is a RedisManager whose every key, script
 // key, scan and invalidation lives under one more prefix, optionally with its own codec and default
@@ -106,7 +107,12 @@ using MessageHandler = std::function<void(const std::string& channel, const std:
 
 class RedisManager {
  public:
+  // Connections on an io thread of the manager's own; callers on any thread.
   explicit RedisManager(RedisConfig config = {});
+  // Connections on a strand of `io`: coroutines running on `io` reach Redis and resume without
+  // crossing a thread (the fastest way, see docs/benchmarks.md). `io` must outlive the manager, and
+  // run_sync() cannot be called on a thread that runs `io`.
+  RedisManager(RedisConfig config, asio::io_context& io);
   ~RedisManager();
   RedisManager(const RedisManager&) = delete;
   RedisManager& operator=(const RedisManager&) = delete;
@@ -285,15 +291,15 @@ class RedisManager {
 
   // ---- pub/sub (channels are not prefixed: they are not keys)
   awaitable<long long> publish(std::string_view channel, std::string_view message);
-  // Handlers run on the manager's io thread: keep them short or post elsewhere. Subscriptions are
-  // restored after every reconnect.
+  // Handlers run on the manager's strand (its io thread, or your io_context): keep them short or
+  // post elsewhere. Subscriptions are restored after every reconnect.
   void subscribe(const std::string& channel, MessageHandler handler);
   void psubscribe(const std::string& pattern, MessageHandler handler);
   void unsubscribe(const std::string& channel);
   void punsubscribe(const std::string& pattern);
   bool subscriptions_active() const;
 
-  // ---- blocking facade: runs `operation` on the manager's io thread and waits for its result.
+  // ---- blocking facade: runs `operation` on the manager's io_context and waits for its result.
   template <class T>
   T run_sync(awaitable<T> operation) {
     ensure_not_io_thread();
@@ -309,7 +315,7 @@ class RedisManager {
   // INFO memory, DBSIZE, and the type distribution of up to `sample` keys under the prefix (SCAN).
   awaitable<ServerView> server_view(std::size_t sample = 1000);
   ClientStats& raw_stats();
-  asio::io_context& io_context();
+  asio::io_context& io_context();  // where the connections run: the manager's own, or the one you gave
 
  private:
   RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix, std::optional<std::chrono::seconds> scope_ttl,

@@ -6,14 +6,15 @@
 
 namespace routemq::redis {
 
-Subscriber::Subscriber(asio::io_context& io, ClientStats& stats) : io_(io), stats_(stats) {}
+Subscriber::Subscriber(asio::any_io_executor executor, std::shared_ptr<ClientStats> stats)
+    : executor_(std::move(executor)), stats_(std::move(stats)) {}
 
 Subscriber::~Subscriber() {
   if (connection_) connection_->stop();
 }
 
 void Subscriber::start(const ConnectionSettings& settings) {
-  asio::post(io_, [this, settings] {
+  asio::post(executor_, [this, self = shared_from_this(), settings] {
     if (connection_) connection_->stop();
     connection_.reset();
     settings_ = settings;
@@ -24,15 +25,24 @@ void Subscriber::start(const ConnectionSettings& settings) {
 void Subscriber::connect_if_needed() {
   if (connection_ || !settings_ || (channels_.empty() && patterns_.empty())) return;
   ConnectionEvents events;
-  events.on_ready = [this] { resubscribe_all(); };
-  events.on_push = [this](const Reply& reply) { return dispatch(reply); };
-  events.on_down = [this] { active_ = false; };
-  connection_ = Connection::create(io_, *settings_, stats_, std::move(events));
+  // The connection's last handlers may run after this subscriber is gone.
+  std::weak_ptr<Subscriber> weak = weak_from_this();
+  events.on_ready = [weak] {
+    if (auto self = weak.lock()) self->resubscribe_all();
+  };
+  events.on_push = [weak](const Reply& reply) {
+    auto self = weak.lock();
+    return self && self->dispatch(reply);
+  };
+  events.on_down = [weak] {
+    if (auto self = weak.lock()) self->active_ = false;
+  };
+  connection_ = Connection::create(executor_, *settings_, stats_, std::move(events));
   connection_->start();
 }
 
 void Subscriber::stop() {
-  asio::post(io_, [this] {
+  asio::post(executor_, [this, self = shared_from_this()] {
     settings_.reset();
     active_ = false;
     if (connection_) connection_->stop();
@@ -43,7 +53,7 @@ void Subscriber::stop() {
 bool Subscriber::active() const { return active_.load(); }
 
 void Subscriber::subscribe(const std::string& channel, MessageHandler handler, bool pattern) {
-  asio::post(io_, [this, channel, handler = std::move(handler), pattern]() mutable {
+  asio::post(executor_, [this, self = shared_from_this(), channel, handler = std::move(handler), pattern]() mutable {
     (pattern ? patterns_ : channels_)[channel] = std::move(handler);
     connect_if_needed();
     if (!connection_ || !connection_->ready()) return;  // sent on (re)connect
@@ -54,7 +64,7 @@ void Subscriber::subscribe(const std::string& channel, MessageHandler handler, b
 }
 
 void Subscriber::unsubscribe(const std::string& channel, bool pattern) {
-  asio::post(io_, [this, channel, pattern] {
+  asio::post(executor_, [this, self = shared_from_this(), channel, pattern] {
     (pattern ? patterns_ : channels_).erase(channel);
     if (connection_ && connection_->ready())
       connection_->push_on_io_thread({encode_command({pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", channel}), 0, {}});

@@ -1,6 +1,7 @@
 #pragma once
 // Pub/Sub on its own connection: SUBSCRIBE/PSUBSCRIBE are sent again after every reconnect, and pushed
-// messages go to the handler registered for their channel or pattern. Runs on the manager's io thread.
+// messages go to the handler registered for their channel or pattern. Runs on the manager's executor;
+// its handlers hold it (shared), so it may go while the last of them finish.
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,9 +12,9 @@
 
 namespace routemq::redis {
 
-class Subscriber {
+class Subscriber : public std::enable_shared_from_this<Subscriber> {
  public:
-  Subscriber(asio::io_context& io, ClientStats& stats);
+  Subscriber(asio::any_io_executor executor, std::shared_ptr<ClientStats> stats);
   ~Subscriber();
 
   // Thread-safe. Connects once there is something to subscribe to.
@@ -29,10 +30,10 @@ class Subscriber {
   void resubscribe_all();
   bool dispatch(const Reply& push);
 
-  asio::io_context& io_;
-  ClientStats& stats_;
-  std::optional<ConnectionSettings> settings_;  // set while started; io thread only
-  std::shared_ptr<Connection> connection_;      // io thread only
+  asio::any_io_executor executor_;
+  std::shared_ptr<ClientStats> stats_;
+  std::optional<ConnectionSettings> settings_;  // set while started; executor only
+  std::shared_ptr<Connection> connection_;      // executor only
   std::map<std::string, MessageHandler> channels_;
   std::map<std::string, MessageHandler> patterns_;
   std::atomic<bool> active_{false};

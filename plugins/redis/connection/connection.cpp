@@ -27,26 +27,28 @@ std::chrono::milliseconds tick_interval(const ConnectionSettings& settings) {
 
 }  // namespace
 
-std::shared_ptr<Connection> Connection::create(asio::io_context& io, ConnectionSettings settings, ClientStats& stats,
-                                               ConnectionEvents events) {
-  return std::shared_ptr<Connection>(new Connection(io, std::move(settings), stats, std::move(events)));
+std::shared_ptr<Connection> Connection::create(asio::any_io_executor executor, ConnectionSettings settings,
+                                               std::shared_ptr<ClientStats> stats, ConnectionEvents events) {
+  return std::shared_ptr<Connection>(
+      new Connection(std::move(executor), std::move(settings), std::move(stats), std::move(events)));
 }
 
-Connection::Connection(asio::io_context& io, ConnectionSettings settings, ClientStats& stats,
+// The socket, resolver and timers take the executor, so their handlers run on it too.
+Connection::Connection(asio::any_io_executor executor, ConnectionSettings settings, std::shared_ptr<ClientStats> stats,
                        ConnectionEvents events)
-    : io_(io),
+    : executor_(std::move(executor)),
       settings_(std::move(settings)),
-      stats_(stats),
+      stats_(std::move(stats)),
       events_(std::move(events)),
-      socket_(io),
-      resolver_(io),
-      connect_timer_(io),
-      backoff_timer_(io),
-      tick_timer_(io),
+      socket_(executor_),
+      resolver_(executor_),
+      connect_timer_(executor_),
+      backoff_timer_(executor_),
+      tick_timer_(executor_),
       read_buffer_(read_chunk) {}
 
 void Connection::start() {
-  asio::post(io_, [self = shared_from_this()] {
+  asio::post(executor_, [self = shared_from_this()] {
     if (self->state_ != State::idle) return;
     self->connect();
     self->on_tick();
@@ -54,7 +56,7 @@ void Connection::start() {
 }
 
 void Connection::stop() {
-  asio::post(io_, [self = shared_from_this()] {
+  asio::post(executor_, [self = shared_from_this()] {
     if (self->state_ == State::stopped) return;
     self->state_ = State::stopped;
     ++self->generation_;
@@ -70,7 +72,7 @@ void Connection::stop() {
 
 void Connection::submit(Request request) {
   if (!ready()) {
-    stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+    stats_->unavailable.fetch_add(1, std::memory_order_relaxed);
     if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
     return;
   }
@@ -80,7 +82,7 @@ void Connection::submit(Request request) {
     first_in_burst = inbox_.empty();
     inbox_.push_back(std::move(request));
   }
-  if (first_in_burst) asio::post(io_, [self = shared_from_this()] { self->drain_inbox(); });
+  if (first_in_burst) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void Connection::drain_inbox() {
@@ -94,7 +96,7 @@ void Connection::drain_inbox() {
       queue_.push(std::move(request));
       continue;
     }
-    stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+    stats_->unavailable.fetch_add(1, std::memory_order_relaxed);
     if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
   }
   flush();
@@ -155,9 +157,9 @@ void Connection::handshake() {
                    if (reply.is_error()) return self->fail(Failure::connection_lost, "handshake refused: " + reply.text);
                  self->connect_timer_.cancel();
                  self->state_ = State::ready;
-                 self->stats_.connects.fetch_add(1, std::memory_order_relaxed);
+                 self->stats_->connects.fetch_add(1, std::memory_order_relaxed);
                  if (self->ever_connected_) {
-                   self->stats_.reconnects.fetch_add(1, std::memory_order_relaxed);
+                   self->stats_->reconnects.fetch_add(1, std::memory_order_relaxed);
                    spdlog::info("redis: reconnected to {}:{}", self->settings_.host, self->settings_.port);
                  }
                  self->ever_connected_ = true;
@@ -214,7 +216,7 @@ void Connection::read() {
 
 void Connection::handle_reply(Reply reply) {
   if (events_.on_push && state_ == State::ready && events_.on_push(reply)) return;
-  if (reply.is_error()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
+  if (reply.is_error()) stats_->errors.fetch_add(1, std::memory_order_relaxed);
   if (!queue_.on_reply(std::move(reply))) fail(Failure::protocol, "Redis sent a reply nobody asked for");
 }
 
@@ -224,7 +226,7 @@ void Connection::on_tick() {
   const auto now = Clock::now();
   if (state_ == State::ready) {
     if (auto oldest = queue_.oldest_written(); oldest && now - *oldest > settings_.command_timeout) {
-      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+      stats_->timeouts.fetch_add(1, std::memory_order_relaxed);
       fail(Failure::timeout, "no reply within the command timeout; the connection is recycled");
     } else if (queue_.empty() && now - last_activity_ > settings_.health_check_interval) {
       last_activity_ = now;
@@ -246,7 +248,7 @@ void Connection::fail(Failure failure, const std::string& detail) {
   socket_.close(ignored);
   resolver_.cancel();
   connect_timer_.cancel();
-  stats_.connection_failures.fetch_add(1, std::memory_order_relaxed);
+  stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
   if (was_ready || failed_attempts_ == 0)
     spdlog::warn("redis: {}:{} {}: {}", settings_.host, settings_.port, was_ready ? "connection lost" : "cannot connect",
                  detail);

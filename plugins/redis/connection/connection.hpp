@@ -1,5 +1,5 @@
 #pragma once
-// One multiplexed Redis connection on the plugin's io_context: connect (with a deadline), handshake
+// One multiplexed Redis connection on the plugin's executor (a strand): connect (with a deadline), handshake
 // (AUTH, SELECT, CLIENT SETNAME), then every queued request is written in one batch and completed in
 // FIFO order (auto-pipelining). A reply that does not come within the command timeout fails the
 // connection; so does an unanswered health-check PING. After a failure every request in flight fails
@@ -40,18 +40,21 @@ struct ConnectionSettings {
 };
 
 struct ConnectionEvents {
-  std::function<void()> on_ready;  // after each successful handshake, on the io thread
+  std::function<void()> on_ready;  // after each successful handshake, on the executor
   // Subscriber connections: replies the server pushes (messages); returns true when it took the reply.
   std::function<bool(const Reply&)> on_push;
-  std::function<void()> on_down;   // after a failure, on the io thread
+  std::function<void()> on_down;   // after a failure, on the executor
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class State { idle, connecting, ready, down, stopped };
 
-  static std::shared_ptr<Connection> create(asio::io_context& io, ConnectionSettings settings, ClientStats& stats,
-                                            ConnectionEvents events = {});
+  // Every handler runs on `executor`, which must not run two of them at once (a strand, or an
+  // io_context run by one thread). The stats are shared: the connection may outlive its owner's
+  // last look at them while its last handlers finish.
+  static std::shared_ptr<Connection> create(asio::any_io_executor executor, ConnectionSettings settings,
+                                            std::shared_ptr<ClientStats> stats, ConnectionEvents events = {});
 
   void start();  // thread-safe
   void stop();   // thread-safe; fails everything queued with "unavailable"
@@ -59,13 +62,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state() const { return state_.load(std::memory_order_acquire); }
 
   // Thread-safe. Completes with "unavailable" at once when the connection is not ready; `done` is
-  // called on the io thread otherwise.
+  // called on the executor otherwise.
   void submit(Request request);
-  // On the io thread only (events, follow-ups): queues even while not ready; flushed once ready.
+  // On the executor only (events, follow-ups): queues even while not ready; flushed once ready.
   void push_on_io_thread(Request request);
 
  private:
-  Connection(asio::io_context& io, ConnectionSettings settings, ClientStats& stats, ConnectionEvents events);
+  Connection(asio::any_io_executor executor, ConnectionSettings settings, std::shared_ptr<ClientStats> stats,
+             ConnectionEvents events);
   void connect();
   void handshake();
   void flush();
@@ -76,9 +80,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_reply(Reply reply);
   void drain_inbox();
 
-  asio::io_context& io_;
+  asio::any_io_executor executor_;
   ConnectionSettings settings_;
-  ClientStats& stats_;
+  std::shared_ptr<ClientStats> stats_;
   ConnectionEvents events_;
   asio::ip::tcp::socket socket_;
   asio::ip::tcp::resolver resolver_;
@@ -95,7 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ever_connected_ = false;
   Clock::time_point last_activity_{};
   std::atomic<State> state_{State::idle};
-  // Requests from other threads wait here; one post to the io thread moves a whole burst at once.
+  // Requests from other threads wait here; one post to the executor moves a whole burst at once.
   std::mutex inbox_mutex_;
   std::vector<Request> inbox_;
 };

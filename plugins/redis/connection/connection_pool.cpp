@@ -2,11 +2,11 @@
 
 namespace routemq::redis {
 
-ConnectionPool::ConnectionPool(asio::io_context& io, const ConnectionSettings& settings, std::size_t size,
-                               ClientStats& stats)
-    : stats_(stats) {
+ConnectionPool::ConnectionPool(asio::any_io_executor executor, const ConnectionSettings& settings, std::size_t size,
+                               std::shared_ptr<ClientStats> stats)
+    : stats_(std::move(stats)) {
   for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i)
-    connections_.push_back(Connection::create(io, settings, stats));
+    connections_.push_back(Connection::create(executor, settings, stats_));
 }
 
 ConnectionPool::~ConnectionPool() { stop(); }
@@ -37,7 +37,7 @@ void ConnectionPool::submit(Request request) {
     auto& connection = connections_[(start + i) % connections_.size()];
     if (connection->ready()) return connection->submit(std::move(request));
   }
-  stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+  stats_->unavailable.fetch_add(1, std::memory_order_relaxed);
   if (request.done) request.done(Result::failed(Failure::unavailable, "no Redis connection is up"));
 }
 

@@ -11,7 +11,8 @@ namespace routemq::redis {
 
 class ConnectionPool {
  public:
-  ConnectionPool(asio::io_context& io, const ConnectionSettings& settings, std::size_t size, ClientStats& stats);
+  ConnectionPool(asio::any_io_executor executor, const ConnectionSettings& settings, std::size_t size,
+                 std::shared_ptr<ClientStats> stats);
   ~ConnectionPool();
 
   void start();
@@ -23,7 +24,7 @@ class ConnectionPool {
  private:
   std::vector<std::shared_ptr<Connection>> connections_;
   std::atomic<std::size_t> next_{0};
-  ClientStats& stats_;
+  std::shared_ptr<ClientStats> stats_;
 };
 
 }  // namespace routemq::redis

@@ -1,0 +1,179 @@
+// A RedisManager on the caller's io_context (RedisManager(config, io)): its connections on a strand
+// of that io_context, no thread of its own. Against a real redis-server.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// An io_context run by `count` threads until destroyed.
+class IoThreads {
+ public:
+  explicit IoThreads(int count) : work_(asio::make_work_guard(io)) {
+    for (int i = 0; i < count; ++i) threads_.emplace_back([this] { io.run(); });
+  }
+  ~IoThreads() {
+    work_.reset();
+    io.stop();
+    for (auto& thread : threads_) thread.join();
+  }
+
+  asio::io_context io;
+
+ private:
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+std::unique_ptr<redis::RedisManager> connected_manager(const RedisServer& server, asio::io_context& io) {
+  auto manager = std::make_unique<redis::RedisManager>(redis_config_for(server.port()), io);
+  manager->initialize();
+  REQUIRE(manager->wait_connected(10s));
+  return manager;
+}
+
+// Counts the connections redis-server has from clients named `name`.
+int connections_named(const RedisServer& server, const std::string& name) {
+  const auto list = server.command({"CLIENT", "LIST"});
+  int count = 0;
+  for (std::size_t at = list.find("name=" + name + " "); at != std::string::npos;
+       at = list.find("name=" + name + " ", at + 1))
+    ++count;
+  return count;
+}
+
+// One caller: INCR its own counter `rounds` times, checking each reply is the count so far.
+awaitable<void> count_up(redis::RedisManager& r, int id, int rounds, std::atomic<int>& wrong, std::atomic<int>& done) {
+  const auto name = "counter:" + std::to_string(id);
+  for (int i = 1; i <= rounds; ++i) {
+    const auto value = co_await r.incr(name);
+    if (value != i) ++wrong;
+  }
+  ++done;
+}
+
+}  // namespace
+
+TEST_CASE("on the caller's io_context: commands, a pipeline, a script, BLPOP and pub/sub") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(1);
+  auto manager = connected_manager(server, threads.io);
+  auto& r = *manager;
+  CHECK(&r.io_context() == &threads.io);
+
+  CHECK(r.run_sync(r.set("k", "v")));
+  CHECK(r.run_sync(r.get("k")) == "v");
+  redis::Batch batch;
+  batch.push({"INCR", r.key("n")}).push({"INCR", r.key("n")});
+  const auto replies = r.run_sync(r.pipeline(batch));
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[1].reply.integer == 2);
+  const redis::Script twice("return tonumber(ARGV[1]) * 2");
+  CHECK(r.run_sync(r.eval(twice, {}, {"21"})).reply.integer == 42);
+
+  CHECK(r.run_sync(r.rpush("jobs", {"a"})) == 1);
+  const auto popped = r.run_sync(r.blpop({"jobs"}, 1s));
+  REQUIRE(popped);
+  CHECK(popped->second == "a");
+
+  std::mutex mutex;
+  std::vector<std::string> heard;
+  r.subscribe("news", [&](const std::string&, const std::string& payload) {
+    std::lock_guard lock(mutex);
+    heard.push_back(payload);
+  });
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+  CHECK(r.run_sync(r.publish("news", "hello")) == 1);
+  CHECK(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return heard == std::vector<std::string>{"hello"};
+  }, 10s));
+}
+
+TEST_CASE("on an io_context run by two threads, 100 concurrent callers each get their own replies") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(2);
+  auto manager = connected_manager(server, threads.io);
+  std::atomic<int> wrong{0};
+  std::atomic<int> done{0};
+  constexpr int callers = 100;
+  for (int id = 0; id < callers; ++id)
+    asio::co_spawn(threads.io, count_up(*manager, id, 50, wrong, done), asio::detached);
+  REQUIRE(wait_until([&] { return done == callers; }, 30s));
+  CHECK(wrong == 0);
+  CHECK(manager->stats().commands >= callers * 50);
+}
+
+TEST_CASE("on the caller's io_context, run_sync is refused on a thread that runs it and works elsewhere") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(1);
+  auto manager = connected_manager(server, threads.io);
+  std::promise<std::string> refused;
+  asio::post(threads.io, [&] {
+    try {
+      manager->run_sync(manager->ping());
+      refused.set_value("no error");
+    } catch (const std::logic_error& e) {
+      refused.set_value(e.what());
+    }
+  });
+  CHECK_THAT(refused.get_future().get(), Catch::Contains("would deadlock"));
+  CHECK(manager->run_sync(manager->ping()));
+}
+
+TEST_CASE("on the caller's io_context, Redis killed then restarted: fails at once, then serves and hears again") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(2);
+  auto manager = connected_manager(server, threads.io);
+  auto& r = *manager;
+  std::atomic<int> heard{0};
+  r.subscribe("news", [&](const std::string&, const std::string&) { ++heard; });
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+
+  server.kill9();
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  CHECK_FALSE(r.run_sync(r.set("k", "v")));  // the circuit is open: an answer, not a wait
+  CHECK(r.stats().unavailable >= 1);
+
+  server.restart();
+  REQUIRE(wait_until([&] { return r.is_connected() && r.subscriptions_active(); }, 20s));
+  CHECK(r.run_sync(r.set("k", "v")));
+  CHECK(r.run_sync(r.publish("news", "back")) == 1);
+  CHECK(wait_until([&] { return heard == 1; }, 10s));
+}
+
+TEST_CASE("a manager on the caller's io_context destroyed while it runs: its connections close, nothing is left") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(2);
+  auto config = redis_config_for(server.port());
+  config.client_name = "shared-io-goes";
+  auto manager = std::make_unique<redis::RedisManager>(config, threads.io);
+  manager->initialize();
+  REQUIRE(manager->wait_connected(10s));
+  manager->subscribe("news", [](const std::string&, const std::string&) {});
+  REQUIRE(wait_until([&] { return manager->subscriptions_active(); }, 10s));
+  CHECK(connections_named(server, "shared-io-goes") == config.max_connections + 1);  // the pool and the subscriber
+  auto view = manager->scoped("tenant:1:");
+  CHECK(view.run_sync(view.set("k", "v")));
+
+  // The handles go while the io_context keeps running on two threads: the stops run after them.
+  { auto gone = std::move(view); }
+  manager.reset();
+  CHECK(wait_until([&] { return connections_named(server, "shared-io-goes") == 0; }, 10s));
+}
