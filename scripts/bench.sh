@@ -130,6 +130,9 @@ result() {
 # ratio A B: A/B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
+# percent A B: A/B in whole percent.
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? a / b * 100 : 0) }'; }
+
 # verdict RATIO GOAL UNIT: "met (x)" or "missed by ...".
 verdict() {
   awk -v r="$1" -v g="$2" -v unit="$3" 'BEGIN {
@@ -159,7 +162,7 @@ plot() {
 plot_redis() {
   : >"$work_dir/plot.dat"
   for c in "${concurrencies[@]}"; do
-    echo "$c $(result routemq_get "ops" "$c") $(result routemq_set "ops" "$c")" >>"$work_dir/plot.dat"
+    echo "$c $(result routemq_get ops "$c") $(result routemq_set ops "$c") $(result routemq_shared_get ops "$c") $(result routemq_shared_set ops "$c")" >>"$work_dir/plot.dat"
   done
   plot redis_throughput.png "RedisManager throughput" <<EOF
 set title "RedisManager throughput vs concurrent coroutines (same run as redis-benchmark)"
@@ -168,12 +171,29 @@ set xlabel "concurrent coroutines"
 set ylabel "ops/s"
 set key left top
 set grid
-plot "$work_dir/plot.dat" using 1:2 with linespoints title "routemq GET", \
-     "$work_dir/plot.dat" using 1:3 with linespoints title "routemq SET", \
+plot "$work_dir/plot.dat" using 1:2 with linespoints title "routemq GET (own io thread)", \
+     "$work_dir/plot.dat" using 1:3 with linespoints title "routemq SET (own io thread)", \
+     "$work_dir/plot.dat" using 1:4 with linespoints title "routemq GET (callers' io_context)", \
+     "$work_dir/plot.dat" using 1:5 with linespoints title "routemq SET (callers' io_context)", \
      $pipelined_get title "redis-benchmark -c 50 -P 16 GET" dt 2, \
      $pipelined_set title "redis-benchmark -c 50 -P 16 SET" dt 3, \
      $sync_get title "sync hiredis GET" dt 4
 EOF
+}
+
+# ratio_rows MODE GET SET: the three ratio rows of one way of running the manager.
+ratio_rows() {
+  local mode=$1 get=$2 set=$3
+  local pct_get pct_set plain_pct_get plain_pct_set x_get x_set
+  pct_get=$(percent "$get" "$pipelined_get")
+  pct_set=$(percent "$set" "$pipelined_set")
+  plain_pct_get=$(percent "$get" "$plain_get")
+  plain_pct_set=$(percent "$set" "$plain_set")
+  x_get=$(ratio "$get" "$sync_get")
+  x_set=$(ratio "$set" "$sync_set")
+  echo "| $mode: redis-benchmark -c 50 -P 16 | ${pct_get}% | ${pct_set}% | >= ${goal_pipelined_pct}% | $(verdict "$pct_get" "$goal_pipelined_pct" "%") | $(verdict "$pct_set" "$goal_pipelined_pct" "%") |"
+  echo "| $mode: redis-benchmark -c 50 (no pipelining) | ${plain_pct_get}% | ${plain_pct_set}% | (none) | | |"
+  echo "| $mode: synchronous hiredis loop | ${x_get}x | ${x_set}x | >= ${goal_sync_x}x | $(verdict "$x_get" "$goal_sync_x" "x") | $(verdict "$x_set" "$goal_sync_x" "x") |"
 }
 
 write_redis_section() {
@@ -187,25 +207,24 @@ write_redis_section() {
     echo "Machine: $machine_before."
     echo "Load average when bench_redis ran: $(grep '^LOADAVG at=start' "$work_dir/bench_redis.txt" | cut -d' ' -f3-) at start, $(grep '^LOADAVG at=end' "$work_dir/bench_redis.txt" | cut -d' ' -f3-) at end (1/5/15 min; other work on this machine at the time shows here: the ratios, measured in the same minutes, are the result)."
     echo
-    echo "redis-server $redis_version on a private loopback port, no persistence. Keys 16 bytes, values 3 bytes (redis-benchmark's defaults). RedisManager: $connections connection(s), the coroutines on one io_context thread, the manager's connections on its own io thread; latency is per \`co_await\`, so it includes both thread hops."
+    echo "redis-server $redis_version on a private loopback port, no persistence. Keys 16 bytes, values 3 bytes (redis-benchmark's defaults). RedisManager: $connections connection(s), the coroutines on one io_context thread; the manager either on its own io thread (\`RedisManager(config)\`, the service's singleton: two thread hops per command) or on a strand of the coroutines' io_context (\`RedisManager(config, io)\`: no hop). Latency is per \`co_await\`: what a handler sees."
     echo
     echo "| measurement | concurrency | GET ops/s | GET p50 µs | GET p99 µs | SET ops/s | SET p50 µs | SET p99 µs |"
     echo "|---|---|---|---|---|---|---|---|"
     echo "| redis-benchmark -P 16 (pipelined peer) | 50 clients | $pipelined_get | | | $pipelined_set | | |"
     echo "| redis-benchmark (no pipelining) | 50 clients | $plain_get | | | $plain_set | | |"
     for c in "${concurrencies[@]}"; do
-      echo "| RedisManager | $c | $(result routemq_get ops "$c") | $(result routemq_get p50_us "$c") | $(result routemq_get p99_us "$c") | $(result routemq_set ops "$c") | $(result routemq_set p50_us "$c") | $(result routemq_set p99_us "$c") |"
+      echo "| RedisManager, own io thread | $c | $(result routemq_get ops "$c") | $(result routemq_get p50_us "$c") | $(result routemq_get p99_us "$c") | $(result routemq_set ops "$c") | $(result routemq_set p50_us "$c") | $(result routemq_set p99_us "$c") |"
+    done
+    for c in "${concurrencies[@]}"; do
+      echo "| RedisManager, callers' io_context | $c | $(result routemq_shared_get ops "$c") | $(result routemq_shared_get p50_us "$c") | $(result routemq_shared_get p99_us "$c") | $(result routemq_shared_set ops "$c") | $(result routemq_shared_set p50_us "$c") | $(result routemq_shared_set p99_us "$c") |"
     done
     echo "| synchronous hiredis loop (bare-client peer) | 1 | $sync_get | $(result hiredis_sync_get p50_us 1) | $(result hiredis_sync_get p99_us 1) | $sync_set | $(result hiredis_sync_set p50_us 1) | $(result hiredis_sync_set p99_us 1) |"
     echo
     echo "| ratio (RedisManager at 1000 coroutines vs) | GET | SET | goal | GET verdict | SET verdict |"
     echo "|---|---|---|---|---|---|"
-    echo "| redis-benchmark -c 50 -P 16 | ${pct_get}% | ${pct_set}% | >= ${goal_pipelined_pct}% | $(verdict "$pct_get" "$goal_pipelined_pct" "%") | $(verdict "$pct_set" "$goal_pipelined_pct" "%") |"
-    echo "| redis-benchmark -c 50 (no pipelining) | ${plain_pct_get}% | ${plain_pct_set}% | (none) | | |"
-    echo "| synchronous hiredis loop | ${x_get}x | ${x_set}x | >= ${goal_sync_x}x | $(verdict "$x_get" "$goal_sync_x" "x") | $(verdict "$x_set" "$goal_sync_x" "x") |"
-    echo
-    # shellcheck disable=SC2016 # backticks are Markdown here
-    echo 'Diagnostic (not a goal): `build/bin/bench_redis --port P --no-peer --on-manager-thread` runs the coroutines on the manager'"'"'s own io thread, so no command crosses a thread; the gap to the table above is what the two thread hops per command cost.'
+    ratio_rows "own io thread" "$routemq_get" "$routemq_set"
+    ratio_rows "callers' io_context" "$shared_get" "$shared_set"
     echo
     plot_redis
     echo
@@ -363,24 +382,22 @@ bench_redis_part() {
   concurrencies=(1 10 100 1000)
   routemq_get=$(result routemq_get ops 1000)
   routemq_set=$(result routemq_set ops 1000)
+  shared_get=$(result routemq_shared_get ops 1000)
+  shared_set=$(result routemq_shared_set ops 1000)
   sync_get=$(result hiredis_sync_get ops 1)
   sync_set=$(result hiredis_sync_set ops 1)
-  pct_get=$(awk -v a="$routemq_get" -v b="$pipelined_get" 'BEGIN { printf "%.0f", a / b * 100 }')
-  pct_set=$(awk -v a="$routemq_set" -v b="$pipelined_set" 'BEGIN { printf "%.0f", a / b * 100 }')
-  plain_pct_get=$(awk -v a="$routemq_get" -v b="$plain_get" 'BEGIN { printf "%.0f", a / b * 100 }')
-  plain_pct_set=$(awk -v a="$routemq_set" -v b="$plain_set" 'BEGIN { printf "%.0f", a / b * 100 }')
-  x_get=$(ratio "$routemq_get" "$sync_get")
-  x_set=$(ratio "$routemq_set" "$sync_set")
 
   echo
   echo "== Redis: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  printf '%-46s %12s %12s\n' "" "GET ops/s" "SET ops/s"
-  printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50 -P 16" "$pipelined_get" "$pipelined_set"
-  printf '%-46s %12.0f %12.0f\n' "redis-benchmark -c 50" "$plain_get" "$plain_set"
-  printf '%-46s %12.0f %12.0f\n' "RedisManager, 1000 coroutines" "$routemq_get" "$routemq_set"
-  printf '%-46s %12.0f %12.0f\n' "synchronous hiredis loop" "$sync_get" "$sync_set"
-  echo "RedisManager@1000 / redis-benchmark -P 16: GET ${pct_get}% SET ${pct_set}% (goal >= ${goal_pipelined_pct}%): GET $(verdict "$pct_get" "$goal_pipelined_pct" "%"), SET $(verdict "$pct_set" "$goal_pipelined_pct" "%")" | sed 's/\*\*//g'
-  echo "RedisManager@1000 / synchronous hiredis:    GET ${x_get}x SET ${x_set}x (goal >= ${goal_sync_x}x): GET $(verdict "$x_get" "$goal_sync_x" "x"), SET $(verdict "$x_set" "$goal_sync_x" "x")" | sed 's/\*\*//g'
+  printf '%-56s %12s %12s\n' "" "GET ops/s" "SET ops/s"
+  printf '%-56s %12.0f %12.0f\n' "redis-benchmark -c 50 -P 16" "$pipelined_get" "$pipelined_set"
+  printf '%-56s %12.0f %12.0f\n' "redis-benchmark -c 50" "$plain_get" "$plain_set"
+  printf '%-56s %12.0f %12.0f\n' "RedisManager, 1000 coroutines, own io thread" "$routemq_get" "$routemq_set"
+  printf '%-56s %12.0f %12.0f\n' "RedisManager, 1000 coroutines, callers' io_context" "$shared_get" "$shared_set"
+  printf '%-56s %12.0f %12.0f\n' "synchronous hiredis loop" "$sync_get" "$sync_set"
+  echo "RedisManager@1000 vs the peers (goals: >= ${goal_pipelined_pct}% of redis-benchmark -P 16, >= ${goal_sync_x}x the synchronous loop):"
+  ratio_rows "own io thread" "$routemq_get" "$routemq_set" | sed 's/\*\*//g'
+  ratio_rows "callers' io_context" "$shared_get" "$shared_set" | sed 's/\*\*//g'
 
   write_redis_section "$work_dir/redis_section.md"
   splice_section "$work_dir/redis_section.md" redis

@@ -20,6 +20,7 @@
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/keyring.hpp"
+#include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/redis_config.hpp"
 #include "plugins/redis/remember.hpp"
 
@@ -27,6 +28,16 @@ namespace routemq::redis {
 
 class ConnectionPool;
 class Subscriber;
+
+// A caller suspended on a command: its executor, and the result to resume it with.
+struct Resumption {
+  explicit Resumption(asio::any_io_executor on) : executor(std::move(on)) {}
+  virtual ~Resumption() = default;
+  virtual void resume() = 0;  // on `executor`, once, with `result`
+
+  asio::any_io_executor executor;
+  Result result;
+};
 
 struct Engine {
   explicit Engine(RedisConfig settings);              // on an io thread of its own
@@ -37,7 +48,7 @@ struct Engine {
 
   // Resumes a caller on its executor. On the strand, resumptions are gathered and posted once per
   // executor per burst of replies: one wake-up of the app's thread for many commands.
-  void deliver(asio::any_io_executor executor, std::function<void()> resume);
+  void deliver(std::shared_ptr<Resumption> caller);
   void flush_deliveries();
 
   RedisConfig config;
@@ -55,7 +66,7 @@ struct Engine {
   std::atomic<ConnectionPool*> pool{nullptr};
   std::vector<std::unique_ptr<ConnectionPool>> pools;
   std::shared_ptr<Subscriber> subscriber;
-  std::vector<std::pair<asio::any_io_executor, std::function<void()>>> deliveries;  // on the strand only
+  std::vector<std::shared_ptr<Resumption>> deliveries;  // on the strand only
   // remember(): the loads running now, by full key name, so views of the same scope share them.
   std::mutex flights_mutex;
   std::map<std::string, std::shared_ptr<Flight>> flights;
