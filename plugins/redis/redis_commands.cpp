@@ -1,11 +1,14 @@
 // The typed commands of RedisManager: each builds the command with prefixed keys, runs it, and turns
 // the reply into its documented type, or into the documented default when there is no usable reply.
+#include <array>
 #include <charconv>
+#include <span>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/protocol/encoder.hpp"
 
 namespace routemq::redis {
 namespace {
@@ -77,22 +80,35 @@ std::string glob_escape(std::string_view text) {
 
 // ---- strings and counters
 
+// GET and SET, the commands used most, encode from views: no vector of argument copies.
 awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
-  Strings request{"GET", key(name)};
-  auto value = string_or_nil(co_await run(std::move(request)));
+  const auto full = key(name);
+  const std::array<std::string_view, 2> args{"GET", full};
+  auto bytes = encode_views(args);
+  auto value = string_or_nil(co_await execute(std::move(bytes), 1));
   count_read(value.has_value());
   co_return value;
 }
 
 awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
-  Strings args{"SET", key(name), std::string(value)};
-  if (options.ex) args.insert(args.end(), {"EX", std::to_string(options.ex->count())});
-  else if (options.px) args.insert(args.end(), {"PX", std::to_string(options.px->count())});
-  else if (options.keepttl) args.push_back("KEEPTTL");
-  else if (auto ttl = default_ttl()) args.insert(args.end(), {"EX", std::to_string(ttl->count())});
-  if (options.nx) args.push_back("NX");
-  if (options.xx) args.push_back("XX");
-  co_return is_ok(co_await run(std::move(args)));
+  const auto full = key(name);
+  std::string expiry;
+  std::array<std::string_view, 7> args{"SET", full, value};  // SET key value [EX|PX n | KEEPTTL] [NX] [XX]
+  std::size_t count = 3;
+  auto add = [&](std::string_view arg) { args[count++] = arg; };
+  auto add_expiry = [&](std::string_view unit, long long amount) {
+    expiry = std::to_string(amount);
+    add(unit);
+    add(expiry);
+  };
+  if (options.ex) add_expiry("EX", options.ex->count());
+  else if (options.px) add_expiry("PX", options.px->count());
+  else if (options.keepttl) add("KEEPTTL");
+  else if (auto ttl = default_ttl()) add_expiry("EX", ttl->count());
+  if (options.nx) add("NX");
+  if (options.xx) add("XX");
+  auto bytes = encode_views(std::span<const std::string_view>(args.data(), count));
+  co_return is_ok(co_await execute(std::move(bytes), 1));
 }
 
 awaitable<bool> RedisManager::setex(std::string_view name, std::chrono::seconds ttl, std::string_view value) {

@@ -14,8 +14,8 @@ namespace {
 // heap allocations less per command on the hot path).
 constexpr std::size_t stack_args = 8;
 
-void append_formatted(std::string& out, const std::vector<std::string>& args, const char** pointers,
-                      std::size_t* lengths) {
+template <class Args>
+void append_formatted(std::string& out, const Args& args, const char** pointers, std::size_t* lengths) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     pointers[i] = args[i].data();
     lengths[i] = args[i].size();
@@ -27,9 +27,8 @@ void append_formatted(std::string& out, const std::vector<std::string>& args, co
   out.append(formatted, static_cast<std::size_t>(length));
 }
 
-}  // namespace
-
-void append_command(std::string& out, const std::vector<std::string>& args) {
+template <class Args>
+void append_args(std::string& out, const Args& args) {
   if (args.empty()) throw std::invalid_argument("a Redis command needs at least its name");
   if (args.size() <= stack_args) {
     std::array<const char*, stack_args> pointers{};
@@ -41,9 +40,19 @@ void append_command(std::string& out, const std::vector<std::string>& args) {
   append_formatted(out, args, pointers.data(), lengths.data());
 }
 
+}  // namespace
+
+void append_command(std::string& out, const std::vector<std::string>& args) { append_args(out, args); }
+
 std::string encode_command(const std::vector<std::string>& args) {
   std::string out;
-  append_command(out, args);
+  append_args(out, args);
+  return out;
+}
+
+std::string encode_views(std::span<const std::string_view> args) {
+  std::string out;
+  append_args(out, args);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Commands to RESP bytes (hiredis' redisFormatCommandArgv: binary-safe, any argument may hold NULs).
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,5 +10,7 @@ namespace routemq::redis {
 // Appends one command, e.g. {"SET", "k", "v"}, to `out`. Throws std::invalid_argument when empty.
 void append_command(std::string& out, const std::vector<std::string>& args);
 std::string encode_command(const std::vector<std::string>& args);
+// The same from views: the hot commands (GET, SET) need no vector of argument copies.
+std::string encode_views(std::span<const std::string_view> args);
 
 }  // namespace routemq::redis

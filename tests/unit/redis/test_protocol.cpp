@@ -1,6 +1,8 @@
 // The sans-IO protocol core, fed bytes: no sockets, no server.
 #include <catch2/catch.hpp>
 
+#include <array>
+
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/protocol/reply_parser.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
@@ -50,6 +52,18 @@ TEST_CASE("commands are encoded as RESP arrays of bulk strings, binary-safe") {
   append_command(two, {"PING"});
   CHECK(two == "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
   CHECK_THROWS_AS(encode_command({}), std::invalid_argument);
+}
+
+TEST_CASE("encoding from views gives the same bytes, with few arguments and with many") {
+  const std::string binary("a\0\r\nb", 5);
+  const std::array<std::string_view, 3> few{"SET", "k", binary};
+  CHECK(encode_views(few) == encode_command({"SET", "k", binary}));
+  std::vector<std::string> many{"RPUSH", "list"};
+  for (int i = 0; i < 20; ++i) many.push_back("item" + std::to_string(i));  // past the stack arrays
+  const std::vector<std::string_view> many_views(many.begin(), many.end());
+  CHECK(encode_views(many_views) == encode_command(many));
+  CHECK_THAT(encode_command(many), Catch::StartsWith("*22\r\n$5\r\nRPUSH\r\n"));
+  CHECK_THROWS_AS(encode_views({}), std::invalid_argument);
 }
 
 TEST_CASE("every reply type parses, in one piece") {
