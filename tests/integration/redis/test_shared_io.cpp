@@ -36,12 +36,22 @@ class IoThreads {
   std::vector<std::thread> threads_;
 };
 
-std::unique_ptr<redis::RedisManager> connected_manager(const RedisServer& server, asio::io_context& io) {
-  auto manager = std::make_unique<redis::RedisManager>(redis_config_for(server.port()), io);
-  manager->initialize();
-  REQUIRE(manager->wait_connected(10s));
-  return manager;
-}
+// A redis-server and a connected manager on an io_context run by `threads` threads. Destroyed in
+// reverse: the manager, then the io threads, then the server.
+struct SharedIoFixture {
+  explicit SharedIoFixture(int threads, std::string client_name = "routemq") : io_threads(threads) {
+    server.start();
+    auto config = redis_config_for(server.port());
+    config.client_name = std::move(client_name);
+    manager = std::make_unique<redis::RedisManager>(config, io_threads.io);
+    manager->initialize();
+    REQUIRE(manager->wait_connected(10s));
+  }
+
+  RedisServer server;
+  IoThreads io_threads;
+  std::unique_ptr<redis::RedisManager> manager;
+};
 
 // Counts the connections redis-server has from clients named `name`.
 int connections_named(const RedisServer& server, const std::string& name) {
@@ -66,12 +76,9 @@ awaitable<void> count_up(redis::RedisManager& r, int id, int rounds, std::atomic
 }  // namespace
 
 TEST_CASE("on the caller's io_context: commands, a pipeline, a script, BLPOP and pub/sub") {
-  RedisServer server;
-  server.start();
-  IoThreads threads(1);
-  auto manager = connected_manager(server, threads.io);
-  auto& r = *manager;
-  CHECK(&r.io_context() == &threads.io);
+  SharedIoFixture f(1);
+  auto& r = *f.manager;
+  CHECK(&r.io_context() == &f.io_threads.io);
 
   CHECK(r.run_sync(r.set("k", "v")));
   CHECK(r.run_sync(r.get("k")) == "v");
@@ -103,27 +110,23 @@ TEST_CASE("on the caller's io_context: commands, a pipeline, a script, BLPOP and
 }
 
 TEST_CASE("on an io_context run by two threads, 100 concurrent callers each get their own replies") {
-  RedisServer server;
-  server.start();
-  IoThreads threads(2);
-  auto manager = connected_manager(server, threads.io);
+  SharedIoFixture f(2);
+  auto& manager = f.manager;
   std::atomic<int> wrong{0};
   std::atomic<int> done{0};
   constexpr int callers = 100;
   for (int id = 0; id < callers; ++id)
-    asio::co_spawn(threads.io, count_up(*manager, id, 50, wrong, done), asio::detached);
+    asio::co_spawn(f.io_threads.io, count_up(*manager, id, 50, wrong, done), asio::detached);
   REQUIRE(wait_until([&] { return done == callers; }, 30s));
   CHECK(wrong == 0);
   CHECK(manager->stats().commands >= callers * 50);
 }
 
 TEST_CASE("on the caller's io_context, run_sync is refused on a thread that runs it and works elsewhere") {
-  RedisServer server;
-  server.start();
-  IoThreads threads(1);
-  auto manager = connected_manager(server, threads.io);
+  SharedIoFixture f(1);
+  auto& manager = f.manager;
   std::promise<std::string> refused;
-  asio::post(threads.io, [&] {
+  asio::post(f.io_threads.io, [&] {
     try {
       manager->run_sync(manager->ping());
       refused.set_value("no error");
@@ -136,21 +139,18 @@ TEST_CASE("on the caller's io_context, run_sync is refused on a thread that runs
 }
 
 TEST_CASE("on the caller's io_context, Redis killed then restarted: fails at once, then serves and hears again") {
-  RedisServer server;
-  server.start();
-  IoThreads threads(2);
-  auto manager = connected_manager(server, threads.io);
-  auto& r = *manager;
+  SharedIoFixture f(2);
+  auto& r = *f.manager;
   std::atomic<int> heard{0};
   r.subscribe("news", [&](const std::string&, const std::string&) { ++heard; });
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
 
-  server.kill9();
+  f.server.kill9();
   REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
   CHECK_FALSE(r.run_sync(r.set("k", "v")));  // the circuit is open: an answer, not a wait
   CHECK(r.stats().unavailable >= 1);
 
-  server.restart();
+  f.server.restart();
   REQUIRE(wait_until([&] { return r.is_connected() && r.subscriptions_active(); }, 20s));
   CHECK(r.run_sync(r.set("k", "v")));
   CHECK(r.run_sync(r.publish("news", "back")) == 1);
@@ -158,22 +158,16 @@ TEST_CASE("on the caller's io_context, Redis killed then restarted: fails at onc
 }
 
 TEST_CASE("a manager on the caller's io_context destroyed while it runs: its connections close, nothing is left") {
-  RedisServer server;
-  server.start();
-  IoThreads threads(2);
-  auto config = redis_config_for(server.port());
-  config.client_name = "shared-io-goes";
-  auto manager = std::make_unique<redis::RedisManager>(config, threads.io);
-  manager->initialize();
-  REQUIRE(manager->wait_connected(10s));
+  SharedIoFixture f(2, "shared-io-goes");
+  auto& manager = f.manager;
   manager->subscribe("news", [](const std::string&, const std::string&) {});
   REQUIRE(wait_until([&] { return manager->subscriptions_active(); }, 10s));
-  CHECK(connections_named(server, "shared-io-goes") == config.max_connections + 1);  // the pool and the subscriber
+  CHECK(connections_named(f.server, "shared-io-goes") == manager->config().max_connections + 1);  // pool + subscriber
   auto view = manager->scoped("tenant:1:");
   CHECK(view.run_sync(view.set("k", "v")));
 
   // The handles go while the io_context keeps running on two threads: the stops run after them.
   { auto gone = std::move(view); }
   manager.reset();
-  CHECK(wait_until([&] { return connections_named(server, "shared-io-goes") == 0; }, 10s));
+  CHECK(wait_until([&] { return connections_named(f.server, "shared-io-goes") == 0; }, 10s));
 }
