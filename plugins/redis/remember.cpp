@@ -88,7 +88,7 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
 
   std::string decode_error;
   if (cached) {
-    auto decoded = codec_->decode(*cached);
+    auto decoded = decode_counted(name, *cached);  // an undecodable value is counted and logged there
     if (decoded.value) {
       if (!stale) {
         count_cache(&CacheStats::hits);
@@ -105,10 +105,7 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
       asio::co_spawn(executor, std::move(reload), asio::detached);
       co_return Remembered{std::move(decoded.value), Remembered::Source::stale, {}};
     }
-    count_cache(&CacheStats::decode_failures);
-    decode_error = fmt::format("the cached value of '{}' could not be decoded ({}: {}); reloaded", name, codec_->name,
-                               decoded.error);
-    spdlog::warn("redis: {}", decode_error);
+    decode_error = decoded.error + "; reloaded";
   }
   count_cache(&CacheStats::misses);
   auto result = co_await load_once(std::string(name), keep_for, std::move(loader));
