@@ -81,8 +81,12 @@ Engine::~Engine() {
   // On the caller's io_context the stops run there later; their handlers hold what they touch.
   if (!own_io) return;
   work.reset();
-  // Let the stops run (they fail whatever is queued), then end the thread.
-  asio::post(io, [this] { io.stop(); });
+  // Let the stops run (they fail whatever is queued), then end the thread. On the strand, behind the
+  // stops: posted to the io_context itself, the stop could overtake stops waiting in the strand's queue.
+  asio::post(strand, [this] {
+    flush_deliveries();
+    io.stop();
+  });
   if (thread.joinable()) thread.join();
 }
 

@@ -150,7 +150,10 @@ void Connection::handshake() {
   for (const auto& command : commands) append_command(bytes, command);
   const int generation = generation_;
   const std::size_t count = commands.size();
-  queue_.push_front_unwritten({std::move(bytes), count, [self = shared_from_this(), generation, count](Result result) {
+  // `this`, not shared_from_this(): the queue is ours, so a handle in it would keep us alive in a
+  // cycle whenever no stop() runs to fail it (an io_context stopped or destroyed first). Completions
+  // only run inside our own handlers, which hold a handle.
+  queue_.push_front_unwritten({std::move(bytes), count, [self = this, generation, count](Result result) {
                  if (generation != self->generation_ || !result.ok()) return;  // fail() already ran
                  const auto& replies = count == 1 ? std::vector<Reply>{result.reply} : result.reply.elements;
                  for (const auto& reply : replies)

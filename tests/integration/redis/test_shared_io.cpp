@@ -2,6 +2,9 @@
 // of that io_context, no thread of its own. Against a real redis-server.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+
+#include <array>
 #include <atomic>
 #include <future>
 #include <memory>
@@ -170,4 +173,34 @@ TEST_CASE("a manager on the caller's io_context destroyed while it runs: its con
   { auto gone = std::move(view); }
   manager.reset();
   CHECK(wait_until([&] { return connections_named(f.server, "shared-io-goes") == 0; }, 10s));
+}
+
+// LeakSanitizer is the judge here: a connection that held itself through its queued handshake
+// outlived everything once no stop() ran to fail that handshake.
+TEST_CASE("a manager destroyed mid-handshake, its io_context never run again: nothing is left behind") {
+  // A server that accepts and listens but never answers, so the handshake stays queued.
+  asio::io_context mute_io;
+  asio::ip::tcp::acceptor mute(mute_io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket peer(mute_io);
+  std::array<char, 256> heard{};
+  std::size_t heard_bytes = 0;
+  mute.async_accept(peer, [&](boost::system::error_code accepted) {
+    if (accepted) return;
+    peer.async_read_some(asio::buffer(heard), [&](boost::system::error_code, std::size_t size) { heard_bytes = size; });
+  });
+
+  auto config = redis_config_for(mute.local_endpoint().port());
+  config.max_connections = 1;
+  auto io = std::make_unique<asio::io_context>();
+  auto manager = std::make_unique<redis::RedisManager>(config, *io);
+  manager->initialize();
+  REQUIRE(wait_until([&] {
+    io->poll();
+    mute_io.poll();
+    return heard_bytes > 0;  // the handshake was written: it waits in the connection's queue
+  }, 10s));
+  CHECK_FALSE(manager->is_connected());
+
+  manager.reset();  // its stops are posted to an io_context that will never run them
+  io.reset();
 }
