@@ -20,6 +20,7 @@
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/keyring.hpp"
+#include "plugins/redis/protocol/request_queue.hpp"
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/redis_config.hpp"
 #include "plugins/redis/remember.hpp"
@@ -29,12 +30,16 @@ namespace routemq::redis {
 class ConnectionPool;
 class Subscriber;
 
-// A caller suspended on a command: its executor, and the result to resume it with.
-struct Resumption {
-  explicit Resumption(asio::any_io_executor on) : executor(std::move(on)) {}
-  virtual ~Resumption() = default;
+struct Engine;
+
+// A caller suspended on a command: the request's Waiter, its executor, and the result to resume it
+// with. Completing it hands it to the engine, which resumes it on its executor.
+struct Resumption : Waiter, std::enable_shared_from_this<Resumption> {
+  Resumption(Engine& owner, asio::any_io_executor on) : engine(owner), executor(std::move(on)) {}
+  void complete(Result outcome) final;
   virtual void resume() = 0;  // on `executor`, once, with `result`
 
+  Engine& engine;
   asio::any_io_executor executor;
   Result result;
 };

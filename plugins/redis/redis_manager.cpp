@@ -90,6 +90,11 @@ Engine::~Engine() {
   if (thread.joinable()) thread.join();
 }
 
+void Resumption::complete(Result outcome) {
+  result = std::move(outcome);
+  engine.deliver(shared_from_this());
+}
+
 void Engine::deliver(std::shared_ptr<Resumption> caller) {
   if (!strand.running_in_this_thread()) {  // refused at once on the caller's thread
     auto executor = caller->executor;
@@ -276,8 +281,8 @@ namespace {
 // The suspended coroutine's completion handler, resumed where it wants to be.
 template <class Handler>
 struct ResumeHandler final : Resumption {
-  ResumeHandler(asio::any_io_executor executor, Handler handler)
-      : Resumption(std::move(executor)), handler(std::move(handler)) {}
+  ResumeHandler(Engine& engine, asio::any_io_executor executor, Handler handler)
+      : Resumption(engine, std::move(executor)), handler(std::move(handler)) {}
   void resume() override { handler(std::move(result)); }
   Handler handler;
 };
@@ -291,11 +296,7 @@ awaitable<Result> RedisManager::await_completion(Submit submit) {
   auto initiation = [engine = engine_.get(), submit = std::move(submit)](auto handler) mutable {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
-    auto caller = std::make_shared<ResumeHandler<decltype(handler)>>(std::move(executor), std::move(handler));
-    submit(Completion([engine, caller = std::move(caller)](Result result) mutable {
-      caller->result = std::move(result);
-      engine->deliver(std::move(caller));
-    }));
+    submit(Completion(std::make_shared<ResumeHandler<decltype(handler)>>(*engine, std::move(executor), std::move(handler))));
   };
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiation), asio::use_awaitable);
 }
@@ -380,10 +381,12 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
   auto submit = [this, connection, bytes = encode_command(args)](Completion done) mutable {
     asio::post(engine_->strand, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
-      connection->push_on_io_thread({std::move(bytes), 1, [connection, done = std::move(done)](Result result) {
-                                       connection->stop();
-                                       done(std::move(result));
-                                     }});
+      // The raw pointer: a handle in its own queue would keep the connection alive in a cycle.
+      auto* blocking = connection.get();
+      blocking->push_on_io_thread({std::move(bytes), 1, [blocking, done = std::move(done)](Result result) mutable {
+                                     blocking->stop();
+                                     done(std::move(result));
+                                   }});
     });
     connection->start();
   };

@@ -173,7 +173,7 @@ void Connection::handshake() {
   read();
   // The handshake goes first even though the connection is not "ready" yet.
   writing_ = false;
-  write_buffer_ = queue_.take_unwritten(Clock::now());
+  queue_.take_unwritten(Clock::now(), write_buffer_);
   writing_ = true;
   asio::async_write(socket_, asio::buffer(write_buffer_),
                     [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t) {
@@ -186,7 +186,7 @@ void Connection::handshake() {
 
 void Connection::flush() {
   if (writing_ || state_ != State::ready || !queue_.has_unwritten()) return;
-  write_buffer_ = queue_.take_unwritten(Clock::now());
+  queue_.take_unwritten(Clock::now(), write_buffer_);
   if (write_buffer_.empty()) return;
   writing_ = true;
   asio::async_write(socket_, asio::buffer(write_buffer_),

@@ -10,43 +10,42 @@ void RequestQueue::push_front_unwritten(Request request) {
 
 // Written requests that expect no reply are done; they must not hold up the FIFO.
 void RequestQueue::complete_fire_and_forget() {
-  while (first_unwritten_ > 0 && entries_.front().request.replies == 0) complete_front();
+  while (first_unwritten_ > 0 && entries_.front().request.replies == 0) complete_front(Result::success(Reply::nil()));
 }
 
-std::string RequestQueue::take_unwritten(Clock::time_point now) {
-  std::string bytes;
+void RequestQueue::take_unwritten(Clock::time_point now, std::string& out) {
+  out.clear();
+  std::size_t size = 0;
+  for (std::size_t i = first_unwritten_; i < entries_.size(); ++i) size += entries_[i].request.bytes.size();
+  out.reserve(size);
   for (; first_unwritten_ < entries_.size(); ++first_unwritten_) {
     auto& entry = entries_[first_unwritten_];
-    bytes += entry.request.bytes;
+    out += entry.request.bytes;
     entry.written_at = now;
   }
   complete_fire_and_forget();
-  return bytes;
 }
 
 bool RequestQueue::on_reply(Reply reply) {
   if (first_unwritten_ == 0) return false;
   auto& front = entries_.front();
-  front.replies.push_back(std::move(reply));
-  if (front.replies.size() == front.request.replies) {
-    complete_front();
-    complete_fire_and_forget();
+  if (front.request.replies == 1) {  // most requests: no list of replies to gather
+    complete_front(Result::success(std::move(reply)));
+  } else {
+    front.replies.push_back(std::move(reply));
+    if (front.replies.size() < front.request.replies) return true;
+    complete_front(Result::success(Reply::array(std::move(front.replies))));
   }
+  complete_fire_and_forget();
   return true;
 }
 
-void RequestQueue::complete_front() {
-  Entry entry = std::move(entries_.front());
+void RequestQueue::complete_front(Result result) {
+  Completion done = std::move(entries_.front().request.done);
   entries_.pop_front();
   --first_unwritten_;
   // Completed after the queue is consistent: the callback may push new requests.
-  if (!entry.request.done) return;
-  if (entry.request.replies == 0)
-    entry.request.done(Result::success(Reply::nil()));
-  else if (entry.request.replies == 1)
-    entry.request.done(Result::success(std::move(entry.replies.front())));
-  else
-    entry.request.done(Result::success(Reply::array(std::move(entry.replies))));
+  if (done) done(std::move(result));
 }
 
 void RequestQueue::fail_all(Failure failure, const std::string& detail) {

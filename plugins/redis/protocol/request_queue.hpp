@@ -3,19 +3,52 @@
 // one batch, and completed in FIFO order as replies arrive (Redis answers in order). A request may
 // expect several replies (a pipeline or MULTI/EXEC written as one unit); it completes with all of them.
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <deque>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plugins/redis/protocol/result.hpp"
 
 namespace routemq::redis {
 
-using Completion = std::function<void(Result)>;
 using Clock = std::chrono::steady_clock;
+
+// Told once how a request ended.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+  virtual void complete(Result result) = 0;
+};
+
+// What a request calls when it is done: a Waiter (the RedisManager's suspended callers are Waiters
+// themselves, so a command costs one allocation for them, not two) or any callable taking a Result.
+class Completion {
+ public:
+  Completion() = default;
+  template <std::derived_from<Waiter> W>
+  Completion(std::shared_ptr<W> waiter) : waiter_(std::move(waiter)) {}
+  template <class Callback>
+    requires std::invocable<Callback&, Result>
+  Completion(Callback callback) : waiter_(std::make_shared<Calls<Callback>>(std::move(callback))) {}
+
+  explicit operator bool() const { return waiter_ != nullptr; }
+  void operator()(Result result) { std::exchange(waiter_, nullptr)->complete(std::move(result)); }  // once
+
+ private:
+  template <class Callback>
+  struct Calls final : Waiter {
+    explicit Calls(Callback f) : callback(std::move(f)) {}
+    void complete(Result result) override { callback(std::move(result)); }
+    Callback callback;
+  };
+
+  std::shared_ptr<Waiter> waiter_;
+};
 
 struct Request {
   std::string bytes;        // one or more encoded commands
@@ -30,8 +63,9 @@ class RequestQueue {
   void push_front_unwritten(Request request);
 
   bool has_unwritten() const { return first_unwritten_ < entries_.size(); }
-  // The bytes of every request not yet written, concatenated; they now count as written at `now`.
-  std::string take_unwritten(Clock::time_point now);
+  // The bytes of every request not yet written, concatenated into `out` (replacing what it held but
+  // keeping its capacity: one buffer serves every write); they now count as written at `now`.
+  void take_unwritten(Clock::time_point now, std::string& out);
 
   // Completes the oldest written request once all its replies are in. Returns false when no written
   // request expects a reply (the server sent something unasked for: a protocol error).
@@ -52,7 +86,7 @@ class RequestQueue {
     std::vector<Reply> replies;
     Clock::time_point written_at{};
   };
-  void complete_front();
+  void complete_front(Result result);
   void complete_fire_and_forget();
 
   std::deque<Entry> entries_;

@@ -11,6 +11,13 @@ using namespace routemq::redis;
 
 namespace {
 
+// What the queue writes next, as a string.
+std::string written(RequestQueue& queue, Clock::time_point at = Clock::now()) {
+  std::string bytes = "left over from the last write";
+  queue.take_unwritten(at, bytes);
+  return bytes;
+}
+
 std::vector<Reply> parse_all(ReplyParser& parser) {
   std::vector<Reply> replies;
   while (auto reply = parser.next()) replies.push_back(std::move(*reply));
@@ -167,11 +174,11 @@ TEST_CASE("the request queue writes everything queued at once and completes in F
   queue.push({"A", 1, record("a")});
   queue.push({"B", 1, record("b")});
   CHECK(queue.has_unwritten());
-  CHECK(queue.take_unwritten(Clock::now()) == "AB");
+  CHECK(written(queue) == "AB");
   CHECK_FALSE(queue.has_unwritten());
   queue.push({"C", 2, record("c")});  // e.g. a pipeline of two commands
   CHECK(queue.awaiting_replies() == 2);
-  CHECK(queue.take_unwritten(Clock::now()) == "C");
+  CHECK(written(queue) == "C");
   CHECK(queue.on_reply(Reply::number(1)));
   CHECK(queue.on_reply(Reply::string("x")));
   CHECK(queue.on_reply(Reply::number(2)));
@@ -186,7 +193,7 @@ TEST_CASE("failing the queue completes written and unwritten requests exactly on
   RequestQueue queue;
   std::vector<Failure> failures;
   for (int i = 0; i < 3; ++i) queue.push({"X", 1, [&](Result r) { failures.push_back(r.failure); }});
-  (void)queue.take_unwritten(Clock::now());
+  written(queue);
   queue.push({"Y", 1, [&](Result r) { failures.push_back(r.failure); }});
   queue.fail_all(Failure::connection_lost, "reset");
   CHECK(failures == std::vector<Failure>(4, Failure::connection_lost));
@@ -202,9 +209,9 @@ TEST_CASE("a completion may queue a follow-up request (NOSCRIPT fallback)") {
   queue.push({"EVALSHA", 1, [&](Result r) {
                 if (r.reply.is_error()) queue.push({"EVAL", 1, [&](Result again) { follow_up_result = again.reply.text; }});
               }});
-  (void)queue.take_unwritten(Clock::now());
+  written(queue);
   queue.on_reply(Reply::error("NOSCRIPT No matching script"));
-  CHECK(queue.take_unwritten(Clock::now()) == "EVAL");
+  CHECK(written(queue) == "EVAL");
   queue.on_reply(Reply::string("done"));
   CHECK(follow_up_result == "done");
 }
@@ -215,7 +222,7 @@ TEST_CASE("requests expecting no reply complete when written and never hold up t
   queue.push({"GET", 1, [&](Result) { order.push_back("get"); }});
   queue.push({"SUBSCRIBE", 0, [&](Result) { order.push_back("subscribe"); }});
   queue.push({"PING", 1, [&](Result) { order.push_back("ping"); }});
-  (void)queue.take_unwritten(Clock::now());
+  written(queue);
   CHECK(order.empty());
   queue.on_reply(Reply::string("v"));
   CHECK(order == std::vector<std::string>{"get", "subscribe"});
@@ -229,9 +236,9 @@ TEST_CASE("the deadline runs from the oldest written request") {
   const auto t0 = Clock::now();
   queue.push({"A", 1, {}});
   CHECK_FALSE(queue.oldest_written());  // not written yet: not waiting on the server
-  (void)queue.take_unwritten(t0);
+  written(queue, t0);
   queue.push({"B", 1, {}});
-  (void)queue.take_unwritten(t0 + std::chrono::seconds(1));
+  written(queue, t0 + std::chrono::seconds(1));
   CHECK(queue.oldest_written() == t0);
   queue.on_reply(Reply::nil());
   CHECK(queue.oldest_written() == t0 + std::chrono::seconds(1));
@@ -242,7 +249,7 @@ TEST_CASE("a handshake can go ahead of requests queued before the connection was
   std::vector<std::string> order;
   queue.push({"BLPOP", 1, [&](Result) { order.push_back("blpop"); }});
   queue.push_front_unwritten({"AUTH", 1, [&](Result) { order.push_back("auth"); }});
-  CHECK(queue.take_unwritten(Clock::now()) == "AUTHBLPOP");
+  CHECK(written(queue) == "AUTHBLPOP");
   queue.on_reply(Reply::status("OK"));
   queue.on_reply(Reply::nil());
   CHECK(order == std::vector<std::string>{"auth", "blpop"});
