@@ -91,6 +91,10 @@ Engine::~Engine() {
 }
 
 void Resumption::complete(Result outcome) {
+  if (counted_as_command && outcome.ok()) {
+    engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
+    if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);
+  }
   result = std::move(outcome);
   engine.deliver(shared_from_this());
 }
@@ -255,25 +259,27 @@ void RedisManager::ensure_not_io_thread() const {
 
 void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
 
+namespace {
+
+awaitable<Result> already(Result result) { co_return result; }
+
+}  // namespace
+
 // The one path every command takes: refused at once while nothing is connected (the circuit is open),
-// otherwise queued on a connection; the coroutine resumes on its own executor.
+// otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
+// caller awaits the operation itself, one coroutine frame less per command.
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
   auto* pool = engine_->pool.load(std::memory_order_acquire);
   if (!pool || !pool->any_ready()) {
     engine_->stats.unavailable.fetch_add(1, std::memory_order_relaxed);
-    co_return Result::failed(Failure::unavailable,
-                             engine_->config.enabled ? "Redis is not connected" : "Redis is disabled (ENABLE_REDIS=false)");
+    return already(Result::failed(Failure::unavailable, engine_->config.enabled
+                                                            ? "Redis is not connected"
+                                                            : "Redis is disabled (ENABLE_REDIS=false)"));
   }
-  const auto started = sampled_for_latency() ? std::optional(Clock::now()) : std::nullopt;
   auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
     pool->submit({std::move(bytes), replies, std::move(done)});
   };
-  Result result = co_await await_completion(std::move(submit));
-  if (result.ok()) {
-    engine_->stats.commands.fetch_add(1, std::memory_order_relaxed);
-    if (started) engine_->stats.latency.record(Clock::now() - *started);
-  }
-  co_return result;
+  return await_completion(std::move(submit), Counted::as_command);
 }
 
 namespace {
@@ -292,11 +298,16 @@ struct ResumeHandler final : Resumption {
 // Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
 // executor (through Engine::deliver()). Not a coroutine: `submit` is moved into the operation.
 template <class Submit>
-awaitable<Result> RedisManager::await_completion(Submit submit) {
-  auto initiation = [engine = engine_.get(), submit = std::move(submit)](auto handler) mutable {
+awaitable<Result> RedisManager::await_completion(Submit submit, Counted counted) {
+  auto initiation = [engine = engine_.get(), submit = std::move(submit), counted](auto handler) mutable {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
-    submit(Completion(std::make_shared<ResumeHandler<decltype(handler)>>(*engine, std::move(executor), std::move(handler))));
+    auto caller = std::make_shared<ResumeHandler<decltype(handler)>>(*engine, std::move(executor), std::move(handler));
+    if (counted == Counted::as_command) {
+      caller->counted_as_command = true;
+      if (sampled_for_latency()) caller->sent_at = Clock::now();
+    }
+    submit(Completion(std::move(caller)));
   };
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiation), asio::use_awaitable);
 }
@@ -390,7 +401,7 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
     });
     connection->start();
   };
-  Result result = co_await await_completion(std::move(submit));
+  Result result = co_await await_completion(std::move(submit), Counted::no);  // its wait is no latency
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
   co_return std::pair{strip_prefix(result.reply.elements[0].text), result.reply.elements[1].text};
 }

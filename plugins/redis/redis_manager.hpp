@@ -328,8 +328,9 @@ class RedisManager {
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
   awaitable<Result> execute(std::string bytes, std::size_t replies);
+  enum class Counted { as_command, no };  // in the commands count and latency percentiles, or not
   template <class Submit>
-  awaitable<Result> await_completion(Submit submit);
+  awaitable<Result> await_completion(Submit submit, Counted counted);
   awaitable<Result> run(std::vector<std::string> args);
   awaitable<long long> counted(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
