@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "plugins/redis/redis_manager.hpp"
+#include "tests/support/received_messages.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/wait_until.hpp"
 

@@ -232,23 +232,15 @@ TEST_CASE("default TTL applies when the caller gives none") {
 TEST_CASE("publish and subscribe, with patterns") {
   RedisFixture f;
   auto& r = f.redis;
-  std::mutex mutex;
-  std::vector<std::string> received;
-  r.subscribe("news", [&](const std::string& channel, const std::string& payload) {
-    std::lock_guard lock(mutex);
-    received.push_back(channel + ":" + payload);
-  });
-  r.psubscribe("alerts.*", [&](const std::string& channel, const std::string& payload) {
-    std::lock_guard lock(mutex);
-    received.push_back("p " + channel + ":" + payload);
-  });
+  ReceivedMessages received;
+  r.subscribe("news", received.handler());
+  r.psubscribe("alerts.*", received.handler("p "));
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
   CHECK(f.sync(r.publish("news", "hello")) == 1);
   CHECK(f.sync(r.publish("alerts.fire", "!")) == 1);
   CHECK(f.sync(r.publish("nobody", "x")) == 0);
-  REQUIRE(wait_until([&] { std::lock_guard lock(mutex); return received.size() == 2; }, 10s));
-  std::lock_guard lock(mutex);
-  CHECK(received == Strings{"news:hello", "p alerts.fire:!"});
+  REQUIRE(wait_until([&] { return received.size() == 2; }, 10s));
+  CHECK(received.all() == Strings{"news:hello", "p alerts.fire:!"});
 }
 
 TEST_CASE("AUTH with an ACL user, SELECT and CLIENT SETNAME on connect") {

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -98,18 +97,11 @@ TEST_CASE("on the caller's io_context: commands, a pipeline, a script, BLPOP and
   REQUIRE(popped);
   CHECK(popped->second == "a");
 
-  std::mutex mutex;
-  std::vector<std::string> heard;
-  r.subscribe("news", [&](const std::string&, const std::string& payload) {
-    std::lock_guard lock(mutex);
-    heard.push_back(payload);
-  });
+  ReceivedMessages heard;
+  r.subscribe("news", heard.handler());
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
   CHECK(r.run_sync(r.publish("news", "hello")) == 1);
-  CHECK(wait_until([&] {
-    std::lock_guard lock(mutex);
-    return heard == std::vector<std::string>{"hello"};
-  }, 10s));
+  CHECK(wait_until([&] { return heard.all() == std::vector<std::string>{"news:hello"}; }, 10s));
 }
 
 TEST_CASE("on an io_context run by two threads, 100 concurrent callers each get their own replies") {
@@ -144,8 +136,8 @@ TEST_CASE("on the caller's io_context, run_sync is refused on a thread that runs
 TEST_CASE("on the caller's io_context, Redis killed then restarted: fails at once, then serves and hears again") {
   SharedIoFixture f(2);
   auto& r = *f.manager;
-  std::atomic<int> heard{0};
-  r.subscribe("news", [&](const std::string&, const std::string&) { ++heard; });
+  ReceivedMessages heard;
+  r.subscribe("news", heard.handler());
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
 
   f.server.kill9();
@@ -157,7 +149,7 @@ TEST_CASE("on the caller's io_context, Redis killed then restarted: fails at onc
   REQUIRE(wait_until([&] { return r.is_connected() && r.subscriptions_active(); }, 20s));
   CHECK(r.run_sync(r.set("k", "v")));
   CHECK(r.run_sync(r.publish("news", "back")) == 1);
-  CHECK(wait_until([&] { return heard == 1; }, 10s));
+  CHECK(wait_until([&] { return heard.size() == 1; }, 10s));
 }
 
 TEST_CASE("a manager on the caller's io_context destroyed while it runs: its connections close, nothing is left") {

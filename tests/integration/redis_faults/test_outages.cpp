@@ -2,9 +2,7 @@
 // Assertions are on outcomes and generous deadlines, never on the machine's speed.
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -146,12 +144,8 @@ TEST_CASE("SCRIPT FLUSH and a restart: scripts keep working") {
 TEST_CASE("subscriptions are restored after a kill -9 and restart") {
   RedisFixture f;
   auto& r = f.redis;
-  std::mutex mutex;
-  std::vector<std::string> received;
-  r.subscribe("events", [&](const std::string&, const std::string& payload) {
-    std::lock_guard lock(mutex);
-    received.push_back(payload);
-  });
+  ReceivedMessages received;
+  r.subscribe("events", received.handler());
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
   f.server.kill9();
   REQUIRE(wait_until([&] { return !r.subscriptions_active(); }, 10s));
@@ -159,9 +153,8 @@ TEST_CASE("subscriptions are restored after a kill -9 and restart") {
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 15s));
   REQUIRE(r.wait_connected(10s));
   CHECK(r.run_sync(r.publish("events", "after restart")) == 1);
-  REQUIRE(wait_until([&] { std::lock_guard lock(mutex); return !received.empty(); }, 10s));
-  std::lock_guard lock(mutex);
-  CHECK(received == std::vector<std::string>{"after restart"});
+  REQUIRE(wait_until([&] { return received.size() > 0; }, 10s));
+  CHECK(received.all() == std::vector<std::string>{"events:after restart"});
 }
 
 TEST_CASE("Redis down at start-up: initialize() returns at once, and the manager connects later by itself") {
@@ -240,12 +233,8 @@ TEST_CASE("a black-holed subscription is noticed by its health check and restore
   redis::RedisManager r(redis_config_for(proxy.port()));
   r.initialize();
   REQUIRE(r.wait_connected(10s));
-  std::mutex mutex;
-  std::vector<std::string> received;
-  r.subscribe("alerts", [&](const std::string&, const std::string& payload) {
-    std::lock_guard lock(mutex);
-    received.push_back(payload);
-  });
+  ReceivedMessages received;  // its handler keeps it alive: repeated PUBLISHes may arrive after the test
+  r.subscribe("alerts", received.handler());
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
   proxy.silence();  // nothing is published: only the subscriber's own PINGs can tell
   REQUIRE(wait_until([&] { return !r.subscriptions_active(); }, 15s));
@@ -254,8 +243,7 @@ TEST_CASE("a black-holed subscription is noticed by its health check and restore
   // Published straight to the server: only the restored subscription can deliver it.
   auto delivered = [&] {
     server.command({"PUBLISH", "alerts", "healed"});
-    std::lock_guard lock(mutex);
-    return std::find(received.begin(), received.end(), "healed") != received.end();
+    return received.contains("alerts:healed");
   };
   CHECK(wait_until(delivered, 10s));
 }
