@@ -90,7 +90,7 @@ struct DedupeOptions {
   std::size_t memory = 10000;
 };
 
-DedupeOptions read_options(const MiddlewareSetup& setup) {
+DedupeOptions read_dedupe_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   DedupeOptions o;
   o.id = KeyTemplate::from_option(setup.options, "id", r.string("id", "{hash}", {.non_empty = true}));
@@ -181,7 +181,7 @@ class Dedupe {
 }  // namespace
 
 void register_dedupe(MiddlewareRegistry& registry) {
-  registry.add("dedupe", [](const MiddlewareSetup& setup) { return make_middleware("dedupe", Dedupe(read_options(setup))); });
+  registry.add("dedupe", [](const MiddlewareSetup& setup) { return make_middleware("dedupe", Dedupe(read_dedupe_options(setup))); });
 }
 
 }  // namespace routemq::middleware

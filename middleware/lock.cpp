@@ -23,7 +23,7 @@ std::chrono::milliseconds milliseconds(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
 }
 
-LockMiddlewareOptions read_options(const MiddlewareSetup& setup) {
+LockMiddlewareOptions read_lock_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   LockMiddlewareOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
@@ -77,7 +77,7 @@ class Lock {
 }  // namespace
 
 void register_lock(MiddlewareRegistry& registry) {
-  registry.add("lock", [](const MiddlewareSetup& setup) { return make_middleware("lock", Lock(read_options(setup))); });
+  registry.add("lock", [](const MiddlewareSetup& setup) { return make_middleware("lock", Lock(read_lock_options(setup))); });
 }
 
 }  // namespace routemq::middleware

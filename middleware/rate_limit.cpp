@@ -33,7 +33,7 @@ struct RateLimitOptions {
   OnUnavailable on_unavailable = OnUnavailable::local;
 };
 
-RateLimitOptions read_options(const MiddlewareSetup& setup) {
+RateLimitOptions read_rate_limit_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   RateLimitOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
@@ -160,7 +160,7 @@ class RateLimit {
 }  // namespace
 
 void register_rate_limit(MiddlewareRegistry& registry) {
-  registry.add("rate_limit", [](const MiddlewareSetup& setup) { return make_middleware("rate_limit", RateLimit(read_options(setup))); });
+  registry.add("rate_limit", [](const MiddlewareSetup& setup) { return make_middleware("rate_limit", RateLimit(read_rate_limit_options(setup))); });
 }
 
 }  // namespace routemq::middleware

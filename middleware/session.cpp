@@ -55,7 +55,7 @@ class SessionMiddleware {
   SessionMiddlewareOptions options_;
 };
 
-SessionMiddlewareOptions read_options(const MiddlewareSetup& setup) {
+SessionMiddlewareOptions read_session_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   SessionMiddlewareOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
@@ -73,7 +73,7 @@ SessionMiddlewareOptions read_options(const MiddlewareSetup& setup) {
 
 void register_session(MiddlewareRegistry& registry) {
   registry.add("session", [](const MiddlewareSetup& setup) {
-    return make_middleware("session", SessionMiddleware(read_options(setup)));
+    return make_middleware("session", SessionMiddleware(read_session_options(setup)));
   });
 }
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git ninja-build ccache mold
   libboost-dev libboost-system-dev libssl-dev
   libpaho-mqtt-dev libpaho-mqttpp-dev
   libhiredis-dev

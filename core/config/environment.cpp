@@ -1,6 +1,6 @@
 #include "core/config/environment.hpp"
 
-extern char** environ;
+#include <unistd.h>  // environ (g++ defines _GNU_SOURCE)
 
 namespace routemq {
 

@@ -1,15 +1,12 @@
 #include "tests/support/app_process.hpp"
 
+#include "tests/support/paths.hpp"
 #include "tests/support/wait_until.hpp"
-
-#ifndef ROUTEMQ_BIN
-#define ROUTEMQ_BIN "build/bin/routemq"
-#endif
 
 namespace routemq::test {
 
 AppProcess AppProcess::start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv{ROUTEMQ_BIN};
+  std::vector<std::string> argv{routemq_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   // Tests run in parallel: the operations endpoint takes any free port unless the test picks one.
   auto with_defaults = env;

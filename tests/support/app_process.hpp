@@ -12,7 +12,7 @@ namespace routemq::test {
 
 class AppProcess {
  public:
-  // Runs ROUTEMQ_BIN with `args` and the test's environment plus `env`, in the test's working directory;
+  // Runs routemq_binary() with `args` and the test's environment plus `env`, in the test's working directory;
   // stdout+stderr go to a private log file.
   static AppProcess start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 

@@ -15,6 +15,7 @@
 #include "tests/support/http_get.hpp"
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/mqtt_probe.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -23,8 +24,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-const std::string config_file = std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml";
 
 // The value of one Prometheus series (`name{labels}` exactly as exposed), or nullopt when absent.
 std::optional<double> metric(std::uint16_t port, const std::string& series) {
@@ -43,7 +42,7 @@ bool metric_reaches(std::uint16_t port, const std::string& series, double value)
 class ExampleService {
  public:
   ExampleService(std::uint16_t broker_port, std::optional<std::uint16_t> redis_port)
-      : process_(AppProcess::start({"run", "--config", config_file}, environment(broker_port, redis_port))) {
+      : process_(AppProcess::start({"run", "--config", example_config()}, environment(broker_port, redis_port))) {
     REQUIRE(process_.wait_log_contains("operations endpoint: http://127.0.0.1:", 15s));
     const auto log = process_.log_text();
     const auto at = log.find("operations endpoint: http://127.0.0.1:") + std::string("operations endpoint: http://127.0.0.1:").size();

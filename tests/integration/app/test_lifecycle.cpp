@@ -11,6 +11,7 @@
 #include "tests/support/http_get.hpp"
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/mqtt_probe.hpp"
+#include "tests/support/paths.hpp"
 
 using namespace routemq;
 using namespace routemq::test;
@@ -90,7 +91,7 @@ TEST_CASE("SIGTERM stops taking messages, drains handlers in flight, then exits 
 TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad config clearly") {
   MosquittoServer broker;
   broker.start();
-  auto app = AppProcess::start({"run", "--config", std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml"},
+  auto app = AppProcess::start({"run", "--config", example_config()},
                                {{"MQTT_BROKER", "127.0.0.1"}, {"MQTT_PORT", std::to_string(broker.port())}});
   REQUIRE(app.wait_log_contains("subscribed to", 20s));
   MqttProbe probe;
@@ -103,13 +104,13 @@ TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad
   CHECK(app.exit_code() == 0);
   CHECK_THAT(app.log_text(), Catch::Contains("shutdown: all in-flight handlers finished"));
 
-  auto bad_port = AppProcess::start({"check-config", "--config", std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml"},
+  auto bad_port = AppProcess::start({"check-config", "--config", example_config()},
                                     {{"MQTT_PORT", "abc"}});
   REQUIRE(bad_port.wait_exit(20s));
   CHECK(bad_port.exit_code() == 2);
   CHECK_THAT(bad_port.log_text(), Catch::Contains("MQTT_PORT") && Catch::Contains("abc"));
 
-  auto routes = AppProcess::start({"routes", "--config", std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml"}, {});
+  auto routes = AppProcess::start({"routes", "--config", example_config()}, {});
   REQUIRE(routes.wait_exit(20s));
   CHECK(routes.exit_code() == 0);
   CHECK_THAT(routes.log_text(), Catch::Contains("$share/routemq/devices/+/telemetry") && Catch::Contains("telemetry"));

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/app_process.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/redis_server.hpp"
 
 using namespace routemq::test;
@@ -9,13 +10,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string config_file = std::string(ROUTEMQ_SOURCE_DIR) + "/config/app.yaml";
-
 // Runs `routemq redis ...` to its end; returns the exit code and what it printed.
 std::pair<int, std::string> routemq_redis(const std::vector<std::string>& args, std::map<std::string, std::string> env) {
   std::vector<std::string> argv{"redis"};
   argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--config", config_file});
+  argv.insert(argv.end(), {"--config", example_config()});
   auto process = AppProcess::start(argv, env);
   REQUIRE(process.wait_exit(30s));
   return {process.exit_code().value_or(-1), process.log_text()};

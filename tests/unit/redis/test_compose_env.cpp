@@ -9,6 +9,7 @@
 
 #include "core/config/app_config.hpp"
 #include "plugins/redis/redis_config.hpp"
+#include "tests/support/paths.hpp"
 
 using namespace routemq;
 
@@ -21,7 +22,7 @@ std::set<std::string> variables_the_service_reads() {
 }
 
 std::set<std::string> app_service_environment() {
-  const auto compose = YAML::LoadFile(std::string(ROUTEMQ_SOURCE_DIR) + "/docker-compose.yml");
+  const auto compose = YAML::LoadFile(test::source_path("docker-compose.yml"));
   std::set<std::string> names;
   for (const auto& entry : compose["services"]["app"]["environment"]) names.insert(entry.first.as<std::string>());
   return names;
