@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -15,7 +17,6 @@
 
 #include "tests/support/wait_until.hpp"
 
-extern char** environ;
 
 namespace routemq::test {
 namespace {
@@ -40,6 +41,45 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
   return entries;
 }
 
+// The file execve() should run: `name` itself when it has a slash, else the first executable one on PATH
+// (resolved before fork, as execvp would after it).
+std::string program_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::stringstream folders(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  for (std::string folder; std::getline(folders, folder, ':');) {
+    auto candidate = (folder.empty() ? std::string(".") : folder) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return name;  // execve fails with ENOENT, reported as "cannot start"
+}
+
+// In the child, before exec. Its own process group, so a Ctrl-C aimed at the test runner never reaches
+// it; killed with SIGKILL when the test process dies, however it dies (a crash, a sanitizer's abort,
+// ctest's timeout), so no server outlives its test. Async-signal-safe calls only.
+void become_child(pid_t parent, const char* log_file, int exec_error_pipe) {
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the test died before prctl: nobody would stop us
+  const int input = ::open("/dev/null", O_RDONLY);
+  const int output = ::open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (input < 0 || output < 0) {
+    const int error = errno;
+    [[maybe_unused]] const auto written = ::write(exec_error_pipe, &error, sizeof error);
+    ::_exit(127);
+  }
+  ::dup2(input, 0);
+  ::dup2(output, 1);
+  ::dup2(output, 2);
+  // Default dispositions and no blocked signals: the test's own (e.g. ignored SIGPIPE) must not leak in.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal_number = 1; signal_number < NSIG; ++signal_number) ::sigaction(signal_number, &default_action, nullptr);
+  sigset_t no_signals;
+  sigemptyset(&no_signals);
+  ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+}
+
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   for (auto& s : strings) pointers.push_back(s.data());
@@ -55,30 +95,41 @@ ChildProcess ChildProcess::spawn(std::vector<std::string> argv, std::map<std::st
   child.owns_log_ = log_file.empty();
   child.log_file_ = log_file.empty() ? fresh_log_path() : std::move(log_file);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, child.log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setpgroup(&attributes, 0);  // its own process group
-  sigset_t default_signals;
-  sigfillset(&default_signals);
-  posix_spawnattr_setsigdefault(&attributes, &default_signals);
-  sigset_t no_signals;
-  sigemptyset(&no_signals);
-  posix_spawnattr_setsigmask(&attributes, &no_signals);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
+  // Everything the child needs is made before fork: between fork and exec it may only make
+  // async-signal-safe calls (the test is multi-threaded).
+  const auto program = program_path(argv.at(0));
   auto environment = merged_environment(extra_env);
   auto env_pointers = c_strings(environment);
   auto arg_pointers = c_strings(argv);
-  const int error = ::posix_spawnp(&child.pid_, argv.at(0).c_str(), &actions, &attributes, arg_pointers.data(),
-                                   env_pointers.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (error != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
+  const pid_t parent = ::getpid();
+  int exec_errors[2];  // the child writes errno here when exec fails; close-on-exec closes it otherwise
+  if (::pipe2(exec_errors, O_CLOEXEC) != 0) throw std::runtime_error("cannot start " + argv[0] + ": no pipe");
+
+  child.pid_ = ::fork();
+  if (child.pid_ < 0) {
+    const int error = errno;
+    ::close(exec_errors[0]);
+    ::close(exec_errors[1]);
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
+  }
+  if (child.pid_ == 0) {
+    ::close(exec_errors[0]);
+    become_child(parent, child.log_file_.c_str(), exec_errors[1]);
+    ::execve(program.c_str(), arg_pointers.data(), env_pointers.data());
+    const int error = errno;
+    [[maybe_unused]] const auto written = ::write(exec_errors[1], &error, sizeof error);
+    ::_exit(127);
+  }
+  ::close(exec_errors[1]);
+  int error = 0;
+  ssize_t got;
+  do got = ::read(exec_errors[0], &error, sizeof error);
+  while (got < 0 && errno == EINTR);
+  ::close(exec_errors[0]);
+  if (got == sizeof error) {
+    child.wait_exit(std::chrono::seconds(10));
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
+  }
   return child;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
-// A child process owned by a test: started with posix_spawn in its own process group (so a Ctrl-C
-// aimed at the test runner never reaches it), output to a log file, and always reaped: the destructor
-// stops it (SIGTERM, then SIGKILL after a grace period), so a failing test leaves no server behind.
+// A child process owned by a test: started in its own process group (so a Ctrl-C aimed at the test
+// runner never reaches it), output to a log file, and always reaped: the destructor stops it (SIGTERM,
+// then SIGKILL after a grace period), so a failing test leaves no server behind. A test killed by a
+// signal or aborted by a sanitizer runs no destructor: then the kernel kills the child (PDEATHSIG).
+// That signal follows the thread that spawned the child: spawn servers from the test's own thread,
+// not from a thread that ends before them.
 #include <sys/types.h>
 
 #include <chrono>
