@@ -12,6 +12,7 @@
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_template.hpp"
 #include "plugins/redis/random_token.hpp"
+#include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::middleware {
@@ -115,7 +116,7 @@ class Dedupe {
       decision_counters().count("dedupe", "key_error");
       throw InvalidPayload("dedupe: " + id.error);
     }
-    auto& redis = ctx.redis();
+    auto& redis = redis::manager(ctx);
     std::vector<std::string> keys{"dd:{" + id.key + "}"};
     const std::string token = redis::random_token();
     std::string outcome = co_await claim(redis, keys, token);

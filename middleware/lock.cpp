@@ -7,6 +7,7 @@
 #include "core/config/section_reader.hpp"
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_template.hpp"
+#include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::middleware {
@@ -47,7 +48,7 @@ class Lock {
       throw InvalidPayload("lock: " + key.error);
     }
     auto lock = std::make_shared<redis::DistributedLock>(
-        co_await redis::DistributedLock::acquire(ctx.redis(), key.key, options_.lock));
+        co_await redis::DistributedLock::acquire(redis::manager(ctx), key.key, options_.lock));
     ctx.set("lock", lock);
     switch (lock->outcome()) {
       case redis::DistributedLock::Outcome::unavailable:

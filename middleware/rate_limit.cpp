@@ -11,6 +11,7 @@
 #include "middleware/key_template.hpp"
 #include "middleware/local_gcra.hpp"
 #include "plugins/redis/rate_limiter.hpp"
+#include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::middleware {
@@ -88,7 +89,7 @@ class RateLimit {
       co_await pass_whitelisted(ctx, next);
       co_return;
     }
-    auto decision = co_await decide(ctx.redis(), key.key);
+    auto decision = co_await decide(redis::manager(ctx), key.key);
     decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
     ctx.set("rate_limit", decision);
     if (decision.allowed) {

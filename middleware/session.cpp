@@ -5,6 +5,7 @@
 #include "core/config/section_reader.hpp"
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_template.hpp"
+#include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::middleware {
@@ -39,7 +40,7 @@ class SessionMiddleware {
       decision_counters().count("session", "key_error");
       throw InvalidPayload("session: " + key.error);
     }
-    redis::SessionStore store(ctx.redis(), options_.store);
+    redis::SessionStore store(redis::manager(ctx), options_.store);
     auto loaded = co_await store.get(key.key);
     decision_counters().count("session", loaded ? "loaded" : "unavailable");
     auto session = std::make_shared<Session>(loaded ? std::move(*loaded) : Session::make_ephemeral());

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/sha1_hex.hpp"
 #include "routes/routes.hpp"
 
@@ -32,7 +33,7 @@ routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
   const auto& request = ctx.json();
   const auto key = "rpc:" + service + ":" + routemq::redis::sha1_hex(request.dump());
   auto loader = [service, request]() -> routemq::awaitable<nlohmann::json> { co_return compute(service, request); };
-  auto result = co_await ctx.redis().remember(key, {.ttl = cache_ttl}, loader);
+  auto result = co_await routemq::redis::manager(ctx).remember(key, {.ttl = cache_ttl}, loader);
   if (!result.value) throw std::runtime_error(result.error);  // counted as a failure of the route
   nlohmann::json answer{{"service", service}, {"request", request}, {"result", *result.value}};
   answer["cached"] = result.source == routemq::redis::Remembered::Source::cache ||

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plugins/redis/context_redis.hpp"
 #include "routes/routes.hpp"
 
 namespace example {
@@ -76,7 +77,7 @@ struct ValidateReading {
 routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
   const auto& device = ctx.param("device_id");
   const auto& reading = *ctx.get<Reading>("reading");
-  const auto count = co_await store(ctx.redis(), device, reading.value);
+  const auto count = co_await store(routemq::redis::manager(ctx), device, reading.value);
   nlohmann::json ack{{"msg_id", reading.msg_id}, {"count", nullptr}};
   if (count) ack["count"] = *count;
   ctx.publish("devices/" + device + "/ack", ack, {.qos = 1});

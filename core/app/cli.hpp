@@ -34,7 +34,7 @@ struct ServiceDefinition {
   std::function<std::vector<std::shared_ptr<Plugin>>()> plugins{};
   // Declares the service's routes on the app.
   std::function<void(App&)> routes{};
-  // Adds service-specific subcommands (e.g. `redis ping`); called before parsing. A command's callback
+  // Adds service-specific subcommands (e.g. `cache ping`); called before parsing. A command's callback
   // throws CLI::RuntimeError(code) to end with that exit code (after printing why on stderr).
   std::function<void(CLI::App&, const CommandHooks&)> extra_commands{};
 };

@@ -1,7 +1,7 @@
 #pragma once
 // The process-wide log: stderr, one line per event, level from `app.log_level` / LOG_LEVEL.
-//   text: 2026-11-23T06:01:02.087 info  [16032] redis: connecting to ...
-//   json: {"ts":"2026-11-23T06:01:02.087Z","level":"info","thread":16032,"msg":"redis: connecting to ..."}
+//   text: 2026-11-23T06:01:02.087 info  [16032] mqtt: connected to ...
+//   json: {"ts":"2026-11-23T06:01:02.087Z","level":"info","thread":16032,"msg":"mqtt: connected to ..."}
 // (json for log shippers: one object per line, the message escaped). Secrets are never logged: config
 // values marked secret are redacted where they are printed.
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // A plugin adds capabilities to an app: services for handlers (ctx.service<T>()), middleware factories
 // for YAML, and a lifecycle. Plugins are compiled in and registered by name (see cli.hpp); each reads its
-// own top-level YAML section (e.g. `redis:`) and decides there whether it is enabled.
+// own top-level YAML section (e.g. `cache:`) and decides there whether it is enabled.
 #include <string>
 
 #include "core/asio.hpp"

@@ -8,7 +8,7 @@
 //   metrics:    enabled, host, port: the HTTP endpoint for /metrics, /health and /ready
 //   middleware: global middleware, in order: `- name` or `- name: {options}`
 //   routes:     per route name: enabled, qos, shared, middleware
-//   <plugin>:   one section per plugin the service registers (e.g. `redis:`), read by that plugin
+//   <plugin>:   one section per plugin the service registers (e.g. `cache:`), read by that plugin
 #include <filesystem>
 #include <map>
 #include <optional>

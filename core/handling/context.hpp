@@ -14,10 +14,6 @@
 #include "core/handling/services.hpp"
 #include "core/routing/router.hpp"
 
-namespace routemq::redis {
-class RedisManager;  // provided by plugins/redis; core never includes it
-}
-
 namespace routemq {
 
 // How a context sends messages: the app wires this to its MQTT client.
@@ -84,8 +80,6 @@ class Context {
   T& service() const {
     return services_.get<T>();
   }
-  // The Redis plugin's manager (defined by plugins/redis; link routemq_redis to use it).
-  redis::RedisManager& redis() const;
 
  private:
   void parse_json_once();

@@ -21,7 +21,7 @@ namespace routemq {
 struct MiddlewareSetup {
   const ConfigNode& options;     // its YAML options (may be undefined: then all defaults)
   const Environment& environment;
-  const Services& services;      // e.g. the Redis manager
+  const Services& services;      // what plugins offer, e.g. a cache client
   std::string route_name;        // "" for global middleware
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// The services an app injects into handlers and middleware (the Redis manager, a metrics registry ...),
+// The services an app injects into handlers and middleware (a plugin's client, a metrics registry ...),
 // looked up by type. Core knows none of them: plugins provide them at start-up.
 #include <any>
 #include <memory>

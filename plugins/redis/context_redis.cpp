@@ -1,13 +1,10 @@
-// Context::redis() lives with the plugin so that core never depends on it.
-#include "core/handling/context.hpp"
-#include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/context_redis.hpp"
 
-namespace routemq {
+namespace routemq::redis {
 
-redis::RedisManager& Context::redis() const {
-  // The app's manager when the plugin is in; otherwise the process-wide one (disabled: no-ops).
-  if (auto* manager = services().find<redis::RedisManager>()) return *manager;
-  return redis::redis_manager();
+RedisManager& manager(const Context& ctx) {
+  if (auto* offered = ctx.services().find<RedisManager>()) return *offered;
+  return redis_manager();
 }
 
-}  // namespace routemq
+}  // namespace routemq::redis

@@ -3,7 +3,7 @@
 // strictly increasing per key, renewal about every ttl/3 while held, and a compare-and-delete release
 // (a holder can never delete another owner's lock).
 //
-//   auto guard = co_await redis::DistributedLock::acquire(ctx.redis(), "device:42", {.ttl = 10s, .wait = 5s});
+//   auto guard = co_await redis::DistributedLock::acquire(redis::manager(ctx), "device:42", {.ttl = 10s, .wait = 5s});
 //   if (guard.acquired()) {
 //     ... if (guard.lost()) return;   // the lock expired or was taken: stop before side effects
 //     write_somewhere(guard.fence());

@@ -1,7 +1,7 @@
 #pragma once
 // Rate limiting on Redis for handlers and middleware: one atomic script per decision, time from Redis.
 //
-//   redis::RateLimiter limiter(ctx.redis(), {.rate = 10, .period = 60s});   // GCRA, burst = rate
+//   redis::RateLimiter limiter(redis::manager(ctx), {.rate = 10, .period = 60s});   // GCRA, burst = rate
 //   auto decision = co_await limiter.check("device:" + id);              // nullopt: Redis unavailable
 //   if (decision && !decision->allowed) ... decision->retry_after_ms ...
 #include <chrono>

@@ -1,6 +1,6 @@
 #pragma once
 // The Redis plugin: reads the `redis:` section (and ENABLE_REDIS, REDIS_* ...), connects the
-// RedisManager when the app starts, offers it to handlers (ctx.redis()) and middleware, and reports
+// RedisManager when the app starts, offers it to handlers (redis::manager(ctx)) and middleware, and reports
 // its health. By default it drives the process-wide redis_manager().
 //
 //   run_cli(argc, argv, {.plugins = [] { return std::vector<std::shared_ptr<Plugin>>{

@@ -3,7 +3,7 @@
 // the version that was loaded, so a concurrent write is never silently overwritten: on a conflict the
 // changes (set, erase, incr) are applied again on the newer state and the save is retried.
 //
-//   redis::SessionStore sessions(ctx.redis(), {.ttl = std::chrono::hours(1)});
+//   redis::SessionStore sessions(redis::manager(ctx), {.ttl = std::chrono::hours(1)});
 //   co_await sessions.create("dev-1", {{"owner", "ops"}});         // conflict if it exists
 //   auto session = co_await sessions.get("dev-1");                  // nullopt: Redis unavailable
 //   if (session && session->exists()) ... session->get("owner") ...
