@@ -2,7 +2,7 @@
 // The RedisManager: every Redis command as a coroutine with the command's own name and argument order,
 // typed results, the key prefix applied to every key, and no exceptions into handlers.
 //
-//   auto& redis = ctx.redis();                       // or redis::redis_manager(), the process-wide one
+//   auto& redis = redis::manager(ctx);              // in a handler; redis::redis_manager() elsewhere
 //   co_await redis.set("device:42", "on", {.ex = 60s});
 //   std::optional<std::string> value = co_await redis.get("device:42");
 //
