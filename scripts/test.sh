@@ -14,12 +14,13 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$PWD/tests/tsan
 TEST_JOBS=${TEST_JOBS:-$(( $(nproc) * 2 ))}
 ./scripts/install-deps.sh
 
-summary=()
+summary=() passed=0 failed=0
 print_summary() {
   [[ ${#summary[@]} -eq 0 ]] && return
   echo "== summary (seconds)"
   printf '%-12s %7s %7s  %s\n' stage build test tests
   printf '%s\n' "${summary[@]}"
+  echo "all stages: $passed passed, $failed failed"
 }
 trap print_summary EXIT
 
@@ -31,10 +32,15 @@ run_suite() {  # run_suite STAGE BUILD_DIR [cmake args...]
   local built=$SECONDS
   echo "== test $build_dir"
   local log=$build_dir/ctest.log status=0
-  ctest --test-dir "$build_dir" --output-on-failure -j"$TEST_JOBS" --timeout 300 2>&1 | tee "$log" || status=$?
-  local counts
-  counts=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$log" | awk '{print $6 - $1 " of " $6 " passed"}')
-  summary+=("$(printf '%-12s %7d %7d  %s' "$stage" $((built - started)) $((SECONDS - built)) "${counts:-no count}")")
+  ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$TEST_JOBS" --timeout 300 2>&1 | tee "$log" || status=$?
+  # ctest's own closing line: "100% tests passed, 0 tests failed out of 245".
+  local stage_failed stage_total counts="no count"
+  read -r stage_failed stage_total < <(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$log" | awk '{print $1, $6}') || true
+  if [[ -n "${stage_total:-}" ]]; then
+    counts="$((stage_total - stage_failed)) of $stage_total passed"
+    passed=$((passed + stage_total - stage_failed)) failed=$((failed + stage_failed))
+  fi
+  summary+=("$(printf '%-12s %7d %7d  %s' "$stage" $((built - started)) $((SECONDS - built)) "$counts")")
   return "$status"
 }
 

@@ -17,7 +17,6 @@
 
 #include "tests/support/wait_until.hpp"
 
-
 namespace routemq::test {
 namespace {
 
