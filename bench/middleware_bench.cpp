@@ -28,6 +28,7 @@
 #include "core/handling/context.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "middleware/register_all.hpp"
+#include "middleware/session.hpp"
 #include "plugins/redis/session_store.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
@@ -102,8 +103,7 @@ struct Pipeline {
 };
 
 awaitable<void> count_in_session(routemq::Context& ctx) {
-  using Session = std::shared_ptr<redis::Session>;
-  if (auto* session = ctx.get<Session>("session")) (*session)->incr("messages");
+  if (auto* session = ctx.get(routemq::middleware::current_session)) (*session)->incr("messages");
   co_return;
 }
 

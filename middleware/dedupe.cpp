@@ -120,7 +120,7 @@ class Dedupe {
     std::vector<std::string> keys{"dd:{" + id.key + "}"};
     const std::string token = redis::random_token();
     std::string outcome = co_await claim(redis, keys, token);
-    ctx.set("dedupe", DedupeDecision{id.key, outcome});
+    ctx.set(dedupe_decision, DedupeDecision{id.key, outcome});
     decision_counters().count("dedupe", outcome);
     if (outcome == "unavailable") {
       co_await handle_without_redis(next, id.key);

@@ -11,9 +11,10 @@
 //
 // Two phases, so an error or a crash mid-handler does not swallow the message for the whole window:
 // a claim (with a lease) before the handler, "done" (with the window) after it succeeds, and the claim
-// released when the handler fails. The handler sees ctx.get<DedupeDecision>("dedupe").
+// released when the handler fails. The handler sees ctx.get(middleware::dedupe_decision).
 #include <string>
 
+#include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
 
 namespace routemq::middleware {
@@ -22,6 +23,7 @@ struct DedupeDecision {
   std::string id;
   std::string outcome;  // "first", "duplicate", "in_flight", "unavailable"
 };
+inline constexpr ContextKey<DedupeDecision> dedupe_decision{"dedupe"};
 
 void register_dedupe(MiddlewareRegistry& registry);
 

@@ -49,7 +49,7 @@ class Lock {
     }
     auto lock = std::make_shared<redis::DistributedLock>(
         co_await redis::DistributedLock::acquire(redis::manager(ctx), key.key, options_.lock));
-    ctx.set("lock", lock);
+    ctx.set(held_lock, lock);
     switch (lock->outcome()) {
       case redis::DistributedLock::Outcome::unavailable:
         decision_counters().count("lock", "unavailable");

@@ -12,13 +12,16 @@
 // TTL, released by compare-and-delete, with a fencing number strictly increasing per key for the
 // handler to pass to whatever it protects. If a renewal fails, lost() becomes true: check it before
 // side effects. Running unlocked (Redis unavailable, proceed), acquired() is false and fence() 0.
-//   auto& lock = **ctx.get<std::shared_ptr<redis::DistributedLock>>("lock");
+//   auto& lock = **ctx.get(middleware::held_lock);
 #include <memory>
 
+#include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "plugins/redis/distributed_lock.hpp"
 
 namespace routemq::middleware {
+
+inline constexpr ContextKey<std::shared_ptr<redis::DistributedLock>> held_lock{"lock"};
 
 void register_lock(MiddlewareRegistry& registry);
 

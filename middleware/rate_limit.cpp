@@ -91,7 +91,7 @@ class RateLimit {
     }
     auto decision = co_await decide(redis::manager(ctx), key.key);
     decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
-    ctx.set("rate_limit", decision);
+    ctx.set(rate_limit_decision, decision);
     if (decision.allowed) {
       co_await next();
       co_return;
@@ -116,7 +116,7 @@ class RateLimit {
 
   awaitable<void> pass_whitelisted(Context& ctx, Next next) const {
     decision_counters().count("rate_limit", "whitelisted");
-    ctx.set("rate_limit", RateLimitDecision{true, options_.rate, options_.rate, 0, 0, "whitelist"});
+    ctx.set(rate_limit_decision, RateLimitDecision{true, options_.rate, options_.rate, 0, 0, "whitelist"});
     co_await next();
   }
 

@@ -17,11 +17,12 @@
 //             whitelist_keys: ["ops-*"]                      # nor keys matching these globs
 //             on_unavailable: local      # Redis down: local (in-process GCRA), allow or deny
 //
-// The handler sees the decision: ctx.get<RateLimitDecision>("rate_limit"). A limited message skips
+// The handler sees the decision: ctx.get(middleware::rate_limit_decision). A limited message skips
 // the handler; with reject_topic, {"msg_id", "error": "rate_limited", "retry_after_ms"} is published.
 #include <cstdint>
 #include <string>
 
+#include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "plugins/redis/rate_limiter.hpp"
 
@@ -30,6 +31,7 @@ namespace routemq::middleware {
 // allowed, limit, remaining, retry_after_ms, reset_after_ms, and source: "redis", "local" (Redis
 // down), "whitelist", "allow" / "deny" (on_unavailable).
 using RateLimitDecision = redis::RateLimitDecision;
+inline constexpr ContextKey<RateLimitDecision> rate_limit_decision{"rate_limit"};
 
 // Registers the "rate_limit" factory.
 void register_rate_limit(MiddlewareRegistry& registry);

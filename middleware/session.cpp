@@ -44,7 +44,7 @@ class SessionMiddleware {
     auto loaded = co_await store.get(key.key);
     decision_counters().count("session", loaded ? "loaded" : "unavailable");
     auto session = std::make_shared<Session>(loaded ? std::move(*loaded) : Session::make_ephemeral());
-    ctx.set("session", session);
+    ctx.set(current_session, session);
     co_await next();
     if (session->ephemeral() || !session->changed()) co_return;
     const auto saved = co_await store.save(key.key, *session);

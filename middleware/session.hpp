@@ -9,13 +9,14 @@
 //       max_value_bytes: 65536
 //       retries: 3             # a conflicting concurrent save: reload, re-apply the changes, try again
 //
-//   auto session = *ctx.get<std::shared_ptr<middleware::Session>>("session");
+//   auto session = *ctx.get(middleware::current_session);
 //   session->incr("commands.reboot");        // re-applied on a conflict: concurrent increments all count
 //   session->set("last_command", "reboot");
 //
 // Saving compares the version it loaded, so a concurrent write is never silently overwritten: the
 // changes (set, erase, incr) are applied again on the newer state. With Redis unavailable the session
 // is empty and ephemeral (never saved), and says so.
+#include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "plugins/redis/session_store.hpp"
 
@@ -23,6 +24,7 @@ namespace routemq::middleware {
 
 // The handler's view of the session (see plugins/redis/session_store.hpp).
 using Session = redis::Session;
+inline constexpr ContextKey<std::shared_ptr<Session>> current_session{"session"};
 
 void register_session(MiddlewareRegistry& registry);
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "middleware/lock.hpp"
 #include "middleware/session.hpp"
 #include "plugins/redis/distributed_lock.hpp"
 #include "routes/routes.hpp"
@@ -19,8 +20,8 @@ namespace {
 routemq::awaitable<void> handle_command(routemq::Context& ctx) {
   const auto& device = ctx.param("device_id");
   const auto& command = ctx.param("command");
-  auto* lock = ctx.get<std::shared_ptr<routemq::redis::DistributedLock>>("lock");
-  auto* session = ctx.get<std::shared_ptr<routemq::middleware::Session>>("session");
+  auto* lock = ctx.get(routemq::middleware::held_lock);
+  auto* session = ctx.get(routemq::middleware::current_session);
   // Both middleware are configured in YAML; without them the command still answers.
   const long long count = session ? (*session)->incr("commands." + command) : 1;
   const bool locked = lock && (*lock)->acquired();

@@ -60,6 +60,8 @@ routemq::awaitable<std::optional<long long>> store(routemq::redis::RedisManager&
   co_return replies.back().reply.as_integer();
 }
 
+constexpr routemq::ContextKey<Reading> valid_reading{"reading"};
+
 // Parses the reading once and hands it to the handler; answers and rejects what is not a reading.
 struct ValidateReading {
   routemq::awaitable<void> handle(routemq::Context& ctx, routemq::Next next) {
@@ -69,14 +71,14 @@ struct ValidateReading {
                   nlohmann::json{{"error", "invalid_payload"}, {"detail", *problem}}, {.qos = 1});
       throw routemq::InvalidPayload(*problem);
     }
-    ctx.set("reading", std::get<Reading>(reading));
+    ctx.set(valid_reading, std::get<Reading>(reading));
     co_await next();
   }
 };
 
 routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
   const auto& device = ctx.param("device_id");
-  const auto& reading = *ctx.get<Reading>("reading");
+  const auto& reading = *ctx.get(valid_reading);
   const auto count = co_await store(routemq::redis::manager(ctx), device, reading.value);
   nlohmann::json ack{{"msg_id", reading.msg_id}, {"count", nullptr}};
   if (count) ack["count"] = *count;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/handling/context_key.hpp"
 #include "core/handling/invalid_payload.hpp"
 #include "core/handling/message.hpp"
 #include "core/handling/services.hpp"
@@ -46,18 +47,22 @@ class Context {
   const nlohmann::json* try_json();
   const std::string& json_error();
 
-  // --- values middleware passes to the handler (a rate-limit decision, a session ...)
+  // --- values middleware passes to the handler (a rate-limit decision, a session ...), under typed
+  // keys (context_key.hpp) that each middleware's header defines.
   template <class T>
-  void set(const std::string& key, T value) {
-    values_[key] = std::move(value);
+  void set(const ContextKey<T>& key, T value) {
+    values_.insert_or_assign(std::string(key.name), std::move(value));
   }
-  // The value stored under key as T, or nullptr when absent or of another type.
+  // The value stored under key, or nullptr when nothing was.
   template <class T>
-  T* get(std::string_view key) {
-    auto it = values_.find(key);
+  T* get(const ContextKey<T>& key) {
+    auto it = values_.find(key.name);
     return it == values_.end() ? nullptr : std::any_cast<T>(&it->second);
   }
-  bool has(std::string_view key) const { return values_.find(key) != values_.end(); }
+  template <class T>
+  bool has(const ContextKey<T>& key) const {
+    return values_.find(key.name) != values_.end();
+  }
 
   // --- sending. Never blocks: the MQTT client queues the message.
   void publish(std::string topic, std::string payload, PublishOptions options = {}) const;

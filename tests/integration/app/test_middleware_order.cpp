@@ -11,14 +11,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
+constexpr ContextKey<std::string> trace_key{"trace"};
+
 // Appends its label to the per-message trace.
 struct Tag {
   std::string label;
   awaitable<void> handle(Context& ctx, Next next) {
-    auto* trace = ctx.get<std::string>("trace");
+    auto* trace = ctx.get(trace_key);
     if (!trace) {
-      ctx.set("trace", std::string());
-      trace = ctx.get<std::string>("trace");
+      ctx.set(trace_key, std::string());
+      trace = ctx.get(trace_key);
     }
     *trace += (trace->empty() ? "" : ",") + label;
     co_await next();
@@ -36,7 +38,7 @@ void register_tag_factory(App& app) {
 }
 
 void publish_trace(Context& ctx) {
-  auto* trace = ctx.get<std::string>("trace");
+  auto* trace = ctx.get(trace_key);
   ctx.publish("trace/" + ctx.route_name(), trace ? *trace : std::string("none"), {.qos = 1});
 }
 

@@ -29,7 +29,7 @@ struct OverlapDetector {
 std::function<awaitable<void>(Context&)> guarded_handler(std::shared_ptr<OverlapDetector> detector,
                                                          std::chrono::milliseconds work) {
   return [detector, work](Context& ctx) -> awaitable<void> {
-    auto* state = ctx.get<std::shared_ptr<redis::DistributedLock>>("lock");
+    auto* state = ctx.get(middleware::held_lock);
     if (detector->inside.fetch_add(1) != 0) detector->overlaps.fetch_add(1);
     {
       std::lock_guard lock(detector->mutex);

@@ -19,7 +19,7 @@ namespace {
 std::unique_ptr<MiddlewareInstance> limited(std::uint16_t mqtt_port, std::uint16_t redis_port,
                                             const std::string& limit_yaml) {
   auto publish_decision = [](Context& ctx) -> awaitable<void> {
-    const auto* decision = ctx.get<middleware::RateLimitDecision>("rate_limit");
+    const auto* decision = ctx.get(middleware::rate_limit_decision);
     ctx.publish("passed/" + ctx.param("device_id"), decision ? decision->source : "none", {.qos = 1});
     co_return;
   };

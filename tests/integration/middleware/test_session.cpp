@@ -15,7 +15,7 @@ namespace {
 
 // Counts messages in the session and publishes what it saw: "<count>,<last>,<ephemeral>".
 awaitable<void> count_in_session(Context& ctx) {
-  auto session = *ctx.get<std::shared_ptr<middleware::Session>>("session");
+  auto session = *ctx.get(middleware::current_session);
   const auto previous = session->get("last").value_or("none");
   const auto count = session->incr("count");
   session->set("last", std::string(ctx.payload()));

@@ -88,17 +88,21 @@ TEST_CASE("coroutine handlers and exceptions propagate through middleware") {
 }
 
 TEST_CASE("middleware pass values to the handler through the context") {
+  static constexpr ContextKey<std::string> decision_key{"decision"};
+  static constexpr ContextKey<int> same_name_other_type{"decision"};
+  static constexpr ContextKey<std::string> missing_key{"missing"};
   struct Stamp {
     awaitable<void> handle(Context& ctx, Next next) {
-      ctx.set("decision", std::string("allowed"));
+      ctx.set(decision_key, std::string("allowed"));
       co_await next();
     }
   };
   std::string seen;
   Chain chain({make_middleware("stamp", Stamp{})}, make_handler([&](Context& ctx) {
-                if (auto* decision = ctx.get<std::string>("decision")) seen = *decision;
-                CHECK(ctx.get<int>("decision") == nullptr);  // wrong type: absent, not a crash
-                CHECK(ctx.get<std::string>("missing") == nullptr);
+                if (auto* decision = ctx.get(decision_key)) seen = *decision;
+                CHECK(ctx.get(same_name_other_type) == nullptr);  // another type under the name: absent, not a crash
+                CHECK(ctx.get(missing_key) == nullptr);
+                CHECK(ctx.has(decision_key));
               }));
   Services services;
   auto ctx = make_context(services);
