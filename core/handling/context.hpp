@@ -53,7 +53,7 @@ class Context {
   void set(const ContextKey<T>& key, T value) {
     values_.insert_or_assign(std::string(key.name), std::move(value));
   }
-  // The value stored under key, or nullptr when nothing was.
+  // The value stored under key, or nullptr when none (or one of another type) was stored under its name.
   template <class T>
   T* get(const ContextKey<T>& key) {
     auto it = values_.find(key.name);
