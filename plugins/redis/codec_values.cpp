@@ -27,7 +27,7 @@ awaitable<bool> RedisManager::set_value(std::string_view name, const nlohmann::j
   co_return co_await set(name, *encoded.bytes, options);
 }
 
-Decoded RedisManager::decode_counted(std::string_view name, const std::string& bytes) {
+Decoded RedisManager::decode_stored(std::string_view name, const std::string& bytes) {
   auto decoded = codec_->decode(bytes);
   if (!decoded.value) {
     count_cache(&CacheStats::decode_failures);
@@ -41,7 +41,7 @@ Decoded RedisManager::decode_counted(std::string_view name, const std::string& b
 awaitable<Decoded> RedisManager::get_value(std::string_view name) {
   const auto stored = co_await get(name);
   if (!stored) co_return Decoded{};
-  co_return decode_counted(name, *stored);
+  co_return decode_stored(name, *stored);
 }
 
 // One hash, replaced as a whole in one transaction: the value and its metadata can never be seen
@@ -77,7 +77,7 @@ awaitable<WithMetadata> RedisManager::get_with_metadata(std::string_view name) {
   const auto& stored_metadata = result.reply.elements[1];
   count_read(stored_value.type == Reply::Type::string);
   if (stored_value.type != Reply::Type::string) co_return out;
-  auto decoded = decode_counted(name, stored_value.text);
+  auto decoded = decode_stored(name, stored_value.text);
   out.value = std::move(decoded.value);
   out.error = std::move(decoded.error);
   if (stored_metadata.type == Reply::Type::string) {

@@ -42,7 +42,7 @@ struct Resumption : Waiter, std::enable_shared_from_this<Resumption> {
   Engine& engine;
   asio::any_io_executor executor;
   Result result;
-  bool counted_as_command = false;           // in the commands count and latency (BLPOP's wait is not)
+  bool in_command_statistics = false;        // in the commands count and latency (BLPOP's wait is not)
   std::optional<Clock::time_point> sent_at;  // set on the commands sampled for latency
 };
 

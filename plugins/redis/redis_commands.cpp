@@ -296,7 +296,7 @@ awaitable<std::map<std::string, std::string>> RedisManager::hgetall(std::string_
 }
 
 awaitable<long long> RedisManager::hdel(std::string_view name, std::vector<std::string> fields) {
-  return counted("HDEL", name, std::move(fields));
+  return integer_reply("HDEL", name, std::move(fields));
 }
 
 awaitable<bool> RedisManager::hexists(std::string_view name, std::string_view field) {
@@ -327,11 +327,11 @@ awaitable<std::optional<long long>> RedisManager::hincrby(std::string_view name,
 // ---- lists
 
 awaitable<long long> RedisManager::lpush(std::string_view name, std::vector<std::string> values) {
-  return counted("LPUSH", name, std::move(values));
+  return integer_reply("LPUSH", name, std::move(values));
 }
 
 awaitable<long long> RedisManager::rpush(std::string_view name, std::vector<std::string> values) {
-  return counted("RPUSH", name, std::move(values));
+  return integer_reply("RPUSH", name, std::move(values));
 }
 
 awaitable<std::optional<std::string>> RedisManager::lpop(std::string_view name) {
@@ -367,11 +367,11 @@ awaitable<bool> RedisManager::ltrim(std::string_view name, long long start, long
 // ---- sets
 
 awaitable<long long> RedisManager::sadd(std::string_view name, std::vector<std::string> members) {
-  return counted("SADD", name, std::move(members));
+  return integer_reply("SADD", name, std::move(members));
 }
 
 awaitable<long long> RedisManager::srem(std::string_view name, std::vector<std::string> members) {
-  return counted("SREM", name, std::move(members));
+  return integer_reply("SREM", name, std::move(members));
 }
 
 awaitable<std::vector<std::string>> RedisManager::smembers(std::string_view name) {
@@ -402,7 +402,7 @@ awaitable<std::vector<std::string>> RedisManager::sdiff(std::vector<std::string>
 }
 
 // {verb, key, values...} answered with a count; nothing to send for no values.
-awaitable<long long> RedisManager::counted(const char* verb, std::string_view name, std::vector<std::string> values) {
+awaitable<long long> RedisManager::integer_reply(const char* verb, std::string_view name, std::vector<std::string> values) {
   if (values.empty()) co_return 0;
   Strings args = keyed(verb, key(name), values);
   co_return integer_or(co_await run(std::move(args)), 0);
@@ -425,7 +425,7 @@ awaitable<long long> RedisManager::zadd(std::string_view name, std::vector<std::
 }
 
 awaitable<long long> RedisManager::zrem(std::string_view name, std::vector<std::string> members) {
-  return counted("ZREM", name, std::move(members));
+  return integer_reply("ZREM", name, std::move(members));
 }
 
 awaitable<std::vector<std::string>> RedisManager::zrange(std::string_view name, long long start, long long stop) {

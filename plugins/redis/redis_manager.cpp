@@ -91,7 +91,7 @@ Engine::~Engine() {
 }
 
 void Resumption::complete(Result outcome) {
-  if (counted_as_command && outcome.ok()) {
+  if (in_command_statistics && outcome.ok()) {
     engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
     if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);
   }
@@ -279,7 +279,7 @@ awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) 
   auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
     pool->submit({std::move(bytes), replies, std::move(done)});
   };
-  return await_completion(std::move(submit), Counted::as_command);
+  return await_completion(std::move(submit), Statistics::recorded);
 }
 
 namespace {
@@ -298,13 +298,13 @@ struct ResumeHandler final : Resumption {
 // Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
 // executor (through Engine::deliver()). Not a coroutine: `submit` is moved into the operation.
 template <class Submit>
-awaitable<Result> RedisManager::await_completion(Submit submit, Counted counted) {
-  auto initiation = [engine = engine_.get(), submit = std::move(submit), counted](auto handler) mutable {
+awaitable<Result> RedisManager::await_completion(Submit submit, Statistics statistics) {
+  auto initiation = [engine = engine_.get(), submit = std::move(submit), statistics](auto handler) mutable {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
     auto caller = std::make_shared<ResumeHandler<decltype(handler)>>(*engine, std::move(executor), std::move(handler));
-    if (counted == Counted::as_command) {
-      caller->counted_as_command = true;
+    if (statistics == Statistics::recorded) {
+      caller->in_command_statistics = true;
       if (sampled_for_latency()) caller->sent_at = Clock::now();
     }
     submit(Completion(std::move(caller)));
@@ -401,7 +401,7 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
     });
     connection->start();
   };
-  Result result = co_await await_completion(std::move(submit), Counted::no);  // its wait is no latency
+  Result result = co_await await_completion(std::move(submit), Statistics::skipped);  // its wait is no latency
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
   co_return std::pair{strip_prefix(result.reply.elements[0].text), result.reply.elements[1].text};
 }

@@ -328,15 +328,15 @@ class RedisManager {
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
   awaitable<Result> execute(std::string bytes, std::size_t replies);
-  enum class Counted { as_command, no };  // in the commands count and latency percentiles, or not
+  enum class Statistics { recorded, skipped };  // in the commands count and latency percentiles, or not
   template <class Submit>
-  awaitable<Result> await_completion(Submit submit, Counted counted);
+  awaitable<Result> await_completion(Submit submit, Statistics statistics);
   awaitable<Result> run(std::vector<std::string> args);
-  awaitable<long long> counted(const char* verb, std::string_view name, std::vector<std::string> values);
+  awaitable<long long> integer_reply(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
   // The codec's decoding of a stored value, a failure counted and logged with the key's name.
-  Decoded decode_counted(std::string_view name, const std::string& bytes);
+  Decoded decode_stored(std::string_view name, const std::string& bytes);
   // UNLINK of one key; false when Redis did not answer.
   awaitable<bool> drop_cached(std::string_view name);
   // One cache counter, in this view's stats and in the totals.

@@ -88,7 +88,7 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
 
   std::string decode_error;
   if (cached) {
-    auto decoded = decode_counted(name, *cached);  // an undecodable value is counted and logged there
+    auto decoded = decode_stored(name, *cached);  // an undecodable value is counted and logged there
     if (decoded.value) {
       if (!stale) {
         count_cache(&CacheStats::hits);
