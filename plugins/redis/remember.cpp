@@ -19,12 +19,12 @@ awaitable<Remembered> Flight::wait() {
     asio::any_io_executor executor =
         asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
     auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-    Waiter resume = [executor, shared_handler](Remembered result) {
+    Passenger resume = [executor, shared_handler](Remembered result) {
       asio::post(executor, [shared_handler, result = std::move(result)]() mutable { (*shared_handler)(std::move(result)); });
     };
     std::unique_lock lock(mutex_);
     if (!result_) {
-      waiters_.push_back(std::move(resume));
+      passengers_.push_back(std::move(resume));
       return;
     }
     auto ready = *result_;
@@ -36,14 +36,14 @@ awaitable<Remembered> Flight::wait() {
 }
 
 void Flight::complete(const Remembered& result) {
-  std::vector<Waiter> waiters;
+  std::vector<Passenger> passengers;
   {
     std::lock_guard lock(mutex_);
     if (result_) return;
     result_ = result;
-    waiters.swap(waiters_);
+    passengers.swap(passengers_);
   }
-  for (auto& resume : waiters) resume(result);
+  for (auto& resume : passengers) resume(result);
 }
 
 // ---- remember

@@ -58,8 +58,8 @@ struct CacheStats {
   }
 };
 
-// One load in progress: the caller running it, and the callers waiting for its result on their own
-// executors. Internal to remember(); here so RedisManager can own the table of them.
+// One load in progress: the caller running it, and its passengers, the callers waiting for its result
+// on their own executors. Internal to remember(); here so RedisManager can own the table of them.
 class Flight {
  public:
   // Suspends until complete() (at once if it already ran), resuming on the caller's executor.
@@ -67,10 +67,10 @@ class Flight {
   void complete(const Remembered& result);
 
  private:
-  using Waiter = std::function<void(Remembered)>;
+  using Passenger = std::function<void(Remembered)>;  // resumes one waiting caller
   std::mutex mutex_;
   std::optional<Remembered> result_;
-  std::vector<Waiter> waiters_;
+  std::vector<Passenger> passengers_;
 };
 
 }  // namespace routemq::redis
