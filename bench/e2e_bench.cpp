@@ -34,7 +34,7 @@
 #include "bench/measurement.hpp"
 #include "core/app/app.hpp"
 #include "core/config/app_config.hpp"
-#include "plugins/redis/redis_plugin.hpp"
+#include "middleware/register_all.hpp"
 #include "routes/routes.hpp"
 
 namespace {
@@ -202,19 +202,21 @@ class InProcessApp : public Receiver {
  public:
   InProcessApp(const Options& options, Arrivals& arrivals, bool with_redis) {
     std::vector<std::shared_ptr<routemq::Plugin>> plugins;
-    if (with_redis) plugins.push_back(std::make_shared<routemq::redis::RedisPlugin>(manager_));
+    auto redis = routemq::middleware::redis_plugin();
+    if (with_redis) plugins.push_back(redis);
     auto config = routemq::load_app_config_text(app_yaml(options, with_redis), "bench_e2e.yaml",
                                                 routemq::Environment(), {"redis"});
     app_ = std::make_unique<routemq::App>(std::move(config), routemq::Environment(),
                                           plugins);
     app_->use(routemq::make_middleware("arrival_probe", ArrivalProbe{&arrivals}));
     example::add_routes(*app_);
+    if (with_redis) manager_ = &redis->manager();
     thread_ = std::thread([this] { app_->run(); });
     const auto deadline = Clock::now() + 15s;
-    while (!(app_->mqtt_subscribed() && (!with_redis || manager_.is_connected())) && Clock::now() < deadline)
+    while (!(app_->mqtt_subscribed() && (!with_redis || manager_->is_connected())) && Clock::now() < deadline)
       std::this_thread::sleep_for(10ms);
     if (!app_->mqtt_subscribed()) throw std::runtime_error("routemq did not subscribe within 15 s");
-    if (with_redis && !manager_.is_connected()) throw std::runtime_error("routemq did not reach Redis within 15 s");
+    if (with_redis && !manager_->is_connected()) throw std::runtime_error("routemq did not reach Redis within 15 s");
   }
   ~InProcessApp() override {
     app_->stop();
@@ -222,7 +224,7 @@ class InProcessApp : public Receiver {
   }
 
  private:
-  routemq::redis::RedisManager manager_;
+  routemq::redis::RedisManager* manager_ = nullptr;  // the plugin's, owned by the app
   std::unique_ptr<routemq::App> app_;
   std::thread thread_;
 };

@@ -15,9 +15,13 @@ void register_all(MiddlewareRegistry& registry) {
   register_session(registry);
 }
 
-void register_all(App& app) {
-  register_all(app.middleware_registry());
+void register_all(PluginContext& app) {
+  register_all(app.middleware);
   app.add_metrics_source(decision_metrics);
+}
+
+std::shared_ptr<redis::RedisPlugin> redis_plugin() {
+  return std::make_shared<redis::RedisPlugin>([](PluginContext& app) { register_all(app); });
 }
 
 }  // namespace routemq::middleware

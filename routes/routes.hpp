@@ -1,7 +1,6 @@
 #pragma once
 // The example service: an IoT backend. Each route lives in its own file; this declares them all.
 #include "core/app/app.hpp"
-#include "middleware/register_all.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace example {
@@ -11,7 +10,6 @@ void add_commands_route(routemq::App& app);   // devices/{device_id}/commands/{c
 void add_rpc_route(routemq::App& app);        // rpc/{service} (MQTT 5 request/response, cache-aside)
 
 inline void add_routes(routemq::App& app) {
-  routemq::middleware::register_all(app);  // rate_limit ... for config/app.yaml, counted on /metrics
   add_telemetry_route(app);
   add_commands_route(app);
   add_rpc_route(app);

@@ -45,6 +45,23 @@ struct App::StopSignal {
 
 namespace {
 
+// The worker threads still inside io_context::run(): it returns when no work is left.
+struct WorkersRunning {
+  explicit WorkersRunning(int workers) : count(workers), left(workers) {}
+  void one_returned() {
+    std::lock_guard lock(mutex);
+    if (--left == 0) changed.notify_all();
+  }
+  bool all_returned_within(std::chrono::milliseconds deadline) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, deadline, [this] { return left == 0; });
+  }
+  const int count;
+  int left;
+  std::mutex mutex;
+  std::condition_variable changed;
+};
+
 int checked_qos(int qos, std::string_view where) {
   if (qos < 0 || qos > 2) throw std::invalid_argument(fmt::format("{}: qos must be 0, 1 or 2, got {}", where, qos));
   return qos;
@@ -109,12 +126,14 @@ RouteBuilder Group::add_route(std::string pattern, Handler handler) {
 // ---- App
 
 App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<Plugin>> plugins)
-    : config_(std::move(config)),
+    : io_(std::make_unique<asio::io_context>(std::max(config.app.workers, 1))),
+      config_(std::move(config)),
       environment_(std::move(environment)),
       plugins_(std::move(plugins)),
       in_flight_(static_cast<std::size_t>(config_.app.max_in_flight)),
-      io_(std::make_unique<asio::io_context>(std::max(config_.app.workers, 1))),
       stop_signal_(std::make_unique<StopSignal>()) {
+  PluginContext context{services_, middleware_registry_, *io_,
+                        [this](std::function<metrics::Families()> source) { add_metrics_source(std::move(source)); }};
   for (auto& plugin : plugins_) {
     auto section = config_.plugins.find(plugin->name());
     // An absent section is still located (file) and named (path), for the plugin's error messages.
@@ -122,7 +141,7 @@ App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<
                           ? section->second
                           : ConfigNode(YAML::Node(YAML::NodeType::Undefined), plugin->name(), Location{config_.file});
     plugin->configure(node, environment_, config_.effective);
-    plugin->provide(services_, middleware_registry_);
+    plugin->provide(context);
   }
 }
 
@@ -316,7 +335,7 @@ int App::run() {
     operations_port_ = operations->port();
     spdlog::info("operations endpoint: http://{}:{}/metrics, /health, /ready", config_.metrics.host, operations->port());
   }
-  for (auto& plugin : plugins_) plugin->start(*io_);
+  for (auto& plugin : plugins_) plugin->start();
 
   auto work = asio::make_work_guard(*io_);
   asio::signal_set signals(*io_, SIGINT, SIGTERM);
@@ -325,8 +344,13 @@ int App::run() {
     spdlog::info("received signal {}: shutting down", signal);
     stop();
   });
+  WorkersRunning running(std::max(config_.app.workers, 1));
   std::vector<std::thread> workers;
-  for (int i = 0; i < std::max(config_.app.workers, 1); ++i) workers.emplace_back([this] { io_->run(); });
+  for (int i = 0; i < running.count; ++i)
+    workers.emplace_back([this, &running] {
+      io_->run();
+      running.one_returned();
+    });
 
   mqtt_ = std::make_unique<MqttClient>(
       config_.mqtt, std::move(subscriptions),
@@ -351,7 +375,12 @@ int App::run() {
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) (*it)->stop();
   if (operations) operations->stop();
   signals.cancel();
+  // What the stops queued (a plugin failing its pending work, handlers abandoned above resuming with
+  // that failure, sockets closing) runs before the io_context stops. A timer someone left behind would
+  // keep it running for ever, so the wait is bounded.
   work.reset();
+  if (!running.all_returned_within(std::chrono::seconds(2)))
+    spdlog::warn("shutdown: work still queued on the app's io_context after 2 s; dropping it");
   io_->stop();
   for (auto& worker : workers) worker.join();
   spdlog::info("stopped");

@@ -142,6 +142,9 @@ class App {
   void publish(OutboundMessage message);
   void wait_for_stop_request();
 
+  // First, so it is destroyed last: the services plugins provide (a database client and its connections)
+  // and the middleware in compiled routes may run on it, and post their last work to it, until they go.
+  std::unique_ptr<asio::io_context> io_;
   AppConfig config_;
   Environment environment_;
   std::vector<std::shared_ptr<Plugin>> plugins_;
@@ -155,7 +158,6 @@ class App {
   bool built_ = false;
   AppStats stats_;
   InFlightLimit in_flight_;
-  std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<MqttClient> mqtt_;
   // What other threads (status queries, handlers publishing) see of mqtt_; set once it exists.
   std::atomic<MqttClient*> live_mqtt_{nullptr};

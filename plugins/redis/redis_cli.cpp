@@ -13,11 +13,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The service's manager, configured from its config and connected; throws CLI::RuntimeError(1) with a
-// message on stderr when Redis is disabled or does not answer.
-RedisManager& connected_manager(App& app) {
-  RedisManager* manager = app.services().find<RedisManager>();
-  if (!manager) manager = &redis_manager();
+// A manager configured like the service's and connected; throws CLI::RuntimeError(1) with a message on
+// stderr when Redis is disabled or does not answer. The commands do not run the app, so the app's own
+// manager (on the app's io_context) would never be served: this one has an io thread of its own.
+std::unique_ptr<RedisManager> connected_manager(App& app) {
+  const auto* service = app.services().find<RedisManager>();
+  auto manager = std::make_unique<RedisManager>(service ? service->config() : redis_manager().config());
   const auto& config = manager->config();
   if (!config.enabled) {
     fmt::print(stderr, "Redis is disabled (set ENABLE_REDIS=true or redis.enabled: true)\n");
@@ -30,11 +31,12 @@ RedisManager& connected_manager(App& app) {
                deadline.count());
     throw CLI::RuntimeError(1);
   }
-  return *manager;
+  return manager;
 }
 
 void ping(App& app) {
-  auto& manager = connected_manager(app);
+  auto connected = connected_manager(app);
+  auto& manager = *connected;
   const auto started = std::chrono::steady_clock::now();
   if (!manager.run_sync(manager.ping())) {
     fmt::print(stderr, "PING failed\n");
@@ -46,7 +48,8 @@ void ping(App& app) {
 }
 
 void stats(App& app) {
-  auto& manager = connected_manager(app);
+  auto connected = connected_manager(app);
+  auto& manager = *connected;
   const auto view = manager.run_sync(manager.server_view());
   const auto client = manager.stats();
   fmt::print("client: state {}, {} connection(s) ready, {} commands, {} errors, {} timeouts, {} reconnects\n",
@@ -60,7 +63,8 @@ void stats(App& app) {
 }
 
 void keys(App& app, const std::string& pattern, std::size_t limit) {
-  auto& manager = connected_manager(app);
+  auto connected = connected_manager(app);
+  auto& manager = *connected;
   const auto found = manager.run_sync(manager.keys(pattern, limit));
   for (const auto& key : found) fmt::print("{}\n", key);
   fmt::print(stderr, "{} key(s){}\n", found.size(), found.size() == limit ? " (the limit; use -n for more)" : "");

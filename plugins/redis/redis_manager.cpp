@@ -443,9 +443,4 @@ RedisStatsSnapshot RedisManager::stats() const {
   return snapshot;
 }
 
-RedisManager& redis_manager() {
-  static RedisManager manager;
-  return manager;
-}
-
 }  // namespace routemq::redis

@@ -360,7 +360,11 @@ class RedisManager {
 // only itself. invalidate_pattern("user:" + glob_escape(id) + ":*")
 std::string glob_escape(std::string_view text);
 
-// The process-wide manager the app and the middleware share.
+// The process-wide manager (the design's singleton). While an app with the RedisPlugin exists, it is
+// the manager that plugin built on the app's io_context (the first app's, when a process has several);
+// outside an app (the `routemq redis` commands, a script) it is a standalone manager on an io thread of
+// its own, disabled until configured. In a handler, prefer redis::manager(ctx). Defined in
+// redis_plugin.cpp; do not keep the reference beyond the app that provided it.
 RedisManager& redis_manager();
 
 }  // namespace routemq::redis

@@ -1,27 +1,70 @@
 #include "plugins/redis/redis_plugin.hpp"
 
+#include <atomic>
+#include <stdexcept>
+
 #include "plugins/redis/redis_metrics.hpp"
 
 namespace routemq::redis {
+namespace {
+
+// The manager of the first app that provided one and still exists; null outside an app.
+std::atomic<RedisManager*> app_manager{nullptr};
+
+// An app's manager: the process-wide one while it lives, unless another app's came first.
+std::shared_ptr<RedisManager> make_app_manager(const RedisConfig& config, asio::io_context& io) {
+  auto* manager = new RedisManager(config, io);
+  RedisManager* none = nullptr;
+  app_manager.compare_exchange_strong(none, manager, std::memory_order_acq_rel);
+  return std::shared_ptr<RedisManager>(manager, [](RedisManager* ending) {
+    RedisManager* expected = ending;
+    app_manager.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
+    delete ending;
+  });
+}
+
+}  // namespace
+
+RedisManager& redis_manager() {
+  if (auto* serving = app_manager.load(std::memory_order_acquire)) return *serving;
+  static RedisManager standalone;
+  return standalone;
+}
 
 void RedisPlugin::configure(const ConfigNode& section, const Environment& environment, EffectiveConfig& effective) {
-  manager_.configure(read_redis_config(section, environment, &effective));
+  config_ = read_redis_config(section, environment, &effective);
 }
 
-void RedisPlugin::provide(Services& services, MiddlewareRegistry&) {
-  // The app does not own the manager (it may be the process-wide one): share it without a deleter.
-  services.provide(std::shared_ptr<RedisManager>(&manager_, [](RedisManager*) {}));
+// The app owns the manager (through its services) so that it ends before the app's io_context it runs on;
+// the plugin, which a caller may keep longer, only watches it.
+void RedisPlugin::provide(PluginContext& app) {
+  auto manager = make_app_manager(config_, app.io);
+  manager_ = manager;
+  app.services.provide(std::move(manager));
+  if (extension_) extension_(app);
 }
 
-void RedisPlugin::start(asio::io_context&) { manager_.initialize(); }
+RedisManager& RedisPlugin::manager() const {
+  auto manager = manager_.lock();
+  if (!manager) throw std::logic_error("the Redis plugin has no manager: its app was not built, or is gone");
+  return *manager;  // the app's services keep it alive
+}
 
-void RedisPlugin::stop() { manager_.disconnect(); }
+void RedisPlugin::start() { manager().initialize(); }
 
-metrics::Families RedisPlugin::metrics() const { return redis_metrics(manager_.stats(), manager_.cache_stats_all_scopes()); }
+// Commands still queued fail at once (unavailable) and their callers resume on the app's io_context,
+// which still runs.
+void RedisPlugin::stop() { manager().disconnect(); }
+
+metrics::Families RedisPlugin::metrics() const {
+  const auto& redis = manager();
+  return redis_metrics(redis.stats(), redis.cache_stats_all_scopes());
+}
 
 PluginHealth RedisPlugin::health() const {
-  if (!manager_.is_enabled()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};
-  if (manager_.is_connected()) return {PluginHealth::State::ok, "connected"};
+  const auto& redis = manager();
+  if (!redis.is_enabled()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};
+  if (redis.is_connected()) return {PluginHealth::State::ok, "connected"};
   return {PluginHealth::State::degraded, "Redis is unavailable: calls complete at once with their defaults"};
 }
 

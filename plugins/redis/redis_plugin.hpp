@@ -1,10 +1,17 @@
 #pragma once
-// The Redis plugin: reads the `redis:` section (and ENABLE_REDIS, REDIS_* ...), connects the
-// RedisManager when the app starts, offers it to handlers (redis::manager(ctx)) and middleware, and reports
-// its health. By default it drives the process-wide redis_manager().
+// The Redis plugin: reads the `redis:` section (and ENABLE_REDIS, REDIS_* ...), builds the app's
+// RedisManager on the app's io_context (handlers reach Redis and resume without a thread hand-off),
+// offers it to handlers (redis::manager(ctx)) and middleware, connects it when the app starts,
+// disconnects it after the handlers drained, and reports its health and figures.
 //
 //   run_cli(argc, argv, {.plugins = [] { return std::vector<std::shared_ptr<Plugin>>{
-//                                           std::make_shared<redis::RedisPlugin>()}; }, ...});
+//                                           middleware::redis_plugin()}; }, ...});
+//
+// middleware::redis_plugin() is this plugin with the Redis middleware (rate_limit, dedupe, lock,
+// session) as its extension: the middleware are built on the plugin, so the plugin cannot name them.
+#include <functional>
+#include <memory>
+
 #include "core/app/plugin.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
@@ -12,20 +19,25 @@ namespace routemq::redis {
 
 class RedisPlugin : public Plugin {
  public:
-  explicit RedisPlugin(RedisManager& manager = redis_manager()) : manager_(manager) {}
+  // Adds to the app, at provide time, what is built on the manager (middleware factories, their figures).
+  using Extension = std::function<void(PluginContext& app)>;
+  explicit RedisPlugin(Extension extension = {}) : extension_(std::move(extension)) {}
 
   std::string name() const override { return "redis"; }
   void configure(const ConfigNode& section, const Environment& environment, EffectiveConfig& effective) override;
-  void provide(Services& services, MiddlewareRegistry& middleware) override;
-  void start(asio::io_context& app_context) override;
+  void provide(PluginContext& app) override;
+  void start() override;
   void stop() override;
   PluginHealth health() const override;
   metrics::Families metrics() const override;
 
-  RedisManager& manager() { return manager_; }
+  // The app's manager, from provide() until the app is destroyed (it owns it); throws outside that.
+  RedisManager& manager() const;
 
  private:
-  RedisManager& manager_;
+  Extension extension_;
+  RedisConfig config_;
+  std::weak_ptr<RedisManager> manager_;
 };
 
 }  // namespace routemq::redis

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "plugins/redis/redis_plugin.hpp"
+#include "middleware/register_all.hpp"
 #include "routes/routes.hpp"
 #include "tests/integration/app/app_fixture.hpp"
 #include "tests/support/mosquitto_server.hpp"
@@ -41,9 +41,9 @@ TEST_CASE("telemetry is stored in Redis and counted, with Redis down the ack sti
   broker.start();
   RedisServer redis_server;
   redis_server.start();
-  redis::RedisManager manager;
-  auto plugin = std::make_shared<redis::RedisPlugin>(manager);
+  auto plugin = middleware::redis_plugin();
   App app(app_config_for(broker.port(), redis_yaml(redis_server.port()), {}), Environment(), {plugin});
+  auto& manager = plugin->manager();
   example::add_routes(app);
   RunningApp running(app);
   REQUIRE(running.wait_subscribed());

@@ -37,10 +37,9 @@ TEST_CASE("operations endpoint: health, readiness and metrics follow the app, Re
   broker.start();
   RedisServer redis_server;
   redis_server.start();
-  redis::RedisManager manager;
-  auto plugin = std::make_shared<redis::RedisPlugin>(manager);
+  auto plugin = middleware::redis_plugin();
   App app(app_config_for(broker.port(), operations_yaml(redis_server.port())), Environment(), {plugin});
-  middleware::register_all(app);
+  auto& manager = plugin->manager();
   app.route("jobs/{n}", [](Context& ctx) { ctx.publish("done/" + ctx.param("n"), "1"); }).name("jobs");
   app.route("broken/{n}", [](Context&) { throw std::runtime_error("boom"); }).name("broken");
   RunningApp running(app);

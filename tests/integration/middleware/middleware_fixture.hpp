@@ -13,8 +13,9 @@
 namespace routemq::test {
 
 struct MiddlewareInstance {
-  redis::RedisManager manager;
+  std::shared_ptr<redis::RedisPlugin> plugin = middleware::redis_plugin();
   std::unique_ptr<App> app;
+  redis::RedisManager* manager = nullptr;  // the plugin's, on the app's io_context
   std::unique_ptr<RunningApp> running;
 
   // Serves `pattern` as route "r", with `middleware_yaml` (a YAML flow list) as its middleware.
@@ -26,13 +27,13 @@ struct MiddlewareInstance {
         "routes:\n  r:\n    middleware: {}\n",
         redis_port, middleware_yaml);
     app = std::make_unique<App>(app_config_for(mqtt_port, yaml), Environment(),
-                                std::vector<std::shared_ptr<Plugin>>{std::make_shared<redis::RedisPlugin>(manager)});
-    middleware::register_all(app->middleware_registry());
+                                std::vector<std::shared_ptr<Plugin>>{plugin});
+    manager = &plugin->manager();
     app->route(pattern, std::move(handler)).name("r").qos(1).shared();
     running = std::make_unique<RunningApp>(*app);
   }
 
-  bool ready() { return running->wait_subscribed() && manager.wait_connected(std::chrono::seconds(10)); }
+  bool ready() { return running->wait_subscribed() && manager->wait_connected(std::chrono::seconds(10)); }
 };
 
 inline std::size_t count_prefix(MqttProbe& probe, const std::string& prefix, std::size_t at_least,

@@ -69,14 +69,14 @@ TEST_CASE("dedupe with Redis down: the in-process memory still drops copies, and
   probe.connect(broker.port());
   probe.subscribe("handled/#", 1);
   redis_server.kill9();
-  REQUIRE(wait_until([&] { return !instance.manager.is_connected(); }, 10s));
+  REQUIRE(wait_until([&] { return !instance.manager->is_connected(); }, 10s));
   for (int i = 0; i < 3; ++i) probe.publish("jobs/1", R"({"msg_id":"x"})", 1);
   probe.publish("jobs/1", R"({"msg_id":"y"})", 1);
   REQUIRE(probe.wait_for_topic("handled/y", 10s));
   CHECK(count_prefix(probe, "handled/x", 2, 1s) == 1);
 
   redis_server.restart();
-  REQUIRE(instance.manager.wait_connected(10s));
+  REQUIRE(instance.manager->wait_connected(10s));
   probe.publish("jobs/1", R"({"msg_id":"z"})", 1);
   REQUIRE(probe.wait_for_topic("handled/z", 10s));
   CHECK(redis_server.command({"GET", "routemq:dd:{z}"}) == "$4\r\ndone\r\n");

@@ -111,7 +111,7 @@ TEST_CASE("lock with Redis down: handlers proceed unlocked, with fence 0") {
   probe.connect(broker.port());
   probe.subscribe("done/#", 1);
   redis_server.kill9();
-  REQUIRE(wait_until([&] { return !proceeding.manager.is_connected(); }, 10s));
+  REQUIRE(wait_until([&] { return !proceeding.manager->is_connected(); }, 10s));
   probe.publish("work/1", "{}", 1);
   REQUIRE(probe.wait_for_topic("done/1", 10s));
   std::lock_guard lock(proceed_detector->mutex);
@@ -131,13 +131,13 @@ TEST_CASE("lock with Redis down and on_unavailable: skip: the handler is skipped
   probe.connect(broker.port());
   probe.subscribe("done/#", 1);
   redis_server.kill9();
-  REQUIRE(wait_until([&] { return !skipping.manager.is_connected(); }, 10s));
+  REQUIRE(wait_until([&] { return !skipping.manager->is_connected(); }, 10s));
   const auto unavailable_before = middleware::decision_counters().get("lock", "unavailable");
   probe.publish("work/1", "{}", 1);
   REQUIRE(wait_until([&] { return middleware::decision_counters().get("lock", "unavailable") > unavailable_before; }, 10s));
 
   redis_server.restart();
-  REQUIRE(skipping.manager.wait_connected(15s));
+  REQUIRE(skipping.manager->wait_connected(15s));
   probe.publish("work/2", "{}", 1);
   REQUIRE(probe.wait_for_topic("done/2", 10s));
   CHECK_FALSE(probe.wait_for_topic("done/1", 0s));  // done/2 came after: work/1 was skipped, not late

@@ -88,7 +88,7 @@ TEST_CASE("Redis killed mid-run: rate_limit falls back to the local limiter and 
   probe.subscribe("rejected/#", 1);
 
   redis_server.kill9();
-  REQUIRE(wait_until([&] { return !instance->manager.is_connected(); }, 10s));
+  REQUIRE(wait_until([&] { return !instance->manager->is_connected(); }, 10s));
   for (int i = 0; i < 5; ++i) probe.publish("limited/d2", "{}", 1);
   // The local GCRA (burst 3) keeps deciding: 3 pass, 2 are limited, nothing crashes.
   CHECK(count_prefix(probe, "rejected/d2", 2, 10s) == 2);
@@ -98,7 +98,7 @@ TEST_CASE("Redis killed mid-run: rate_limit falls back to the local limiter and 
   CHECK(passed->payload == "local");
 
   redis_server.restart();
-  REQUIRE(instance->manager.wait_connected(10s));
+  REQUIRE(instance->manager->wait_connected(10s));
   probe.clear();
   probe.publish("limited/d3", "{}", 1);
   auto back = probe.wait_for_topic("passed/d3", 10s);
@@ -109,8 +109,7 @@ TEST_CASE("Redis killed mid-run: rate_limit falls back to the local limiter and 
 TEST_CASE("rate_limit options are validated with located errors") {
   auto build_with = [](const std::string& options) {
     const std::string yaml = "routes:\n  r:\n    middleware:\n      - rate_limit: " + options + "\n";
-    App app(app_config_for(1883, yaml), Environment());
-    middleware::register_all(app.middleware_registry());
+    App app(app_config_for(1883, yaml), Environment(), {middleware::redis_plugin()});
     app.route("a/{x}", [](Context&) {}).name("r");
     app.build();
   };

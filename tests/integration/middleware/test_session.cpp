@@ -91,7 +91,7 @@ TEST_CASE("session with Redis down: an empty, ephemeral session, and the handler
   probe.connect(broker.port());
   probe.subscribe("seen/#", 1);
   redis_server.kill9();
-  REQUIRE(wait_until([&] { return !instance.manager.is_connected(); }, 10s));
+  REQUIRE(wait_until([&] { return !instance.manager->is_connected(); }, 10s));
   probe.publish("dev/d9", "x", 1);
   auto seen = probe.wait_for_topic("seen/x", 10s);
   REQUIRE(seen);
