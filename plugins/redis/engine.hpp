@@ -19,6 +19,7 @@
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/keyring.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
 #include "plugins/redis/protocol/result.hpp"
@@ -57,11 +58,14 @@ struct Engine {
   // executor per burst of replies: one wake-up of the app's thread for many commands.
   void deliver(std::shared_ptr<Resumption> caller);
   void flush_deliveries();
+  // A call refused at once: nothing connected (or Redis disabled). Counted.
+  Result refuse_unavailable() const;
 
   RedisConfig config;
   Keyring keyring;
   std::shared_ptr<ClientStats> shared_stats = std::make_shared<ClientStats>();  // connections hold it too
   ClientStats& stats = *shared_stats;
+  Unavailable unavailable{shared_stats};
   CacheStats cache_totals;  // every view's cache counters together, for /metrics
   std::unique_ptr<asio::io_context> own_io;  // null on the caller's io_context
   asio::io_context& io;

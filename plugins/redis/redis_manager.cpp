@@ -90,6 +90,10 @@ Engine::~Engine() {
   if (thread.joinable()) thread.join();
 }
 
+Result Engine::refuse_unavailable() const {
+  return unavailable.refuse(config.enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
+}
+
 void Resumption::complete(Result outcome) {
   if (in_command_statistics && outcome.ok()) {
     engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
@@ -270,12 +274,7 @@ awaitable<Result> already(Result result) { co_return result; }
 // caller awaits the operation itself, one coroutine frame less per command.
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
   auto* pool = engine_->pool.load(std::memory_order_acquire);
-  if (!pool || !pool->any_ready()) {
-    engine_->stats.unavailable.fetch_add(1, std::memory_order_relaxed);
-    return already(Result::failed(Failure::unavailable, engine_->config.enabled
-                                                            ? "Redis is not connected"
-                                                            : "Redis is disabled (ENABLE_REDIS=false)"));
-  }
+  if (!pool || !pool->any_ready()) return already(engine_->refuse_unavailable());
   auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
     pool->submit({std::move(bytes), replies, std::move(done)});
   };
@@ -379,8 +378,9 @@ awaitable<bool> RedisManager::ping() {
 // A blocking command holds its connection until it returns, so it gets a short-lived one of its own.
 awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpop(std::vector<std::string> names,
                                                                                     std::chrono::seconds timeout) {
-  if (!is_connected() || names.empty()) {
-    engine_->stats.unavailable.fetch_add(1, std::memory_order_relaxed);
+  if (names.empty()) co_return std::nullopt;
+  if (!is_connected()) {
+    engine_->refuse_unavailable();
     co_return std::nullopt;
   }
   std::vector<std::string> args{"BLPOP"};

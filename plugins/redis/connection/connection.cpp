@@ -71,11 +71,7 @@ void Connection::stop() {
 }
 
 void Connection::submit(Request request) {
-  if (!ready()) {
-    stats_->unavailable.fetch_add(1, std::memory_order_relaxed);
-    if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
-    return;
-  }
+  if (!ready()) return unavailable_.refuse(request, Unavailable::Reason::not_connected);
   bool first_in_burst = false;
   {
     std::lock_guard lock(inbox_mutex_);
@@ -96,8 +92,7 @@ void Connection::drain_inbox() {
       queue_.push(std::move(request));
       continue;
     }
-    stats_->unavailable.fetch_add(1, std::memory_order_relaxed);
-    if (request.done) request.done(Result::failed(Failure::unavailable, "not connected to Redis"));
+    unavailable_.refuse(request, Unavailable::Reason::not_connected);
   }
   flush();
 }

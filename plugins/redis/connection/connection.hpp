@@ -17,6 +17,7 @@
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/reply_parser.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
 
@@ -83,6 +84,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::any_io_executor executor_;
   ConnectionSettings settings_;
   std::shared_ptr<ClientStats> stats_;
+  Unavailable unavailable_{stats_};
   ConnectionEvents events_;
   asio::ip::tcp::socket socket_;
   asio::ip::tcp::resolver resolver_;

@@ -37,8 +37,7 @@ void ConnectionPool::submit(Request request) {
     auto& connection = connections_[(start + i) % connections_.size()];
     if (connection->ready()) return connection->submit(std::move(request));
   }
-  stats_->unavailable.fetch_add(1, std::memory_order_relaxed);
-  if (request.done) request.done(Result::failed(Failure::unavailable, "no Redis connection is up"));
+  unavailable_.refuse(request, Unavailable::Reason::not_connected);
 }
 
 }  // namespace routemq::redis

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "plugins/redis/connection/connection.hpp"
+#include "plugins/redis/connection/unavailable.hpp"
 
 namespace routemq::redis {
 
@@ -25,6 +26,7 @@ class ConnectionPool {
   std::vector<std::shared_ptr<Connection>> connections_;
   std::atomic<std::size_t> next_{0};
   std::shared_ptr<ClientStats> stats_;
+  Unavailable unavailable_{stats_};
 };
 
 }  // namespace routemq::redis
