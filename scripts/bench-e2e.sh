@@ -25,7 +25,7 @@ e2e_result() {
 }
 
 run_e2e_benchmarks() {
-  start_local_mosquitto >&2
+  bench_mosquitto
   local qos receiver half
   for qos in 0 1; do
     for receiver in "${e2e_receivers[@]}"; do run_e2e "$work_dir/e2e_full.txt" --receiver "$receiver" --qos "$qos"; done
@@ -68,14 +68,15 @@ routes:
 EOF
 }
 
-# start_service: starts build/bin/routemq (service_pid) and sets ready_ms, the milliseconds until
-# /ready answered 200.
+# start_service [CONFIG]: starts build/bin/routemq (service_pid) with CONFIG (default: the one
+# write_service_config wrote) and sets ready_ms, the milliseconds until /ready answered 200.
 start_service() {
+  local config=${1:-$work_dir/service.yaml}
   metrics_port=$(free_port $((19100 + RANDOM % 1000)))
   local start_ns now_ns
   start_ns=$(date +%s%N)
   MQTT_PORT=$MQTT_PORT REDIS_PORT=$redis_port METRICS_PORT=$metrics_port \
-    "$build_dir/bin/routemq" run --config "$work_dir/service.yaml" >>"$work_dir/service.log" 2>&1 &
+    "$build_dir/bin/routemq" run --config "$config" >>"$work_dir/service.log" 2>&1 &
   service_pid=$!
   for _ in $(seq 3000); do  # up to ~30 s
     if [[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/ready")" == "200" ]]; then

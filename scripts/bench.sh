@@ -9,7 +9,7 @@
 # BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
 # default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md), BENCH_ROUTING_SECONDS
 # (per bench_routing measurement, default 1), BENCH_ONLY (comma list of parts to run: redis, middleware,
-# routing, e2e; default all), BENCH_E2E_MESSAGES (default 100000).
+# routing, e2e, acks; default all), BENCH_E2E_MESSAGES (default 100000).
 #
 # Middleware: build/bin/bench_middleware (decisions/s of each middleware at 1000 devices, beside
 # plain GET) on the same redis-server. Route matching: build/bin/bench_routing (the trie vs a
@@ -45,8 +45,11 @@ redis_pid=""
 source scripts/local-servers.sh  # mosquitto for the end-to-end part; free_port
 # shellcheck source=scripts/bench-e2e.sh
 source scripts/bench-e2e.sh
+# shellcheck source=scripts/bench-acks.sh
+source scripts/bench-acks.sh
 
 cleanup() {
+  stop_echo
   stop_service
   stop_local_servers
   if [[ -n "$redis_pid" ]]; then
@@ -60,6 +63,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { echo "bench: $*" >&2; }
+
+# The private mosquitto the MQTT parts share, started once. It logs subscriptions too (mosquitto's
+# defaults plus `subscribe`): the acks part waits on them to know its counter is subscribed.
+bench_mosquitto() {
+  [[ -z "${bench_mosquitto_port:-}" ]] || return 0
+  start_local_mosquitto "$(printf 'log_type %s\n' error warning notice information subscribe)" >&2
+  bench_mosquitto_port=$MQTT_PORT
+}
 
 # ---- machine
 
@@ -434,3 +445,4 @@ if wants redis; then bench_redis_part; fi
 if wants middleware; then bench_middleware_part; fi
 if wants routing; then bench_routing_part; fi
 if wants e2e; then bench_e2e_part; fi
+if wants acks; then bench_acks_part; fi

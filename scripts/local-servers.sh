@@ -32,10 +32,14 @@ wait_for_port() {
   return 1
 }
 
+# start_local_mosquitto [EXTRA_CONFIG]: config/mosquitto.conf on a free loopback port, plus EXTRA_CONFIG
+# lines; its log is $local_mosquitto_log.
 start_local_mosquitto() {
   local port; port=$(free_port 1883)
   sed -e "s/^listener .*/listener $port 127.0.0.1/" config/mosquitto.conf >"$_local_server_dir/mosquitto.conf"
-  mosquitto -c "$_local_server_dir/mosquitto.conf" >"$_local_server_dir/mosquitto.log" 2>&1 &
+  if [[ -n "${1:-}" ]]; then echo "$1" >>"$_local_server_dir/mosquitto.conf"; fi
+  local_mosquitto_log=$_local_server_dir/mosquitto.log
+  mosquitto -c "$_local_server_dir/mosquitto.conf" >"$local_mosquitto_log" 2>&1 &
   _local_server_pids+=($!)
   wait_for_port "$port" mosquitto
   export MQTT_BROKER=127.0.0.1 MQTT_PORT=$port

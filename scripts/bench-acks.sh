@@ -1,0 +1,190 @@
+# Sourced by bench.sh: acks that reach a separate client, the way a user sees the service. Uses
+# bench.sh's build_dir, work_dir, redis_port, log, percent, verdict, splice_section and
+# bench_mosquitto, and bench-e2e.sh's start_service / stop_service.
+#
+# Load: BENCH_ACK_PUBLISHERS (default 8) mosquitto_pub -l processes, one device each, publishing
+# BENCH_ACK_MESSAGES (default 40000) telemetry readings with unique msg_ids at QoS 0 or 1 as fast as they
+# go (Eclipse's C client: faster than any receiver here). A separate mosquitto_sub counts the acks that
+# come back through the broker (QoS 1, as the example publishes them); the rate is acks / (last ack -
+# first reading). Subjects, each round in turn, BENCH_ACK_ROUNDS (default 3) rounds:
+#   echo      the peer: mosquitto_sub on the readings piped into mosquitto_pub -l publishing each as an
+#             ack at QoS 1: the same MQTT work, nothing else
+#   route     build/bin/routemq, the example's telemetry route (stores each reading in Redis), no middleware
+#   route_mw  the same with rate_limit + dedupe on Redis (limits high enough that nothing is refused)
+# Goals: route_mw >= 80% of echo and route >= 90%, with QoS 0 and with QoS 1 readings.
+
+ack_messages=${BENCH_ACK_MESSAGES:-40000}
+ack_publishers=${BENCH_ACK_PUBLISHERS:-8}
+ack_rounds=${BENCH_ACK_ROUNDS:-3}
+goal_ack_route_mw_pct=80
+goal_ack_route_pct=90
+ack_subjects=(echo route route_mw)
+
+# The readings, one file per publisher: {"msg_id":"p<P>-<i>","value":<i>}.
+write_ack_load() {
+  local per=$((ack_messages / ack_publishers)) p
+  for ((p = 1; p <= ack_publishers; p++)); do
+    awk -v p="$p" -v n="$per" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"msg_id\":\"p%d-%d\",\"value\":%d}\n", p, i, i }' \
+      >"$work_dir/ack_load_$p.txt"
+  done
+  ack_total=$((per * ack_publishers))
+}
+
+write_ack_service_configs() {
+  local common='app: {name: routemq-bench, workers: 2, max_in_flight: 1000, log_level: warn}
+mqtt: {broker: 127.0.0.1, version: 5}
+metrics: {enabled: true, host: 127.0.0.1}
+redis: {enabled: true, host: 127.0.0.1, key_prefix: "routemq:"}'
+  echo "$common" >"$work_dir/acks_route.yaml"
+  cat >"$work_dir/acks_route_mw.yaml" <<EOF
+$common
+routes:
+  telemetry:
+    middleware:
+      - rate_limit: {key: "{device_id}", rate: 1000000, period: 1, burst: 1000000}
+      - dedupe: {id: "{payload.msg_id}", window: 3600}
+EOF
+}
+
+echo_pid=""
+
+start_echo() {
+  local qos=$1
+  mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q "$qos" -t 'devices/+/telemetry' \
+    | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t devices/echo/ack -l &
+  echo_pid=$!
+}
+
+stop_echo() {
+  [[ -n "$echo_pid" ]] || return 0
+  pkill -f "mosquitto_sub -h 127.0.0.1 -p $MQTT_PORT -q [01] -t devices/\+/telemetry" 2>/dev/null || true
+  wait "$echo_pid" 2>/dev/null || true
+  echo_pid=""
+}
+
+start_subject() {  # start_subject SUBJECT QOS
+  case $1 in
+    echo) start_echo "$2" ;;
+    route | route_mw) start_service "$work_dir/acks_$1.yaml" ;;
+  esac
+}
+
+stop_subject() {
+  case $1 in
+    echo) stop_echo ;;
+    *) stop_service ;;
+  esac
+}
+
+counter_runs=0
+
+# start_counter N: a separate mosquitto_sub (counter_pid) that exits after N acks (status 0), or after
+# 300 s without them. Returns once the broker has logged its subscription. It prints nothing: a
+# line per ack would make it the slowest process in the measurement.
+start_counter() {
+  local id="ack-counter-$$-$((counter_runs += 1))"
+  mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -i "$id" -q 1 -t 'devices/+/ack' -C "$1" -W 300 >/dev/null 2>&1 &
+  counter_pid=$!
+  for _ in $(seq 200); do grep -q "$id 1 devices/+/ack" "$local_mosquitto_log" && return 0; sleep 0.05; done
+  log "acks: the counter did not subscribe within 10 s"
+  return 1
+}
+
+# warm_up: a reading every 0.1 s until one ack is back: the subject is subscribed and serving (up to ~20 s).
+warm_up() {
+  start_counter 1 || return 1
+  for _ in $(seq 200); do
+    kill -0 "$counter_pid" 2>/dev/null || break
+    mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t devices/warmup/telemetry -m '{"msg_id":"warmup","value":0}'
+    sleep 0.1
+  done
+  kill "$counter_pid" 2>/dev/null || true
+  wait "$counter_pid"
+}
+
+# ack_rate SUBJECT QOS: prints acks/s, or 0 when not every ack came back.
+ack_rate() {
+  local subject=$1 qos=$2 start_ns end_ns p status=0 loaders=()
+  redis-cli -h 127.0.0.1 -p "$redis_port" flushall >/dev/null
+  start_subject "$subject" "$qos"
+  if ! warm_up; then
+    log "acks: $subject never answered the warm-up reading"
+    stop_subject "$subject"
+    echo 0
+    return
+  fi
+  start_counter "$ack_total" || { stop_subject "$subject"; echo 0; return; }
+  start_ns=$(date +%s%N)
+  for ((p = 1; p <= ack_publishers; p++)); do
+    mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q "$qos" -t "devices/d$p/telemetry" -l <"$work_dir/ack_load_$p.txt" &
+    loaders+=($!)
+  done
+  wait "$counter_pid" || status=$?
+  end_ns=$(date +%s%N)
+  wait "${loaders[@]}" 2>/dev/null || true
+  stop_subject "$subject"
+  if [[ $status -ne 0 ]]; then
+    log "acks: $subject at QoS $qos: not all $ack_total acks came back within 300 s"
+    echo 0
+    return
+  fi
+  awk -v n="$ack_total" -v ns=$((end_ns - start_ns)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'
+}
+
+run_ack_benchmarks() {
+  bench_mosquitto
+  write_ack_load
+  write_ack_service_configs
+  local round qos subject rate
+  : >"$work_dir/acks.txt"
+  for ((round = 1; round <= ack_rounds; round++)); do
+    for qos in 0 1; do
+      for subject in "${ack_subjects[@]}"; do
+        rate=$(ack_rate "$subject" "$qos")
+        log "acks: round $round, $subject, QoS $qos readings: $rate acks/s"
+        echo "$round $qos $subject $rate" >>"$work_dir/acks.txt"
+      done
+    done
+  done
+}
+
+# ack_result ROUND QOS SUBJECT
+ack_result() { awk -v r="$1" -v q="$2" -v s="$3" '$1 == r && $2 == q && $3 == s { print $4 }' "$work_dir/acks.txt"; }
+
+write_acks_section() {
+  local out=$1 round qos echo_rate route_rate mw_rate
+  {
+    echo "<!-- acks:begin (generated by scripts/bench.sh; edits here are overwritten) -->"
+    echo "## Acks delivered to a separate client"
+    echo
+    echo "$(machine_line). mosquitto $(mosquitto -h 2>/dev/null | awk 'NR == 1 { print $3 }') on a private loopback port; redis-server on its own. Load: $ack_publishers \`mosquitto_pub -l\` processes, $ack_total telemetry readings (unique msg_ids, one device per publisher), as fast as they go; a separate \`mosquitto_sub\` counts the acks (QoS 1) that come back through the broker. Rate: acks / (last ack - first reading). Peer: the bare C echo, \`mosquitto_sub\` on the readings piped into \`mosquitto_pub -l\` publishing each as an ack at QoS 1. route: \`build/bin/routemq\`, the example's telemetry route (each reading stored in Redis); route_mw: the same with rate_limit + dedupe on Redis. Goals: route_mw >= ${goal_ack_route_mw_pct}% of echo, route >= ${goal_ack_route_pct}%."
+    echo
+    echo "| round | readings | echo acks/s | route acks/s | route_mw acks/s | route / echo | route_mw / echo |"
+    echo "|---|---|---|---|---|---|---|"
+    for ((round = 1; round <= ack_rounds; round++)); do
+      for qos in 0 1; do
+        echo_rate=$(ack_result "$round" "$qos" echo)
+        route_rate=$(ack_result "$round" "$qos" route)
+        mw_rate=$(ack_result "$round" "$qos" route_mw)
+        echo "| $round | QoS $qos | $echo_rate | $route_rate | $mw_rate | $(percent "$route_rate" "$echo_rate")% | $(percent "$mw_rate" "$echo_rate")% |"
+      done
+    done
+    echo
+    for qos in 0 1; do
+      for ((round = 1; round <= ack_rounds; round++)); do
+        echo_rate=$(ack_result "$round" "$qos" echo)
+        route_rate=$(ack_result "$round" "$qos" route)
+        mw_rate=$(ack_result "$round" "$qos" route_mw)
+        echo "- QoS $qos readings, round $round: route_mw $(verdict "$(percent "$mw_rate" "$echo_rate")" "$goal_ack_route_mw_pct" "%"); route $(verdict "$(percent "$route_rate" "$echo_rate")" "$goal_ack_route_pct" "%")"
+      done
+    done
+    echo "<!-- acks:end -->"
+  } >"$out"
+}
+
+bench_acks_part() {
+  run_ack_benchmarks
+  write_acks_section "$work_dir/acks_section.md"
+  splice_section "$work_dir/acks_section.md" acks
+  log "wrote the acks section of $doc"
+}
