@@ -1,43 +1,36 @@
 #include "plugins/redis/protocol/encoder.hpp"
 
-#include <hiredis/hiredis.h>
-
-#include <array>
-#include <memory>
+#include <charconv>
 #include <stdexcept>
 
 namespace routemq::redis {
 
 namespace {
 
-// Most commands have a few arguments: their pointer and length arrays live on the stack then (two
-// heap allocations less per command on the hot path).
-constexpr std::size_t stack_args = 8;
-
-template <class Args>
-void append_formatted(std::string& out, const Args& args, const char** pointers, std::size_t* lengths) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    pointers[i] = args[i].data();
-    lengths[i] = args[i].size();
-  }
-  char* formatted = nullptr;
-  const int length = redisFormatCommandArgv(&formatted, static_cast<int>(args.size()), pointers, lengths);
-  std::unique_ptr<char, void (*)(char*)> owner(formatted, redisFreeCommand);
-  if (length < 0 || !formatted) throw std::bad_alloc();
-  out.append(formatted, static_cast<std::size_t>(length));
+// "<marker><n>\r\n": an array's or a bulk string's header.
+void append_header(std::string& out, char marker, std::size_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.push_back(marker);
+  out.append(digits, end);
+  out.append("\r\n", 2);
 }
 
+// RESP written here rather than by hiredis' redisFormatCommandArgv, which formats every length with
+// sprintf into a buffer of its own that is then copied and freed: in the example service's profile
+// that formatting alone was about 4% of the app's CPU. One reservation per command instead.
 template <class Args>
 void append_args(std::string& out, const Args& args) {
   if (args.empty()) throw std::invalid_argument("a Redis command needs at least its name");
-  if (args.size() <= stack_args) {
-    std::array<const char*, stack_args> pointers{};
-    std::array<std::size_t, stack_args> lengths{};
-    return append_formatted(out, args, pointers.data(), lengths.data());
+  std::size_t size = 16;
+  for (const auto& arg : args) size += arg.size() + 16;
+  out.reserve(out.size() + size);
+  append_header(out, '*', args.size());
+  for (const auto& arg : args) {
+    append_header(out, '$', arg.size());
+    out.append(arg.data(), arg.size());
+    out.append("\r\n", 2);
   }
-  std::vector<const char*> pointers(args.size());
-  std::vector<std::size_t> lengths(args.size());
-  append_formatted(out, args, pointers.data(), lengths.data());
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 #pragma once
-// Commands to RESP bytes (hiredis' redisFormatCommandArgv: binary-safe, any argument may hold NULs).
+// Commands to RESP bytes: arrays of bulk strings, binary-safe (any argument may hold NULs).
 #include <span>
 #include <string>
 #include <string_view>

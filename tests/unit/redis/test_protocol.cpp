@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <random>
+
+#include <hiredis/hiredis.h>  // the oracle the encoder is checked against
 
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/protocol/reply_parser.hpp"
@@ -59,6 +62,31 @@ TEST_CASE("commands are encoded as RESP arrays of bulk strings, binary-safe") {
   append_command(two, {"PING"});
   CHECK(two == "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
   CHECK_THROWS_AS(encode_command({}), std::invalid_argument);
+}
+
+TEST_CASE("commands are encoded byte for byte as hiredis encodes them, lengths of every width") {
+  std::mt19937 random(42);
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> args{"CMD"};
+    const auto count = random() % 12;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string arg(random() % 3 == 0 ? random() % 20000 : random() % 12, '\0');
+      for (auto& c : arg) c = static_cast<char>(random());
+      args.push_back(std::move(arg));
+    }
+    std::vector<const char*> pointers;
+    std::vector<std::size_t> lengths;
+    for (const auto& arg : args) {
+      pointers.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    char* formatted = nullptr;
+    const int length = redisFormatCommandArgv(&formatted, static_cast<int>(args.size()), pointers.data(), lengths.data());
+    REQUIRE(length > 0);
+    const std::string expected(formatted, static_cast<std::size_t>(length));
+    redisFreeCommand(formatted);
+    REQUIRE(encode_command(args) == expected);
+  }
 }
 
 TEST_CASE("encoding from views gives the same bytes, with few arguments and with many") {
