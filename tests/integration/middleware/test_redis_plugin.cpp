@@ -72,14 +72,15 @@ TEST_CASE("the Redis plugin: its manager runs on the app's io_context and is red
     probe.connect(broker.port());
     probe.subscribe("done/#", 1);
     probe.publish("jobs/1", R"({"id":"a"})", 1);
-    probe.publish("jobs/2", R"({"id":"a"})", 1);  // the same id: dropped by dedupe
-    probe.publish("jobs/3", R"({"id":"b"})", 1);
     auto first = probe.wait_for_topic("done/1", 10s);
     REQUIRE(first);
     CHECK(first->payload == "true true 1");
+    // After jobs/1 is done, not beside it: two handlers of one id at once race for the claim.
+    probe.publish("jobs/2", R"({"id":"a"})", 1);  // the same id: dropped by dedupe
+    probe.publish("jobs/3", R"({"id":"b"})", 1);
     auto third = probe.wait_for_topic("done/3", 10s);
     REQUIRE(third);
-    CHECK(third->payload.rfind("true true ", 0) == 0);
+    CHECK(third->payload == "true true 2");
   }  // the app drains: jobs/2, received before jobs/3, has been decided when it ends
   CHECK(redis_server.command({"GET", "routemq:jobs"}) == "$1\r\n2\r\n");  // jobs/2 was dropped
   // The app is gone and its manager with it: redis_manager() is a standalone one again.

@@ -1,0 +1,86 @@
+#include "plugins/redis/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/connection/connection_pool.hpp"
+#include "plugins/redis/subscriber.hpp"
+
+namespace routemq::redis {
+
+// ---- the engine: a strand (on its own io thread or the caller's io_context) and its connections,
+// shared by a manager and its views
+
+Engine::Engine(RedisConfig settings) : Engine(std::move(settings), std::make_unique<asio::io_context>(), nullptr) {
+  // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
+  // ThreadSanitizer cannot see that guard order our thread's log calls after another thread's first
+  // one. Creating the registry here, before the thread starts, orders it by the thread's creation.
+  spdlog::default_logger_raw();
+  work.emplace(asio::make_work_guard(io));
+  thread = std::thread([this] { io.run(); });
+}
+
+Engine::Engine(RedisConfig settings, asio::io_context& caller_io) : Engine(std::move(settings), nullptr, &caller_io) {}
+
+Engine::Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io)
+    : config(std::move(settings)),
+      keyring(Keyring::parse(config.encryption_key)),
+      own_io(std::move(owned)),
+      io(caller_io ? *caller_io : *own_io),
+      strand(asio::make_strand(io)),
+      subscriber(std::make_shared<Subscriber>(strand, shared_stats)) {}
+
+Engine::~Engine() {
+  if (auto* current = pool.exchange(nullptr, std::memory_order_acq_rel)) current->stop();
+  subscriber->stop();
+  // On the caller's io_context the stops run there later; their handlers hold what they touch.
+  if (!own_io) return;
+  work.reset();
+  // Let the stops run (they fail whatever is queued), then end the thread. On the strand, behind the
+  // stops: posted to the io_context itself, the stop could overtake stops waiting in the strand's queue.
+  asio::post(strand, [this] {
+    flush_deliveries();
+    io.stop();
+  });
+  if (thread.joinable()) thread.join();
+}
+
+Result Engine::refuse_unavailable() const {
+  return unavailable.refuse(config.enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
+}
+
+void Resumption::complete(Result outcome) {
+  if (in_command_statistics && outcome.ok()) {
+    engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
+    if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);
+  }
+  result = std::move(outcome);
+  engine.deliver(shared_from_this());
+}
+
+void Engine::deliver(std::shared_ptr<Resumption> caller) {
+  if (!strand.running_in_this_thread()) {  // refused at once on the caller's thread
+    auto executor = caller->executor;
+    asio::post(executor, [caller = std::move(caller)] { caller->resume(); });
+    return;
+  }
+  if (deliveries.empty()) asio::post(strand, [this] { flush_deliveries(); });  // after this burst of replies
+  deliveries.push_back(std::move(caller));
+}
+
+void Engine::flush_deliveries() {
+  auto batch = std::move(deliveries);
+  deliveries.clear();
+  for (std::size_t first = 0; first < batch.size();) {
+    std::size_t end = first + 1;
+    while (end < batch.size() && batch[end]->executor == batch[first]->executor) ++end;
+    std::vector<std::shared_ptr<Resumption>> callers(std::make_move_iterator(batch.begin() + first),
+                                                     std::make_move_iterator(batch.begin() + end));
+    auto executor = callers.front()->executor;
+    asio::post(executor, [callers = std::move(callers)] {
+      for (const auto& caller : callers) caller->resume();
+    });
+    first = end;
+  }
+}
+
+}  // namespace routemq::redis
