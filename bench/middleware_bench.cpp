@@ -29,7 +29,7 @@
 #include "core/handling/middleware_registry.hpp"
 #include "middleware/register_all.hpp"
 #include "middleware/session.hpp"
-#include "plugins/redis/session_store.hpp"
+#include "plugins/redis/recipes/session_store.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace {

@@ -20,16 +20,12 @@ struct LockMiddlewareOptions {
   bool proceed_when_unavailable = true;
 };
 
-std::chrono::milliseconds milliseconds(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-}
-
 LockMiddlewareOptions read_lock_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   LockMiddlewareOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
-  o.lock.ttl = milliseconds(r.number("ttl", 10, {.min = 0.01, .max = 86400}));
-  o.lock.wait = milliseconds(r.number("wait", 5, {.min = 0, .max = 3600}));
+  o.lock.ttl = r.seconds("ttl", 10, {.min = 0.01, .max = 86400});
+  o.lock.wait = r.seconds("wait", 5, {.min = 0, .max = 3600});
   if (auto topic = r.optional_string("contention_topic", {.non_empty = true}))
     o.contention_topic = KeyTemplate::from_option(setup.options, "contention_topic", *topic);
   o.proceed_when_unavailable = r.string("on_unavailable", "proceed", {.one_of = {"proceed", "skip"}}) == "proceed";

@@ -8,7 +8,7 @@
 //       contention_topic: "devices/{device_id}/busy"   # optional: published to when giving up
 //       on_unavailable: proceed # Redis down: proceed unlocked (counted, logged) or skip
 //
-// It is a redis::DistributedLock (see plugins/redis/distributed_lock.hpp): a token set with NX and a
+// It is a redis::DistributedLock (see plugins/redis/recipes/distributed_lock.hpp): a token set with NX and a
 // TTL, released by compare-and-delete, with a fencing number strictly increasing per key for the
 // handler to pass to whatever it protects. If a renewal fails, lost() becomes true: check it before
 // side effects. Running unlocked (Redis unavailable, proceed), acquired() is false and fence() 0.
@@ -17,7 +17,7 @@
 
 #include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
-#include "plugins/redis/distributed_lock.hpp"
+#include "plugins/redis/recipes/distributed_lock.hpp"
 
 namespace routemq::middleware {
 

@@ -10,7 +10,7 @@
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_template.hpp"
 #include "middleware/local_gcra.hpp"
-#include "plugins/redis/rate_limiter.hpp"
+#include "plugins/redis/recipes/rate_limiter.hpp"
 #include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
 

@@ -24,7 +24,7 @@
 
 #include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
-#include "plugins/redis/rate_limiter.hpp"
+#include "plugins/redis/recipes/rate_limiter.hpp"
 
 namespace routemq::middleware {
 

@@ -18,11 +18,11 @@
 // is empty and ephemeral (never saved), and says so.
 #include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
-#include "plugins/redis/session_store.hpp"
+#include "plugins/redis/recipes/session_store.hpp"
 
 namespace routemq::middleware {
 
-// The handler's view of the session (see plugins/redis/session_store.hpp).
+// The handler's view of the session (see plugins/redis/recipes/session_store.hpp).
 using Session = redis::Session;
 inline constexpr ContextKey<std::shared_ptr<Session>> current_session{"session"};
 

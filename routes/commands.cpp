@@ -11,7 +11,7 @@
 
 #include "middleware/lock.hpp"
 #include "middleware/session.hpp"
-#include "plugins/redis/distributed_lock.hpp"
+#include "plugins/redis/recipes/distributed_lock.hpp"
 #include "routes/routes.hpp"
 
 namespace example {

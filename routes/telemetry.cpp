@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugins/redis/context_redis.hpp"
+#include "plugins/redis/pipeline.hpp"
 #include "routes/routes.hpp"
 
 namespace example {
@@ -48,16 +49,15 @@ std::string now_ms() {
 // round trips were most of the route's cost).
 routemq::awaitable<std::optional<long long>> store(routemq::redis::RedisManager& redis, const std::string& device,
                                                    double value) {
-  const std::string hash = redis.key("device:" + device);
+  const std::string hash = "device:" + device;
   const std::string reading = nlohmann::json(value).dump();
-  routemq::redis::Batch batch;
-  batch.push({"HSET", hash, "last_value", reading, "last_seen", now_ms()})
-      .push({"LPUSH", hash + ":recent", reading})
-      .push({"LTRIM", hash + ":recent", "0", "99"})
-      .push({"INCR", hash + ":telemetry_count"});
-  const auto replies = co_await redis.pipeline(batch);
-  if (replies.size() != batch.size() || !replies.back().succeeded()) co_return std::nullopt;
-  co_return replies.back().reply.as_integer();
+  routemq::redis::Pipeline pipe(redis);
+  pipe.hset(hash, {{"last_value", reading}, {"last_seen", now_ms()}});
+  pipe.lpush(hash + ":recent", {reading});
+  pipe.ltrim(hash + ":recent", 0, 99);
+  auto count = pipe.incr(hash + ":telemetry_count");
+  co_await pipe.run();
+  co_return count.get();
 }
 
 constexpr routemq::ContextKey<Reading> valid_reading{"reading"};

@@ -133,6 +133,10 @@ long long SectionReader::integer(std::string_view key, long long fallback, const
   return fallback;
 }
 
+std::chrono::milliseconds SectionReader::seconds(std::string_view key, double fallback, const NumberOptions& options) {
+  return std::chrono::milliseconds(static_cast<long long>(number(key, fallback, options) * 1000));
+}
+
 double SectionReader::number(std::string_view key, double fallback, const NumberOptions& options) {
   auto raw = lookup(key, options.env);
   if (!raw) {

@@ -9,6 +9,7 @@
 //   mqtt.finish();   // "config/app.yaml:3:3: mqtt.prot: unknown key (did you mean 'port'?)"
 //
 // Precedence: environment variable, then YAML (with ${VAR} interpolation), then the default.
+#include <chrono>
 #include <limits>
 #include <optional>
 #include <string>
@@ -54,6 +55,8 @@ class SectionReader {
   long long integer(std::string_view key, long long fallback, const IntegerOptions& options = {});
   std::optional<long long> optional_integer(std::string_view key, const IntegerOptions& options = {});
   double number(std::string_view key, double fallback, const NumberOptions& options = {});
+  // A number of seconds in YAML (limits in seconds too), as the milliseconds code waits with.
+  std::chrono::milliseconds seconds(std::string_view key, double fallback, const NumberOptions& options = {});
   bool boolean(std::string_view key, bool fallback, const BooleanOptions& options = {});
   std::optional<bool> optional_boolean(std::string_view key, const BooleanOptions& options = {});
   std::vector<std::string> string_list(std::string_view key, const StringOptions& options = {});

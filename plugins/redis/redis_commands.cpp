@@ -8,55 +8,16 @@
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/set_arguments.hpp"
 
 namespace routemq::redis {
 namespace {
 
 using Strings = std::vector<std::string>;
 
-std::optional<std::string> string_or_nil(const Result& result) {
-  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
-  return result.reply.text;
-}
-
-long long integer_or(const Result& result, long long fallback) {
-  if (!result.succeeded()) return fallback;
-  return result.reply.as_integer().value_or(fallback);
-}
-
-std::optional<long long> optional_integer(const Result& result) {
-  if (!result.succeeded()) return std::nullopt;
-  return result.reply.as_integer();
-}
-
-std::optional<double> optional_double(const Result& result) {
-  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
-  const auto& text = result.reply.text;
-  double value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-bool is_ok(const Result& result) { return result.succeeded() && result.reply.text == "OK"; }
-bool is_one(const Result& result) { return integer_or(result, 0) == 1; }
-
-Strings strings(const Result& result) {
-  Strings out;
-  if (!result.succeeded() || !result.reply.is_array()) return out;
-  for (const auto& element : result.reply.elements)
-    if (element.type == Reply::Type::string) out.push_back(element.text);
-  return out;
-}
-
-std::vector<std::optional<std::string>> optional_strings(const Result& result, std::size_t expected) {
-  std::vector<std::optional<std::string>> out;
-  if (!result.succeeded() || !result.reply.is_array()) return std::vector<std::optional<std::string>>(expected);
-  for (const auto& element : result.reply.elements)
-    out.push_back(element.type == Reply::Type::string ? std::optional(element.text) : std::nullopt);
-  return out;
-}
+using namespace decode;
 
 // {verb, key, rest...}: the shape of most multi-value commands.
 Strings keyed(const char* verb, std::string key, const Strings& rest) {
@@ -92,23 +53,8 @@ awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
 
 awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
   const auto full = key(name);
-  std::string expiry;
-  std::array<std::string_view, 7> args{"SET", full, value};  // SET key value [EX|PX n | KEEPTTL] [NX] [XX]
-  std::size_t count = 3;
-  auto add = [&](std::string_view arg) { args[count++] = arg; };
-  auto add_expiry = [&](std::string_view unit, long long amount) {
-    expiry = std::to_string(amount);
-    add(unit);
-    add(expiry);
-  };
-  if (options.ex) add_expiry("EX", options.ex->count());
-  else if (options.px) add_expiry("PX", options.px->count());
-  else if (options.keepttl) add("KEEPTTL");
-  else if (auto ttl = default_ttl()) add_expiry("EX", ttl->count());
-  if (options.nx) add("NX");
-  if (options.xx) add("XX");
-  auto bytes = encode_views(std::span<const std::string_view>(args.data(), count));
-  co_return is_ok(co_await execute(std::move(bytes), 1));
+  const SetArguments args(full, value, options, default_ttl());
+  co_return is_ok(co_await execute(encode_views(args.views()), 1));
 }
 
 awaitable<bool> RedisManager::setex(std::string_view name, std::chrono::seconds ttl, std::string_view value) {

@@ -324,6 +324,7 @@ class RedisManager {
   // call: a background reload, a write-behind queue.
   std::shared_ptr<RedisManager> share() const;
   friend class WriteBehind;
+  friend class Pipeline;
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);

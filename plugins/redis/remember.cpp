@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/engine.hpp"
+#include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
@@ -70,20 +71,16 @@ class FlightGuard {
 
 awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOptions options, Loader loader) {
   const auto keep_for = options.ttl + options.stale_while_revalidate;
-  Batch batch;
-  batch.push({"GET", key(name)}).push({"PTTL", key(name)});  // the TTL says whether the value is stale
-  const auto replies = co_await run_pipeline(batch);
-  std::optional<std::string> cached;
+  Pipeline pipe(*this);
+  auto stored = pipe.get(name);
+  auto remaining = pipe.pttl(name);  // the TTL says whether the value is stale
+  co_await pipe.run();
+  std::optional<std::string> cached = stored.get();
   bool stale = false;
-  if (replies.size() == 2 && replies[0].succeeded()) {
-    const bool hit = replies[0].reply.type == Reply::Type::string;
-    count_read(hit);
-    if (hit) {
-      cached = replies[0].reply.text;
-      const auto remaining_ms = replies[1].succeeded() ? replies[1].reply.as_integer().value_or(-1) : -1;
-      const auto stale_window_ms = std::chrono::milliseconds(options.stale_while_revalidate).count();
-      stale = stale_window_ms > 0 && remaining_ms >= 0 && remaining_ms <= stale_window_ms;
-    }
+  if (cached) {
+    const auto remaining_ms = remaining.get();  // -2 or -1 (no TTL): not stale
+    const auto stale_window_ms = std::chrono::milliseconds(options.stale_while_revalidate).count();
+    stale = stale_window_ms > 0 && remaining_ms >= 0 && remaining_ms <= stale_window_ms;
   }
 
   std::string decode_error;

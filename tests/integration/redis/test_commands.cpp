@@ -4,8 +4,8 @@
 
 #include <future>
 
-#include "plugins/redis/distributed_lock.hpp"
-#include "plugins/redis/rate_limiter.hpp"
+#include "plugins/redis/recipes/distributed_lock.hpp"
+#include "plugins/redis/recipes/rate_limiter.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;

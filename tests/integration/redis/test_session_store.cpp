@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "plugins/redis/session_store.hpp"
+#include "plugins/redis/recipes/session_store.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;

@@ -10,7 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "plugins/redis/write_behind.hpp"
+#include "plugins/redis/recipes/write_behind.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;

@@ -1,4 +1,4 @@
-#include "plugins/redis/rate_limit_scripts.hpp"
+#include "plugins/redis/recipes/rate_limit_scripts.hpp"
 
 namespace routemq::redis {
 namespace {

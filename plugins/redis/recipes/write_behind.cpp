@@ -1,4 +1,4 @@
-#include "plugins/redis/write_behind.hpp"
+#include "plugins/redis/recipes/write_behind.hpp"
 
 #include <algorithm>
 #include <deque>

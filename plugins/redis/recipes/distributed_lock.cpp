@@ -1,4 +1,4 @@
-#include "plugins/redis/distributed_lock.hpp"
+#include "plugins/redis/recipes/distributed_lock.hpp"
 
 #include <random>
 

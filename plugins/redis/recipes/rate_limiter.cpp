@@ -1,10 +1,10 @@
-#include "plugins/redis/rate_limiter.hpp"
+#include "plugins/redis/recipes/rate_limiter.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/random_token.hpp"
-#include "plugins/redis/rate_limit_scripts.hpp"
+#include "plugins/redis/recipes/rate_limit_scripts.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {

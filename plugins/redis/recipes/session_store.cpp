@@ -1,4 +1,4 @@
-#include "plugins/redis/session_store.hpp"
+#include "plugins/redis/recipes/session_store.hpp"
 
 #include <charconv>
 

@@ -1,0 +1,91 @@
+#pragma once
+// Typed commands sent together: one write and one wait for all of them, each reply decoded as the
+// manager's method of the same name decodes it (the value, or that method's default when there is
+// no usable reply). Keys get the manager's prefix as there, so a scoped view can run one too.
+//
+//   redis::Pipeline pipe(redis);
+//   pipe.hset(hash, {{"last_value", v}, {"last_seen", now}});
+//   pipe.lpush(recent, {v});
+//   pipe.ltrim(recent, 0, 99);
+//   auto count = pipe.incr(counter);           // a Queued<std::optional<long long>>
+//   co_await pipe.run();                       // false when Redis did not answer
+//   std::optional<long long> n = count.get();  // after run()
+//
+// Raw commands, whose keys a view cannot check, go through RedisManager::pipeline(Batch) instead.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "plugins/redis/protocol/result.hpp"
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+
+class Pipeline;
+
+// One command's place in a pipeline, and its value once the pipeline ran. Valid while the pipeline is.
+template <class T>
+class Queued {
+ public:
+  T get() const;
+
+ private:
+  friend class Pipeline;
+  using Decode = T (*)(const Result&);
+  Queued(const Pipeline& pipeline, std::size_t index, Decode decode)
+      : pipeline_(&pipeline), index_(index), decode_(decode) {}
+  const Pipeline* pipeline_;
+  std::size_t index_;
+  Decode decode_;
+};
+
+class Pipeline {
+ public:
+  // The manager (or view) must outlive the pipeline.
+  explicit Pipeline(RedisManager& redis);
+
+  Queued<std::optional<std::string>> get(std::string_view name);
+  Queued<bool> set(std::string_view name, std::string_view value, SetOptions options = {});
+  Queued<long long> del(std::string_view name);
+  Queued<bool> exists(std::string_view name);
+  Queued<bool> expire(std::string_view name, std::chrono::seconds ttl);
+  Queued<long long> pttl(std::string_view name);  // -2 missing, -1 no expiry
+  Queued<std::optional<long long>> incr(std::string_view name);
+  Queued<std::optional<long long>> incrby(std::string_view name, long long by);
+  Queued<long long> hset(std::string_view name, const std::map<std::string, std::string>& mapping);
+  Queued<std::optional<std::string>> hget(std::string_view name, std::string_view field);
+  Queued<long long> lpush(std::string_view name, const std::vector<std::string>& values);
+  Queued<long long> rpush(std::string_view name, const std::vector<std::string>& values);
+  Queued<bool> ltrim(std::string_view name, long long start, long long stop);
+  Queued<std::vector<std::string>> lrange(std::string_view name, long long start, long long stop);
+  Queued<long long> sadd(std::string_view name, const std::vector<std::string>& members);
+
+  std::size_t size() const { return queued_; }
+  // Sends what is queued as one request. True when Redis answered (a command may still have got an
+  // error reply: its value is then its default); false when it did not (every value is its default).
+  awaitable<bool> run();
+
+ private:
+  template <class T>
+  friend class Queued;
+  template <class T>
+  Queued<T> queue(const std::vector<std::string>& args, T (*decode)(const Result&), bool is_read = false);
+  const Result& result(std::size_t index) const;
+
+  RedisManager& redis_;
+  std::string bytes_;  // the queued commands, encoded
+  std::size_t queued_ = 0;
+  std::vector<std::size_t> reads_;  // the GET-like commands, counted as hits or misses
+  std::vector<Result> results_;
+};
+
+template <class T>
+T Queued<T>::get() const {
+  return decode_(pipeline_->result(index_));
+}
+
+}  // namespace routemq::redis

@@ -1,0 +1,104 @@
+#include "plugins/redis/recipes/dedupe_store.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "plugins/redis/random_token.hpp"
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+namespace {
+
+// KEYS[1] marker. ARGV: lease ms, claim token. -> "first" | "duplicate" | "in_flight"
+const Script& claim_script() {
+  static const Script script(R"lua(
+local marker = redis.call('GET', KEYS[1])
+if not marker then
+  redis.call('SET', KEYS[1], 'claim:' .. ARGV[2], 'PX', ARGV[1])
+  return 'first'
+end
+if marker == 'done' then return 'duplicate' end
+return 'in_flight'
+)lua");
+  return script;
+}
+
+// KEYS[1] marker. ARGV: claim token, window ms. Marks done unless another claim took over.
+const Script& done_script() {
+  static const Script script(R"lua(
+local marker = redis.call('GET', KEYS[1])
+if (not marker) or marker == 'claim:' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+  return 1
+end
+return 0
+)lua");
+  return script;
+}
+
+// KEYS[1] marker. ARGV: claim token. Compare-and-delete: only our own claim.
+const Script& release_script() {
+  static const Script script(R"lua(
+if redis.call('GET', KEYS[1]) == 'claim:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua");
+  return script;
+}
+
+DedupeStore::Outcome outcome_named(const std::string& text) {
+  if (text == "first") return DedupeStore::Outcome::first;
+  if (text == "duplicate") return DedupeStore::Outcome::duplicate;
+  if (text == "in_flight") return DedupeStore::Outcome::in_flight;
+  return DedupeStore::Outcome::unavailable;  // a reply the script never gives
+}
+
+}  // namespace
+
+const char* to_string(DedupeStore::Outcome outcome) {
+  switch (outcome) {
+    case DedupeStore::Outcome::first: return "first";
+    case DedupeStore::Outcome::duplicate: return "duplicate";
+    case DedupeStore::Outcome::in_flight: return "in_flight";
+    case DedupeStore::Outcome::unavailable: return "unavailable";
+  }
+  return "unavailable";
+}
+
+DedupeStore::DedupeStore(RedisManager& redis, Options options) : redis_(redis), options_(options) {}
+
+std::string DedupeStore::marker(const std::string& id) const { return "dd:{" + id + "}"; }
+
+awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
+  Claim claim{std::move(id), Outcome::unavailable, random_token()};
+  const std::vector<std::string> keys{marker(claim.id)};
+  const auto give_up = std::chrono::steady_clock::now() + options_.wait_for_in_flight;
+  auto delay = std::chrono::milliseconds(10);
+  while (true) {
+    std::vector<std::string> args{std::to_string(options_.lease.count()), claim.token};
+    auto result = co_await redis_.eval(claim_script(), keys, std::move(args));
+    claim.outcome = result.succeeded() ? outcome_named(result.reply.text) : Outcome::unavailable;
+    if (claim.outcome != Outcome::in_flight || std::chrono::steady_clock::now() + delay > give_up) break;
+    // Another claim holds it: its outcome (done, or released on failure) decides ours.
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(asio::use_awaitable);
+    delay = std::min(delay * 2, std::chrono::milliseconds(500));
+  }
+  if (claim.outcome != Outcome::first) claim.token.clear();
+  co_return claim;
+}
+
+awaitable<bool> DedupeStore::done(const Claim& claim) {
+  std::vector<std::string> keys{marker(claim.id)};
+  std::vector<std::string> args{claim.token, std::to_string(options_.window.count())};
+  auto marked = co_await redis_.eval(done_script(), std::move(keys), std::move(args));
+  co_return marked.succeeded() && marked.reply.as_integer() == 1;
+}
+
+void DedupeStore::release(const Claim& claim) {
+  std::vector<std::string> args{claim.token};
+  asio::co_spawn(redis_.io_context(), redis_.eval(release_script(), {marker(claim.id)}, std::move(args)),
+                 [](std::exception_ptr, Result) {});
+}
+
+}  // namespace routemq::redis

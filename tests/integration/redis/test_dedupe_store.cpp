@@ -1,0 +1,62 @@
+// DedupeStore against a real redis-server: claim, done, duplicate, release, in-flight and its wait.
+#include <catch2/catch.hpp>
+
+#include "plugins/redis/recipes/dedupe_store.hpp"
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+using Outcome = redis::DedupeStore::Outcome;
+
+TEST_CASE("dedupe store: the first claim wins, done makes the id a duplicate for the window") {
+  RedisFixture f;
+  redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s});
+  const auto first = f.sync(store.claim("order-1"));
+  CHECK(first.outcome == Outcome::first);
+  CHECK_FALSE(first.token.empty());
+  CHECK(f.sync(store.claim("order-1")).outcome == Outcome::in_flight);  // not done yet
+  CHECK(f.sync(store.done(first)));
+  const auto again = f.sync(store.claim("order-1"));
+  CHECK(again.outcome == Outcome::duplicate);
+  CHECK(again.token.empty());
+  CHECK(f.server.command({"GET", "test:dd:{order-1}"}) == "$4\r\ndone\r\n");
+  const auto ttl = std::stoll(f.server.command({"PTTL", "test:dd:{order-1}"}).substr(1));
+  CHECK(ttl > 50'000);
+  CHECK(ttl <= 60'000);
+  CHECK(std::string(redis::to_string(again.outcome)) == "duplicate");
+}
+
+TEST_CASE("dedupe store: a released claim lets the next one through, and done after another claim took over is refused") {
+  RedisFixture f;
+  redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s});
+  const auto first = f.sync(store.claim("job"));
+  REQUIRE(first.outcome == Outcome::first);
+  store.release(first);
+  REQUIRE(wait_until([&] { return f.server.command({"EXISTS", "test:dd:{job}"}) == ":0\r\n"; }, 10s));
+  const auto second = f.sync(store.claim("job"));
+  CHECK(second.outcome == Outcome::first);
+  CHECK_FALSE(f.sync(store.done(first)));  // the old claim is not the holder any more
+  CHECK(f.sync(store.done(second)));
+}
+
+TEST_CASE("dedupe store: waiting for an in-flight claim returns its outcome, and a lease that runs out frees the id") {
+  RedisFixture f;
+  redis::DedupeStore holder(f.redis, {.window = 60s, .lease = 300ms});
+  redis::DedupeStore waiter(f.redis, {.window = 60s, .lease = 5s, .wait_for_in_flight = 5s});
+  const auto held = f.sync(holder.claim("slow"));
+  REQUIRE(held.outcome == Outcome::first);
+  // Nobody marks it done: the lease (300 ms) runs out while the waiter waits, and the waiter claims it.
+  const auto claimed = f.sync(waiter.claim("slow"));
+  CHECK(claimed.outcome == Outcome::first);
+}
+
+TEST_CASE("dedupe store: with Redis down a claim is unavailable at once") {
+  RedisFixture f;
+  redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s, .wait_for_in_flight = 5s});
+  f.server.kill9();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  const auto claim = f.sync(store.claim("any"));
+  CHECK(claim.outcome == Outcome::unavailable);
+  CHECK(claim.token.empty());
+}

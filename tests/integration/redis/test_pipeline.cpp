@@ -1,0 +1,129 @@
+// Typed pipelines against a real redis-server: one request, typed values, the prefix (and a view's)
+// on every key, the methods' defaults when Redis does not answer.
+#include <catch2/catch.hpp>
+
+#include "plugins/redis/pipeline.hpp"
+#include "tests/integration/redis/redis_fixture.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Values {
+  bool answered = false;
+  bool set = false;
+  std::optional<std::string> got, missing, field;
+  std::optional<long long> count;
+  long long pushed = 0, ttl = 0, no_key_ttl = 0, added = 0, deleted = 0;
+  bool trimmed = false, exists = false, expired = false;
+  std::vector<std::string> recent;
+  std::optional<long long> by_five;
+};
+
+awaitable<Values> run_all(redis::RedisManager& redis) {
+  redis::Pipeline pipe(redis);
+  auto set = pipe.set("p:s", "v", {.ex = 100s});
+  auto got = pipe.get("p:s");
+  auto missing = pipe.get("p:none");
+  auto hset = pipe.hset("p:h", {{"a", "1"}, {"b", "2"}});
+  auto field = pipe.hget("p:h", "b");
+  auto pushed = pipe.lpush("p:l", {"x", "y", "z"});
+  auto trimmed = pipe.ltrim("p:l", 0, 1);
+  auto recent = pipe.lrange("p:l", 0, -1);
+  auto count = pipe.incr("p:n");
+  auto by_five = pipe.incrby("p:n", 5);
+  auto ttl = pipe.pttl("p:s");
+  auto no_key_ttl = pipe.pttl("p:none");
+  auto expired = pipe.expire("p:h", 50s);
+  auto exists = pipe.exists("p:h");
+  auto added = pipe.sadd("p:set", {"m1", "m2", "m1"});
+  auto deleted = pipe.del("p:set");
+  CHECK(pipe.size() == 16);
+  Values v;
+  v.answered = co_await pipe.run();
+  v.set = set.get();
+  v.got = got.get();
+  v.missing = missing.get();
+  CHECK(hset.get() == 2);
+  v.field = field.get();
+  v.pushed = pushed.get();
+  v.trimmed = trimmed.get();
+  v.recent = recent.get();
+  v.count = count.get();
+  v.by_five = by_five.get();
+  v.ttl = ttl.get();
+  v.no_key_ttl = no_key_ttl.get();
+  v.expired = expired.get();
+  v.exists = exists.get();
+  v.added = added.get();
+  v.deleted = deleted.get();
+  co_return v;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: typed commands in one request come back typed, in order, under the prefix") {
+  RedisFixture f;
+  const auto commands_before = f.redis.stats().commands;
+  const auto v = f.sync(run_all(f.redis));
+  CHECK(v.answered);
+  CHECK(v.set);
+  CHECK(v.got == "v");
+  CHECK_FALSE(v.missing);
+  CHECK(v.field == "2");
+  CHECK(v.pushed == 3);
+  CHECK(v.trimmed);
+  CHECK(v.recent == std::vector<std::string>{"z", "y"});
+  CHECK(v.count == 1);
+  CHECK(v.by_five == 6);
+  CHECK(v.ttl > 90'000);
+  CHECK(v.ttl <= 100'000);
+  CHECK(v.no_key_ttl == -2);
+  CHECK(v.expired);
+  CHECK(v.exists);
+  CHECK(v.added == 2);
+  CHECK(v.deleted == 1);
+  CHECK(f.redis.stats().commands == commands_before + 1);  // one request for sixteen commands
+  CHECK(f.server.command({"GET", "test:p:s"}) == "$1\r\nv\r\n");
+  CHECK(f.server.command({"HGET", "test:p:h", "a"}) == "$1\r\n1\r\n");
+}
+
+TEST_CASE("pipeline: on a scoped view every key stays inside the view, and an error reply gives that value its default") {
+  RedisFixture f;
+  auto tenant = f.redis.scoped("tenant:7:");
+  f.server.command({"SET", "test:tenant:7:text", "not a number"});
+  auto run = [](redis::RedisManager& view) -> awaitable<std::tuple<bool, std::optional<long long>, std::optional<long long>>> {
+    redis::Pipeline pipe(view);
+    auto wrong_type = pipe.incr("text");  // ERR value is not an integer: nullopt, the rest still runs
+    auto counter = pipe.incr("counter");
+    const bool answered = co_await pipe.run();
+    co_return std::tuple{answered, wrong_type.get(), counter.get()};
+  };
+  const auto [answered, wrong_type, counter] = f.sync(run(tenant));
+  CHECK(answered);
+  CHECK_FALSE(wrong_type);
+  CHECK(counter == 1);
+  CHECK(f.server.command({"GET", "test:tenant:7:counter"}) == "$1\r\n1\r\n");
+  CHECK(f.server.command({"EXISTS", "test:counter"}) == ":0\r\n");
+}
+
+TEST_CASE("pipeline: with Redis down it completes at once, every value its method's default") {
+  RedisFixture f;
+  f.server.kill9();
+  REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
+  auto run = [](redis::RedisManager& redis) -> awaitable<std::tuple<bool, std::optional<std::string>, long long, bool>> {
+    redis::Pipeline pipe(redis);
+    auto got = pipe.get("k");
+    auto ttl = pipe.pttl("k");
+    auto set = pipe.set("k", "v");
+    const bool answered = co_await pipe.run();
+    co_return std::tuple{answered, got.get(), ttl.get(), set.get()};
+  };
+  const auto [answered, got, ttl, set] = f.sync(run(f.redis));
+  CHECK_FALSE(answered);
+  CHECK_FALSE(got);
+  CHECK(ttl == -2);
+  CHECK_FALSE(set);
+}
