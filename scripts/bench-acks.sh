@@ -1,5 +1,5 @@
 # Sourced by bench.sh: acks that reach a separate client, the way a user sees the service. Uses
-# bench.sh's build_dir, work_dir, redis_port, log, percent, verdict, splice_section and
+# bench.sh's build_dir, work_dir, redis_port, log, line_field, percent, verdict, splice_section and
 # bench_mosquitto, and bench-e2e.sh's start_service / stop_service.
 #
 # Load: BENCH_ACK_PUBLISHERS (default 8) mosquitto_pub -l processes, one device each, publishing
@@ -142,14 +142,14 @@ run_ack_benchmarks() {
       for subject in "${ack_subjects[@]}"; do
         rate=$(ack_rate "$subject" "$qos")
         log "acks: round $round, $subject, QoS $qos readings: $rate acks/s"
-        echo "$round $qos $subject $rate" >>"$work_dir/acks.txt"
+        echo "RESULT round=$round qos=$qos subject=$subject acks_per_s=$rate" >>"$work_dir/acks.txt"
       done
     done
   done
 }
 
 # ack_result ROUND QOS SUBJECT
-ack_result() { awk -v r="$1" -v q="$2" -v s="$3" '$1 == r && $2 == q && $3 == s { print $4 }' "$work_dir/acks.txt"; }
+ack_result() { line_field "$work_dir/acks.txt" RESULT acks_per_s "round=$1" "qos=$2" "subject=$3"; }
 
 write_acks_section() {
   local out=$1 round qos echo_rate route_rate mw_rate

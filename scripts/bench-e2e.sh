@@ -1,5 +1,5 @@
 # Sourced by bench.sh: messages end to end through a real mosquitto, and the real service's startup
-# time and memory. Uses bench.sh's build_dir, work_dir, redis_port, ratio, verdict, plot, splice_section,
+# time and memory. Uses bench.sh's build_dir, work_dir, redis_port, line_field, ratio, verdict, plot, splice_section,
 # machine_before and local-servers.sh's start_local_mosquitto / free_port.
 
 e2e_messages=${BENCH_E2E_MESSAGES:-100000}
@@ -19,10 +19,7 @@ run_e2e() {
 }
 
 # e2e_result FILE FIELD NAME: one field of bench_e2e's "RESULT name=NAME c=1 ..." line in FILE.
-e2e_result() {
-  awk -v field="$2" -v want="name=$3" '
-    $1 == "RESULT" && $2 == want { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] } }' "$1"
-}
+e2e_result() { line_field "$1" RESULT "$2" "name=$3"; }
 
 run_e2e_benchmarks() {
   bench_mosquitto

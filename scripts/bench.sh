@@ -40,7 +40,6 @@ goal_pipelined_pct=60  # RedisManager c=1000 vs redis-benchmark -c 50 -P 16
 goal_sync_x=5          # RedisManager c=1000 vs one synchronous hiredis connection
 
 work_dir=$(mktemp -d /tmp/routemq-bench.XXXXXX)
-redis_pid=""
 # shellcheck source=scripts/local-servers.sh
 source scripts/local-servers.sh  # mosquitto for the end-to-end part; free_port
 # shellcheck source=scripts/bench-e2e.sh
@@ -52,11 +51,6 @@ cleanup() {
   stop_echo
   stop_service
   stop_local_servers
-  if [[ -n "$redis_pid" ]]; then
-    kill "$redis_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$redis_pid" 2>/dev/null || true
-  fi
   rm -rf "$work_dir"
 }
 trap cleanup EXIT
@@ -76,37 +70,6 @@ bench_mosquitto() {
 
 machine_line() {
   echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo unknown cpu)), load average $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(uname -sr)"
-}
-
-# ---- redis-server
-
-# Starts redis-server on a free port and waits (bounded) until it answers PING. A port taken between
-# the check and the bind makes redis-server exit: try the next one, a few times.
-start_redis() {
-  local port attempt
-  port=$((20000 + RANDOM % 20000))
-  for attempt in 1 2 3 4 5; do
-    port=$(free_port "$port")
-    redis-server --port "$port" --save "" --appendonly no --bind 127.0.0.1 --daemonize no \
-      --dir "$work_dir" >"$work_dir/redis.log" 2>&1 &
-    redis_pid=$!
-    for _ in $(seq 100); do  # up to 10 s
-      kill -0 "$redis_pid" 2>/dev/null || break
-      if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == "PONG" ]]; then
-        redis_port=$port
-        log "redis-server $(redis-server --version | grep -o 'v=[^ ]*') on 127.0.0.1:$port (pid $redis_pid)"
-        return 0
-      fi
-      sleep 0.1
-    done
-    kill "$redis_pid" 2>/dev/null || true
-    wait "$redis_pid" 2>/dev/null || true
-    redis_pid=""
-    log "redis-server did not start on port $port (attempt $attempt): $(tail -n 2 "$work_dir/redis.log" | tr '\n' ' ')"
-    port=$((port + 1))
-  done
-  echo "bench: cannot start redis-server" >&2
-  exit 1
 }
 
 # ---- redis-benchmark
@@ -130,13 +93,25 @@ redis_benchmark_rps() {
 
 # ---- bench_redis results
 
-# result FIELD NAME C: one field (ops, p50_us, p99_us) of bench_redis's "RESULT name=NAME c=C ..." line.
-result() {
-  awk -v field="$2" -v want="name=$1" -v c="c=$3" '
-    $1 == "RESULT" && $2 == want && $3 == c {
-      for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] }
-    }' "$work_dir/bench_redis.txt"
+# line_field FILE TAG FIELD [KEY=VALUE ...]: FIELD's value on the "TAG key=value ..." lines of FILE
+# that carry every KEY=VALUE given (the last such line's): the one reader of every benchmark program's
+# output lines (RESULT, RATIO).
+line_field() {
+  local file=$1 tag=$2 field=$3
+  shift 3
+  awk -v tag="$tag" -v field="$field" -v selectors="$*" '
+    BEGIN { wanted = split(selectors, want, " ") }
+    $1 == tag {
+      split("", kv)
+      for (i = 2; i <= NF; i++) { eq = index($i, "="); if (eq) kv[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
+      for (j = 1; j <= wanted; j++) { eq = index(want[j], "="); if (kv[substr(want[j], 1, eq - 1)] != substr(want[j], eq + 1)) next }
+      value = kv[field]; found = 1
+    }
+    END { if (found) print value }' "$file"
 }
+
+# result NAME FIELD C: one field (ops, p50_us, p99_us) of bench_redis's "RESULT name=NAME c=C ..." line.
+result() { line_field "$work_dir/bench_redis.txt" RESULT "$2" "name=$1" "c=$3"; }
 
 # ratio A B: A/B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
@@ -270,11 +245,7 @@ splice_section() {
 # ---- route matching
 
 # routing_result FIELD ROUTES: trie_ns or regex_ns of bench_routing's "RESULT routes=N ..." line.
-routing_result() {
-  awk -v field="$1" -v want="routes=$2" '
-    $1 == "RESULT" && $2 == want { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] } }' \
-    "$work_dir/bench_routing.txt"
-}
+routing_result() { line_field "$work_dir/bench_routing.txt" RESULT "$1" "routes=$2"; }
 
 plot_routing() {
   local n
@@ -329,11 +300,7 @@ write_routing_section() {
 
 # ---- middleware
 
-middleware_result() {
-  awk -v field="$1" -v want="name=$2" '
-    $1 == "RESULT" && $2 == want { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] } }' \
-    "$work_dir/bench_middleware.txt"
-}
+middleware_result() { line_field "$work_dir/bench_middleware.txt" RESULT "$1" "name=$2"; }
 
 write_middleware_section() {
   local out=$1 get_ops
@@ -351,7 +318,7 @@ write_middleware_section() {
     echo "| plain GET (peer) | $get_ops | $(middleware_result p50_us plain_get) | $(middleware_result p99_us plain_get) | 1.00 | 1 | 1.00 |"
     for name in rate_limit_gcra rate_limit_sliding dedupe session lock; do
       local calls
-      calls=$(awk -v want="name=$name" '$1 == "RATIO" && $2 == want { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "redis_calls") print kv[2] } }' "$work_dir/bench_middleware.txt")
+      calls=$(line_field "$work_dir/bench_middleware.txt" RATIO redis_calls "name=$name")
       local ops vs
       ops=$(middleware_result ops "$name")
       vs=$(ratio "$ops" "$get_ops")
@@ -372,7 +339,8 @@ done
 
 machine_before=$(machine_line)
 log "machine: $machine_before"
-start_redis
+start_local_redis $((20000 + RANDOM % 20000)) >&2 || exit 1
+redis_port=$REDIS_PORT
 redis_version=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
 
 # wants PART: true when BENCH_ONLY is unset or lists PART.

@@ -1,4 +1,4 @@
-# Sourced by run.sh: starts a private mosquitto and redis-server on loopback and stops them on exit.
+# Sourced by run.sh and bench.sh: starts a private mosquitto and redis-server on loopback and stops them on exit.
 # Nothing here touches servers it did not start.
 
 _local_server_pids=()
@@ -46,12 +46,31 @@ start_local_mosquitto() {
   echo "run: started mosquitto on 127.0.0.1:$port (pid $!)"
 }
 
+# start_local_redis [PREFERRED_PORT]: redis-server on the first free loopback port from PREFERRED_PORT
+# (default 6379), answering PING within 10 s. A port taken between the check and the bind makes
+# redis-server exit: the next port is tried, a few times.
 start_local_redis() {
-  local port; port=$(free_port 6379)
-  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize no \
-    --dir "$_local_server_dir" >"$_local_server_dir/redis.log" 2>&1 &
-  _local_server_pids+=($!)
-  wait_for_port "$port" redis-server
-  export REDIS_HOST=127.0.0.1 REDIS_PORT=$port ENABLE_REDIS=${ENABLE_REDIS:-true}
-  echo "run: started redis-server on 127.0.0.1:$port (pid $!)"
+  local port=${1:-6379} attempt pid
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port "$port")
+    redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize no \
+      --dir "$_local_server_dir" >"$_local_server_dir/redis.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == "PONG" ]]; then
+        _local_server_pids+=("$pid")
+        export REDIS_HOST=127.0.0.1 REDIS_PORT=$port ENABLE_REDIS=${ENABLE_REDIS:-true}
+        echo "run: started redis-server $(redis-server --version | grep -o 'v=[^ ]*') on 127.0.0.1:$port (pid $pid)"
+        return 0
+      fi
+      sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "run: redis-server did not start on port $port (attempt $attempt): $(tail -n 2 "$_local_server_dir/redis.log" | tr '\n' ' ')" >&2
+    port=$((port + 1))
+  done
+  echo "run: cannot start redis-server; see $_local_server_dir" >&2
+  return 1
 }
