@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
 
 #include "plugins/redis/random_token.hpp"
 #include "plugins/redis/redis_manager.hpp"
@@ -88,14 +89,23 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
   co_return claim;
 }
 
-awaitable<bool> DedupeStore::done(const Claim& claim) {
+awaitable<bool> DedupeStore::done(Claim claim) {
   std::vector<std::string> keys{marker(claim.id)};
   std::vector<std::string> args{claim.token, std::to_string(options_.window.count())};
   auto marked = co_await redis_.eval(done_script(), std::move(keys), std::move(args));
   co_return marked.succeeded() && marked.reply.as_integer() == 1;
 }
 
-void DedupeStore::release(const Claim& claim) {
+void DedupeStore::done_in_background(Claim claim) const {
+  // Parameters by value: the coroutine owns its copies of the store and the claim.
+  auto mark = [](DedupeStore store, Claim done) -> awaitable<void> {
+    if (!co_await store.done(done))
+      spdlog::warn("dedupe: could not mark '{}' done (Redis did not take it, or its lease ran out)", done.id);
+  };
+  asio::co_spawn(redis_.io_context(), mark(*this, std::move(claim)), asio::detached);
+}
+
+void DedupeStore::release(const Claim& claim) const {
   std::vector<std::string> args{claim.token};
   asio::co_spawn(redis_.io_context(), redis_.eval(release_script(), {marker(claim.id)}, std::move(args)),
                  [](std::exception_ptr, Result) {});

@@ -45,10 +45,13 @@ class DedupeStore {
   awaitable<Claim> claim(std::string id);
   // Marks a first claim done for the window; false when Redis did not take it, or another claim took
   // over after this one's lease ran out.
-  awaitable<bool> done(const Claim& claim);
+  awaitable<bool> done(Claim claim);
+  // The same without waiting (a failure is logged): the work is over, and a copy arriving meanwhile
+  // still meets the claim (in_flight), so nothing needs to wait for the marker.
+  void done_in_background(Claim claim) const;
   // Gives a first claim up (compare-and-delete: only this claim's) without waiting, so a redelivery
   // can be handled at once; for a failed handler, whose error must propagate now.
-  void release(const Claim& claim);
+  void release(const Claim& claim) const;
 
  private:
   std::string marker(const std::string& id) const;

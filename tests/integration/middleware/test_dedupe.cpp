@@ -48,7 +48,8 @@ TEST_CASE("dedupe: an id published five times is handled once, a failed handler 
   probe.publish("jobs/1", R"({"msg_id":"m2"})", 1);  // a different id passes, and marks the end
   REQUIRE(probe.wait_for_topic("handled/m2", 10s));
   CHECK(count_prefix(probe, "handled/m1", 2, 1s) == 1);
-  CHECK(redis_server.command({"GET", "routemq:dd:{m1}"}) == "$4\r\ndone\r\n");
+  // The marker is written after the handler, without it waiting.
+  CHECK(wait_until([&] { return redis_server.command({"GET", "routemq:dd:{m1}"}) == "$4\r\ndone\r\n"; }, 10s));
   CHECK(redis_server.command({"PTTL", "routemq:dd:{m1}"}).rfind(":", 0) == 0);
 
   probe.publish("jobs/1", R"({"msg_id":"fail-1"})", 1);  // the handler throws: the claim is released
@@ -79,5 +80,5 @@ TEST_CASE("dedupe with Redis down: the in-process memory still drops copies, and
   REQUIRE(instance.manager->wait_connected(10s));
   probe.publish("jobs/1", R"({"msg_id":"z"})", 1);
   REQUIRE(probe.wait_for_topic("handled/z", 10s));
-  CHECK(redis_server.command({"GET", "routemq:dd:{z}"}) == "$4\r\ndone\r\n");
+  CHECK(wait_until([&] { return redis_server.command({"GET", "routemq:dd:{z}"}) == "$4\r\ndone\r\n"; }, 10s));
 }

@@ -60,3 +60,13 @@ TEST_CASE("dedupe store: with Redis down a claim is unavailable at once") {
   CHECK(claim.outcome == Outcome::unavailable);
   CHECK(claim.token.empty());
 }
+
+TEST_CASE("dedupe store: done in the background marks the id done without the caller waiting") {
+  RedisFixture f;
+  redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s});
+  auto claim = f.sync(store.claim("later"));
+  REQUIRE(claim.outcome == Outcome::first);
+  store.done_in_background(claim);
+  REQUIRE(wait_until([&] { return f.server.command({"GET", "test:dd:{later}"}) == "$4\r\ndone\r\n"; }, 10s));
+  CHECK(f.sync(store.claim("later")).outcome == Outcome::duplicate);
+}
