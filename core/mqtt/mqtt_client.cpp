@@ -214,7 +214,10 @@ void MqttClient::send(OutboundMessage message) {
   try {
     auto paho = mqtt::message::create(std::move(message.topic), std::move(message.payload),
                                       message.options.qos, message.options.retain);
-    if (config_.version == 5) paho->set_properties(properties_for(message.options));
+    // Most acks carry no property: building and copying an empty property list costs each of them.
+    const auto& options = message.options;
+    if (config_.version == 5 && (options.response_topic || options.correlation_data || !options.user_properties.empty()))
+      paho->set_properties(properties_for(options));
     const bool acknowledged = message.options.qos > 0;
     if (acknowledged) wait_for_publish_window();
     auto token = client_->publish(std::move(paho));
