@@ -199,18 +199,18 @@ awaitable<Result> already(Result result) { co_return result; }
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
   auto* pool = engine_->pool.load(std::memory_order_acquire);
   if (!pool || !pool->any_ready()) return already(engine_->refuse_unavailable());
-  auto submit = [pool, bytes = std::move(bytes), replies](Completion done) mutable {
-    pool->submit({std::move(bytes), replies, std::move(done)});
+  auto submit = [pool, bytes = std::move(bytes), replies](Completion completion) mutable {
+    pool->submit({std::move(bytes), replies, std::move(completion)});
   };
   return await_completion(std::move(submit), Statistics::recorded);
 }
 
 namespace {
 
-// The suspended coroutine's completion handler, resumed where it wants to be.
+// The Resumption of a suspended coroutine: calls its Asio completion handler, on the executor it wants.
 template <class Handler>
-struct ResumeHandler final : Resumption {
-  ResumeHandler(Engine& engine, asio::any_io_executor executor, Handler handler)
+struct HandlerResumption final : Resumption {
+  HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler)
       : Resumption(engine, std::move(executor)), handler(std::move(handler)) {}
   void resume() override { handler(std::move(result)); }
   Handler handler;
@@ -225,7 +225,7 @@ awaitable<Result> RedisManager::await_completion(Submit submit, Statistics stati
   auto initiation = [engine = engine_.get(), submit = std::move(submit), statistics](auto handler) mutable {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
-    auto caller = std::make_shared<ResumeHandler<decltype(handler)>>(*engine, std::move(executor), std::move(handler));
+    auto caller = std::make_shared<HandlerResumption<decltype(handler)>>(*engine, std::move(executor), std::move(handler));
     if (statistics == Statistics::recorded) {
       caller->in_command_statistics = true;
       if (sampled_for_latency()) caller->sent_at = Clock::now();
@@ -314,13 +314,13 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   settings.reconnect = false;
   settings.command_timeout += std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
-  auto submit = [this, connection, bytes = encode_command(args)](Completion done) mutable {
-    asio::post(engine_->strand, [connection, bytes = std::move(bytes), done = std::move(done)]() mutable {
+  auto submit = [this, connection, bytes = encode_command(args)](Completion completion) mutable {
+    asio::post(engine_->strand, [connection, bytes = std::move(bytes), completion = std::move(completion)]() mutable {
       // The raw pointer: a handle in its own queue would keep the connection alive in a cycle.
       auto* blocking = connection.get();
-      blocking->push_on_io_thread({std::move(bytes), 1, [blocking, done = std::move(done)](Result result) mutable {
+      blocking->push_on_io_thread({std::move(bytes), 1, [blocking, completion = std::move(completion)](Result result) mutable {
                                      blocking->stop();
-                                     done(std::move(result));
+                                     completion(std::move(result));
                                    }});
     });
     connection->start();

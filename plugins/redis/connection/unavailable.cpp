@@ -10,7 +10,7 @@ Result Unavailable::refuse(Reason reason) const {
 
 void Unavailable::refuse(Request& request, Reason reason) const {
   auto failure = refuse(reason);
-  if (request.done) request.done(std::move(failure));
+  if (request.completion) request.completion(std::move(failure));
 }
 
 }  // namespace routemq::redis

@@ -41,11 +41,11 @@ bool RequestQueue::on_reply(Reply reply) {
 }
 
 void RequestQueue::complete_front(Result result) {
-  Completion done = std::move(entries_.front().request.done);
+  Completion completion = std::move(entries_.front().request.completion);
   entries_.pop_front();
   --first_unwritten_;
   // Completed after the queue is consistent: the callback may push new requests.
-  if (done) done(std::move(result));
+  if (completion) completion(std::move(result));
 }
 
 void RequestQueue::fail_all(Failure failure, const std::string& detail) {
@@ -53,7 +53,7 @@ void RequestQueue::fail_all(Failure failure, const std::string& detail) {
   failed.swap(entries_);
   first_unwritten_ = 0;
   for (auto& entry : failed)
-    if (entry.request.done) entry.request.done(Result::failed(failure, detail));
+    if (entry.request.completion) entry.request.completion(Result::failed(failure, detail));
 }
 
 std::optional<Clock::time_point> RequestQueue::oldest_written() const {

@@ -18,42 +18,43 @@ namespace routemq::redis {
 
 using Clock = std::chrono::steady_clock;
 
-// Told once how a request ended.
-class Waiter {
- public:
-  virtual ~Waiter() = default;
-  virtual void complete(Result result) = 0;
-};
-
-// What a request calls when it is done: a Waiter (the RedisManager's suspended callers are Waiters
-// themselves, so a command costs one allocation for them, not two) or any callable taking a Result.
+// How a request tells that it ended, once, with its Result: a Target (the RedisManager's suspended
+// callers are Targets themselves, so a command costs one allocation for them, not two) or any
+// callable taking a Result. The one name of the completion path: a request completes, its Completion
+// is called, its Target is told.
 class Completion {
  public:
+  class Target {
+   public:
+    virtual ~Target() = default;
+    virtual void complete(Result result) = 0;
+  };
+
   Completion() = default;
-  template <std::derived_from<Waiter> W>
-  Completion(std::shared_ptr<W> waiter) : waiter_(std::move(waiter)) {}
+  template <std::derived_from<Target> T>
+  Completion(std::shared_ptr<T> target) : target_(std::move(target)) {}
   template <class Callback>
     requires std::invocable<Callback&, Result>
-  Completion(Callback callback) : waiter_(std::make_shared<Calls<Callback>>(std::move(callback))) {}
+  Completion(Callback callback) : target_(std::make_shared<Calls<Callback>>(std::move(callback))) {}
 
-  explicit operator bool() const { return waiter_ != nullptr; }
-  void operator()(Result result) { std::exchange(waiter_, nullptr)->complete(std::move(result)); }  // once
+  explicit operator bool() const { return target_ != nullptr; }
+  void operator()(Result result) { std::exchange(target_, nullptr)->complete(std::move(result)); }  // once
 
  private:
   template <class Callback>
-  struct Calls final : Waiter {
+  struct Calls final : Target {
     explicit Calls(Callback f) : callback(std::move(f)) {}
     void complete(Result result) override { callback(std::move(result)); }
     Callback callback;
   };
 
-  std::shared_ptr<Waiter> waiter_;
+  std::shared_ptr<Target> target_;
 };
 
 struct Request {
   std::string bytes;        // one or more encoded commands
   std::size_t replies = 1;  // how many replies complete it (0: none expected, e.g. SUBSCRIBE pushes)
-  Completion done;          // gets one reply, or an array of `replies` replies when more than one
+  Completion completion;    // gets one reply, or an array of `replies` replies when more than one
 };
 
 class RequestQueue {
