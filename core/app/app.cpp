@@ -132,6 +132,10 @@ App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<
       plugins_(std::move(plugins)),
       in_flight_(static_cast<std::size_t>(config_.app.max_in_flight)),
       stop_signal_(std::make_unique<StopSignal>()) {
+  // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
+  // ThreadSanitizer cannot see that guard order the first log calls of the threads run() starts (and of
+  // other apps' threads in the same process). Created here, before any of them, on the building thread.
+  spdlog::default_logger_raw();
   PluginContext context{services_, middleware_registry_, *io_,
                         [this](std::function<metrics::Families()> source) { add_metrics_source(std::move(source)); }};
   for (auto& plugin : plugins_) {
