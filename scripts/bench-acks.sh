@@ -30,20 +30,12 @@ write_ack_load() {
   ack_total=$((per * ack_publishers))
 }
 
+# route_mw runs bench-e2e.sh's service config (the telemetry route with rate_limit + dedupe); route
+# the same without its routes: block.
 write_ack_service_configs() {
-  local common='app: {name: routemq-bench, workers: 2, max_in_flight: 1000, log_level: warn}
-mqtt: {broker: 127.0.0.1, version: 5}
-metrics: {enabled: true, host: 127.0.0.1}
-redis: {enabled: true, host: 127.0.0.1, key_prefix: "routemq:"}'
-  echo "$common" >"$work_dir/acks_route.yaml"
-  cat >"$work_dir/acks_route_mw.yaml" <<EOF
-$common
-routes:
-  telemetry:
-    middleware:
-      - rate_limit: {key: "{device_id}", rate: 1000000, period: 1, burst: 1000000}
-      - dedupe: {id: "{payload.msg_id}", window: 3600}
-EOF
+  write_service_config
+  cp "$work_dir/service.yaml" "$work_dir/acks_route_mw.yaml"
+  sed '/^routes:/,$d' "$work_dir/service.yaml" >"$work_dir/acks_route.yaml"
 }
 
 echo_pid=""
