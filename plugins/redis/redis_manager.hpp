@@ -277,18 +277,6 @@ class RedisManager {
   awaitable<PutResult> put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,
                            StoreWriter write_store);
 
-  // ---- invalidation (invalidation.cpp): SCAN + UNLINK in batches, never KEYS. Each returns the
-  // number of keys removed (0 when Redis is away).
-  awaitable<long long> invalidate(std::string_view key);
-  awaitable<long long> invalidate_prefix(std::string_view prefix);   // every key starting with it
-  awaitable<long long> invalidate_pattern(std::string_view pattern);  // a glob: escape user data
-  // A value stored with tags; invalidate_tag removes every key stored with that tag, atomically (a
-  // script), so no tagged key is left behind. Tag sets live at "tag:<tag>" and expire no earlier
-  // than their keys.
-  awaitable<bool> set_tagged(std::string_view key, std::string_view value, std::chrono::seconds ttl,
-                             std::vector<std::string> tags);
-  awaitable<long long> invalidate_tag(std::string_view tag);
-
   // ---- pub/sub (channels are not prefixed: they are not keys)
   awaitable<long long> publish(std::string_view channel, std::string_view message);
   // Handlers run on the manager's strand (its io thread, or your io_context): keep them short or
@@ -325,6 +313,7 @@ class RedisManager {
   std::shared_ptr<RedisManager> share() const;
   friend class WriteBehind;
   friend class Pipeline;
+  friend class Invalidation;  // SCAN pages and full-name UNLINKs
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);

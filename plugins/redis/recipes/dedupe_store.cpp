@@ -12,7 +12,7 @@ namespace routemq::redis {
 namespace {
 
 // KEYS[1] marker. ARGV: lease ms, claim token. -> "first" | "duplicate" | "in_flight"
-const Script& claim_script() {
+const Script& claim_marker_script() {
   static const Script script(R"lua(
 local marker = redis.call('GET', KEYS[1])
 if not marker then
@@ -26,7 +26,7 @@ return 'in_flight'
 }
 
 // KEYS[1] marker. ARGV: claim token, window ms. Marks done unless another claim took over.
-const Script& done_script() {
+const Script& done_marker_script() {
   static const Script script(R"lua(
 local marker = redis.call('GET', KEYS[1])
 if (not marker) or marker == 'claim:' .. ARGV[1] then
@@ -39,7 +39,7 @@ return 0
 }
 
 // KEYS[1] marker. ARGV: claim token. Compare-and-delete: only our own claim.
-const Script& release_script() {
+const Script& release_claim_script() {
   static const Script script(R"lua(
 if redis.call('GET', KEYS[1]) == 'claim:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -77,7 +77,7 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
   auto delay = std::chrono::milliseconds(10);
   while (true) {
     std::vector<std::string> args{std::to_string(options_.lease.count()), claim.token};
-    auto result = co_await redis_.eval(claim_script(), keys, std::move(args));
+    auto result = co_await redis_.eval(claim_marker_script(), keys, std::move(args));
     claim.outcome = result.succeeded() ? outcome_named(result.reply.text) : Outcome::unavailable;
     if (claim.outcome != Outcome::in_flight || std::chrono::steady_clock::now() + delay > give_up) break;
     // Another claim holds it: its outcome (done, or released on failure) decides ours.
@@ -92,7 +92,7 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
 awaitable<bool> DedupeStore::done(Claim claim) {
   std::vector<std::string> keys{marker(claim.id)};
   std::vector<std::string> args{claim.token, std::to_string(options_.window.count())};
-  auto marked = co_await redis_.eval(done_script(), std::move(keys), std::move(args));
+  auto marked = co_await redis_.eval(done_marker_script(), std::move(keys), std::move(args));
   co_return marked.succeeded() && marked.reply.as_integer() == 1;
 }
 
@@ -107,7 +107,7 @@ void DedupeStore::done_in_background(Claim claim) const {
 
 void DedupeStore::release(const Claim& claim) const {
   std::vector<std::string> args{claim.token};
-  asio::co_spawn(redis_.io_context(), redis_.eval(release_script(), {marker(claim.id)}, std::move(args)),
+  asio::co_spawn(redis_.io_context(), redis_.eval(release_claim_script(), {marker(claim.id)}, std::move(args)),
                  [](std::exception_ptr, Result) {});
 }
 

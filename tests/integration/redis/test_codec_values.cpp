@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/redis/recipes/invalidation.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 #include "tests/support/all_bytes.hpp"
 
@@ -114,7 +115,7 @@ TEST_CASE("values with metadata: stored together, one TTL, read and removed toge
   CHECK(replaced.metadata.is_null());
   CHECK(f.sync(f.redis.ttl("page")) == -1);
 
-  CHECK(f.sync(f.redis.invalidate("page")) == 1);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate("page")) == 1);
   const auto gone = f.sync(f.redis.get_with_metadata("page"));
   CHECK_FALSE(gone.value);
   CHECK(gone.error.empty());

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/redis/recipes/invalidation.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -23,10 +24,10 @@ void set_all(RedisFixture& f, const std::vector<std::string>& names) {
 TEST_CASE("invalidate: one key") {
   RedisFixture f;
   set_all(f, {"a", "ab"});
-  CHECK(f.sync(f.redis.invalidate("a")) == 1);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate("a")) == 1);
   CHECK_FALSE(exists(f, "a"));
   CHECK(exists(f, "ab"));
-  CHECK(f.sync(f.redis.invalidate("a")) == 0);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate("a")) == 0);
 }
 
 TEST_CASE("invalidate_prefix: hostile ids match only themselves, and nothing outside the key prefix goes") {
@@ -36,15 +37,15 @@ TEST_CASE("invalidate_prefix: hostile ids match only themselves, and nothing out
   set_all(f, names);
   REQUIRE(f.sync(f.redis.command({"SET", "other:user:1*:a", "v"})).succeeded());  // another app's key
 
-  CHECK(f.sync(f.redis.invalidate_prefix("user:1*:")) == 2);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_prefix("user:1*:")) == 2);
   CHECK_FALSE(exists(f, "user:1*:a"));
   CHECK_FALSE(exists(f, "user:1*:b"));
   for (const auto& kept : {"user:12:a", "user:1?:c", "user:[1]:d", "user:1:e", "user:\\:f", "user:x:g"})
     CHECK(exists(f, kept));
 
-  CHECK(f.sync(f.redis.invalidate_prefix("user:[1]:")) == 1);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_prefix("user:[1]:")) == 1);
   CHECK(exists(f, "user:1:e"));
-  CHECK(f.sync(f.redis.invalidate_prefix("user:\\:")) == 1);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_prefix("user:\\:")) == 1);
   CHECK(exists(f, "user:x:g"));
   CHECK(f.sync(f.redis.command({"EXISTS", "other:user:1*:a"})).reply.integer == 1);
 }
@@ -52,11 +53,11 @@ TEST_CASE("invalidate_prefix: hostile ids match only themselves, and nothing out
 TEST_CASE("invalidate_pattern: a glob with escaped user data removes exactly the intended keys") {
   RedisFixture f;
   set_all(f, {"user:1?:a", "user:1?:b", "user:12:a", "user:13:a", "order:1?:a"});
-  CHECK(f.sync(f.redis.invalidate_pattern("user:" + redis::glob_escape("1?") + ":*")) == 2);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_pattern("user:" + redis::glob_escape("1?") + ":*")) == 2);
   CHECK(exists(f, "user:12:a"));
   CHECK(exists(f, "user:13:a"));
   CHECK(exists(f, "order:1?:a"));
-  CHECK(f.sync(f.redis.invalidate_pattern("user:1?:*")) == 2);  // unescaped: the wildcard is meant
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_pattern("user:1?:*")) == 2);  // unescaped: the wildcard is meant
   CHECK(exists(f, "order:1?:a"));
 }
 
@@ -66,29 +67,29 @@ TEST_CASE("invalidate_prefix: thousands of keys go in batches") {
   for (int i = 0; i < 2500; ++i) batch.push({"SET", f.redis.key("bulk:" + std::to_string(i)), "v"});
   REQUIRE(f.sync(f.redis.pipeline(batch)).size() == 2500);
   REQUIRE(f.sync(f.redis.set("bulky", "v")));
-  CHECK(f.sync(f.redis.invalidate_prefix("bulk:")) == 2500);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_prefix("bulk:")) == 2500);
   CHECK(f.sync(f.redis.keys("bulk:*", 10)).empty());
   CHECK(exists(f, "bulky"));
 }
 
 TEST_CASE("tags: invalidating a tag removes every key stored with it and the tag set, nothing else") {
   RedisFixture f;
-  REQUIRE(f.sync(f.redis.set_tagged("product:1", "a", 60s, {"products", "sale"})));
-  REQUIRE(f.sync(f.redis.set_tagged("product:2", "b", 600s, {"products"})));
-  REQUIRE(f.sync(f.redis.set_tagged("product:3", "c", 60s, {"sale"})));
+  REQUIRE(f.sync(redis::Invalidation(f.redis).set_tagged("product:1", "a", 60s, {"products", "sale"})));
+  REQUIRE(f.sync(redis::Invalidation(f.redis).set_tagged("product:2", "b", 600s, {"products"})));
+  REQUIRE(f.sync(redis::Invalidation(f.redis).set_tagged("product:3", "c", 60s, {"sale"})));
   REQUIRE(f.sync(f.redis.set("product:4", "d")));
   CHECK(f.sync(f.redis.ttl("tag:products")) > 60);  // lives as long as its longest-lived key
 
-  CHECK(f.sync(f.redis.invalidate_tag("products")) == 2);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("products")) == 2);
   CHECK_FALSE(exists(f, "product:1"));
   CHECK_FALSE(exists(f, "product:2"));
   CHECK(exists(f, "product:3"));
   CHECK(exists(f, "product:4"));
   CHECK_FALSE(exists(f, "tag:products"));
 
-  CHECK(f.sync(f.redis.invalidate_tag("sale")) == 1);  // product:1 was already gone
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("sale")) == 1);  // product:1 was already gone
   CHECK_FALSE(exists(f, "product:3"));
-  CHECK(f.sync(f.redis.invalidate_tag("never-used")) == 0);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("never-used")) == 0);
 }
 
 TEST_CASE("invalidation with Redis down removes nothing and says 0 at once, and works again after a restart") {
@@ -96,22 +97,22 @@ TEST_CASE("invalidation with Redis down removes nothing and says 0 at once, and 
   set_all(f, {"a", "b"});
   f.server.stop();
   REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
-  CHECK(f.sync(f.redis.invalidate("a")) == 0);
-  CHECK(f.sync(f.redis.invalidate_prefix("")) == 0);
-  CHECK(f.sync(f.redis.invalidate_pattern("*")) == 0);
-  CHECK(f.sync(f.redis.invalidate_tag("t")) == 0);
-  CHECK_FALSE(f.sync(f.redis.set_tagged("k", "v", 60s, {"t"})));
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate("a")) == 0);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_prefix("")) == 0);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_pattern("*")) == 0);
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("t")) == 0);
+  CHECK_FALSE(f.sync(redis::Invalidation(f.redis).set_tagged("k", "v", 60s, {"t"})));
   f.server.start();  // the same port, an empty server
   REQUIRE(f.redis.wait_connected(10s));
-  REQUIRE(f.sync(f.redis.set_tagged("k", "v", 60s, {"t"})));
-  CHECK(f.sync(f.redis.invalidate_tag("t")) == 1);
+  REQUIRE(f.sync(redis::Invalidation(f.redis).set_tagged("k", "v", 60s, {"t"})));
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("t")) == 1);
 }
 
 TEST_CASE("invalidation with Redis disabled removes nothing and says 0, never throwing") {
   redis::RedisManager disabled;
-  CHECK(disabled.run_sync(disabled.invalidate("k")) == 0);
-  CHECK(disabled.run_sync(disabled.invalidate_prefix("k")) == 0);
-  CHECK(disabled.run_sync(disabled.invalidate_pattern("k*")) == 0);
-  CHECK(disabled.run_sync(disabled.invalidate_tag("t")) == 0);
-  CHECK_FALSE(disabled.run_sync(disabled.set_tagged("k", "v", 60s, {"t"})));
+  CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate("k")) == 0);
+  CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate_prefix("k")) == 0);
+  CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate_pattern("k*")) == 0);
+  CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate_tag("t")) == 0);
+  CHECK_FALSE(disabled.run_sync(redis::Invalidation(disabled).set_tagged("k", "v", 60s, {"t"})));
 }

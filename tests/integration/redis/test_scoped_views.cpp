@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "plugins/redis/script.hpp"
+#include "plugins/redis/recipes/invalidation.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -94,11 +95,11 @@ TEST_CASE("two tenants never see or delete each other's keys, whatever they pass
   auto listed = f.sync(a.keys("*"));
   std::sort(listed.begin(), listed.end());
   CHECK(listed == std::vector<std::string>{"user:1", "x", "y"});
-  CHECK(f.sync(a.invalidate_pattern("*")) == 3);
+  CHECK(f.sync(redis::Invalidation(a).invalidate_pattern("*")) == 3);
   CHECK(f.sync(b.keys("*")).size() == 3);
   CHECK(f.sync(f.redis.exists("global")));
 
-  CHECK(f.sync(b.invalidate_prefix("")) == 3);
+  CHECK(f.sync(redis::Invalidation(b).invalidate_prefix("")) == 3);
   CHECK(all_keys(f) == std::vector<std::string>{"test:global"});
 
   // del/unlink/exists of names that exist only elsewhere touch nothing.
@@ -115,7 +116,7 @@ TEST_CASE("a view whose prefix holds glob characters scans only itself") {
   REQUIRE(f.sync(star.set("k", "1")));
   REQUIRE(f.sync(other.set("k", "2")));
   CHECK(f.sync(star.keys("*")) == std::vector<std::string>{"k"});
-  CHECK(f.sync(star.invalidate_pattern("*")) == 1);
+  CHECK(f.sync(redis::Invalidation(star).invalidate_pattern("*")) == 1);
   CHECK(f.sync(other.get("k")) == "2");
 }
 
@@ -123,10 +124,10 @@ TEST_CASE("tags in a view live in the view, and invalidating one removes only th
   RedisFixture f;
   auto a = f.redis.scoped("tenant:a:");
   auto b = f.redis.scoped("tenant:b:");
-  REQUIRE(f.sync(a.set_tagged("p1", "v", 60s, {"products"})));
-  REQUIRE(f.sync(b.set_tagged("p1", "v", 60s, {"products"})));
+  REQUIRE(f.sync(redis::Invalidation(a).set_tagged("p1", "v", 60s, {"products"})));
+  REQUIRE(f.sync(redis::Invalidation(b).set_tagged("p1", "v", 60s, {"products"})));
   CHECK(server_has(f, "test:tenant:a:tag:products"));
-  CHECK(f.sync(a.invalidate_tag("products")) == 1);
+  CHECK(f.sync(redis::Invalidation(a).invalidate_tag("products")) == 1);
   CHECK_FALSE(f.sync(a.exists("p1")));
   CHECK(f.sync(b.exists("p1")));
 }
@@ -214,6 +215,6 @@ TEST_CASE("a view degrades like its manager when Redis is down") {
   CHECK_FALSE(f.sync(tenant.get("k")));
   CHECK(f.sync(tenant.del({"k"})) == 0);
   CHECK(f.sync(tenant.keys("*")).empty());
-  CHECK(f.sync(tenant.invalidate_prefix("")) == 0);
+  CHECK(f.sync(redis::Invalidation(tenant).invalidate_prefix("")) == 0);
   CHECK(f.sync(tenant.ttl("k")) == -2);
 }

@@ -1,0 +1,41 @@
+#pragma once
+// Cache invalidation beside the manager: by key, by prefix, by glob pattern (SCAN + UNLINK in batches,
+// never KEYS, which blocks the server for the whole keyspace) and by tag (a script, so nothing tagged
+// survives). On a scoped view everything stays inside the view. Each count is the keys removed, 0
+// when Redis is away.
+//
+//   redis::Invalidation cache(redis::manager(ctx));
+//   co_await cache.set_tagged("product:1", value, 10min, {"products", "sale"});
+//   co_await cache.invalidate_tag("sale");                        // every key stored with the tag
+//   co_await cache.invalidate_prefix("user:" + id + ":");         // glob characters in it are escaped
+//   co_await cache.invalidate_pattern("user:" + redis::glob_escape(id) + ":*");
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/asio.hpp"
+
+namespace routemq::redis {
+
+class RedisManager;
+
+class Invalidation {
+ public:
+  // The manager (or view) must outlive the calls.
+  explicit Invalidation(RedisManager& redis) : redis_(redis) {}
+
+  awaitable<long long> invalidate(std::string_view key);
+  awaitable<long long> invalidate_prefix(std::string_view prefix);   // every key starting with it
+  awaitable<long long> invalidate_pattern(std::string_view pattern);  // a glob: escape user data
+  // A value stored with tags; invalidate_tag removes every key stored with that tag, atomically, so no
+  // tagged key is left behind. Tag sets live at "tag:<tag>" and expire no earlier than their keys.
+  awaitable<bool> set_tagged(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                             std::vector<std::string> tags);
+  awaitable<long long> invalidate_tag(std::string_view tag);
+
+ private:
+  RedisManager& redis_;
+};
+
+}  // namespace routemq::redis
