@@ -1,5 +1,5 @@
 #pragma once
-// Values encrypted at rest with AES-256-GCM (OpenSSL), for RedisManager::set_encrypted/get_encrypted.
+// Values encrypted at rest with AES-256-GCM (OpenSSL), for redis::EncryptedValues (recipes/).
 //
 //   REDIS_ENCRYPTION_KEY="k2:<base64 of 32 random bytes>,k1:<older key>"   # openssl rand -base64 32
 //

@@ -17,7 +17,7 @@
 //     health_check_interval: 5          # REDIS_HEALTH_CHECK_INTERVAL, seconds between idle PINGs
 //     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
 //     client_name: routemq              # CLIENT SETNAME
-//     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for set_encrypted (never printed)
+//     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for redis::EncryptedValues (never printed)
 //     codec: json                       # REDIS_CODEC: json | msgpack | raw, for set_value/remember/put (codec.hpp)
 #include <string>
 #include <vector>

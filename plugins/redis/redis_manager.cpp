@@ -167,7 +167,6 @@ std::optional<std::chrono::seconds> RedisManager::default_ttl() const {
 ClientStats& RedisManager::raw_stats() { return engine_->stats; }
 asio::io_context& RedisManager::io_context() { return engine_->io; }
 const CacheStats& RedisManager::cache_stats_all_scopes() const { return engine_->cache_totals; }
-bool RedisManager::has_encryption_key() const { return !engine_->keyring.empty(); }
 
 void RedisManager::count_cache(std::atomic<std::uint64_t> CacheStats::*counter) {
   ((*cache_stats_).*counter).fetch_add(1, std::memory_order_relaxed);

@@ -243,14 +243,6 @@ class RedisManager {
                            std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<JsonValue> get_json(std::string_view key);
 
-  // ---- encrypted values (keyring.hpp): AES-256-GCM under REDIS_ENCRYPTION_KEY. set_encrypted is
-  // false when not stored (no key configured, or Redis away); get_encrypted reports tampering, a
-  // wrong or unknown key, or a value that is not encrypted in `error`, never as plaintext.
-  awaitable<bool> set_encrypted(std::string_view key, std::string_view value,
-                                std::optional<std::chrono::seconds> ttl = std::nullopt);
-  awaitable<Decrypted> get_encrypted(std::string_view key);
-  bool has_encryption_key() const;
-
   // ---- values through the codec (codec.hpp): set_value is false when not stored (Redis away, or a
   // value the codec cannot encode); get_value reports bytes the codec cannot decode in `error`.
   awaitable<bool> set_value(std::string_view key, const nlohmann::json& value,
@@ -313,7 +305,8 @@ class RedisManager {
   std::shared_ptr<RedisManager> share() const;
   friend class WriteBehind;
   friend class Pipeline;
-  friend class Invalidation;  // SCAN pages and full-name UNLINKs
+  friend class Invalidation;     // SCAN pages and full-name UNLINKs
+  friend class EncryptedValues;  // the engine's keyring, the decode-failure count
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);

@@ -2,6 +2,7 @@
 // copying are detected and counted, and a manager without a key refuses to store.
 #include <catch2/catch.hpp>
 
+#include "plugins/redis/recipes/encrypted_values.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -27,35 +28,35 @@ struct EncryptedFixture : RedisFixture {
 
 TEST_CASE("encrypted values: round trip, nothing readable in Redis, TTL applied") {
   EncryptedFixture f;
-  REQUIRE(f.redis.has_encryption_key());
-  REQUIRE(f.sync(f.redis.set_encrypted("card:7", "4111 1111 1111 1111", 60s)));
+  REQUIRE(redis::EncryptedValues(f.redis).has_key());
+  REQUIRE(f.sync(redis::EncryptedValues(f.redis).set("card:7", "4111 1111 1111 1111", 60s)));
   CHECK(f.raw("card:7").find("4111") == std::string::npos);
   CHECK(f.raw("card:7").starts_with("rq1"));
   CHECK(f.sync(f.redis.ttl("card:7")) > 0);
-  const auto opened = f.sync(f.redis.get_encrypted("card:7"));
+  const auto opened = f.sync(redis::EncryptedValues(f.redis).get("card:7"));
   REQUIRE(opened.value);
   CHECK(*opened.value == "4111 1111 1111 1111");
 
-  const auto missing = f.sync(f.redis.get_encrypted("card:8"));
+  const auto missing = f.sync(redis::EncryptedValues(f.redis).get("card:8"));
   CHECK_FALSE(missing.value);
   CHECK(missing.error.empty());  // a miss, not an error
 }
 
 TEST_CASE("encrypted values: tampered in Redis or copied to another key: reported and counted, not returned") {
   EncryptedFixture f;
-  REQUIRE(f.sync(f.redis.set_encrypted("a", "secret")));
+  REQUIRE(f.sync(redis::EncryptedValues(f.redis).set("a", "secret")));
   const auto envelope = f.raw("a");
   auto flipped = envelope;
   flipped[envelope.size() / 2] = static_cast<char>(flipped[envelope.size() / 2] ^ 0x20);
   REQUIRE(f.sync(f.redis.command({"SET", "test:tampered", flipped})).succeeded());
   REQUIRE(f.sync(f.redis.command({"SET", "test:copy", envelope})).succeeded());
 
-  const auto tampered = f.sync(f.redis.get_encrypted("tampered"));
+  const auto tampered = f.sync(redis::EncryptedValues(f.redis).get("tampered"));
   CHECK_FALSE(tampered.value);
   CHECK(tampered.error.find("authentication") != std::string::npos);
-  CHECK_FALSE(f.sync(f.redis.get_encrypted("copy")).value);
+  CHECK_FALSE(f.sync(redis::EncryptedValues(f.redis).get("copy")).value);
   REQUIRE(f.sync(f.redis.set("plain", "not encrypted")));
-  CHECK(f.sync(f.redis.get_encrypted("plain")).error.find("not an encrypted value") != std::string::npos);
+  CHECK(f.sync(redis::EncryptedValues(f.redis).get("plain")).error.find("not an encrypted value") != std::string::npos);
   CHECK(f.redis.cache_stats().decode_failures == 3);
 }
 
@@ -63,18 +64,18 @@ TEST_CASE("encrypted values: a value copied from one tenant's view to another's 
   EncryptedFixture f;
   auto a = f.redis.scoped("tenant:a:");
   auto b = f.redis.scoped("tenant:b:");
-  REQUIRE(f.sync(a.set_encrypted("card", "4111")));
-  CHECK(f.sync(a.get_encrypted("card")).value == "4111");
+  REQUIRE(f.sync(redis::EncryptedValues(a).set("card", "4111")));
+  CHECK(f.sync(redis::EncryptedValues(a).get("card")).value == "4111");
   REQUIRE(f.sync(f.redis.command({"COPY", "test:tenant:a:card", "test:tenant:b:card"})).succeeded());
-  const auto copied = f.sync(b.get_encrypted("card"));
+  const auto copied = f.sync(redis::EncryptedValues(b).get("card"));
   CHECK_FALSE(copied.value);
   CHECK(copied.error.find("authentication") != std::string::npos);
 }
 
 TEST_CASE("encrypted values: without a key nothing is stored") {
   RedisFixture f;
-  CHECK_FALSE(f.redis.has_encryption_key());
-  CHECK_FALSE(f.sync(f.redis.set_encrypted("a", "secret")));
+  CHECK_FALSE(redis::EncryptedValues(f.redis).has_key());
+  CHECK_FALSE(f.sync(redis::EncryptedValues(f.redis).set("a", "secret")));
   CHECK_FALSE(f.sync(f.redis.exists("a")));
 }
 
@@ -82,8 +83,8 @@ TEST_CASE("encrypted values with Redis down: not stored, nothing read, no error"
   EncryptedFixture f;
   f.server.stop();
   REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
-  CHECK_FALSE(f.sync(f.redis.set_encrypted("a", "secret")));
-  const auto read = f.sync(f.redis.get_encrypted("a"));
+  CHECK_FALSE(f.sync(redis::EncryptedValues(f.redis).set("a", "secret")));
+  const auto read = f.sync(redis::EncryptedValues(f.redis).get("a"));
   CHECK_FALSE(read.value);
   CHECK(read.error.empty());
 }
