@@ -490,4 +490,11 @@ awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
   co_return view;
 }
 
+// UNLINK of one key; false when Redis did not answer (absent or not, the key is gone when true).
+awaitable<bool> RedisManager::drop_cached(std::string_view name) {
+  std::vector<std::string> request{"UNLINK", key(name)};
+  const auto result = co_await run(std::move(request));
+  co_return result.succeeded();
+}
+
 }  // namespace routemq::redis

@@ -76,15 +76,6 @@ struct WithMetadata {
   std::string error;        // the stored value or metadata could not be decoded
 };
 
-// The outcome of a write-through put(): the store first, then the cache.
-struct PutResult {
-  bool stored = false;  // the store writer succeeded
-  bool cached = false;  // the cache holds the new value
-  std::string error;    // why the store write failed, or what happened to the cache
-};
-// Writes a value to the system of record; throws on failure.
-using StoreWriter = std::function<awaitable<void>(const nlohmann::json& value)>;
-
 struct RedisStatsSnapshot {
   std::string state;  // disabled | connecting | connected | down
   std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;
@@ -261,14 +252,6 @@ class RedisManager {
   const CacheStats& cache_stats() const { return *cache_stats_; }
   const CacheStats& cache_stats_all_scopes() const;
 
-  // ---- write-through: writes the store, then the cache, in that order. The rule on failure: the
-  // store is the truth. Store write failed -> the cache key is invalidated (the store may or may not
-  // have the value; the next read loads whatever it has) and the error returned. Cache write failed
-  // -> the key is invalidated; if Redis is away even for that, the old cached value can be served
-  // until its TTL runs out: keep TTLs of write-through keys short. Write-behind: write_behind.hpp.
-  awaitable<PutResult> put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,
-                           StoreWriter write_store);
-
   // ---- pub/sub (channels are not prefixed: they are not keys)
   awaitable<long long> publish(std::string_view channel, std::string_view message);
   // Handlers run on the manager's strand (its io thread, or your io_context): keep them short or
@@ -307,6 +290,7 @@ class RedisManager {
   friend class Pipeline;
   friend class Invalidation;     // SCAN pages and full-name UNLINKs
   friend class EncryptedValues;  // the engine's keyring, the decode-failure count
+  friend class WriteThrough;     // drop_cached
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/asio.hpp"
+#include "plugins/redis/recipes/write_through.hpp"  // PutResult
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {

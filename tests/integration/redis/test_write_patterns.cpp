@@ -11,6 +11,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "plugins/redis/recipes/write_behind.hpp"
+#include "plugins/redis/recipes/write_through.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -70,7 +71,7 @@ TEST_CASE("put writes the store first, then the cache") {
   auto writer = [&](const json&) -> awaitable<void> {
     cache_while_storing = co_await f.redis.get_value("user:1");
   };
-  const auto result = f.sync(f.redis.put("user:1", json("new"), 60s, writer));
+  const auto result = f.sync(redis::WriteThrough(f.redis).put("user:1", json("new"), 60s, writer));
   CHECK(result.stored);
   CHECK(result.cached);
   CHECK(result.error.empty());
@@ -87,7 +88,7 @@ TEST_CASE("put: a failed store write invalidates the cached value and reports th
     throw std::runtime_error("deadlock detected");
     co_return;
   };
-  const auto result = f.sync(f.redis.put("user:1", json("new"), 60s, failing));
+  const auto result = f.sync(redis::WriteThrough(f.redis).put("user:1", json("new"), 60s, failing));
   CHECK_FALSE(result.stored);
   CHECK_FALSE(result.cached);
   CHECK(result.error.find("deadlock detected") != std::string::npos);
@@ -102,7 +103,7 @@ TEST_CASE("put: a value the codec cannot encode is stored, and the old cached va
     stored = value;
     co_return;
   };
-  const auto result = f.sync(f.redis.put("k", json(std::string("caf\xe9")), 60s, writer));  // not UTF-8: no JSON
+  const auto result = f.sync(redis::WriteThrough(f.redis).put("k", json(std::string("caf\xe9")), 60s, writer));  // not UTF-8: no JSON
   CHECK(result.stored);
   CHECK_FALSE(result.cached);
   CHECK(result.error.find("invalidated") != std::string::npos);
@@ -119,7 +120,7 @@ TEST_CASE("put with Redis down still writes the store and says the cache may be 
     ++writes;
     co_return;
   };
-  const auto result = f.sync(f.redis.put("k", json(1), 60s, writer));
+  const auto result = f.sync(redis::WriteThrough(f.redis).put("k", json(1), 60s, writer));
   CHECK(result.stored);
   CHECK_FALSE(result.cached);
   CHECK(result.error.find("until its TTL") != std::string::npos);

@@ -1,5 +1,5 @@
-// RedisManager::put: write-through, the store first and then the cache. The failure rule is in
-// redis_manager.hpp, beside the declaration.
+#include "plugins/redis/recipes/write_through.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -7,13 +7,7 @@
 
 namespace routemq::redis {
 
-awaitable<bool> RedisManager::drop_cached(std::string_view name) {
-  std::vector<std::string> request{"UNLINK", key(name)};
-  const auto result = co_await run(std::move(request));
-  co_return result.succeeded();
-}
-
-awaitable<PutResult> RedisManager::put(std::string_view name, nlohmann::json value,
+awaitable<PutResult> WriteThrough::put(std::string_view name, nlohmann::json value,
                                        std::optional<std::chrono::seconds> ttl, StoreWriter write_store) {
   PutResult out;
   std::string store_error;
@@ -28,15 +22,15 @@ awaitable<PutResult> RedisManager::put(std::string_view name, nlohmann::json val
   if (!out.stored) {
     // The store may or may not have the new value (a timeout, say): the cache must not keep claiming
     // the old one.
-    const bool dropped = co_await drop_cached(name);
+    const bool dropped = co_await redis_.drop_cached(name);
     out.error = fmt::format("writing '{}' to the store failed: {}{}", name, store_error,
                             dropped ? "" : "; the cached value could not be invalidated (Redis unavailable)");
     spdlog::warn("redis: put: {}", out.error);
     co_return out;
   }
-  out.cached = co_await set_value(name, value, ttl);
+  out.cached = co_await redis_.set_value(name, value, ttl);
   if (!out.cached) {
-    const bool dropped = co_await drop_cached(name);
+    const bool dropped = co_await redis_.drop_cached(name);
     out.error = dropped ? fmt::format("'{}' stored; the cache could not take the new value, the old one was invalidated", name)
                         : fmt::format("'{}' stored; the cache is unavailable and may serve the old value until its TTL ends", name);
     spdlog::warn("redis: put: {}", out.error);
