@@ -1,19 +1,10 @@
-// RedisManager::set_value / get_value (values through the manager's or view's codec) and values
-// stored with metadata beside them.
+// RedisManager::set_value / get_value: values through the manager's or view's codec.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
-namespace {
-
-// The hash fields of a value with metadata.
-constexpr const char* kValueField = "value";
-constexpr const char* kMetadataField = "metadata";
-
-}  // namespace
-
 awaitable<bool> RedisManager::set_value(std::string_view name, const nlohmann::json& value,
                                         std::optional<std::chrono::seconds> ttl) {
   auto encoded = codec_->encode(value);
@@ -42,54 +33,6 @@ awaitable<Decoded> RedisManager::get_value(std::string_view name) {
   const auto stored = co_await get(name);
   if (!stored) co_return Decoded{};
   co_return decode_stored(name, *stored);
-}
-
-// One hash, replaced as a whole in one transaction: the value and its metadata can never be seen
-// apart, and they expire together.
-awaitable<bool> RedisManager::set_with_metadata(std::string_view name, const nlohmann::json& value,
-                                                const nlohmann::json& metadata, std::optional<std::chrono::seconds> ttl) {
-  auto encoded = codec_->encode(value);
-  auto metadata_text = codec::json().encode(metadata);
-  if (!encoded.bytes || !metadata_text.bytes) {
-    spdlog::warn("redis: set_with_metadata '{}' not stored: {}", name,
-                 encoded.bytes ? "metadata: " + metadata_text.error : codec_->name + " codec: " + encoded.error);
-    co_return false;
-  }
-  const auto full_name = key(name);
-  Batch batch;
-  batch.push({"DEL", full_name});
-  batch.push({"HSET", full_name, kValueField, std::move(*encoded.bytes), kMetadataField, std::move(*metadata_text.bytes)});
-  if (const auto expiry = ttl ? ttl : default_ttl()) batch.push({"EXPIRE", full_name, std::to_string(expiry->count())});
-  const auto result = co_await run_transaction(batch);
-  co_return result.succeeded() && result.reply.is_array() && result.reply.elements.size() == batch.size();
-}
-
-awaitable<WithMetadata> RedisManager::get_with_metadata(std::string_view name) {
-  std::vector<std::string> request{"HMGET", key(name), kValueField, kMetadataField};
-  const auto result = co_await run(std::move(request));
-  WithMetadata out;
-  if (!result.ok()) co_return out;  // unavailable: nothing, as for get()
-  if (result.reply.is_error() || !result.reply.is_array() || result.reply.elements.size() != 2) {
-    out.error = fmt::format("'{}' is not a value with metadata: {}", name, result.error_text());
-    co_return out;
-  }
-  const auto& stored_value = result.reply.elements[0];
-  const auto& stored_metadata = result.reply.elements[1];
-  count_read(stored_value.type == Reply::Type::string);
-  if (stored_value.type != Reply::Type::string) co_return out;
-  auto decoded = decode_stored(name, stored_value.text);
-  out.value = std::move(decoded.value);
-  out.error = std::move(decoded.error);
-  if (stored_metadata.type == Reply::Type::string) {
-    auto metadata = codec::json().decode(stored_metadata.text);
-    if (metadata.value) {
-      out.metadata = std::move(*metadata.value);
-    } else if (out.error.empty()) {
-      count_cache(&CacheStats::decode_failures);
-      out.error = fmt::format("the metadata of '{}' is not valid JSON", name);
-    }
-  }
-  co_return out;
 }
 
 }  // namespace routemq::redis

@@ -69,13 +69,6 @@ struct ScopeOptions {
   std::optional<std::chrono::seconds> default_ttl{};
 };
 
-// A value stored with metadata beside it (one hash, one TTL).
-struct WithMetadata {
-  std::optional<nlohmann::json> value;
-  nlohmann::json metadata;  // null when there is none
-  std::string error;        // the stored value or metadata could not be decoded
-};
-
 struct RedisStatsSnapshot {
   std::string state;  // disabled | connecting | connected | down
   std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;
@@ -119,7 +112,7 @@ class RedisManager {
   // initialize()/disconnect() are shared by a manager and all its views.
   void configure(RedisConfig config);
   const RedisConfig& config() const;
-  // The codec of set_value/get_value/remember/put here (a view's own, or the manager's).
+  // The codec of set_value/get_value/remember and the value recipes here (a view's own, or the manager's).
   const Codec& codec() const { return *codec_; }
   void set_codec(Codec codec);
 
@@ -240,12 +233,6 @@ class RedisManager {
                             std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<Decoded> get_value(std::string_view key);
 
-  // ---- values with metadata: one hash {value, metadata} under `key`, so both share one TTL and
-  // disappear together (invalidate(key) removes both). Metadata is JSON whatever the codec.
-  awaitable<bool> set_with_metadata(std::string_view key, const nlohmann::json& value, const nlohmann::json& metadata,
-                                    std::optional<std::chrono::seconds> ttl = std::nullopt);
-  awaitable<WithMetadata> get_with_metadata(std::string_view key);
-
   // ---- cache-aside (remember.hpp): the cached value, or the loader's, stored for ttl
   awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader);
   // This manager's or view's own counters; cache_stats_all_scopes() counts every view together.
@@ -291,6 +278,7 @@ class RedisManager {
   friend class Invalidation;     // SCAN pages and full-name UNLINKs
   friend class EncryptedValues;  // the engine's keyring, the decode-failure count
   friend class WriteThrough;     // drop_cached
+  friend class ValuesWithMetadata;  // the codec, transactions, decode and read counts
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "plugins/redis/recipes/invalidation.hpp"
+#include "plugins/redis/recipes/values_with_metadata.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 #include "tests/support/all_bytes.hpp"
 
@@ -98,8 +99,8 @@ TEST_CASE("a user codec is used by set_value, get_value and remember") {
 TEST_CASE("values with metadata: stored together, one TTL, read and removed together") {
   RedisFixture f;
   const json metadata{{"source", "db"}, {"version", 3}};
-  REQUIRE(f.sync(f.redis.set_with_metadata("page", json{{"title", "home"}}, metadata, 60s)));
-  const auto read = f.sync(f.redis.get_with_metadata("page"));
+  REQUIRE(f.sync(redis::ValuesWithMetadata(f.redis).set("page", json{{"title", "home"}}, metadata, 60s)));
+  const auto read = f.sync(redis::ValuesWithMetadata(f.redis).get("page"));
   CHECK(read.value == json{{"title", "home"}});
   CHECK(read.metadata == metadata);
   CHECK(read.error.empty());
@@ -109,14 +110,14 @@ TEST_CASE("values with metadata: stored together, one TTL, read and removed toge
   CHECK(f.sync(f.redis.keys("*")) == std::vector<std::string>{"page"});  // one key: they cannot drift apart
 
   // Replaced as a whole: no metadata field survives from the previous value, and no TTL given = none.
-  REQUIRE(f.sync(f.redis.set_with_metadata("page", json("v2"), nullptr)));
-  const auto replaced = f.sync(f.redis.get_with_metadata("page"));
+  REQUIRE(f.sync(redis::ValuesWithMetadata(f.redis).set("page", json("v2"), nullptr)));
+  const auto replaced = f.sync(redis::ValuesWithMetadata(f.redis).get("page"));
   CHECK(replaced.value == json("v2"));
   CHECK(replaced.metadata.is_null());
   CHECK(f.sync(f.redis.ttl("page")) == -1);
 
   CHECK(f.sync(redis::Invalidation(f.redis).invalidate("page")) == 1);
-  const auto gone = f.sync(f.redis.get_with_metadata("page"));
+  const auto gone = f.sync(redis::ValuesWithMetadata(f.redis).get("page"));
   CHECK_FALSE(gone.value);
   CHECK(gone.error.empty());
 }
@@ -124,12 +125,12 @@ TEST_CASE("values with metadata: stored together, one TTL, read and removed toge
 TEST_CASE("values with metadata: a plain value under the key, or undecodable fields, are errors") {
   RedisFixture f;
   REQUIRE(f.sync(f.redis.set("plain", "x")));
-  const auto plain = f.sync(f.redis.get_with_metadata("plain"));
+  const auto plain = f.sync(redis::ValuesWithMetadata(f.redis).get("plain"));
   CHECK_FALSE(plain.value);
   CHECK(plain.error.find("not a value with metadata") != std::string::npos);
 
   REQUIRE(f.sync(f.redis.hset("odd", {{"value", "1"}, {"metadata", "{oops"}})));
-  const auto odd = f.sync(f.redis.get_with_metadata("odd"));
+  const auto odd = f.sync(redis::ValuesWithMetadata(f.redis).get("odd"));
   CHECK(odd.value == json(1));
   CHECK(odd.error.find("metadata") != std::string::npos);
 }
@@ -142,8 +143,8 @@ TEST_CASE("codec values and metadata degrade with Redis down: nothing stored, no
   const auto value = f.sync(f.redis.get_value("k"));
   CHECK_FALSE(value.value);
   CHECK(value.error.empty());
-  CHECK_FALSE(f.sync(f.redis.set_with_metadata("k", json(1), json(2), 10s)));
-  const auto with_metadata = f.sync(f.redis.get_with_metadata("k"));
+  CHECK_FALSE(f.sync(redis::ValuesWithMetadata(f.redis).set("k", json(1), json(2), 10s)));
+  const auto with_metadata = f.sync(redis::ValuesWithMetadata(f.redis).get("k"));
   CHECK_FALSE(with_metadata.value);
   CHECK(with_metadata.error.empty());
 }
