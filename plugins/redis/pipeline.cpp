@@ -24,6 +24,17 @@ Pipeline::Pipeline(RedisManager& redis) : redis_(redis) {}
 template <class T>
 Queued<T> Pipeline::queue(const std::vector<std::string>& args, T (*decode)(const Result&), bool is_read) {
   append_command(bytes_, args);
+  return place(decode, is_read);
+}
+
+template <class T>
+Queued<T> Pipeline::queue_views(std::span<const std::string_view> args, T (*decode)(const Result&)) {
+  append_views(bytes_, args);
+  return place(decode, false);
+}
+
+template <class T>
+Queued<T> Pipeline::place(T (*decode)(const Result&), bool is_read) {
   if (is_read) reads_.push_back(queued_);
   return Queued<T>(*this, queued_++, decode);
 }
@@ -40,8 +51,7 @@ Queued<std::optional<std::string>> Pipeline::get(std::string_view name) {
 Queued<bool> Pipeline::set(std::string_view name, std::string_view value, SetOptions options) {
   const auto full = redis_.key(name);
   const SetArguments args(full, value, options, redis_.default_ttl());
-  const auto views = args.views();
-  return queue(std::vector<std::string>(views.begin(), views.end()), decode::is_ok);
+  return queue_views(args.views(), decode::is_ok);  // encoded now, from the views: no copies
 }
 
 Queued<long long> Pipeline::del(std::string_view name) { return queue({"DEL", redis_.key(name)}, count_or_zero); }

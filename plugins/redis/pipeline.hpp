@@ -15,6 +15,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,8 +73,13 @@ class Pipeline {
  private:
   template <class T>
   friend class Queued;
+  // Encodes the command at once (from strings, or from views: SET's arguments), then takes its place.
   template <class T>
   Queued<T> queue(const std::vector<std::string>& args, T (*decode)(const Result&), bool is_read = false);
+  template <class T>
+  Queued<T> queue_views(std::span<const std::string_view> args, T (*decode)(const Result&));
+  template <class T>
+  Queued<T> place(T (*decode)(const Result&), bool is_read);
   const Result& result(std::size_t index) const;
 
   RedisManager& redis_;

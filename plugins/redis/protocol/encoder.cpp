@@ -43,6 +43,8 @@ std::string encode_command(const std::vector<std::string>& args) {
   return out;
 }
 
+void append_views(std::string& out, std::span<const std::string_view> args) { append_args(out, args); }
+
 std::string encode_views(std::span<const std::string_view> args) {
   std::string out;
   append_args(out, args);

@@ -12,5 +12,6 @@ void append_command(std::string& out, const std::vector<std::string>& args);
 std::string encode_command(const std::vector<std::string>& args);
 // The same from views: the hot commands (GET, SET) need no vector of argument copies.
 std::string encode_views(std::span<const std::string_view> args);
+void append_views(std::string& out, std::span<const std::string_view> args);
 
 }  // namespace routemq::redis

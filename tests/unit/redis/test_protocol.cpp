@@ -99,6 +99,9 @@ TEST_CASE("encoding from views gives the same bytes, with few arguments and with
   CHECK(encode_views(many_views) == encode_command(many));
   CHECK_THAT(encode_command(many), Catch::StartsWith("*22\r\n$5\r\nRPUSH\r\n"));
   CHECK_THROWS_AS(encode_views({}), std::invalid_argument);
+  std::string appended = "before";
+  append_views(appended, few);
+  CHECK(appended == "before" + encode_views(few));
 }
 
 TEST_CASE("every reply type parses, in one piece") {
