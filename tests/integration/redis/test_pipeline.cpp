@@ -127,3 +127,27 @@ TEST_CASE("pipeline: with Redis down it completes at once, every value its metho
   CHECK(ttl == -2);
   CHECK_FALSE(set);
 }
+
+TEST_CASE("pipeline: hostile keys and values (glob characters, NUL, non-UTF-8, 1 MiB, empty) round-trip byte for byte") {
+  RedisFixture f;
+  const std::string key("p:*?[x]\\\0\xff\xfe", 12);
+  std::string big(1 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131);
+  auto run = [](redis::RedisManager& redis, std::string name,
+                std::string value) -> awaitable<std::tuple<bool, std::optional<std::string>, std::optional<std::string>>> {
+    redis::Pipeline pipe(redis);
+    pipe.set(name, value);
+    auto back = pipe.get(name);
+    auto empty = pipe.get("");  // the empty name: the prefix alone, a missing key here
+    const bool answered = co_await pipe.run();
+    co_return std::tuple{answered, back.get(), empty.get()};
+  };
+  const auto [answered, back, empty] = f.sync(run(f.redis, key, big));
+  CHECK(answered);
+  REQUIRE(back);
+  CHECK(*back == big);
+  CHECK_FALSE(empty);
+  CHECK(f.server.command({"EXISTS", "test:" + key}) == ":1\r\n");
+  CHECK(f.server.command({"EXISTS", "test:p:x"}) == ":0\r\n");  // nothing under another name
+  CHECK(f.sync(f.redis.ping()));                                 // and the connection still serves
+}
