@@ -1,7 +1,7 @@
 // rpc/{service}: MQTT 5 request/response. The answer goes to the request's response topic with its
 // correlation data:
 //   {"service": ..., "request": <the request's JSON>, "result": {...}, "cached": bool}
-// Answers are cache-aside in Redis (RedisManager::remember) for 60 seconds, keyed by service and
+// Answers are cache-aside in Redis (redis::CacheAside) for 60 seconds, keyed by service and
 // request: a repeated request is served from the cache ("cached": true, the same result), and
 // identical requests arriving together are computed once. With Redis disabled or down every request
 // is computed.
@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugins/redis/context_redis.hpp"
+#include "plugins/redis/recipes/cache_aside.hpp"
 #include "plugins/redis/sha1_hex.hpp"
 #include "routes/routes.hpp"
 
@@ -33,7 +34,8 @@ routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
   const auto& request = ctx.json();
   const auto key = "rpc:" + service + ":" + routemq::redis::sha1_hex(request.dump());
   auto loader = [service, request]() -> routemq::awaitable<nlohmann::json> { co_return compute(service, request); };
-  auto result = co_await routemq::redis::manager(ctx).remember(key, {.ttl = cache_ttl}, loader);
+  routemq::redis::CacheAside answers(routemq::redis::manager(ctx));
+  auto result = co_await answers.remember(key, {.ttl = cache_ttl}, loader);
   if (!result.value) throw std::runtime_error(result.error);  // counted as a failure of the route
   nlohmann::json answer{{"service", service}, {"request", request}, {"result", *result.value}};
   answer["cached"] = result.source == routemq::redis::Remembered::Source::cache ||

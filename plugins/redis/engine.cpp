@@ -23,7 +23,6 @@ Engine::Engine(RedisConfig settings, asio::io_context& caller_io) : Engine(std::
 
 Engine::Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io)
     : config(std::move(settings)),
-      keyring(Keyring::parse(config.encryption_key)),
       own_io(std::move(owned)),
       io(caller_io ? *caller_io : *own_io),
       strand(asio::make_strand(io)),

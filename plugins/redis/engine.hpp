@@ -1,6 +1,6 @@
 #pragma once
 // What a RedisManager and all its scoped views share: the settings, the connections and the executor
-// they run on, the client's statistics, the loads remember() has running. Internal to plugins/redis/.
+// they run on, the client's statistics, and what recipes share (recipe_states). Internal to plugins/redis/.
 //
 // The executor is a strand, either over an io_context and thread of the engine's own, or over the
 // caller's io_context: then coroutines on that io_context reach Redis and resume without crossing a
@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <typeindex>
 #include <utility>
 #include <vector>
 
@@ -20,11 +21,10 @@
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
-#include "plugins/redis/keyring.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/redis_config.hpp"
-#include "plugins/redis/remember.hpp"
+#include "plugins/redis/cache_stats.hpp"
 
 namespace routemq::redis {
 
@@ -62,7 +62,6 @@ struct Engine {
   Result refuse_unavailable() const;
 
   RedisConfig config;
-  Keyring keyring;
   std::shared_ptr<ClientStats> shared_stats = std::make_shared<ClientStats>();  // connections hold it too
   ClientStats& stats = *shared_stats;
   Unavailable unavailable{shared_stats};
@@ -78,9 +77,9 @@ struct Engine {
   std::vector<std::unique_ptr<ConnectionPool>> pools;
   std::shared_ptr<Subscriber> subscriber;
   std::vector<std::shared_ptr<Resumption>> deliveries;  // on the strand only
-  // remember(): the loads running now, by full key name, so views of the same scope share them.
-  std::mutex flights_mutex;
-  std::map<std::string, std::shared_ptr<Flight>> flights;
+  // One state per recipe type, of types the engine does not know (RedisManager::recipe_state).
+  std::mutex recipe_states_mutex;
+  std::map<std::type_index, std::shared_ptr<void>> recipe_states;
 
  private:
   Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io);

@@ -18,7 +18,7 @@
 //     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
 //     client_name: routemq              # CLIENT SETNAME
 //     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for redis::EncryptedValues (never printed)
-//     codec: json                       # REDIS_CODEC: json | msgpack | raw, for set_value, remember, WriteThrough, ValuesWithMetadata (codec.hpp)
+//     codec: json                       # REDIS_CODEC: json | msgpack | raw, for CodecValues, CacheAside, WriteThrough, ValuesWithMetadata (codec.hpp)
 #include <string>
 #include <vector>
 

@@ -8,6 +8,7 @@
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/engine.hpp"
+#include "plugins/redis/keyring.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/subscriber.hpp"
 
@@ -66,11 +67,19 @@ static std::shared_ptr<Engine> make_engine(RedisConfig config) {
   });
 }
 
+// The settings, once the encryption key parses: a bad key (std::invalid_argument) fails the
+// constructor or configure(), not the first encrypted value.
+static RedisConfig with_valid_key(RedisConfig config) {
+  Keyring::parse(config.encryption_key);
+  return config;
+}
+
 RedisManager::RedisManager(RedisConfig config)
-    : RedisManager(make_engine(std::move(config)), {}, std::nullopt, nullptr, nullptr) {}
+    : RedisManager(make_engine(with_valid_key(std::move(config))), {}, std::nullopt, nullptr, nullptr) {}
 
 RedisManager::RedisManager(RedisConfig config, asio::io_context& io)
-    : RedisManager(std::make_shared<Engine>(std::move(config), io), {}, std::nullopt, nullptr, nullptr) {}
+    : RedisManager(std::make_shared<Engine>(with_valid_key(std::move(config)), io), {}, std::nullopt, nullptr,
+                   nullptr) {}
 
 RedisManager::RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix,
                            std::optional<std::chrono::seconds> scope_ttl, std::shared_ptr<const Codec> codec,
@@ -96,9 +105,11 @@ std::shared_ptr<RedisManager> RedisManager::share() const {
 }
 
 void RedisManager::configure(RedisConfig config) {
-  engine_->keyring = Keyring::parse(config.encryption_key);  // first: a bad key leaves the manager as it was
+  config = with_valid_key(std::move(config));  // first: a bad key leaves the manager as it was
   if (!is_scoped()) codec_ = std::make_shared<const Codec>(codec_named(config.codec));
   engine_->config = std::move(config);
+  std::lock_guard lock(engine_->recipe_states_mutex);
+  engine_->recipe_states.clear();  // rebuilt from the new settings at their next use
 }
 
 const RedisConfig& RedisManager::config() const { return engine_->config; }
@@ -171,6 +182,24 @@ const CacheStats& RedisManager::cache_stats_all_scopes() const { return engine_-
 void RedisManager::count_cache(std::atomic<std::uint64_t> CacheStats::*counter) {
   ((*cache_stats_).*counter).fetch_add(1, std::memory_order_relaxed);
   (engine_->cache_totals.*counter).fetch_add(1, std::memory_order_relaxed);
+}
+
+Decoded RedisManager::decode_stored(std::string_view name, const std::string& bytes) {
+  auto decoded = codec_->decode(bytes);
+  if (!decoded.value) {
+    count_cache(&CacheStats::decode_failures);
+    decoded.error = fmt::format("the value of '{}' could not be decoded by the {} codec: {}", name, codec_->name,
+                                decoded.error);
+    spdlog::warn("redis: {}", decoded.error);
+  }
+  return decoded;
+}
+
+std::shared_ptr<void> RedisManager::recipe_state(std::type_index type, MakeRecipeState make) const {
+  std::lock_guard lock(engine_->recipe_states_mutex);
+  auto& state = engine_->recipe_states[type];
+  if (!state) state = make(engine_->config);
+  return state;
 }
 
 Result RedisManager::refused_on_view(const char* what) const {

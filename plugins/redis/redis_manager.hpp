@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <typeindex>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -43,9 +44,8 @@
 #include "plugins/redis/codec.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
-#include "plugins/redis/keyring.hpp"
+#include "plugins/redis/cache_stats.hpp"
 #include "plugins/redis/redis_config.hpp"
-#include "plugins/redis/remember.hpp"
 #include "plugins/redis/script.hpp"
 
 namespace routemq::redis {
@@ -112,7 +112,8 @@ class RedisManager {
   // initialize()/disconnect() are shared by a manager and all its views.
   void configure(RedisConfig config);
   const RedisConfig& config() const;
-  // The codec of set_value/get_value/remember and the value recipes here (a view's own, or the manager's).
+  // The codec of the value recipes (CodecValues, CacheAside, ValuesWithMetadata ...): a view's own, or
+  // the manager's.
   const Codec& codec() const { return *codec_; }
   void set_codec(Codec codec);
 
@@ -227,15 +228,8 @@ class RedisManager {
                            std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<JsonValue> get_json(std::string_view key);
 
-  // ---- values through the codec (codec.hpp): set_value is false when not stored (Redis away, or a
-  // value the codec cannot encode); get_value reports bytes the codec cannot decode in `error`.
-  awaitable<bool> set_value(std::string_view key, const nlohmann::json& value,
-                            std::optional<std::chrono::seconds> ttl = std::nullopt);
-  awaitable<Decoded> get_value(std::string_view key);
-
-  // ---- cache-aside (remember.hpp): the cached value, or the loader's, stored for ttl
-  awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader);
-  // This manager's or view's own counters; cache_stats_all_scopes() counts every view together.
+  // ---- the counters of cache-aside and of stored values that could not be decoded (cache_stats.hpp):
+  // this manager's or view's own; cache_stats_all_scopes() counts every view together.
   const CacheStats& cache_stats() const { return *cache_stats_; }
   const CacheStats& cache_stats_all_scopes() const;
 
@@ -276,7 +270,9 @@ class RedisManager {
   friend class WriteBehind;
   friend class Pipeline;
   friend class Invalidation;     // SCAN pages and full-name UNLINKs
-  friend class EncryptedValues;  // the engine's keyring, the decode-failure count
+  friend class EncryptedValues;  // the keyring (recipe state), the decode-failure count
+  friend class CacheAside;       // the loads in flight (recipe state), share, decode and cache counts
+  friend class CodecValues;      // decode_stored
   friend class WriteThrough;     // drop_cached
   friend class ValuesWithMetadata;  // the codec, transactions, decode and read counts
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
@@ -297,7 +293,16 @@ class RedisManager {
   // One cache counter, in this view's stats and in the totals.
   void count_cache(std::atomic<std::uint64_t> CacheStats::*counter);
   Result refused_on_view(const char* what) const;
-  awaitable<Remembered> load_once(std::string name, std::chrono::seconds keep_for, Loader loader);
+  // What the recipes of one type share on this manager's engine, whatever handle or view they were
+  // given (cache-aside's loads in flight, the parsed keyring). Built from the settings at first use;
+  // configure() drops them. The engine knows none of their types.
+  using MakeRecipeState = std::shared_ptr<void> (*)(const RedisConfig&);
+  std::shared_ptr<void> recipe_state(std::type_index type, MakeRecipeState make) const;
+  template <class State>  // constructible from const RedisConfig&
+  std::shared_ptr<State> recipe_state() const {
+    auto make = [](const RedisConfig& config) -> std::shared_ptr<void> { return std::make_shared<State>(config); };
+    return std::static_pointer_cast<State>(recipe_state(typeid(State), make));
+  }
   // One SCAN page of the keys under the prefix matching the glob `pattern`, as full names; advances
   // `cursor` ("0" when done). nullopt when Redis gave no page.
   awaitable<std::optional<std::vector<std::string>>> scan_page(std::string_view pattern, std::string& cursor);

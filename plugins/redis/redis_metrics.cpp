@@ -36,7 +36,7 @@ metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStat
   add_single(families, "routemq_redis_connections_ready", "Connections ready to serve commands", MetricType::Gauge,
              static_cast<double>(stats.connections_ready));
 
-  metrics::Family remembered("routemq_redis_cache_total", "remember() calls and loads, and stored values that could not be decoded, by outcome", MetricType::Counter);
+  metrics::Family remembered("routemq_redis_cache_total", "cache-aside lookups and loads (CacheAside::remember), and stored values that could not be decoded, by outcome", MetricType::Counter);
   for (const auto& [outcome, value] : {std::pair{"hit", &cache.hits}, {"stale_hit", &cache.stale_hits}, {"miss", &cache.misses},
                                        {"load", &cache.loads}, {"load_failure", &cache.load_failures},
                                        {"shared_load", &cache.shared_loads}, {"decode_failure", &cache.decode_failures}})

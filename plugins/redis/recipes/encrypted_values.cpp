@@ -2,14 +2,25 @@
 
 #include <spdlog/spdlog.h>
 
-#include "plugins/redis/engine.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
 
+// The keyring parsed once per manager (its recipe state), from the settings: every EncryptedValues
+// made on it, or on any of its views, shares it.
+struct ConfiguredKeyring {
+  explicit ConfiguredKeyring(const RedisConfig& config) : keyring(Keyring::parse(config.encryption_key)) {}
+  const Keyring keyring;
+};
+
+EncryptedValues::EncryptedValues(RedisManager& redis) : redis_(redis) {
+  auto state = redis.recipe_state<ConfiguredKeyring>();
+  keyring_ = std::shared_ptr<const Keyring>(state, &state->keyring);
+}
+
 awaitable<bool> EncryptedValues::set(std::string_view name, std::string_view value,
                                      std::optional<std::chrono::seconds> ttl) {
-  const auto& keyring = redis_.engine_->keyring;
+  const auto& keyring = *keyring_;
   auto envelope = keyring.seal(value, redis_.key(name));
   if (!envelope) {
     spdlog::error("redis: encrypted value '{}' not stored: {}", name,
@@ -24,7 +35,7 @@ awaitable<bool> EncryptedValues::set(std::string_view name, std::string_view val
 awaitable<Decrypted> EncryptedValues::get(std::string_view name) {
   const auto stored = co_await redis_.get(name);
   if (!stored) co_return Decrypted{};
-  auto opened = redis_.engine_->keyring.open(*stored, redis_.key(name));
+  auto opened = keyring_->open(*stored, redis_.key(name));
   if (!opened.value) {
     redis_.count_cache(&CacheStats::decode_failures);
     spdlog::warn("redis: encrypted value '{}': {}", name, opened.error);
@@ -32,6 +43,6 @@ awaitable<Decrypted> EncryptedValues::get(std::string_view name) {
   co_return opened;
 }
 
-bool EncryptedValues::has_key() const { return !redis_.engine_->keyring.empty(); }
+bool EncryptedValues::has_key() const { return !keyring_->empty(); }
 
 }  // namespace routemq::redis

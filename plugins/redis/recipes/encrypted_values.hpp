@@ -8,6 +8,7 @@
 //   co_await vault.set("card:" + id, number, 1h);       // false: no key configured, or Redis away
 //   auto card = co_await vault.get("card:" + id);       // {value, error}: never plaintext on failure
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -21,7 +22,7 @@ class RedisManager;
 class EncryptedValues {
  public:
   // The manager (or view) must outlive the calls.
-  explicit EncryptedValues(RedisManager& redis) : redis_(redis) {}
+  explicit EncryptedValues(RedisManager& redis);
 
   awaitable<bool> set(std::string_view key, std::string_view value,
                       std::optional<std::chrono::seconds> ttl = std::nullopt);
@@ -32,6 +33,7 @@ class EncryptedValues {
 
  private:
   RedisManager& redis_;
+  std::shared_ptr<const Keyring> keyring_;  // the manager's, kept as it was when this recipe was made
 };
 
 }  // namespace routemq::redis

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/recipes/codec_values.hpp"
+
 namespace routemq::redis {
 
 // The queue is under `mutex` (put() runs on any thread); the timers and `finished` belong to the strand.
@@ -171,7 +173,7 @@ awaitable<PutResult> WriteBehind::put(std::string_view key, nlohmann::json value
   }
   ++state_->stats.accepted;
   if (batch_full) asio::post(state_->strand, [state = state_] { state->wake.cancel(); });
-  out.cached = co_await state_->redis->set_value(key, value, ttl);
+  out.cached = co_await CodecValues(*state_->redis).set(key, value, ttl);
   if (!out.cached) out.error = fmt::format("'{}' queued for the store; the cache did not take it", key);
   co_return out;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
@@ -28,7 +29,7 @@ awaitable<PutResult> WriteThrough::put(std::string_view name, nlohmann::json val
     spdlog::warn("redis: put: {}", out.error);
     co_return out;
   }
-  out.cached = co_await redis_.set_value(name, value, ttl);
+  out.cached = co_await CodecValues(redis_).set(name, value, ttl);
   if (!out.cached) {
     const bool dropped = co_await redis_.drop_cached(name);
     out.error = dropped ? fmt::format("'{}' stored; the cache could not take the new value, the old one was invalidated", name)

@@ -35,7 +35,7 @@ using StoreWriter = std::function<awaitable<void>(const nlohmann::json& value)>;
 
 class WriteThrough {
  public:
-  // The manager (or view) must outlive the calls. Values go through its codec (set_value).
+  // The manager (or view) must outlive the calls. Values go through its codec (CodecValues).
   explicit WriteThrough(RedisManager& redis) : redis_(redis) {}
 
   awaitable<PutResult> put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,

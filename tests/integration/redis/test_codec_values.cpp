@@ -6,6 +6,8 @@
 
 #include "plugins/redis/recipes/invalidation.hpp"
 #include "plugins/redis/recipes/values_with_metadata.hpp"
+#include "plugins/redis/recipes/cache_aside.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 #include "tests/support/all_bytes.hpp"
 
@@ -22,30 +24,30 @@ const json kEveryType{{"null", nullptr}, {"bool", true},         {"int", -7},
 
 }  // namespace
 
-TEST_CASE("set_value/get_value round-trip through Redis with every built-in codec") {
+TEST_CASE("CodecValues round-trip through Redis with every built-in codec") {
   RedisFixture f;
   const auto bytes = all_byte_values();
   const json binary = json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 
   SECTION("json, the default") {
-    REQUIRE(f.sync(f.redis.set_value("v", kEveryType)));
-    CHECK(f.sync(f.redis.get_value("v")).value == kEveryType);
+    REQUIRE(f.sync(redis::CodecValues(f.redis).set("v", kEveryType)));
+    CHECK(f.sync(redis::CodecValues(f.redis).get("v")).value == kEveryType);
     CHECK(f.sync(f.redis.get_json("v")).value == kEveryType);  // plain JSON text, readable anywhere
-    CHECK_FALSE(f.sync(f.redis.set_value("b", binary)));
+    CHECK_FALSE(f.sync(redis::CodecValues(f.redis).set("b", binary)));
   }
   SECTION("msgpack") {
     f.redis.set_codec(redis::codec::msgpack());
-    REQUIRE(f.sync(f.redis.set_value("v", kEveryType)));
-    CHECK(f.sync(f.redis.get_value("v")).value == kEveryType);
-    REQUIRE(f.sync(f.redis.set_value("b", json{{"blob", binary}})));
-    CHECK(f.sync(f.redis.get_value("b")).value == json{{"blob", binary}});
+    REQUIRE(f.sync(redis::CodecValues(f.redis).set("v", kEveryType)));
+    CHECK(f.sync(redis::CodecValues(f.redis).get("v")).value == kEveryType);
+    REQUIRE(f.sync(redis::CodecValues(f.redis).set("b", json{{"blob", binary}})));
+    CHECK(f.sync(redis::CodecValues(f.redis).get("b")).value == json{{"blob", binary}});
   }
   SECTION("raw") {
     f.redis.set_codec(redis::codec::raw());
-    REQUIRE(f.sync(f.redis.set_value("b", binary)));
+    REQUIRE(f.sync(redis::CodecValues(f.redis).set("b", binary)));
     CHECK(f.sync(f.redis.get("b")) == bytes);
-    CHECK(f.sync(f.redis.get_value("b")).value == json(bytes));
-    CHECK_FALSE(f.sync(f.redis.set_value("o", kEveryType)));
+    CHECK(f.sync(redis::CodecValues(f.redis).get("b")).value == json(bytes));
+    CHECK_FALSE(f.sync(redis::CodecValues(f.redis).set("o", kEveryType)));
   }
 }
 
@@ -55,27 +57,27 @@ TEST_CASE("the manager's codec comes from the configuration") {
   config.codec = "msgpack";
   f.redis.configure(config);
   CHECK(f.redis.codec().name == "msgpack");
-  REQUIRE(f.sync(f.redis.set_value("k", json{{"a", 1}})));
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("k", json{{"a", 1}})));
   CHECK(f.sync(f.redis.get("k")) == std::string("\x81\xa1" "a\x01", 4));
 }
 
 TEST_CASE("a stored value the codec cannot decode is an error for the caller, counted, never thrown") {
   RedisFixture f;
   REQUIRE(f.sync(f.redis.set("k", "{broken")));
-  const auto json_read = f.sync(f.redis.get_value("k"));
+  const auto json_read = f.sync(redis::CodecValues(f.redis).get("k"));
   CHECK_FALSE(json_read.value);
   CHECK(json_read.error.find("'k'") != std::string::npos);
   CHECK(json_read.error.find("json codec") != std::string::npos);
 
   f.redis.set_codec(redis::codec::msgpack());
   REQUIRE(f.sync(f.redis.set("m", "\xc1")));
-  CHECK(f.sync(f.redis.get_value("m")).error.find("MessagePack") != std::string::npos);
+  CHECK(f.sync(redis::CodecValues(f.redis).get("m")).error.find("MessagePack") != std::string::npos);
   CHECK(f.redis.cache_stats().decode_failures == 2);
-  CHECK_FALSE(f.sync(f.redis.get_value("missing")).value);
-  CHECK(f.sync(f.redis.get_value("missing")).error.empty());  // a miss is not an error
+  CHECK_FALSE(f.sync(redis::CodecValues(f.redis).get("missing")).value);
+  CHECK(f.sync(redis::CodecValues(f.redis).get("missing")).error.empty());  // a miss is not an error
 }
 
-TEST_CASE("a user codec is used by set_value, get_value and remember") {
+TEST_CASE("a user codec is used by CodecValues and CacheAside") {
   RedisFixture f;
   // Stores strings reversed: obviously not JSON, obviously its own.
   f.redis.set_codec(redis::Codec{"reversed",
@@ -87,13 +89,13 @@ TEST_CASE("a user codec is used by set_value, get_value and remember") {
                                  [](std::string_view bytes) -> redis::Decoded {
                                    return {json(std::string(bytes.rbegin(), bytes.rend())), {}};
                                  }});
-  REQUIRE(f.sync(f.redis.set_value("k", "abc")));
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("k", "abc")));
   CHECK(f.sync(f.redis.get("k")) == "cba");
-  CHECK(f.sync(f.redis.get_value("k")).value == json("abc"));
+  CHECK(f.sync(redis::CodecValues(f.redis).get("k")).value == json("abc"));
   auto loader = []() -> awaitable<json> { co_return json("loaded"); };
-  CHECK(f.sync(f.redis.remember("r", {.ttl = 60s}, loader)).value == json("loaded"));
+  CHECK(f.sync(redis::CacheAside(f.redis).remember("r", {.ttl = 60s}, loader)).value == json("loaded"));
   CHECK(f.sync(f.redis.get("r")) == "dedaol");
-  CHECK(f.sync(f.redis.remember("r", {.ttl = 60s}, loader)).source == redis::Remembered::Source::cache);
+  CHECK(f.sync(redis::CacheAside(f.redis).remember("r", {.ttl = 60s}, loader)).source == redis::Remembered::Source::cache);
 }
 
 TEST_CASE("values with metadata: stored together, one TTL, read and removed together") {
@@ -139,8 +141,8 @@ TEST_CASE("codec values and metadata degrade with Redis down: nothing stored, no
   RedisFixture f;
   f.server.stop();
   REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
-  CHECK_FALSE(f.sync(f.redis.set_value("k", json(1))));
-  const auto value = f.sync(f.redis.get_value("k"));
+  CHECK_FALSE(f.sync(redis::CodecValues(f.redis).set("k", json(1))));
+  const auto value = f.sync(redis::CodecValues(f.redis).get("k"));
   CHECK_FALSE(value.value);
   CHECK(value.error.empty());
   CHECK_FALSE(f.sync(redis::ValuesWithMetadata(f.redis).set("k", json(1), json(2), 10s)));

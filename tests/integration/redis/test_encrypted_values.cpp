@@ -88,3 +88,23 @@ TEST_CASE("encrypted values with Redis down: not stored, nothing read, no error"
   CHECK_FALSE(read.value);
   CHECK(read.error.empty());
 }
+
+TEST_CASE("encrypted values: configure() rotates the key for recipes made after it, a bad key changes nothing") {
+  EncryptedFixture f;
+  REQUIRE(f.sync(redis::EncryptedValues(f.redis).set("old", "sealed with k1")));
+
+  auto rotated = f.redis.config();
+  rotated.encryption_key = "k2:OUZ1MKjGkgqQr9NH01QUtAJdy+3zrufEX7pS4agX3dY=," + key_spec;
+  f.redis.configure(rotated);
+  REQUIRE(f.sync(redis::EncryptedValues(f.redis).set("new", "sealed with k2")));
+  CHECK(f.raw("new").substr(0, 6) == std::string("rq1\x02k2", 6));  // the envelope names k2
+  CHECK(*f.sync(redis::EncryptedValues(f.redis).get("old")).value == "sealed with k1");
+  auto view = f.redis.scoped("t:");  // a view shares its manager's keyring
+  REQUIRE(f.sync(redis::EncryptedValues(view).set("x", "in a view")));
+  CHECK(f.raw("t:x").substr(0, 6) == std::string("rq1\x02k2", 6));
+
+  auto bad = rotated;
+  bad.encryption_key = "k3:c2VjcmV0";
+  CHECK_THROWS_AS(f.redis.configure(bad), std::invalid_argument);
+  CHECK(*f.sync(redis::EncryptedValues(f.redis).get("new")).value == "sealed with k2");
+}

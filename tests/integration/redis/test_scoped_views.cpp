@@ -9,6 +9,8 @@
 
 #include "plugins/redis/script.hpp"
 #include "plugins/redis/recipes/invalidation.hpp"
+#include "plugins/redis/recipes/cache_aside.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -160,9 +162,9 @@ TEST_CASE("a view can have its own default TTL and codec, and keeps the manager'
   CHECK(packed.codec().name == "msgpack");
   CHECK(packed.scoped("inner:").codec().name == "msgpack");  // inherited by views of the view
   CHECK(f.redis.codec().name == "json");
-  REQUIRE(f.sync(packed.set_value("v", json{{"a", 1}})));
+  REQUIRE(f.sync(redis::CodecValues(packed).set("v", json{{"a", 1}})));
   CHECK(f.sync(packed.get("v")) == std::string("\x81\xa1" "a\x01", 4));  // {"a": 1} in MessagePack
-  CHECK(f.sync(packed.get_value("v")).value == json{{"a", 1}});
+  CHECK(f.sync(redis::CodecValues(packed).get("v")).value == json{{"a", 1}});
 }
 
 TEST_CASE("remember in views: per-scope statistics, totals on the manager, no sharing across scopes") {
@@ -171,9 +173,9 @@ TEST_CASE("remember in views: per-scope statistics, totals on the manager, no sh
   auto b = f.redis.scoped("tenant:b:");
   int loads = 0;
   auto loader = [&loads]() -> awaitable<json> { co_return json(++loads); };
-  CHECK(f.sync(a.remember("report", {.ttl = 60s}, loader)).value == json(1));
-  CHECK(f.sync(a.remember("report", {.ttl = 60s}, loader)).source == redis::Remembered::Source::cache);
-  CHECK(f.sync(b.remember("report", {.ttl = 60s}, loader)).value == json(2));  // b's own value
+  CHECK(f.sync(redis::CacheAside(a).remember("report", {.ttl = 60s}, loader)).value == json(1));
+  CHECK(f.sync(redis::CacheAside(a).remember("report", {.ttl = 60s}, loader)).source == redis::Remembered::Source::cache);
+  CHECK(f.sync(redis::CacheAside(b).remember("report", {.ttl = 60s}, loader)).value == json(2));  // b's own value
   CHECK(a.cache_stats().hits == 1);
   CHECK(a.cache_stats().misses == 1);
   CHECK(b.cache_stats().hits == 0);
@@ -190,9 +192,13 @@ TEST_CASE("a stale value served through a view made for one call is reloaded aft
   int loads = 0;
   auto loader = [&loads]() -> awaitable<json> { co_return json(++loads); };
   const redis::RememberOptions options{.ttl = 1s, .stale_while_revalidate = 30s};
-  REQUIRE(f.sync(f.redis.scoped("t:").remember("k", options, loader)).value == json(1));
+  auto through_a_new_view = [&] {
+    auto view = f.redis.scoped("t:");  // gone when this returns
+    return f.sync(redis::CacheAside(view).remember("k", options, loader));
+  };
+  REQUIRE(through_a_new_view().value == json(1));
   REQUIRE(wait_until([&] { return f.sync(f.redis.pttl("t:k")) <= 30'000; }, 10s));
-  CHECK(f.sync(f.redis.scoped("t:").remember("k", options, loader)).source == redis::Remembered::Source::stale);
+  CHECK(through_a_new_view().source == redis::Remembered::Source::stale);
   CHECK(wait_until([&] { return f.sync(f.redis.get("t:k")) == "2"; }, 10s));
 }
 

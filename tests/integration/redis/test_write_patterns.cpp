@@ -12,6 +12,8 @@
 
 #include "plugins/redis/recipes/write_behind.hpp"
 #include "plugins/redis/recipes/write_through.hpp"
+#include "plugins/redis/recipes/cache_aside.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -66,10 +68,10 @@ struct WriteBehindFixture : RedisFixture {
 
 TEST_CASE("put writes the store first, then the cache") {
   RedisFixture f;
-  REQUIRE(f.sync(f.redis.set_value("user:1", json("old"))));
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("user:1", json("old"))));
   std::optional<redis::Decoded> cache_while_storing;
   auto writer = [&](const json&) -> awaitable<void> {
-    cache_while_storing = co_await f.redis.get_value("user:1");
+    cache_while_storing = co_await redis::CodecValues(f.redis).get("user:1");
   };
   const auto result = f.sync(redis::WriteThrough(f.redis).put("user:1", json("new"), 60s, writer));
   CHECK(result.stored);
@@ -77,13 +79,13 @@ TEST_CASE("put writes the store first, then the cache") {
   CHECK(result.error.empty());
   REQUIRE(cache_while_storing);
   CHECK(cache_while_storing->value == json("old"));  // the store went first
-  CHECK(f.sync(f.redis.get_value("user:1")).value == json("new"));
+  CHECK(f.sync(redis::CodecValues(f.redis).get("user:1")).value == json("new"));
   CHECK(f.sync(f.redis.ttl("user:1")) > 0);
 }
 
 TEST_CASE("put: a failed store write invalidates the cached value and reports the store's error") {
   RedisFixture f;
-  REQUIRE(f.sync(f.redis.set_value("user:1", json("old"))));
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("user:1", json("old"))));
   auto failing = [](const json&) -> awaitable<void> {
     throw std::runtime_error("deadlock detected");
     co_return;
@@ -97,7 +99,7 @@ TEST_CASE("put: a failed store write invalidates the cached value and reports th
 
 TEST_CASE("put: a value the codec cannot encode is stored, and the old cached value invalidated") {
   RedisFixture f;
-  REQUIRE(f.sync(f.redis.set_value("k", json("old"))));
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("k", json("old"))));
   json stored;
   auto writer = [&](const json& value) -> awaitable<void> {
     stored = value;
@@ -135,7 +137,7 @@ TEST_CASE("write-behind: values are cached at once and reach the store in batche
     REQUIRE(queued.stored);
     REQUIRE(queued.cached);
   }
-  CHECK(f.sync(f.redis.get_value("device:7")).value == json{{"i", 7}});
+  CHECK(f.sync(redis::CodecValues(f.redis).get("device:7")).value == json{{"i", 7}});
   REQUIRE(wait_until([&] { return f.store.size() == 25; }, 10s));
   CHECK(f.store.row("device:24") == json{{"i", 24}});
   {

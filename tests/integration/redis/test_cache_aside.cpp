@@ -1,5 +1,6 @@
-// remember(): cache-aside with one load per key in a process, stale-while-revalidate, and what it
-// does when the loader fails, the stored value is not JSON, or Redis is away.
+// CacheAside::remember: cache-aside with one load per key in a process (shared by every CacheAside on
+// the manager), stale-while-revalidate, and what it does when the loader fails, the stored value is
+// not JSON, or Redis is away.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -10,6 +11,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "plugins/redis/recipes/cache_aside.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -38,7 +41,7 @@ TEST_CASE("remember: a miss runs the loader and stores its value under the prefi
   RedisFixture f;
   auto calls = std::make_shared<std::atomic<int>>(0);
 
-  const auto first = f.sync(f.redis.remember("user:42", {.ttl = 60s}, counting_loader(calls)));
+  const auto first = f.sync(redis::CacheAside(f.redis).remember("user:42", {.ttl = 60s}, counting_loader(calls)));
   CHECK(first.source == Source::loaded);
   REQUIRE(first.value);
   CHECK(*first.value == json{{"n", 1}});
@@ -50,7 +53,7 @@ TEST_CASE("remember: a miss runs the loader and stores its value under the prefi
   CHECK(ttl > 0);
   CHECK(ttl <= 60);
 
-  const auto second = f.sync(f.redis.remember("user:42", {.ttl = 60s}, counting_loader(calls)));
+  const auto second = f.sync(redis::CacheAside(f.redis).remember("user:42", {.ttl = 60s}, counting_loader(calls)));
   CHECK(second.source == Source::cache);
   CHECK(second.value == first.value);
   CHECK(*calls == 1);
@@ -66,7 +69,7 @@ TEST_CASE("remember: concurrent misses on two threads share one load") {
   std::vector<std::future<redis::Remembered>> results;
   constexpr int concurrent = 20;
   for (int i = 0; i < concurrent; ++i)
-    results.push_back(asio::co_spawn(callers, f.redis.remember("report", {.ttl = 60s}, counting_loader(calls, 300ms)),
+    results.push_back(asio::co_spawn(callers, redis::CacheAside(f.redis).remember("report", {.ttl = 60s}, counting_loader(calls, 300ms)),
                                      asio::use_future));
   int loaded = 0, shared = 0, cached = 0;
   for (auto& result : results) {
@@ -89,18 +92,18 @@ TEST_CASE("remember: stale-while-revalidate serves the stale value at once, then
   auto calls = std::make_shared<std::atomic<int>>(0);
   const redis::RememberOptions options{.ttl = 1s, .stale_while_revalidate = 30s};
 
-  CHECK(f.sync(f.redis.remember("price", options, counting_loader(calls))).source == Source::loaded);
+  CHECK(f.sync(redis::CacheAside(f.redis).remember("price", options, counting_loader(calls))).source == Source::loaded);
   CHECK(f.sync(f.redis.ttl("price")) > 1);  // kept for ttl + the stale window
 
   // Once the fresh second has passed, the value is stale but still there.
   REQUIRE(wait_until([&] { return f.sync(f.redis.pttl("price")) <= 30'000; }, 10s));
-  const auto stale = f.sync(f.redis.remember("price", options, counting_loader(calls)));
+  const auto stale = f.sync(redis::CacheAside(f.redis).remember("price", options, counting_loader(calls)));
   CHECK(stale.source == Source::stale);
   CHECK(*stale.value == json{{"n", 1}});
 
   // The background reload stores the next value, which is then served fresh.
   REQUIRE(wait_until([&] { return f.sync(f.redis.get_json("price")).value == json{{"n", 2}}; }, 10s));
-  const auto fresh = f.sync(f.redis.remember("price", options, counting_loader(calls)));
+  const auto fresh = f.sync(redis::CacheAside(f.redis).remember("price", options, counting_loader(calls)));
   CHECK(fresh.source == Source::cache);
   CHECK(*fresh.value == json{{"n", 2}});
   CHECK(*calls == 2);
@@ -117,7 +120,7 @@ TEST_CASE("remember: a failing loader is reported to every waiter, nothing is st
   asio::thread_pool callers(2);
   std::vector<std::future<redis::Remembered>> results;
   for (int i = 0; i < 5; ++i)
-    results.push_back(asio::co_spawn(callers, f.redis.remember("k", {.ttl = 60s}, failing), asio::use_future));
+    results.push_back(asio::co_spawn(callers, redis::CacheAside(f.redis).remember("k", {.ttl = 60s}, failing), asio::use_future));
   for (auto& result : results) {
     const auto r = result.get();
     CHECK(r.source == Source::failed);
@@ -129,14 +132,14 @@ TEST_CASE("remember: a failing loader is reported to every waiter, nothing is st
   CHECK(f.redis.cache_stats().load_failures == 1);
 
   auto calls = std::make_shared<std::atomic<int>>(0);
-  CHECK(f.sync(f.redis.remember("k", {.ttl = 60s}, counting_loader(calls))).source == Source::loaded);
+  CHECK(f.sync(redis::CacheAside(f.redis).remember("k", {.ttl = 60s}, counting_loader(calls))).source == Source::loaded);
 }
 
 TEST_CASE("remember: a cached value that is not JSON is reloaded and overwritten, and said so") {
   RedisFixture f;
   REQUIRE(f.sync(f.redis.set("broken", "{not json")));
   auto calls = std::make_shared<std::atomic<int>>(0);
-  const auto r = f.sync(f.redis.remember("broken", {.ttl = 60s}, counting_loader(calls)));
+  const auto r = f.sync(redis::CacheAside(f.redis).remember("broken", {.ttl = 60s}, counting_loader(calls)));
   CHECK(r.source == Source::loaded);
   CHECK(*r.value == json{{"n", 1}});
   CHECK(r.error.find("not valid JSON") != std::string::npos);
@@ -147,17 +150,17 @@ TEST_CASE("remember: with Redis disabled or down the loader's value is returned 
   auto calls = std::make_shared<std::atomic<int>>(0);
   SECTION("disabled") {
     redis::RedisManager disabled;  // ENABLE_REDIS unset: disabled
-    const auto r = disabled.run_sync(disabled.remember("k", {.ttl = 60s}, counting_loader(calls)));
+    const auto r = disabled.run_sync(redis::CacheAside(disabled).remember("k", {.ttl = 60s}, counting_loader(calls)));
     CHECK(r.source == Source::loaded);
     CHECK(*r.value == json{{"n", 1}});
-    CHECK(disabled.run_sync(disabled.remember("k", {.ttl = 60s}, counting_loader(calls))).source == Source::loaded);
+    CHECK(disabled.run_sync(redis::CacheAside(disabled).remember("k", {.ttl = 60s}, counting_loader(calls))).source == Source::loaded);
     CHECK(*calls == 2);
   }
   SECTION("down") {
     RedisFixture f;
     f.server.stop();
     REQUIRE(wait_until([&] { return !f.redis.is_connected(); }, 10s));
-    const auto r = f.sync(f.redis.remember("k", {.ttl = 60s}, counting_loader(calls)));
+    const auto r = f.sync(redis::CacheAside(f.redis).remember("k", {.ttl = 60s}, counting_loader(calls)));
     CHECK(r.source == Source::loaded);
     CHECK(*r.value == json{{"n", 1}});
   }
@@ -187,10 +190,10 @@ TEST_CASE("remember: a manager destroyed while its background reload runs on its
     co_return json("fresh");
   };
   auto first = []() -> awaitable<json> { co_return json("old"); };
-  REQUIRE(manager->run_sync(manager->remember("k", options, first)).source == Source::loaded);
+  REQUIRE(manager->run_sync(redis::CacheAside(*manager).remember("k", options, first)).source == Source::loaded);
   REQUIRE(wait_until([&] { return manager->run_sync(manager->pttl("k")) <= 30'000; }, 10s));
   // run_sync runs on the manager's io thread, so the reload is spawned there.
-  REQUIRE(manager->run_sync(manager->remember("k", options, slow_loader)).source == Source::stale);
+  REQUIRE(manager->run_sync(redis::CacheAside(*manager).remember("k", options, slow_loader)).source == Source::stale);
   manager.reset();  // the reload still holds the connections
   release->set_value();
   CHECK(wait_until([&] { return observer.sync(observer.redis.get("k")) == R"("fresh")"; }, 10s));

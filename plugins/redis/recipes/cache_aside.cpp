@@ -1,16 +1,46 @@
-// RedisManager::remember (cache-aside with one load per key and stale-while-revalidate) and the
-// Flight that lets concurrent misses share one load.
-#include "plugins/redis/remember.hpp"
+// CacheAside::remember (one load per key, stale-while-revalidate), the Flight that lets concurrent
+// misses share one load, and the manager's table of flights.
+#include "plugins/redis/recipes/cache_aside.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "plugins/redis/engine.hpp"
 #include "plugins/redis/pipeline.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
+
+namespace {
+
+// One load in progress: the caller running it, and its passengers, the callers waiting for its result
+// on their own executors.
+class Flight {
+ public:
+  // Suspends until complete() (at once if it already ran), resuming on the caller's executor.
+  awaitable<Remembered> wait();
+  void complete(const Remembered& result);
+
+ private:
+  using Passenger = std::function<void(Remembered)>;  // resumes one waiting caller
+  std::mutex mutex_;
+  std::optional<Remembered> result_;
+  std::vector<Passenger> passengers_;
+};
+
+// The loads running now on one manager, by full key name, so that every CacheAside and every view of
+// the same scope shares them (the manager's recipe state).
+struct Flights {
+  explicit Flights(const RedisConfig&) {}
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<Flight>> running;
+};
 
 // ---- Flight
 
@@ -47,10 +77,6 @@ void Flight::complete(const Remembered& result) {
   for (auto& resume : passengers) resume(result);
 }
 
-// ---- remember
-
-namespace {
-
 // Completes the flight when the load ends in any way, the coroutine's frame being destroyed
 // included: a waiter never waits for a load nobody runs any more.
 class FlightGuard {
@@ -69,9 +95,12 @@ class FlightGuard {
 
 }  // namespace
 
-awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOptions options, Loader loader) {
+// ---- remember
+
+awaitable<Remembered> CacheAside::remember_in(RedisManager& redis, std::string name, RememberOptions options,
+                                              Loader loader) {
   const auto keep_for = options.ttl + options.stale_while_revalidate;
-  Pipeline pipe(*this);
+  Pipeline pipe(redis);
   auto stored = pipe.get(name);
   auto remaining = pipe.pttl(name);  // the TTL says whether the value is stale
   co_await pipe.run();
@@ -85,41 +114,43 @@ awaitable<Remembered> RedisManager::remember(std::string_view name, RememberOpti
 
   std::string decode_error;
   if (cached) {
-    auto decoded = decode_stored(name, *cached);  // an undecodable value is counted and logged there
+    auto decoded = redis.decode_stored(name, *cached);  // an undecodable value is counted and logged there
     if (decoded.value) {
       if (!stale) {
-        count_cache(&CacheStats::hits);
+        redis.count_cache(&CacheStats::hits);
         co_return Remembered{std::move(decoded.value), Remembered::Source::cache, {}};
       }
-      count_cache(&CacheStats::stale_hits);
+      redis.count_cache(&CacheStats::stale_hits);
       // Served now; reloaded in the background unless a load of this key is already running.
       // The reload outlives this call, and maybe this handle (a view made for one message): it runs
       // on a handle of its own.
       const auto executor = co_await asio::this_coro::executor;
-      auto reload = [self = share(), name = std::string(name), keep_for, loader = std::move(loader)]() -> awaitable<void> {
-        co_await self->load_once(name, keep_for, loader);
+      auto reload = [self = redis.share(), name, keep_for, loader = std::move(loader)]() -> awaitable<void> {
+        co_await load_once(*self, name, keep_for, loader);
       };
       asio::co_spawn(executor, std::move(reload), asio::detached);
       co_return Remembered{std::move(decoded.value), Remembered::Source::stale, {}};
     }
     decode_error = decoded.error + "; reloaded";
   }
-  count_cache(&CacheStats::misses);
-  auto result = co_await load_once(std::string(name), keep_for, std::move(loader));
+  redis.count_cache(&CacheStats::misses);
+  auto result = co_await load_once(redis, name, keep_for, std::move(loader));
   if (result.error.empty()) result.error = std::move(decode_error);
   co_return result;
 }
 
 // Runs `loader` and stores its value, unless a load of `name` is running in this process: then
 // waits for that one.
-awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::seconds keep_for, Loader loader) {
+awaitable<Remembered> CacheAside::load_once(RedisManager& redis, std::string name, std::chrono::seconds keep_for,
+                                            Loader loader) {
   // By full key: every view of the same scope shares the load.
-  const auto flight_key = key(name);
+  const auto flight_key = redis.key(name);
+  const auto flights = redis.recipe_state<Flights>();
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
-    std::lock_guard lock(engine_->flights_mutex);
-    auto& slot = engine_->flights[flight_key];
+    std::lock_guard lock(flights->mutex);
+    auto& slot = flights->running[flight_key];
     if (!slot) {
       slot = std::make_shared<Flight>();
       leader = true;
@@ -127,20 +158,20 @@ awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::sec
     flight = slot;
   }
   if (!leader) {
-    count_cache(&CacheStats::shared_loads);
+    redis.count_cache(&CacheStats::shared_loads);
     auto shared = co_await flight->wait();
     if (shared.source == Remembered::Source::loaded) shared.source = Remembered::Source::shared_load;
     co_return shared;
   }
 
-  FlightGuard guard([engine = engine_, flight_key, flight](const Remembered& result) {
+  FlightGuard guard([flights, flight_key, flight](const Remembered& result) {
     {
-      std::lock_guard lock(engine->flights_mutex);
-      engine->flights.erase(flight_key);
+      std::lock_guard lock(flights->mutex);
+      flights->running.erase(flight_key);
     }
     flight->complete(result);
   });
-  count_cache(&CacheStats::loads);
+  redis.count_cache(&CacheStats::loads);
   Remembered result;
   try {
     // Not co_await inside a braced initializer: GCC 12 miscompiles that (the value came out freed).
@@ -148,12 +179,12 @@ awaitable<Remembered> RedisManager::load_once(std::string name, std::chrono::sec
     result.value = std::move(value);
     result.source = Remembered::Source::loaded;
   } catch (const std::exception& e) {
-    count_cache(&CacheStats::load_failures);
+    redis.count_cache(&CacheStats::load_failures);
     result = Remembered{std::nullopt, Remembered::Source::failed, fmt::format("loading '{}' failed: {}", name, e.what())};
     spdlog::warn("redis: {}", result.error);
   }
   // Not stored when Redis is away, or when there is no time to keep it for.
-  if (result.value && keep_for.count() > 0) co_await set_value(name, *result.value, keep_for);
+  if (result.value && keep_for.count() > 0) co_await CodecValues(redis).set(name, *result.value, keep_for);
   guard.done(result);
   co_return result;
 }

@@ -1,0 +1,28 @@
+#include "plugins/redis/recipes/codec_values.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/redis_manager.hpp"
+
+namespace routemq::redis {
+
+awaitable<bool> CodecValues::set_in(RedisManager& redis, std::string name, nlohmann::json value,
+                                    std::optional<std::chrono::seconds> ttl) {
+  const auto& codec = redis.codec();
+  auto encoded = codec.encode(value);
+  if (!encoded.bytes) {
+    spdlog::warn("redis: value '{}' not stored: the {} codec cannot encode it: {}", name, codec.name, encoded.error);
+    co_return false;
+  }
+  SetOptions options;
+  options.ex = ttl;
+  co_return co_await redis.set(name, *encoded.bytes, options);
+}
+
+awaitable<Decoded> CodecValues::get_in(RedisManager& redis, std::string name) {
+  const auto stored = co_await redis.get(name);
+  if (!stored) co_return Decoded{};
+  co_return redis.decode_stored(name, *stored);  // a failure is counted and logged there
+}
+
+}  // namespace routemq::redis
