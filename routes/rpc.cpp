@@ -4,7 +4,8 @@
 // Answers are cache-aside in Redis (redis::CacheAside) for 60 seconds, keyed by service and
 // request: a repeated request is served from the cache ("cached": true, the same result), and
 // identical requests arriving together are computed once. With Redis disabled or down every request
-// is computed.
+// is computed. A request that is not JSON (or nests deeper than app.max_json_depth) is answered
+// {"error": "invalid_payload", "detail": ...} and counted as rejected.
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -31,7 +32,12 @@ nlohmann::json compute(const std::string& service, const nlohmann::json& request
 routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
   if (!ctx.response_topic()) throw routemq::InvalidPayload("an rpc request needs an MQTT 5 response topic");
   const auto& service = ctx.param("service");
-  const auto& request = ctx.json();
+  const auto* parsed = ctx.try_json();
+  if (!parsed) {
+    ctx.reply(nlohmann::json{{"error", "invalid_payload"}, {"detail", "not JSON: " + ctx.json_error()}});
+    throw routemq::InvalidPayload(ctx.json_error());
+  }
+  const auto& request = *parsed;
   const auto key = "rpc:" + service + ":" + routemq::redis::sha1_hex(request.dump());
   auto loader = [service, request]() -> routemq::awaitable<nlohmann::json> { co_return compute(service, request); };
   routemq::redis::CacheAside answers(routemq::redis::manager(ctx));

@@ -294,7 +294,8 @@ awaitable<void> App::dispatch(InboundMessage message) {
   }
   ++route.stats.received;
   auto publish = [this](OutboundMessage out) { this->publish(std::move(out)); };
-  Context context(std::move(message), std::move(match->params), route.info.name, publish, services_);
+  Context context(std::move(message), std::move(match->params), route.info.name, publish, services_,
+                  static_cast<std::size_t>(config_.app.max_json_depth));
   try {
     co_await route.chain.run(context);
     ++route.stats.handled;

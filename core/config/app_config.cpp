@@ -41,6 +41,9 @@ AppSection read_app(const ConfigNode& node, const Environment& env, EffectiveCon
   app.log_level = r.string("log_level", app.log_level,
                            {.env = "LOG_LEVEL", .one_of = {"trace", "debug", "info", "warn", "error", "critical", "off"}});
   app.log_format = r.string("log_format", app.log_format, {.env = "LOG_FORMAT", .one_of = {"text", "json"}});
+  // Above 1000 levels, copying or dumping a payload could exhaust a worker's stack again.
+  app.max_json_depth = static_cast<int>(
+      r.integer("max_json_depth", app.max_json_depth, {.env = "APP_MAX_JSON_DEPTH", .min = 1, .max = 1000}));
   r.finish();
   return app;
 }

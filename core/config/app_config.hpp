@@ -2,7 +2,7 @@
 // The service's configuration: config/app.yaml, overridden by environment variables, validated in full
 // before anything starts. Every error is a ConfigError naming file:line:column, key, value and expectation.
 //
-//   app:        name, workers, max_in_flight, shutdown_timeout, log_level, log_format
+//   app:        name, workers, max_in_flight, shutdown_timeout, log_level, log_format, max_json_depth
 //   mqtt:       broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
 //               max_buffered, reconnect: {min_delay, max_delay}, tls: {enabled, ca_file, cert_file, key_file, verify}
 //   metrics:    enabled, host, port: the HTTP endpoint for /metrics, /health and /ready
@@ -68,6 +68,7 @@ struct AppSection {
   double shutdown_timeout_s = 10;
   std::string log_level = "info";
   std::string log_format = "text";  // text, or json (one object per line)
+  int max_json_depth = 128;          // JSON payloads nested deeper are invalid (core/json/bounded_json.hpp)
 };
 
 // The operations endpoint: Prometheus /metrics, /health (alive) and /ready.

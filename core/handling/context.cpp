@@ -5,12 +5,13 @@
 namespace routemq {
 
 Context::Context(InboundMessage message, Params params, std::string route_name, PublishFunction publish,
-                 const Services& services)
+                 const Services& services, std::size_t max_json_depth)
     : message_(std::move(message)),
       params_(std::move(params)),
       route_name_(std::move(route_name)),
       publish_(std::move(publish)),
-      services_(services) {}
+      services_(services),
+      max_json_depth_(max_json_depth) {}
 
 std::optional<std::string_view> Context::user_property(std::string_view key) const {
   for (const auto& [name, value] : message_.user_properties)
@@ -20,18 +21,11 @@ std::optional<std::string_view> Context::user_property(std::string_view key) con
 
 void Context::parse_json_once() {
   if (json_ || json_error_) return;
-  auto parsed = nlohmann::json::parse(message_.payload, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    // Re-parse with exceptions only on the error path, for nlohmann's precise message.
-    try {
-      [[maybe_unused]] auto unused = nlohmann::json::parse(message_.payload);
-      json_error_ = "invalid JSON";
-    } catch (const nlohmann::json::parse_error& e) {
-      json_error_ = e.what();
-    }
-  } else {
-    json_ = std::move(parsed);
-  }
+  auto parsed = parse_json(message_.payload, max_json_depth_);
+  if (parsed.value)
+    json_ = std::move(parsed.value);
+  else
+    json_error_ = std::move(parsed.error);
 }
 
 const nlohmann::json* Context::try_json() {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/handling/context_key.hpp"
+#include "core/json/bounded_json.hpp"
 #include "core/handling/invalid_payload.hpp"
 #include "core/handling/message.hpp"
 #include "core/handling/services.hpp"
@@ -22,8 +23,9 @@ using PublishFunction = std::function<void(OutboundMessage)>;
 
 class Context {
  public:
+  // JSON payloads nested deeper than max_json_depth are invalid (bounded_json.hpp).
   Context(InboundMessage message, Params params, std::string route_name, PublishFunction publish,
-          const Services& services);
+          const Services& services, std::size_t max_json_depth = default_max_json_depth);
 
   // --- the message
   const std::string& topic() const { return message_.topic; }
@@ -41,7 +43,8 @@ class Context {
   const std::string& route_name() const { return route_name_; }
 
   // --- the payload as JSON, parsed on first use and kept.
-  // Throws InvalidPayload ("payload on 'a/b' is not valid JSON: ...") when it does not parse.
+  // Throws InvalidPayload ("payload on 'a/b' is not valid JSON: ...") when it does not parse, or
+  // nests deeper than the app's max_json_depth.
   const nlohmann::json& json();
   // The parsed JSON or nullptr; json_error() then says why. Never throws.
   const nlohmann::json* try_json();
@@ -94,6 +97,7 @@ class Context {
   std::string route_name_;
   PublishFunction publish_;
   const Services& services_;
+  std::size_t max_json_depth_;
   std::optional<nlohmann::json> json_;
   std::optional<std::string> json_error_;
   std::map<std::string, std::any, std::less<>> values_;

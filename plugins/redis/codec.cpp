@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/json/bounded_json.hpp"
+
 namespace routemq::redis::codec {
 namespace {
 
@@ -24,9 +26,10 @@ Encoded encode_json(const nlohmann::json& value) {
 }
 
 Decoded decode_json(std::string_view bytes) {
-  auto parsed = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return {std::nullopt, "not valid JSON"};
-  return {std::move(parsed), {}};
+  auto parsed = parse_json(bytes);  // stored bytes are outside input too: bounded like payloads
+  // The syntax error is not passed on: it quotes the stored bytes, which may be anyone's data.
+  if (!parsed.value) return {std::nullopt, parsed.too_deep ? "not valid JSON: " + parsed.error : "not valid JSON"};
+  return {std::move(parsed.value), {}};
 }
 
 Encoded encode_msgpack(const nlohmann::json& value) {
@@ -38,9 +41,10 @@ Encoded encode_msgpack(const nlohmann::json& value) {
 }
 
 Decoded decode_msgpack(std::string_view bytes) {
-  auto parsed = nlohmann::json::from_msgpack(bytes, /*strict=*/true, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return {std::nullopt, "not valid MessagePack"};
-  return {std::move(parsed), {}};
+  auto parsed = parse_msgpack(bytes);  // bounded: the MessagePack reader recurses once per level
+  if (!parsed.value)
+    return {std::nullopt, parsed.too_deep ? "not valid MessagePack: " + parsed.error : "not valid MessagePack"};
+  return {std::move(parsed.value), {}};
 }
 
 Encoded encode_raw(const nlohmann::json& value) {

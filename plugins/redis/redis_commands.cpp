@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json/bounded_json.hpp"
 #include "plugins/redis/redis_manager.hpp"
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
@@ -445,12 +446,13 @@ awaitable<JsonValue> RedisManager::get_json(std::string_view name) {
   auto text = co_await get(name);
   JsonValue out;
   if (!text) co_return out;
-  auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    out.error = fmt::format("the value of '{}' is not valid JSON", name);
+  auto parsed = parse_json(*text);  // bounded like payloads: a stored value is outside input too
+  if (!parsed.value) {
+    out.error = parsed.too_deep ? fmt::format("the value of '{}' is not valid JSON: {}", name, parsed.error)
+                                : fmt::format("the value of '{}' is not valid JSON", name);  // not quoting it
     spdlog::warn("redis: {}", out.error);
   } else {
-    out.value = std::move(parsed);
+    out.value = std::move(parsed.value);
   }
   co_return out;
 }

@@ -90,7 +90,9 @@ class Device {
 
   void send(const json& reading) { send_raw(reading.dump()); }
   void send_raw(const std::string& payload) { probe_.publish("devices/" + id_ + "/telemetry", payload, 1); }
-  void command(const std::string& name) { probe_.publish("devices/" + id_ + "/commands/" + name, "{}", 1); }
+  void command(const std::string& name, const std::string& payload = "{}") {
+    probe_.publish("devices/" + id_ + "/commands/" + name, payload, 1);
+  }
 
   // The first answer on devices/{id}/{kind} about msg_id; fails the test after 15 s.
   json answer(const std::string& kind, const json& msg_id) {
@@ -133,9 +135,10 @@ struct RpcClient {
     probe.connect(broker_port);
     probe.subscribe("replies/example-test", 1);
   }
-  json call(const std::string& service, const json& request) {
+  json call(const std::string& service, const json& request) { return call_raw(service, request.dump()); }
+  json call_raw(const std::string& service, const std::string& request) {
     const auto correlation = "c" + std::to_string(++calls);
-    probe.publish("rpc/" + service, request.dump(), 1, false,
+    probe.publish("rpc/" + service, request, 1, false,
                   PublishProperties{.response_topic = "replies/example-test", .correlation_data = correlation});
     auto reply = probe.wait_for([&](const ReceivedMessage& m) { return m.correlation_data == correlation; }, 15s);
     REQUIRE(reply);
@@ -144,6 +147,16 @@ struct RpcClient {
   MqttProbe probe;
   int calls = 0;
 };
+
+// Payloads that once crashed a service, or could: JSON nested 100,000 levels (the handler that copies
+// or serialises it recursed off the stack), unclosed nesting, bytes that are not UTF-8, nothing at all.
+std::vector<std::string> hostile_payloads() {
+  std::string deep_objects;
+  for (int i = 0; i < 100'000; ++i) deep_objects += R"({"a":)";
+  deep_objects += "1" + std::string(100'000, '}');
+  return {std::string(100'000, '[') + "1" + std::string(100'000, ']'), deep_objects, std::string(300'000, '['),
+          "{\"msg_id\":\"\xff\xfe\",\"value\":1}", "", std::string(1'000, '\x91') + '\x01'};
+}
 
 std::string hget(const RedisServer& redis, const std::string& key, const std::string& field) {
   return redis.command({"HGET", key, field});
@@ -328,4 +341,47 @@ TEST_CASE("example service: Redis killed mid-run, the service keeps answering, s
   device.command("reboot");
   CHECK(device.result("reboot", 2)["session_ephemeral"] == false);
   CHECK(metric(port, "routemq_messages_failed_total{route=\"telemetry\"}").value_or(-1) == 0);
+}
+
+TEST_CASE("example service: hostile payloads on every route are refused or answered, and the next message is served") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis;
+  redis.start();
+  ExampleService service(broker.port(), redis.port());
+  Device device(broker.port(), "d9");
+  RpcClient client(broker.port());
+  const auto hostile = hostile_payloads();
+
+  for (const auto& payload : hostile) device.send_raw(payload);
+  REQUIRE(wait_until([&] { return device.count("rejected") == hostile.size(); }, 15s));
+  for (const auto& rejection : device.answers("rejected")) CHECK(rejection["error"] == "invalid_payload");
+  CHECK(device.answers("rejected")[0]["detail"] == "not JSON: nested deeper than 128 levels");
+  device.send({{"msg_id", "after"}, {"value", 1}});
+  CHECK(device.ack("after")["count"] == 1);
+
+  for (const auto& payload : hostile) {
+    const auto answer = client.call_raw("inventory", payload);
+    CHECK(answer["error"] == "invalid_payload");
+  }
+  CHECK(client.call("inventory", {{"sku", "A-1"}})["cached"] == false);
+
+  for (std::size_t i = 0; i < hostile.size(); ++i) device.command("reboot", hostile[i]);  // commands ignore payloads
+  CHECK(device.result("reboot", hostile.size())["locked"] == true);
+
+  // A cached answer replaced in Redis by a value nested 100,000 levels is reloaded, not parsed deep.
+  const auto keys = redis.command({"KEYS", "routemq:rpc:inventory:*"});
+  const auto at = keys.find("routemq:rpc:");
+  REQUIRE(at != std::string::npos);
+  const auto cached_key = keys.substr(at, keys.find("\r\n", at) - at);
+  REQUIRE(redis.command({"SET", cached_key, hostile[0]}) == "+OK\r\n");
+  const auto reloaded = client.call("inventory", {{"sku", "A-1"}});
+  CHECK(reloaded["cached"] == false);
+  CHECK(reloaded["result"]["service"] == "inventory");
+
+  const auto port = service.metrics_port();
+  CHECK(metric_reaches(port, "routemq_messages_rejected_total{route=\"telemetry\"}", static_cast<double>(hostile.size())));
+  CHECK(metric_reaches(port, "routemq_messages_rejected_total{route=\"rpc\"}", static_cast<double>(hostile.size())));
+  CHECK(metric(port, "routemq_messages_failed_total{route=\"rpc\"}").value_or(-1) == 0);
+  CHECK(http_get(port, "/health").status == 200);
 }

@@ -77,6 +77,21 @@ TEST_CASE("a stored value the codec cannot decode is an error for the caller, co
   CHECK(f.sync(redis::CodecValues(f.redis).get("missing")).error.empty());  // a miss is not an error
 }
 
+TEST_CASE("stored values nested 100,000 levels deep are refused by every reader, not recursed into") {
+  RedisFixture f;
+  const std::string deep_json = std::string(100'000, '[') + "1" + std::string(100'000, ']');
+  REQUIRE(f.sync(f.redis.set("j", deep_json)));
+  const auto as_json = f.sync(f.redis.get_json("j"));
+  CHECK_FALSE(as_json.value);
+  CHECK(as_json.error.find("nested deeper than 128 levels") != std::string::npos);
+  CHECK(f.sync(redis::CodecValues(f.redis).get("j")).error.find("nested deeper than 128 levels") != std::string::npos);
+
+  f.redis.set_codec(redis::codec::msgpack());
+  REQUIRE(f.sync(f.redis.set("m", std::string(100'000, '\x91') + '\x01')));
+  CHECK(f.sync(redis::CodecValues(f.redis).get("m")).error.find("nested deeper than 128 levels") != std::string::npos);
+  CHECK(f.redis.cache_stats().decode_failures == 2);
+}
+
 TEST_CASE("a user codec is used by CodecValues and CacheAside") {
   RedisFixture f;
   // Stores strings reversed: obviously not JSON, obviously its own.

@@ -17,6 +17,7 @@ TEST_CASE("an empty file gives safe defaults") {
   CHECK(config.app.name == "routemq");
   CHECK(config.app.workers == 2);
   CHECK(config.app.max_in_flight == 1000);
+  CHECK(config.app.max_json_depth == 128);
   CHECK(config.app.log_level == "info");
   CHECK(config.mqtt.broker == "localhost");
   CHECK(config.mqtt.port == 1883);
@@ -136,6 +137,9 @@ TEST_CASE("YAML errors name file, line, column, key, value and expectation") {
                                "client_id, username, password, version, group_name, keepalive, clean_start, "
                                "max_buffered, reconnect, tls)"));
   CHECK_THROWS_WITH(load("app:\n  workers: 0\n"), Catch::Contains("app.yaml:2:12: app.workers: expected an integer between 1 and 256 (got '0')"));
+  CHECK_THROWS_WITH(load("app:\n  max_json_depth: 5000\n"),
+                    Catch::Contains("app.yaml:2:19: app.max_json_depth: expected an integer between 1 and 1000 (got '5000')"));
+  CHECK(load("", {{"APP_MAX_JSON_DEPTH", "32"}}).app.max_json_depth == 32);
   CHECK_THROWS_WITH(load("app:\n  log_level: loud\n"),
                     Catch::Contains("app.log_level: expected one of: trace, debug, info, warn, error, critical, off (got 'loud')"));
   CHECK_THROWS_WITH(load("mqtt:\n  version: 4\n"), Catch::Contains("mqtt.version: expected one of: 3, 5 (got '4')"));
