@@ -194,7 +194,7 @@ std::string app_yaml(const Options& options, bool with_redis) {
                     "redis:\n  enabled: true\n  host: 127.0.0.1\n  port: {}\n"
                     "routes:\n  telemetry:\n    middleware:\n"
                     "      - rate_limit: {{key: \"{{device_id}}\", rate: 1000000, period: 1, burst: 1000000}}\n"
-                    "      - dedupe: {{id: \"{{payload.msg_id}}\", window: 3600}}\n",
+                    "      - dedupe: {{id: \"{{device_id}}:{{payload.msg_id}}\", window: 3600}}\n",
                     options.redis_port);
 }
 

@@ -9,6 +9,7 @@
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
 #include "middleware/decision_counters.hpp"
+#include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
 #include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/recipes/dedupe_store.hpp"
@@ -45,6 +46,7 @@ class RecentIds {
 
 struct DedupeOptions {
   KeyTemplate id = KeyTemplate::parse("{hash}");
+  KeyScope key_scope;
   redis::DedupeStore::Options store;
   bool allow_when_unavailable = true;
   std::size_t memory = 10000;
@@ -54,6 +56,7 @@ DedupeOptions read_dedupe_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   DedupeOptions o;
   o.id = KeyTemplate::from_option(setup.options, "id", r.string("id", "{hash}", {.non_empty = true}));
+  o.key_scope = KeyScope::read(r);
   o.store.window = r.seconds("window", 3600, {.min = 0.001, .max = 86400.0 * 365});
   o.store.lease = r.seconds("lease", 30, {.min = 0.001, .max = 86400});
   const bool retry_in_flight = r.string("in_flight", "skip", {.one_of = {"skip", "retry"}}) == "retry";
@@ -77,12 +80,13 @@ class Dedupe {
       throw InvalidPayload("dedupe: " + id.error);
     }
     redis::DedupeStore store(redis::manager(ctx), options_.store);
-    const auto claim = co_await store.claim(id.key);
+    const auto scoped_id = options_.key_scope.apply(ctx, id.key);
+    const auto claim = co_await store.claim(scoped_id);
     const std::string outcome = redis::to_string(claim.outcome);
     ctx.set(dedupe_decision, DedupeDecision{id.key, outcome});
     decision_counters().count("dedupe", outcome);
     if (claim.outcome == redis::DedupeStore::Outcome::unavailable) {
-      co_await handle_without_redis(next, id.key);
+      co_await handle_without_redis(next, scoped_id);
       co_return;
     }
     if (claim.outcome != redis::DedupeStore::Outcome::first) co_return;  // a duplicate, or still being handled

@@ -6,6 +6,7 @@
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
 #include "middleware/decision_counters.hpp"
+#include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
 #include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
@@ -15,6 +16,7 @@ namespace {
 
 struct LockMiddlewareOptions {
   KeyTemplate key = KeyTemplate::parse("{topic}");
+  KeyScope key_scope;
   redis::LockOptions lock;
   std::optional<KeyTemplate> contention_topic;
   bool proceed_when_unavailable = true;
@@ -24,6 +26,7 @@ LockMiddlewareOptions read_lock_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   LockMiddlewareOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
+  o.key_scope = KeyScope::read(r);
   o.lock.ttl = r.seconds("ttl", 10, {.min = 0.01, .max = 86400});
   o.lock.wait = r.seconds("wait", 5, {.min = 0, .max = 3600});
   if (auto topic = r.optional_string("contention_topic", {.non_empty = true}))
@@ -44,7 +47,7 @@ class Lock {
       throw InvalidPayload("lock: " + key.error);
     }
     auto lock = std::make_shared<redis::DistributedLock>(
-        co_await redis::DistributedLock::acquire(redis::manager(ctx), key.key, options_.lock));
+        co_await redis::DistributedLock::acquire(redis::manager(ctx), options_.key_scope.apply(ctx, key.key), options_.lock));
     ctx.set(held_lock, lock);
     switch (lock->outcome()) {
       case redis::DistributedLock::Outcome::unavailable:

@@ -8,6 +8,7 @@
 #include "core/config/section_reader.hpp"
 #include "core/routing/topic_filter.hpp"
 #include "middleware/decision_counters.hpp"
+#include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
 #include "middleware/local_gcra.hpp"
 #include "plugins/redis/recipes/rate_limiter.hpp"
@@ -22,6 +23,7 @@ enum class OnUnavailable { local, allow, deny };
 
 struct RateLimitOptions {
   KeyTemplate key = KeyTemplate::parse("{topic}");
+  KeyScope key_scope;
   long long rate = 0;
   double period_s = 1;
   long long burst = 0;
@@ -38,6 +40,7 @@ RateLimitOptions read_rate_limit_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   RateLimitOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
+  o.key_scope = KeyScope::read(r);
   o.rate = r.integer("rate", 0, {.min = 1, .max = 1'000'000'000});
   if (o.rate == 0) throw ConfigError(fmt::format("{}: is required (expected an integer >= 1)", setup.options.child("rate").where()));
   o.period_s = r.number("period", 1, {.min = 0.001, .max = 86400.0 * 365});
@@ -89,7 +92,7 @@ class RateLimit {
       co_await pass_whitelisted(ctx, next);
       co_return;
     }
-    auto decision = co_await decide(redis::manager(ctx), key.key);
+    auto decision = co_await decide(redis::manager(ctx), options_.key_scope.apply(ctx, key.key));
     decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
     ctx.set(rate_limit_decision, decision);
     if (decision.allowed) {

@@ -4,6 +4,7 @@
 
 #include "core/config/section_reader.hpp"
 #include "middleware/decision_counters.hpp"
+#include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
 #include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/redis_manager.hpp"
@@ -13,6 +14,7 @@ namespace {
 
 struct SessionMiddlewareOptions {
   KeyTemplate key = KeyTemplate::parse("{topic}");
+  KeyScope key_scope;
   redis::SessionOptions store;
 };
 
@@ -41,15 +43,16 @@ class SessionMiddleware {
       throw InvalidPayload("session: " + key.error);
     }
     redis::SessionStore store(redis::manager(ctx), options_.store);
-    auto loaded = co_await store.get(key.key);
+    const auto id = options_.key_scope.apply(ctx, key.key);
+    auto loaded = co_await store.get(id);
     decision_counters().count("session", loaded ? "loaded" : "unavailable");
     auto session = std::make_shared<Session>(loaded ? std::move(*loaded) : Session::make_ephemeral());
     ctx.set(current_session, session);
     co_await next();
     if (session->ephemeral() || !session->changed()) co_return;
-    const auto saved = co_await store.save(key.key, *session);
+    const auto saved = co_await store.save(id, *session);
     decision_counters().count("session", outcome_name(saved.status));
-    if (!saved.ok()) spdlog::warn("session '{}' not saved: {}", key.key, saved.problem);
+    if (!saved.ok()) spdlog::warn("session '{}' not saved: {}", id, saved.problem);
   }
 
  private:
@@ -60,6 +63,7 @@ SessionMiddlewareOptions read_session_options(const MiddlewareSetup& setup) {
   SectionReader r(setup.options, setup.environment);
   SessionMiddlewareOptions o;
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
+  o.key_scope = KeyScope::read(r);
   o.store.ttl = r.seconds("ttl", 3600, {.min = 0.01, .max = 86400.0 * 365});
   o.store.max_fields = static_cast<std::size_t>(r.integer("max_fields", 100, {.min = 1, .max = 4000}));
   o.store.max_value_bytes =

@@ -6,7 +6,7 @@
 // nothing is stored, and it is counted as rejected.
 //
 // The payload is validated by the route's own middleware, which runs before the YAML middleware
-// (rate_limit keyed by device, dedupe keyed by payload.msg_id: config/app.yaml): a payload without a
+// (rate_limit keyed by device, dedupe keyed by device and payload.msg_id: config/app.yaml): a payload without a
 // msg_id is answered as invalid instead of failing dedupe's key template.
 #include <chrono>
 #include <string>

@@ -61,7 +61,7 @@ routes:
   telemetry:
     middleware:
       - rate_limit: {key: "{device_id}", rate: 1000000, period: 1, burst: 1000000}
-      - dedupe: {id: "{payload.msg_id}", window: 3600}
+      - dedupe: {id: "{device_id}:{payload.msg_id}", window: 3600}
 EOF
 }
 

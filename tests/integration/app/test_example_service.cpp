@@ -243,6 +243,17 @@ TEST_CASE("example service: a device over its rate is answered on .../rejected w
   CHECK(other.ack("next")["count"] == 2);
   CHECK(other.count("ack") == 2);
   CHECK(redis.command({"GET", "routemq:device:d4:telemetry_count"}) == "$1\r\n2\r\n");
+
+  // Message ids are a device's own: three devices sending msg_id "once" too are each handled once.
+  for (const auto* id : {"d10", "d11", "d12"}) {
+    Device fresh(broker.port(), id);
+    fresh.send({{"msg_id", "once"}, {"value", 1}});
+    fresh.send({{"msg_id", "once"}, {"value", 1}});
+    CHECK(fresh.ack("once")["count"] == 1);
+    fresh.send({{"msg_id", "last"}, {"value", 2}});
+    CHECK(fresh.ack("last")["count"] == 2);
+    CHECK(fresh.count("ack") == 2);
+  }
 }
 
 TEST_CASE("example service: commands are counted in the device's session under a lock with increasing fencing numbers") {

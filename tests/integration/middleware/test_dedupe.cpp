@@ -49,12 +49,12 @@ TEST_CASE("dedupe: an id published five times is handled once, a failed handler 
   REQUIRE(probe.wait_for_topic("handled/m2", 10s));
   CHECK(count_prefix(probe, "handled/m1", 2, 1s) == 1);
   // The marker is written after the handler, without it waiting.
-  CHECK(wait_until([&] { return redis_server.command({"GET", "routemq:dd:{m1}"}) == "$4\r\ndone\r\n"; }, 10s));
-  CHECK(redis_server.command({"PTTL", "routemq:dd:{m1}"}).rfind(":", 0) == 0);
+  CHECK(wait_until([&] { return redis_server.command({"GET", "routemq:dd:{r:m1}"}) == "$4\r\ndone\r\n"; }, 10s));
+  CHECK(redis_server.command({"PTTL", "routemq:dd:{r:m1}"}).rfind(":", 0) == 0);
 
   probe.publish("jobs/1", R"({"msg_id":"fail-1"})", 1);  // the handler throws: the claim is released
   REQUIRE(wait_until([&] { return handler.failures->load() == 1; }, 10s));
-  REQUIRE(wait_until([&] { return redis_server.command({"EXISTS", "routemq:dd:{fail-1}"}) == ":0\r\n"; }, 10s));
+  REQUIRE(wait_until([&] { return redis_server.command({"EXISTS", "routemq:dd:{r:fail-1}"}) == ":0\r\n"; }, 10s));
   probe.publish("jobs/1", R"({"msg_id":"fail-1"})", 1);  // the redelivery is handled
   CHECK(probe.wait_for_topic("handled/fail-1", 10s));
 }
@@ -80,5 +80,5 @@ TEST_CASE("dedupe with Redis down: the in-process memory still drops copies, and
   REQUIRE(instance.manager->wait_connected(10s));
   probe.publish("jobs/1", R"({"msg_id":"z"})", 1);
   REQUIRE(probe.wait_for_topic("handled/z", 10s));
-  CHECK(wait_until([&] { return redis_server.command({"GET", "routemq:dd:{z}"}) == "$4\r\ndone\r\n"; }, 10s));
+  CHECK(wait_until([&] { return redis_server.command({"GET", "routemq:dd:{r:z}"}) == "$4\r\ndone\r\n"; }, 10s));
 }

@@ -69,7 +69,7 @@ TEST_CASE("lock: three contending instances never overlap, fences strictly incre
   REQUIRE(detector->fences.size() == 9);
   for (std::size_t i = 1; i < detector->fences.size(); ++i) CHECK(detector->fences[i] > detector->fences[i - 1]);
   CHECK(detector->fences.front() >= 1);
-  CHECK(redis_server.command({"EXISTS", "routemq:lock:{shared}"}) == ":0\r\n");  // released
+  CHECK(redis_server.command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n");  // released
 }
 
 TEST_CASE("lock: a dead holder's lock expires and the next message gets it, contention past the wait is skipped") {
@@ -87,15 +87,15 @@ TEST_CASE("lock: a dead holder's lock expires and the next message gets it, cont
   probe.subscribe("done/#", 1);
   probe.subscribe("busy/#", 1);
   // A holder that died: its lock has a TTL, nobody releases it.
-  REQUIRE(redis_server.command({"SET", "routemq:lock:{k}", "dead-holder", "PX", "1000"}) == "+OK\r\n");
+  REQUIRE(redis_server.command({"SET", "routemq:lock:{r:k}", "dead-holder", "PX", "1000"}) == "+OK\r\n");
   probe.publish("work/1", "{}", 1);
   CHECK(probe.wait_for_topic("done/1", 10s));
 
-  REQUIRE(redis_server.command({"SET", "routemq:lock:{k}", "stuck-holder", "PX", "60000"}) == "+OK\r\n");
+  REQUIRE(redis_server.command({"SET", "routemq:lock:{r:k}", "stuck-holder", "PX", "60000"}) == "+OK\r\n");
   probe.publish("work/2", "{}", 1);
   CHECK(probe.wait_for_topic("busy/2", 10s));
   CHECK_FALSE(probe.wait_for_topic("done/2", 200ms));
-  CHECK(redis_server.command({"GET", "routemq:lock:{k}"}) == "$12\r\nstuck-holder\r\n");  // never deleted
+  CHECK(redis_server.command({"GET", "routemq:lock:{r:k}"}) == "$12\r\nstuck-holder\r\n");  // never deleted
 }
 
 TEST_CASE("lock with Redis down: handlers proceed unlocked, with fence 0") {

@@ -47,18 +47,18 @@ TEST_CASE("session: values written by one message are seen by the next, and the 
   auto second = probe.wait_for_topic("seen/b", 10s);
   REQUIRE(second);
   CHECK(second->payload == "2,a,stored");
-  CHECK(redis_server.command({"HGET", "routemq:session:{d1}", "count"}) == "$1\r\n2\r\n");
-  CHECK(redis_server.command({"HGET", "routemq:session:{d1}", "__version"}) == "$1\r\n2\r\n");
+  CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n2\r\n");
+  CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "__version"}) == "$1\r\n2\r\n");
   // Sliding: shorten the TTL by hand, a message brings it back to the configured 30 s.
-  redis_server.command({"PEXPIRE", "routemq:session:{d1}", "5000"});
+  redis_server.command({"PEXPIRE", "routemq:session:{r:d1}", "5000"});
   probe.publish("dev/d1", "c", 1);
   REQUIRE(probe.wait_for_topic("seen/c", 10s));
-  const auto pttl = redis_server.command({"PTTL", "routemq:session:{d1}"});
+  const auto pttl = redis_server.command({"PTTL", "routemq:session:{r:d1}"});
   CHECK(std::stoll(pttl.substr(1)) > 20000);
   // Over max_value_bytes: the handler ran, the session is not saved.
   probe.publish("dev/d1", "big", 1);
   REQUIRE(probe.wait_for_topic("seen/big", 10s));
-  CHECK(redis_server.command({"HGET", "routemq:session:{d1}", "count"}) == "$1\r\n3\r\n");
+  CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n3\r\n");
 }
 
 TEST_CASE("session: concurrent increments from three instances are never lost") {
@@ -77,7 +77,7 @@ TEST_CASE("session: concurrent increments from three instances are never lost") 
   probe.subscribe("seen/#", 1);
   for (int i = 0; i < 30; ++i) probe.publish("dev/shared", "m" + std::to_string(i), 1);
   REQUIRE(count_prefix(probe, "seen/", 30, 30s) == 30);
-  CHECK(redis_server.command({"HGET", "routemq:session:{shared}", "count"}) == "$2\r\n30\r\n");
+  CHECK(redis_server.command({"HGET", "routemq:session:{r:shared}", "count"}) == "$2\r\n30\r\n");
 }
 
 TEST_CASE("session with Redis down: an empty, ephemeral session, and the handler still runs") {
