@@ -38,7 +38,13 @@ routemq::awaitable<void> handle_command(routemq::Context& ctx) {
 }  // namespace
 
 void add_commands_route(routemq::App& app) {
-  app.route("devices/{device_id}/commands/{command}", handle_command).name("commands").qos(1).shared();
+  // A device's commands in the order they were sent, whatever the command (the lock still guards
+  // against other instances).
+  app.route("devices/{device_id}/commands/{command}", handle_command)
+      .name("commands")
+      .qos(1)
+      .shared()
+      .ordered("{device_id}");
 }
 
 }  // namespace example

@@ -51,6 +51,8 @@ routemq::awaitable<void> handle_rpc(routemq::Context& ctx) {
 
 }  // namespace
 
-void add_rpc_route(routemq::App& app) { app.route("rpc/{service}", handle_rpc).name("rpc").qos(1); }
+// Requests are independent (each carries its own correlation data): answered in parallel, not in
+// the order they arrived.
+void add_rpc_route(routemq::App& app) { app.route("rpc/{service}", handle_rpc).name("rpc").qos(1).unordered(); }
 
 }  // namespace example

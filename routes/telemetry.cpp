@@ -88,10 +88,13 @@ routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
 }  // namespace
 
 void add_telemetry_route(routemq::App& app) {
+  // One device's readings in the order it sent them: its stored last value is its last reading, and
+  // its rate limit and acks follow its order. Devices run in parallel.
   app.route("devices/{device_id}/telemetry", handle_telemetry)
       .name("telemetry")
       .qos(1)
       .shared()
+      .ordered("{device_id}")
       .use(routemq::make_middleware("validate_reading", ValidateReading{}));
 }
 

@@ -32,6 +32,7 @@ struct App::RouteDefinition {
   std::string name;
   int qos = 0;
   bool shared = false;
+  std::optional<std::string> ordered_by = "{topic}";  // nullopt: unordered
   std::vector<Middleware> middleware;
   Handler handler;
   std::optional<std::size_t> group;
@@ -67,22 +68,26 @@ int checked_qos(int qos, std::string_view where) {
   return qos;
 }
 
+// The route's order key (nullopt: unordered), checked against its pattern's parameters. A key from
+// YAML fails as a ConfigError at routes.<name>.ordered; one from code as std::invalid_argument.
+std::optional<OrderKey> compile_order_key(const std::optional<std::string>& ordered_by, const TopicPattern& pattern,
+                                          const std::string& route_name, const RouteConfig* yaml) {
+  if (!ordered_by) return std::nullopt;
+  try {
+    return OrderKey::parse(*ordered_by, pattern.param_names());
+  } catch (const std::invalid_argument& e) {
+    if (yaml && yaml->ordered) {
+      const auto where = yaml->node.child("ordered").where();
+      throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    }
+    throw std::invalid_argument(fmt::format("route '{}': {}", route_name, e.what()));
+  }
+}
+
 std::string join_topic(std::string_view prefix, std::string_view rest) {
   if (prefix.empty()) return std::string(rest);
   return fmt::format("{}/{}", prefix, rest);
 }
-
-// Releases a message's in-flight slot when its handling coroutine ends, however it ends.
-class InFlightSlot {
- public:
-  explicit InFlightSlot(InFlightLimit& limit) : limit_(limit) {}
-  ~InFlightSlot() { limit_.release(); }
-  InFlightSlot(const InFlightSlot&) = delete;
-  InFlightSlot& operator=(const InFlightSlot&) = delete;
-
- private:
-  InFlightLimit& limit_;
-};
 
 }  // namespace
 
@@ -101,6 +106,16 @@ RouteBuilder& RouteBuilder::qos(int qos) {
 
 RouteBuilder& RouteBuilder::shared(bool on) {
   app_->definition(definition_).shared = on;
+  return *this;
+}
+
+RouteBuilder& RouteBuilder::ordered(std::string key) {
+  app_->definition(definition_).ordered_by = std::move(key);
+  return *this;
+}
+
+RouteBuilder& RouteBuilder::unordered() {
+  app_->definition(definition_).ordered_by.reset();
   return *this;
 }
 
@@ -221,16 +236,22 @@ void App::build() {
       if (!yaml->second.enabled) continue;
       if (yaml->second.qos) route.qos = checked_qos(*yaml->second.qos, "routes." + route.name + ".qos");
       if (yaml->second.shared) route.shared = *yaml->second.shared;
+      if (const auto& ordered = yaml->second.ordered) {
+        if (*ordered == "false") route.ordered_by.reset();
+        else route.ordered_by = *ordered == "true" ? "{topic}" : *ordered;
+      }
     }
     const RouteId id = router_.add(route.pattern);
+    const auto order_key = compile_order_key(route.ordered_by, router_.pattern(id), route.name,
+                                             yaml != config_.routes.end() ? &yaml->second : nullptr);
     const std::string filter = router_.pattern(id).filter();
     RouteInfo info{route.name, route.pattern,
                    route.shared ? shared_filter(route.share_group.value_or(config_.mqtt.group_name), filter) : filter,
-                   route.qos, route.shared, {}};
+                   route.qos, route.shared, route.ordered_by.value_or(""), {}};
     Chain chain(middleware_for(route), route.handler);
     info.middleware = chain.names();
-    compiled_.push_back(
-        std::make_unique<CompiledRoute>(std::move(info), std::move(chain), static_cast<int>(compiled_.size() + 1)));
+    compiled_.push_back(std::make_unique<CompiledRoute>(std::move(info), std::move(chain),
+                                                        static_cast<int>(compiled_.size() + 1), order_key));
   }
   built_ = true;
 }
@@ -266,35 +287,52 @@ const std::string& App::client_id() const { return config_.mqtt.client_id; }
 
 // ---- message path
 
-// On the MQTT library's thread: take a slot (waiting when the app is full), then hand over.
+// On the MQTT library's thread, in the order messages arrive: take a slot (waiting when the app is
+// full), route, and admit to the route's ordering lane; then hand over to the workers. Ordering is
+// decided here because it is the one place that sees arrival order: two workers would race.
 void App::on_message(InboundMessage message) {
   ++stats_.received;
   if (!in_flight_.acquire()) return;  // shutting down
-  // co_spawn from a foreign thread is not safe in Boost 1.74: post first, spawn on the executor.
-  asio::post(*io_, [this, message = std::move(message)]() mutable {
-    asio::co_spawn(*io_, dispatch(std::move(message)), asio::detached);
-  });
-}
-
-awaitable<void> App::dispatch(InboundMessage message) {
-  InFlightSlot slot(in_flight_);
-  const auto started = std::chrono::steady_clock::now();
-  auto match = router_.match(message.topic);
+  AdmittedMessage admitted{std::move(message), {}, InFlightSlot(in_flight_), std::chrono::steady_clock::now()};
+  auto match = router_.match(admitted.message.topic);
   if (!match) {
     ++stats_.unmatched;
-    spdlog::debug("no route for topic '{}'", message.topic);
-    co_return;
+    spdlog::debug("no route for topic '{}'", admitted.message.topic);
+    return;
   }
   auto& route = *compiled_[match->route];
   // A broker may send one copy per overlapping subscription: handle only the copy for the winning route's.
-  const auto& ids = message.subscription_ids;
+  const auto& ids = admitted.message.subscription_ids;
   if (!ids.empty() && std::find(ids.begin(), ids.end(), route.subscription_id) == ids.end()) {
     ++stats_.duplicate_copies;
-    co_return;
+    return;
   }
   ++route.stats.received;
+  admitted.params = std::move(match->params);
+  // co_spawn from a foreign thread is not safe in Boost 1.74: post first, spawn on the executor.
+  if (!route.order_key) {
+    asio::post(*io_, [this, &route, admitted = std::move(admitted)]() mutable {
+      asio::co_spawn(*io_, handle(route, std::move(admitted)), asio::detached);
+    });
+    return;
+  }
+  auto key = route.order_key->render(admitted.message.topic, admitted.params);
+  if (!route.lanes.admit(key, admitted)) return;  // queued behind the key's running message
+  asio::post(*io_, [this, &route, key = std::move(key), admitted = std::move(admitted)]() mutable {
+    asio::co_spawn(*io_, handle_in_order(route, std::move(key), std::move(admitted)), asio::detached);
+  });
+}
+
+// The key's messages one after another, the ones queued meanwhile included, then the lane is idle.
+awaitable<void> App::handle_in_order(CompiledRoute& route, std::string key, AdmittedMessage first) {
+  for (std::optional<AdmittedMessage> next(std::move(first)); next; next = route.lanes.next(key))
+    co_await handle(route, std::move(*next));
+}
+
+awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
+  const auto started = admitted.arrived;
   auto publish = [this](OutboundMessage out) { this->publish(std::move(out)); };
-  Context context(std::move(message), std::move(match->params), route.info.name, publish, services_,
+  Context context(std::move(admitted.message), std::move(admitted.params), route.info.name, publish, services_,
                   static_cast<std::size_t>(config_.app.max_json_depth));
   try {
     co_await route.chain.run(context);

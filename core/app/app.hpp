@@ -39,10 +39,12 @@ struct RouteInfo {
   std::string subscription;  // the filter sent to the broker
   int qos = 0;
   bool shared = false;
+  std::string ordered_by;  // the order key's template; empty: unordered
   std::vector<std::string> middleware;  // in order
 };
 
 class App;
+struct AdmittedMessage;
 
 // Options of one route, set fluently after app.route(...).
 class RouteBuilder {
@@ -50,6 +52,10 @@ class RouteBuilder {
   RouteBuilder& name(std::string name);
   RouteBuilder& qos(int qos);          // 0, 1 or 2 (default 0)
   RouteBuilder& shared(bool on = true);  // subscribe as $share/<mqtt.group_name>/<filter>
+  // Messages with the same key handled one at a time, in arrival order (ordering.hpp). The default:
+  // ordered by topic, as MQTT delivers one topic's messages in order.
+  RouteBuilder& ordered(std::string key = "{topic}");  // "{device_id}": a route parameter, "{topic}"
+  RouteBuilder& unordered();                           // every message at once, finishing in any order
   RouteBuilder& use(Middleware middleware);
 
  private:
@@ -138,7 +144,8 @@ class App {
   RouteDefinition& definition(std::size_t index);
   std::vector<Middleware> middleware_for(const RouteDefinition& route);
   void on_message(InboundMessage message);
-  awaitable<void> dispatch(InboundMessage message);
+  awaitable<void> handle_in_order(CompiledRoute& route, std::string key, AdmittedMessage first);
+  awaitable<void> handle(CompiledRoute& route, AdmittedMessage admitted);
   void publish(OutboundMessage message);
   void wait_for_stop_request();
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <utility>
 
 namespace routemq {
 
@@ -57,6 +58,29 @@ class InFlightLimit {
   std::condition_variable changed_;
   std::size_t in_flight_ = 0;
   bool closed_ = false;
+};
+
+// One acquired slot, released when the message it belongs to is done, however that ends. Moves with
+// the message (into an ordering queue and out of it).
+class InFlightSlot {
+ public:
+  explicit InFlightSlot(InFlightLimit& limit) : limit_(&limit) {}
+  ~InFlightSlot() {
+    if (limit_) limit_->release();
+  }
+  InFlightSlot(InFlightSlot&& other) noexcept : limit_(std::exchange(other.limit_, nullptr)) {}
+  InFlightSlot& operator=(InFlightSlot&& other) noexcept {
+    if (this != &other) {
+      if (limit_) limit_->release();
+      limit_ = std::exchange(other.limit_, nullptr);
+    }
+    return *this;
+  }
+  InFlightSlot(const InFlightSlot&) = delete;
+  InFlightSlot& operator=(const InFlightSlot&) = delete;
+
+ private:
+  InFlightLimit* limit_;
 };
 
 }  // namespace routemq

@@ -146,6 +146,7 @@ RouteConfig read_route(const std::string& name, const ConfigNode& node, const En
   route.enabled = r.boolean("enabled", true);
   if (auto qos = r.optional_integer("qos", {.min = 0, .max = 2})) route.qos = static_cast<int>(*qos);
   route.shared = r.optional_boolean("shared");
+  route.ordered = r.optional_string("ordered", {.non_empty = true});  // checked against the route's pattern at build
   route.middleware = read_middleware_list(r.raw("middleware"), effective);
   r.finish();
   return route;

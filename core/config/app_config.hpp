@@ -57,6 +57,7 @@ struct RouteConfig {
   bool enabled = true;
   std::optional<int> qos;
   std::optional<bool> shared;
+  std::optional<std::string> ordered;  // "true", "false" or an order key template, as written
   std::vector<MiddlewareSpec> middleware;
   ConfigNode node;
 };

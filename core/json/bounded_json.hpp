@@ -1,5 +1,5 @@
 #pragma once
-// JSON from outside (MQTT payloads, values read back from Redis) parsed with a nesting limit.
+// JSON from outside (MQTT payloads, values read back from a store) parsed with a nesting limit.
 //
 // nlohmann::json parses text without recursion, but copying, comparing, dumping and MessagePack
 // decoding recurse once per level: a payload of 200 KB of '[' is enough to exhaust a thread's stack
