@@ -28,12 +28,13 @@ std::unique_ptr<App> load_app(const std::string& config_file, const ServiceDefin
 }
 
 void print_routes(const std::vector<RouteInfo>& routes) {
-  std::vector<std::array<std::string, 6>> rows{{"NAME", "PATTERN", "SUBSCRIPTION", "QOS", "SHARED", "MIDDLEWARE"}};
+  std::vector<std::array<std::string, 7>> rows{
+      {"NAME", "PATTERN", "SUBSCRIPTION", "QOS", "SHARED", "ORDERED BY", "MIDDLEWARE"}};
   for (const auto& route : routes)
     rows.push_back({route.name, route.pattern, route.subscription, std::to_string(route.qos),
-                    route.shared ? "yes" : "no",
+                    route.shared ? "yes" : "no", route.ordered_by.empty() ? "-" : route.ordered_by,
                     route.middleware.empty() ? "-" : fmt::format("{}", fmt::join(route.middleware, " -> "))});
-  std::array<std::size_t, 6> widths{};
+  std::array<std::size_t, 7> widths{};
   for (const auto& row : rows)
     for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   for (const auto& row : rows) {

@@ -113,7 +113,8 @@ TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad
   auto routes = AppProcess::start({"routes", "--config", example_config()}, {});
   REQUIRE(routes.wait_exit(20s));
   CHECK(routes.exit_code() == 0);
-  CHECK_THAT(routes.log_text(), Catch::Contains("$share/routemq/devices/+/telemetry") && Catch::Contains("telemetry"));
+  CHECK_THAT(routes.log_text(), Catch::Contains("$share/routemq/devices/+/telemetry") && Catch::Contains("telemetry") &&
+                                     Catch::Contains("ORDERED BY") && Catch::Contains("{device_id}"));
 }
 
 // A handler that publishes while the app is at max_in_flight used to wait for Paho's lock, which
