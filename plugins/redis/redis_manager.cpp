@@ -321,6 +321,15 @@ awaitable<Result> RedisManager::eval(const Script& script, std::vector<std::stri
   co_return result;
 }
 
+void RedisManager::eval_detached(const Script& script, std::vector<std::string> keys,
+                                 std::vector<std::string> args) const {
+  auto run_on = [](std::shared_ptr<RedisManager> self, const Script& body, std::vector<std::string> names,
+                   std::vector<std::string> values) -> awaitable<void> {
+    co_await self->eval(body, std::move(names), std::move(values));
+  };
+  asio::co_spawn(engine_->io, run_on(share(), script, std::move(keys), std::move(args)), asio::detached);
+}
+
 awaitable<bool> RedisManager::ping() {
   std::vector<std::string> request{"PING"};
   auto result = co_await run(std::move(request));

@@ -141,6 +141,9 @@ class RedisManager {
   awaitable<Result> transaction(const Batch& batch);
   // EVALSHA, then EVAL on NOSCRIPT. Keys are prefixed.
   awaitable<Result> eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args);
+  // The script in the background, on a handle of its own (this manager or view may go first), its
+  // result dropped: for work a destructor cannot wait for (a lock's release). `script` must live on.
+  void eval_detached(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) const;
   awaitable<bool> ping();
 
   // ---- strings and counters
@@ -255,6 +258,11 @@ class RedisManager {
     }
   }
 
+  // Another handle on this manager or view (same connections, scope, codec and counters) that keeps
+  // them alive as long as it lives: what recipes hold, and what work that outlives a call (a
+  // background reload, a lock's renewal, a write-behind queue) runs on.
+  std::shared_ptr<RedisManager> share() const;
+
   RedisStatsSnapshot stats() const;
   // INFO memory, DBSIZE, and the type distribution of up to `sample` keys under the prefix (SCAN).
   awaitable<ServerView> server_view(std::size_t sample = 1000);
@@ -264,9 +272,6 @@ class RedisManager {
  private:
   RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix, std::optional<std::chrono::seconds> scope_ttl,
                std::shared_ptr<const Codec> codec, std::shared_ptr<CacheStats> cache_stats);
-  // Another handle on this manager or view (same scope, codec and stats), for work that outlives a
-  // call: a background reload, a write-behind queue.
-  std::shared_ptr<RedisManager> share() const;
   friend class WriteBehind;
   friend class Pipeline;
   friend class Invalidation;     // SCAN pages and full-name UNLINKs

@@ -17,6 +17,8 @@
 
 namespace routemq::redis {
 
+CacheAside::CacheAside(const RedisManager& redis) : redis_(redis.share()) {}
+
 namespace {
 
 // One load in progress: the caller running it, and its passengers, the callers waiting for its result
@@ -97,10 +99,10 @@ class FlightGuard {
 
 // ---- remember
 
-awaitable<Remembered> CacheAside::remember_in(RedisManager& redis, std::string name, RememberOptions options,
-                                              Loader loader) {
+awaitable<Remembered> CacheAside::remember_in(std::shared_ptr<RedisManager> redis, std::string name,
+                                              RememberOptions options, Loader loader) {
   const auto keep_for = options.ttl + options.stale_while_revalidate;
-  Pipeline pipe(redis);
+  Pipeline pipe(*redis);
   auto stored = pipe.get(name);
   auto remaining = pipe.pttl(name);  // the TTL says whether the value is stale
   co_await pipe.run();
@@ -114,26 +116,26 @@ awaitable<Remembered> CacheAside::remember_in(RedisManager& redis, std::string n
 
   std::string decode_error;
   if (cached) {
-    auto decoded = redis.decode_stored(name, *cached);  // an undecodable value is counted and logged there
+    auto decoded = redis->decode_stored(name, *cached);  // an undecodable value is counted and logged there
     if (decoded.value) {
       if (!stale) {
-        redis.count_cache(&CacheStats::hits);
+        redis->count_cache(&CacheStats::hits);
         co_return Remembered{std::move(decoded.value), Remembered::Source::cache, {}};
       }
-      redis.count_cache(&CacheStats::stale_hits);
+      redis->count_cache(&CacheStats::stale_hits);
       // Served now; reloaded in the background unless a load of this key is already running.
       // The reload outlives this call, and maybe this handle (a view made for one message): it runs
       // on a handle of its own.
       const auto executor = co_await asio::this_coro::executor;
-      auto reload = [self = redis.share(), name, keep_for, loader = std::move(loader)]() -> awaitable<void> {
-        co_await load_once(*self, name, keep_for, loader);
+      auto reload = [redis, name, keep_for, loader = std::move(loader)]() -> awaitable<void> {
+        co_await load_once(redis, name, keep_for, loader);
       };
       asio::co_spawn(executor, std::move(reload), asio::detached);
       co_return Remembered{std::move(decoded.value), Remembered::Source::stale, {}};
     }
     decode_error = decoded.error + "; reloaded";
   }
-  redis.count_cache(&CacheStats::misses);
+  redis->count_cache(&CacheStats::misses);
   auto result = co_await load_once(redis, name, keep_for, std::move(loader));
   if (result.error.empty()) result.error = std::move(decode_error);
   co_return result;
@@ -141,11 +143,11 @@ awaitable<Remembered> CacheAside::remember_in(RedisManager& redis, std::string n
 
 // Runs `loader` and stores its value, unless a load of `name` is running in this process: then
 // waits for that one.
-awaitable<Remembered> CacheAside::load_once(RedisManager& redis, std::string name, std::chrono::seconds keep_for,
-                                            Loader loader) {
+awaitable<Remembered> CacheAside::load_once(std::shared_ptr<RedisManager> redis, std::string name,
+                                            std::chrono::seconds keep_for, Loader loader) {
   // By full key: every view of the same scope shares the load.
-  const auto flight_key = redis.key(name);
-  const auto flights = redis.recipe_state<Flights>();
+  const auto flight_key = redis->key(name);
+  const auto flights = redis->recipe_state<Flights>();
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
@@ -158,7 +160,7 @@ awaitable<Remembered> CacheAside::load_once(RedisManager& redis, std::string nam
     flight = slot;
   }
   if (!leader) {
-    redis.count_cache(&CacheStats::shared_loads);
+    redis->count_cache(&CacheStats::shared_loads);
     auto shared = co_await flight->wait();
     if (shared.source == Remembered::Source::loaded) shared.source = Remembered::Source::shared_load;
     co_return shared;
@@ -171,7 +173,7 @@ awaitable<Remembered> CacheAside::load_once(RedisManager& redis, std::string nam
     }
     flight->complete(result);
   });
-  redis.count_cache(&CacheStats::loads);
+  redis->count_cache(&CacheStats::loads);
   Remembered result;
   try {
     // Not co_await inside a braced initializer: GCC 12 miscompiles that (the value came out freed).
@@ -179,12 +181,12 @@ awaitable<Remembered> CacheAside::load_once(RedisManager& redis, std::string nam
     result.value = std::move(value);
     result.source = Remembered::Source::loaded;
   } catch (const std::exception& e) {
-    redis.count_cache(&CacheStats::load_failures);
+    redis->count_cache(&CacheStats::load_failures);
     result = Remembered{std::nullopt, Remembered::Source::failed, fmt::format("loading '{}' failed: {}", name, e.what())};
     spdlog::warn("redis: {}", result.error);
   }
   // Not stored when Redis is away, or when there is no time to keep it for.
-  if (result.value && keep_for.count() > 0) co_await CodecValues(redis).set(name, *result.value, keep_for);
+  if (result.value && keep_for.count() > 0) co_await CodecValues(*redis).set(name, *result.value, keep_for);
   guard.done(result);
   co_return result;
 }

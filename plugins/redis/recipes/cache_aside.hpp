@@ -20,6 +20,7 @@
 //   never thrown into the caller; the next call loads again.
 // - Counted in the manager's cache_stats() (hits, stale hits, misses, loads, shared loads, failures).
 #include <chrono>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <string>
@@ -49,20 +50,20 @@ using Loader = std::function<awaitable<nlohmann::json>()>;
 
 class CacheAside {
  public:
-  // The manager (or view) must outlive the calls; the recipe itself need not (a temporary is fine,
-  // also in co_spawn): the calls keep no pointer to it.
-  explicit CacheAside(RedisManager& redis) : redis_(redis) {}
+  // Holds a handle on the manager (or view): neither need outlive the recipe, and a call need not
+  // outlive the recipe either (a temporary is fine, also in co_spawn): each call holds the handle.
+  explicit CacheAside(const RedisManager& redis);
 
   awaitable<Remembered> remember(std::string_view key, RememberOptions options, Loader loader) {
-    return remember_in(redis_, std::string(key), options, std::move(loader));
+    return remember_in(redis_, std::string(key), options, std::move(loader));  // the call holds the handle
   }
 
  private:
-  static awaitable<Remembered> remember_in(RedisManager& redis, std::string name, RememberOptions options,
-                                           Loader loader);
-  static awaitable<Remembered> load_once(RedisManager& redis, std::string name, std::chrono::seconds keep_for,
-                                         Loader loader);
-  RedisManager& redis_;
+  static awaitable<Remembered> remember_in(std::shared_ptr<RedisManager> redis, std::string name,
+                                           RememberOptions options, Loader loader);
+  static awaitable<Remembered> load_once(std::shared_ptr<RedisManager> redis, std::string name,
+                                         std::chrono::seconds keep_for, Loader loader);
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 
 }  // namespace routemq::redis

@@ -6,9 +6,11 @@
 
 namespace routemq::redis {
 
-awaitable<bool> CodecValues::set_in(RedisManager& redis, std::string name, nlohmann::json value,
+CodecValues::CodecValues(const RedisManager& redis) : redis_(redis.share()) {}
+
+awaitable<bool> CodecValues::set_in(std::shared_ptr<RedisManager> redis, std::string name, nlohmann::json value,
                                     std::optional<std::chrono::seconds> ttl) {
-  const auto& codec = redis.codec();
+  const auto& codec = redis->codec();
   auto encoded = codec.encode(value);
   if (!encoded.bytes) {
     spdlog::warn("redis: value '{}' not stored: the {} codec cannot encode it: {}", name, codec.name, encoded.error);
@@ -16,13 +18,13 @@ awaitable<bool> CodecValues::set_in(RedisManager& redis, std::string name, nlohm
   }
   SetOptions options;
   options.ex = ttl;
-  co_return co_await redis.set(name, *encoded.bytes, options);
+  co_return co_await redis->set(name, *encoded.bytes, options);
 }
 
-awaitable<Decoded> CodecValues::get_in(RedisManager& redis, std::string name) {
-  const auto stored = co_await redis.get(name);
+awaitable<Decoded> CodecValues::get_in(std::shared_ptr<RedisManager> redis, std::string name) {
+  const auto stored = co_await redis->get(name);
   if (!stored) co_return Decoded{};
-  co_return redis.decode_stored(name, *stored);  // a failure is counted and logged there
+  co_return redis->decode_stored(name, *stored);  // a failure is counted and logged there
 }
 
 }  // namespace routemq::redis

@@ -7,6 +7,7 @@
 //   co_await values.set("device:" + id, reading, 1h);   // false: not stored (Redis away, or not encodable)
 //   auto stored = co_await values.get("device:" + id);   // {value, error}: bytes the codec cannot decode
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +23,8 @@ class RedisManager;
 
 class CodecValues {
  public:
-  // The manager (or view) must outlive the calls; the recipe itself need not (a temporary is fine).
-  explicit CodecValues(RedisManager& redis) : redis_(redis) {}
+  // Holds a handle on the manager (or view); a call holds it too, so a temporary recipe is fine.
+  explicit CodecValues(const RedisManager& redis);
 
   // False when not stored: Redis away, or a value the codec cannot encode (logged).
   awaitable<bool> set(std::string_view key, const nlohmann::json& value,
@@ -35,10 +36,10 @@ class CodecValues {
   awaitable<Decoded> get(std::string_view key) { return get_in(redis_, std::string(key)); }
 
  private:
-  static awaitable<bool> set_in(RedisManager& redis, std::string name, nlohmann::json value,
+  static awaitable<bool> set_in(std::shared_ptr<RedisManager> redis, std::string name, nlohmann::json value,
                                 std::optional<std::chrono::seconds> ttl);
-  static awaitable<Decoded> get_in(RedisManager& redis, std::string name);
-  RedisManager& redis_;
+  static awaitable<Decoded> get_in(std::shared_ptr<RedisManager> redis, std::string name);
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 
 }  // namespace routemq::redis

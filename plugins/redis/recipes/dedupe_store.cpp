@@ -66,7 +66,7 @@ const char* to_string(DedupeStore::Outcome outcome) {
   return "unavailable";
 }
 
-DedupeStore::DedupeStore(RedisManager& redis, Options options) : redis_(redis), options_(options) {}
+DedupeStore::DedupeStore(RedisManager& redis, Options options) : redis_(redis.share()), options_(options) {}
 
 std::string DedupeStore::marker(const std::string& id) const { return "dd:{" + id + "}"; }
 
@@ -77,7 +77,7 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
   auto delay = std::chrono::milliseconds(10);
   while (true) {
     std::vector<std::string> args{std::to_string(options_.lease.count()), claim.token};
-    auto result = co_await redis_.eval(claim_marker_script(), keys, std::move(args));
+    auto result = co_await redis_->eval(claim_marker_script(), keys, std::move(args));
     claim.outcome = result.succeeded() ? outcome_named(result.reply.text) : Outcome::unavailable;
     if (claim.outcome != Outcome::in_flight || std::chrono::steady_clock::now() + delay > give_up) break;
     // Another claim holds it: its outcome (done, or released on failure) decides ours.
@@ -92,7 +92,7 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
 awaitable<bool> DedupeStore::done(Claim claim) {
   std::vector<std::string> keys{marker(claim.id)};
   std::vector<std::string> args{claim.token, std::to_string(options_.window.count())};
-  auto marked = co_await redis_.eval(done_marker_script(), std::move(keys), std::move(args));
+  auto marked = co_await redis_->eval(done_marker_script(), std::move(keys), std::move(args));
   co_return marked.succeeded() && marked.reply.as_integer() == 1;
 }
 
@@ -102,13 +102,12 @@ void DedupeStore::done_in_background(Claim claim) const {
     if (!co_await store.done(done))
       spdlog::warn("dedupe: could not mark '{}' done (Redis did not take it, or its lease ran out)", done.id);
   };
-  asio::co_spawn(redis_.io_context(), mark(*this, std::move(claim)), asio::detached);
+  asio::co_spawn(redis_->io_context(), mark(*this, std::move(claim)), asio::detached);
 }
 
 void DedupeStore::release(const Claim& claim) const {
   std::vector<std::string> args{claim.token};
-  asio::co_spawn(redis_.io_context(), redis_.eval(release_claim_script(), {marker(claim.id)}, std::move(args)),
-                 [](std::exception_ptr, Result) {});
+  redis_->eval_detached(release_claim_script(), {marker(claim.id)}, std::move(args));
 }
 
 }  // namespace routemq::redis

@@ -11,6 +11,7 @@
 //
 // The marker is one key, dd:{<id>} under the manager's prefix (hash-tagged: one slot per decision).
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "core/asio.hpp"
@@ -56,7 +57,7 @@ class DedupeStore {
  private:
   std::string marker(const std::string& id) const;
 
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
   Options options_;
 };
 

@@ -55,11 +55,11 @@ awaitable<void> sleep_for(std::chrono::milliseconds delay) {
 
 }  // namespace
 
-DistributedLock::DistributedLock(RedisManager& redis, std::string key, LockOptions options)
-    : redis_(&redis), key_("lock:{" + key + "}"), token_(random_token()), options_(options) {}
+DistributedLock::DistributedLock(const RedisManager& redis, std::string key, LockOptions options)
+    : redis_(redis.share()), key_("lock:{" + key + "}"), token_(random_token()), options_(options) {}
 
 DistributedLock::DistributedLock(DistributedLock&& other) noexcept
-    : redis_(other.redis_),
+    : redis_(std::move(other.redis_)),
       key_(std::move(other.key_)),
       token_(std::move(other.token_)),
       options_(other.options_),
@@ -70,10 +70,7 @@ DistributedLock::DistributedLock(DistributedLock&& other) noexcept
 DistributedLock::~DistributedLock() {
   if (!acquired() || !state_ || state_->finished.exchange(true)) return;
   // Released in the background: a destructor cannot wait, and the TTL bounds a lost release anyway.
-  std::vector<std::string> keys{key_};
-  std::vector<std::string> args{token_};
-  asio::co_spawn(redis_->io_context(), redis_->eval(release_script(), std::move(keys), std::move(args)),
-                 [](std::exception_ptr, Result) {});
+  redis_->eval_detached(release_script(), {key_}, {token_});
 }
 
 awaitable<DistributedLock> DistributedLock::acquire(RedisManager& redis, std::string_view key, LockOptions options) {
@@ -104,7 +101,7 @@ awaitable<DistributedLock> DistributedLock::acquire(RedisManager& redis, std::st
 }
 
 void DistributedLock::start_renewal() {
-  auto renewing = [](RedisManager& redis, std::shared_ptr<State> state, std::string key, std::string token,
+  auto renewing = [](std::shared_ptr<RedisManager> redis, std::shared_ptr<State> state, std::string key, std::string token,
                      std::chrono::milliseconds ttl) -> awaitable<void> {
     const auto period = std::max(ttl / 3, std::chrono::milliseconds(1));
     while (true) {
@@ -112,7 +109,7 @@ void DistributedLock::start_renewal() {
       if (state->finished) co_return;
       std::vector<std::string> keys{key};
       std::vector<std::string> args{token, std::to_string(ttl.count())};
-      auto result = co_await redis.eval(renew_script(), std::move(keys), std::move(args));
+      auto result = co_await redis->eval(renew_script(), std::move(keys), std::move(args));
       if (state->finished) co_return;
       if (!result.succeeded() || result.reply.integer != 1) {
         state->lost = true;
@@ -121,7 +118,7 @@ void DistributedLock::start_renewal() {
       }
     }
   };
-  asio::co_spawn(redis_->io_context(), renewing(*redis_, state_, key_, token_, options_.ttl), asio::detached);
+  asio::co_spawn(redis_->io_context(), renewing(redis_, state_, key_, token_, options_.ttl), asio::detached);
 }
 
 awaitable<bool> DistributedLock::release() {

@@ -50,10 +50,10 @@ class DistributedLock {
     std::atomic<bool> lost{false};
     std::atomic<bool> finished{false};
   };
-  DistributedLock(RedisManager& redis, std::string key, LockOptions options);
+  DistributedLock(const RedisManager& redis, std::string key, LockOptions options);
   void start_renewal();
 
-  RedisManager* redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: the renewal and release keep the manager alive
   std::string key_;  // the Redis key (prefix added by the manager)
   std::string token_;
   LockOptions options_;

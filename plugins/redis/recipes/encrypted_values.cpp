@@ -13,7 +13,7 @@ struct ConfiguredKeyring {
   const Keyring keyring;
 };
 
-EncryptedValues::EncryptedValues(RedisManager& redis) : redis_(redis) {
+EncryptedValues::EncryptedValues(RedisManager& redis) : redis_(redis.share()) {
   auto state = redis.recipe_state<ConfiguredKeyring>();
   keyring_ = std::shared_ptr<const Keyring>(state, &state->keyring);
 }
@@ -21,7 +21,7 @@ EncryptedValues::EncryptedValues(RedisManager& redis) : redis_(redis) {
 awaitable<bool> EncryptedValues::set(std::string_view name, std::string_view value,
                                      std::optional<std::chrono::seconds> ttl) {
   const auto& keyring = *keyring_;
-  auto envelope = keyring.seal(value, redis_.key(name));
+  auto envelope = keyring.seal(value, redis_->key(name));
   if (!envelope) {
     spdlog::error("redis: encrypted value '{}' not stored: {}", name,
                   keyring.empty() ? "no encryption key is configured (REDIS_ENCRYPTION_KEY)" : "encryption failed");
@@ -29,15 +29,15 @@ awaitable<bool> EncryptedValues::set(std::string_view name, std::string_view val
   }
   SetOptions options;
   options.ex = ttl;
-  co_return co_await redis_.set(name, *envelope, options);
+  co_return co_await redis_->set(name, *envelope, options);
 }
 
 awaitable<Decrypted> EncryptedValues::get(std::string_view name) {
-  const auto stored = co_await redis_.get(name);
+  const auto stored = co_await redis_->get(name);
   if (!stored) co_return Decrypted{};
-  auto opened = keyring_->open(*stored, redis_.key(name));
+  auto opened = keyring_->open(*stored, redis_->key(name));
   if (!opened.value) {
-    redis_.count_cache(&CacheStats::decode_failures);
+    redis_->count_cache(&CacheStats::decode_failures);
     spdlog::warn("redis: encrypted value '{}': {}", name, opened.error);
   }
   co_return opened;

@@ -32,7 +32,7 @@ class EncryptedValues {
   bool has_key() const;
 
  private:
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
   std::shared_ptr<const Keyring> keyring_;  // the manager's, kept as it was when this recipe was made
 };
 

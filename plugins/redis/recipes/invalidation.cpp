@@ -7,6 +7,8 @@
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
+
+Invalidation::Invalidation(const RedisManager& redis) : redis_(redis.share()) {}
 namespace {
 
 constexpr std::size_t kUnlinkBatch = 500;
@@ -40,7 +42,7 @@ std::string tag_key(std::string_view tag) { return "tag:" + std::string(tag); }
 
 awaitable<long long> Invalidation::invalidate(std::string_view name) {
   std::vector<std::string> names{std::string(name)};  // named: no braced list across co_await (GCC 12)
-  co_return co_await redis_.unlink(std::move(names));
+  co_return co_await redis_->unlink(std::move(names));
 }
 
 awaitable<long long> Invalidation::invalidate_prefix(std::string_view prefix) {
@@ -52,13 +54,13 @@ awaitable<long long> Invalidation::invalidate_pattern(std::string_view pattern) 
   long long removed = 0;
   std::string cursor = "0";
   do {
-    const auto page = co_await redis_.scan_page(pattern, cursor);
+    const auto page = co_await redis_->scan_page(pattern, cursor);
     if (!page) break;
     for (std::size_t at = 0; at < page->size(); at += kUnlinkBatch) {
       std::vector<std::string> unlink_keys{"UNLINK"};
       unlink_keys.insert(unlink_keys.end(), page->begin() + static_cast<std::ptrdiff_t>(at),
                          page->begin() + static_cast<std::ptrdiff_t>(std::min(page->size(), at + kUnlinkBatch)));
-      const auto result = co_await redis_.run(std::move(unlink_keys));  // full names: run() adds no prefix
+      const auto result = co_await redis_->run(std::move(unlink_keys));  // full names: run() adds no prefix
       if (result.succeeded()) removed += result.reply.as_integer().value_or(0);
     }
   } while (cursor != "0");
@@ -71,13 +73,13 @@ awaitable<bool> Invalidation::set_tagged(std::string_view name, std::string_view
   std::vector<std::string> keys{std::string(name)};
   for (const auto& tag : tags) keys.push_back(tag_key(tag));
   std::vector<std::string> args{std::string(value), std::to_string(ttl.count())};
-  const auto result = co_await redis_.eval(set_tagged_script, std::move(keys), std::move(args));
+  const auto result = co_await redis_->eval(set_tagged_script, std::move(keys), std::move(args));
   co_return result.succeeded();
 }
 
 awaitable<long long> Invalidation::invalidate_tag(std::string_view tag) {
   std::vector<std::string> keys{tag_key(tag)};
-  const auto result = co_await redis_.eval(invalidate_tag_script, std::move(keys), {});
+  const auto result = co_await redis_->eval(invalidate_tag_script, std::move(keys), {});
   co_return result.succeeded() ? result.reply.as_integer().value_or(0) : 0;
 }
 

@@ -10,6 +10,7 @@
 //   co_await cache.invalidate_prefix("user:" + id + ":");         // glob characters in it are escaped
 //   co_await cache.invalidate_pattern("user:" + redis::glob_escape(id) + ":*");
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,7 @@ class RedisManager;
 class Invalidation {
  public:
   // The manager (or view) must outlive the calls.
-  explicit Invalidation(RedisManager& redis) : redis_(redis) {}
+  explicit Invalidation(const RedisManager& redis);
 
   awaitable<long long> invalidate(std::string_view key);
   awaitable<long long> invalidate_prefix(std::string_view prefix);   // every key starting with it
@@ -35,7 +36,7 @@ class Invalidation {
   awaitable<long long> invalidate_tag(std::string_view tag);
 
  private:
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 
 }  // namespace routemq::redis

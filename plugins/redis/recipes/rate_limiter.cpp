@@ -40,7 +40,7 @@ long long ceil_ms(long long us) { return (us + 999) / 1000; }
 
 }  // namespace
 
-RateLimiter::RateLimiter(RedisManager& redis, RateLimit limit) : redis_(redis), limit_(limit) {
+RateLimiter::RateLimiter(RedisManager& redis, RateLimit limit) : redis_(redis.share()), limit_(limit) {
   if (limit_.rate < 1 || limit_.period.count() < limit_.rate)
     throw std::invalid_argument("rate limit: rate must be >= 1 and the period at least one microsecond per message");
   if (limit_.burst <= 0) limit_.burst = limit_.rate;
@@ -48,7 +48,7 @@ RateLimiter::RateLimiter(RedisManager& redis, RateLimit limit) : redis_(redis), 
 
 awaitable<std::optional<RateLimitDecision>> RateLimiter::check(std::string_view key, long long cost) {
   std::vector<std::string> keys{limiter_key(key)};
-  auto result = co_await redis_.eval(script_for(limit_.strategy), std::move(keys), arguments_for(limit_, cost));
+  auto result = co_await redis_->eval(script_for(limit_.strategy), std::move(keys), arguments_for(limit_, cost));
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 4) {
     if (result.ok() && result.reply.is_error()) spdlog::warn("rate limiter: Redis refused: {}", result.reply.text);
     co_return std::nullopt;
@@ -65,7 +65,7 @@ awaitable<std::optional<RateLimitDecision>> RateLimiter::peek(std::string_view k
 awaitable<bool> RateLimiter::reset(std::string_view key) {
   std::vector<std::string> keys{limiter_key(key)};
   std::vector<std::string> args{std::to_string(limit_.period.count())};
-  auto result = co_await redis_.eval(rate_limit_reset_script(), std::move(keys), std::move(args));
+  auto result = co_await redis_->eval(rate_limit_reset_script(), std::move(keys), std::move(args));
   co_return result.succeeded();
 }
 

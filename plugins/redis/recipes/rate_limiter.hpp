@@ -5,6 +5,7 @@
 //   auto decision = co_await limiter.check("device:" + id);              // nullopt: Redis unavailable
 //   if (decision && !decision->allowed) ... decision->retry_after_ms ...
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,7 +48,7 @@ class RateLimiter {
   const RateLimit& limit() const { return limit_; }
 
  private:
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
   RateLimit limit_;
 };
 

@@ -89,7 +89,7 @@ void Session::apply(const Change& change) {
 
 // ---- SessionStore
 
-SessionStore::SessionStore(RedisManager& redis, SessionOptions options) : redis_(redis), options_(options) {}
+SessionStore::SessionStore(RedisManager& redis, SessionOptions options) : redis_(redis.share()), options_(options) {}
 
 awaitable<std::optional<Session>> SessionStore::get(std::string_view id) {
   Session session;
@@ -120,11 +120,11 @@ awaitable<SaveResult> SessionStore::update(std::string_view id, std::function<vo
 }
 
 awaitable<bool> SessionStore::remove(std::string_view id) {
-  co_return co_await redis_.unlink(session_keys(id)) > 0;
+  co_return co_await redis_->unlink(session_keys(id)) > 0;
 }
 
 awaitable<std::vector<std::string>> SessionStore::list(std::string_view pattern, std::size_t limit) {
-  auto keys = co_await redis_.keys(fmt::format("{}{}}}", key_head, pattern), limit);
+  auto keys = co_await redis_->keys(fmt::format("{}{}}}", key_head, pattern), limit);
   std::vector<std::string> ids;
   ids.reserve(keys.size());
   for (auto& key : keys)  // "session:{id}" -> "id"
@@ -134,7 +134,7 @@ awaitable<std::vector<std::string>> SessionStore::list(std::string_view pattern,
 
 awaitable<bool> SessionStore::load_into(const std::vector<std::string>& keys, Session& session) {
   std::vector<std::string> args{std::to_string(options_.ttl.count())};
-  auto result = co_await redis_.eval(load_script(), keys, std::move(args));
+  auto result = co_await redis_->eval(load_script(), keys, std::move(args));
   if (!result.succeeded() || !result.reply.is_array()) co_return false;
   session.fields_.clear();
   const auto& flat = result.reply.elements;
@@ -158,7 +158,7 @@ awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>
     if (auto problem = too_large(session); !problem.empty()) co_return SaveResult{SaveStatus::too_large, problem, session.version_};
     std::vector<std::string> args{std::to_string(session.version_), std::to_string(options_.ttl.count())};
     for (const auto& [field, value] : session.fields_) args.insert(args.end(), {field, value});
-    auto result = co_await redis_.eval(save_script(), keys, std::move(args));
+    auto result = co_await redis_->eval(save_script(), keys, std::move(args));
     if (!result.succeeded())
       co_return SaveResult{result.unavailable() ? SaveStatus::unavailable : SaveStatus::failed, result.error_text(),
                            session.version_};

@@ -13,6 +13,7 @@
 //
 // Stored at "session:{<id>}" under the manager's key prefix (the id is the hash tag).
 #include <chrono>
+#include <memory>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -105,7 +106,7 @@ class SessionStore {
   awaitable<bool> load_into(const std::vector<std::string>& keys, Session& session);
   std::string too_large(const Session& session) const;
 
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
   SessionOptions options_;
 };
 

@@ -6,6 +6,8 @@
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
+
+ValuesWithMetadata::ValuesWithMetadata(const RedisManager& redis) : redis_(redis.share()) {}
 namespace {
 
 // The hash fields of a value with metadata.
@@ -18,25 +20,25 @@ constexpr const char* kMetadataField = "metadata";
 // apart, and they expire together.
 awaitable<bool> ValuesWithMetadata::set(std::string_view name, const nlohmann::json& value, const nlohmann::json& metadata,
                                         std::optional<std::chrono::seconds> ttl) {
-  auto encoded = redis_.codec_->encode(value);
+  auto encoded = redis_->codec_->encode(value);
   auto metadata_text = codec::json().encode(metadata);
   if (!encoded.bytes || !metadata_text.bytes) {
     spdlog::warn("redis: value with metadata '{}' not stored: {}", name,
-                 encoded.bytes ? "metadata: " + metadata_text.error : redis_.codec_->name + " codec: " + encoded.error);
+                 encoded.bytes ? "metadata: " + metadata_text.error : redis_->codec_->name + " codec: " + encoded.error);
     co_return false;
   }
-  const auto full_name = redis_.key(name);
+  const auto full_name = redis_->key(name);
   Batch batch;
   batch.push({"DEL", full_name});
   batch.push({"HSET", full_name, kValueField, std::move(*encoded.bytes), kMetadataField, std::move(*metadata_text.bytes)});
-  if (const auto expiry = ttl ? ttl : redis_.default_ttl()) batch.push({"EXPIRE", full_name, std::to_string(expiry->count())});
-  const auto result = co_await redis_.run_transaction(batch);
+  if (const auto expiry = ttl ? ttl : redis_->default_ttl()) batch.push({"EXPIRE", full_name, std::to_string(expiry->count())});
+  const auto result = co_await redis_->run_transaction(batch);
   co_return result.succeeded() && result.reply.is_array() && result.reply.elements.size() == batch.size();
 }
 
 awaitable<WithMetadata> ValuesWithMetadata::get(std::string_view name) {
-  std::vector<std::string> request{"HMGET", redis_.key(name), kValueField, kMetadataField};
-  const auto result = co_await redis_.run(std::move(request));
+  std::vector<std::string> request{"HMGET", redis_->key(name), kValueField, kMetadataField};
+  const auto result = co_await redis_->run(std::move(request));
   WithMetadata out;
   if (!result.ok()) co_return out;  // unavailable: nothing, as for get()
   if (result.reply.is_error() || !result.reply.is_array() || result.reply.elements.size() != 2) {
@@ -45,9 +47,9 @@ awaitable<WithMetadata> ValuesWithMetadata::get(std::string_view name) {
   }
   const auto& stored_value = result.reply.elements[0];
   const auto& stored_metadata = result.reply.elements[1];
-  redis_.count_read(stored_value.type == Reply::Type::string);
+  redis_->count_read(stored_value.type == Reply::Type::string);
   if (stored_value.type != Reply::Type::string) co_return out;
-  auto decoded = redis_.decode_stored(name, stored_value.text);
+  auto decoded = redis_->decode_stored(name, stored_value.text);
   out.value = std::move(decoded.value);
   out.error = std::move(decoded.error);
   if (stored_metadata.type == Reply::Type::string) {
@@ -55,7 +57,7 @@ awaitable<WithMetadata> ValuesWithMetadata::get(std::string_view name) {
     if (metadata.value) {
       out.metadata = std::move(*metadata.value);
     } else if (out.error.empty()) {
-      redis_.count_cache(&CacheStats::decode_failures);
+      redis_->count_cache(&CacheStats::decode_failures);
       out.error = fmt::format("the metadata of '{}' is not valid JSON", name);
     }
   }

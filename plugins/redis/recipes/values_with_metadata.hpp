@@ -8,6 +8,7 @@
 //   co_await pages.set("page:" + id, body, {{"etag", etag}, {"source", "cms"}}, 600s);
 //   auto page = co_await pages.get("page:" + id);        // {value, metadata, error}
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +30,7 @@ struct WithMetadata {
 class ValuesWithMetadata {
  public:
   // The manager (or view) must outlive the calls.
-  explicit ValuesWithMetadata(RedisManager& redis) : redis_(redis) {}
+  explicit ValuesWithMetadata(const RedisManager& redis);
 
   // False when not stored: Redis away, or a value the codec cannot encode.
   awaitable<bool> set(std::string_view key, const nlohmann::json& value, const nlohmann::json& metadata,
@@ -37,7 +38,7 @@ class ValuesWithMetadata {
   awaitable<WithMetadata> get(std::string_view key);
 
  private:
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 
 }  // namespace routemq::redis

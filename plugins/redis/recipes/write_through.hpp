@@ -11,6 +11,7 @@
 //   });
 //   if (!put.stored) ... put.error ...
 #include <chrono>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,13 +37,13 @@ using StoreWriter = std::function<awaitable<void>(const nlohmann::json& value)>;
 class WriteThrough {
  public:
   // The manager (or view) must outlive the calls. Values go through its codec (CodecValues).
-  explicit WriteThrough(RedisManager& redis) : redis_(redis) {}
+  explicit WriteThrough(const RedisManager& redis);
 
   awaitable<PutResult> put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,
                            StoreWriter write_store);
 
  private:
-  RedisManager& redis_;
+  std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 
 }  // namespace routemq::redis

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "plugins/redis/recipes/invalidation.hpp"
 #include "plugins/redis/recipes/cache_aside.hpp"
 #include "plugins/redis/recipes/codec_values.hpp"
+#include "plugins/redis/recipes/dedupe_store.hpp"
+#include "plugins/redis/recipes/distributed_lock.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -223,4 +226,40 @@ TEST_CASE("a view degrades like its manager when Redis is down") {
   CHECK(f.sync(tenant.keys("*")).empty());
   CHECK(f.sync(redis::Invalidation(tenant).invalidate_prefix("")) == 0);
   CHECK(f.sync(tenant.ttl("k")) == -2);
+}
+
+TEST_CASE("recipes keep the view they were given alive: a lock renews and releases, a dedupe claim is released, after the view is gone") {
+  RedisFixture f;
+  using redis::DistributedLock;
+  std::optional<DistributedLock> lock;
+  std::optional<redis::DedupeStore::Claim> claim;
+  std::optional<redis::DedupeStore> store;
+  {
+    auto view = f.redis.scoped("tenant:7:");  // made for one message, gone at its end
+    lock.emplace(f.sync(DistributedLock::acquire(view, "job", {.ttl = 300ms})));
+    store.emplace(view, redis::DedupeStore::Options{.window = 60s, .lease = 60s});
+    claim = f.sync(store->claim("m1"));
+  }
+  REQUIRE(lock->acquired());
+  REQUIRE(claim->outcome == redis::DedupeStore::Outcome::first);
+  // Renewed again and again on the view's handle, under its prefix: the TTL goes back up each time.
+  auto pttl = [&] { return std::stoll(f.server.command({"PTTL", "test:tenant:7:lock:{job}"}).substr(1)); };
+  int renewals = 0;
+  bool expired = false;
+  auto last = pttl();
+  REQUIRE(wait_until([&] {
+    const auto now = pttl();
+    expired = expired || now < 0;
+    renewals += now > last;
+    last = now;
+    return renewals >= 4 || expired;
+  }, 5s));
+  CHECK_FALSE(expired);
+  CHECK_FALSE(lock->lost());
+  lock.reset();  // released in the background, on the handle
+  CHECK(wait_until([&] { return f.server.command({"EXISTS", "test:tenant:7:lock:{job}"}) == ":0\r\n"; }, 5s));
+
+  store->release(*claim);
+  store.reset();
+  CHECK(wait_until([&] { return f.server.command({"EXISTS", "test:tenant:7:dd:{m1}"}) == ":0\r\n"; }, 5s));
 }
