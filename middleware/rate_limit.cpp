@@ -59,6 +59,14 @@ RateLimitOptions read_rate_limit_options(const MiddlewareSetup& setup) {
     if (*topic == "response") o.reject_to_response_topic = true;
     else o.reject_topic = KeyTemplate::from_option(setup.options, "reject_topic", *topic);
   }
+  // A cost above what the limiter can ever hold would deny every message: refused here, not found in
+  // production as a route that never passes anything.
+  const bool windowed = o.strategy == RateLimitStrategy::fixed_window || o.strategy == RateLimitStrategy::sliding_window;
+  const long long capacity = windowed ? o.rate : o.burst;
+  if (o.cost > capacity)
+    throw ConfigError(fmt::format("{}: {} is more than the {} ({}) of route '{}': no message could ever pass",
+                                  setup.options.child("cost").where(), o.cost, windowed ? "rate" : "burst", capacity,
+                                  setup.route_name.empty() ? std::string("(global)") : setup.route_name));
   o.whitelist = r.string_list("whitelist");
   o.whitelist_keys = r.string_list("whitelist_keys");
   const auto unavailable = r.string("on_unavailable", "local", {.one_of = {"local", "allow", "deny"}});

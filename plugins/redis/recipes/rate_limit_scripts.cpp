@@ -16,6 +16,7 @@ const Script& gcra_script() {
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local dry = ARGV[4] == '1'
 local tolerance = interval * burst
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
@@ -28,7 +29,7 @@ if now < allow_at then
   return {0, remaining, allow_at - now, tat - now}
 end
 local reset_after = new_tat - now
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(reset_after / 1000) + 1)
+if not dry then redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(reset_after / 1000) + 1) end
 return {1, math.floor((tolerance - reset_after) / interval), 0, reset_after}
 )lua");
   return script;
@@ -39,6 +40,7 @@ const Script& fixed_window_script() {
 local limit = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local dry = ARGV[4] == '1'
 local window = math.floor(now / period)
 local key = KEYS[1] .. ':' .. window
 local reset_after = (window + 1) * period - now
@@ -46,6 +48,7 @@ local used = tonumber(redis.call('GET', key) or 0)
 if used + cost > limit then
   return {0, limit - used, reset_after, reset_after}
 end
+if dry then return {1, limit - used - cost, 0, reset_after} end
 used = redis.call('INCRBY', key, cost)
 redis.call('PEXPIRE', key, math.ceil(reset_after / 1000) + 1)
 return {1, limit - used, 0, reset_after}
@@ -58,14 +61,18 @@ const Script& sliding_window_script() {
 local limit = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
-local used = redis.call('ZCARD', KEYS[1])
+local dry = ARGV[5] == '1'
+if not dry then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period) end
+local used = redis.call('ZCOUNT', KEYS[1], '(' .. (now - period), '+inf')
 if used + cost > limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  -- Free when enough entries have left the window for `cost`: the (used + cost - limit)-th oldest.
+  local needed = used + cost - limit
+  local freeing = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - period), '+inf', 'WITHSCORES', 'LIMIT', needed - 1, 1)
   local retry = period
-  if oldest[2] then retry = tonumber(oldest[2]) + period - now end
+  if freeing[2] then retry = tonumber(freeing[2]) + period - now end
   return {0, limit - used, retry, retry}
 end
+if dry then return {1, limit - used - cost, 0, period} end
 for i = 1, cost do redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i) end
 redis.call('PEXPIRE', KEYS[1], math.ceil(period / 1000) + 1)
 return {1, limit - used - cost, 0, period}
@@ -79,6 +86,7 @@ local capacity = tonumber(ARGV[1])
 local refill = tonumber(ARGV[2])
 local period = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
+local dry = ARGV[5] == '1'
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
@@ -89,8 +97,9 @@ if tokens < cost then
   return {0, math.floor(tokens), math.ceil((cost - tokens) * per_token), math.ceil((capacity - tokens) * per_token)}
 end
 tokens = tokens - cost
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
 local full_after = math.ceil((capacity - tokens) * per_token)
+if dry then return {1, math.floor(tokens), 0, full_after} end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(full_after / 1000) + 1)
 return {1, math.floor(tokens), 0, full_after}
 )lua");

@@ -23,17 +23,19 @@ const Script& script_for(RateLimitStrategy strategy) {
   return gcra_script();
 }
 
-std::vector<std::string> arguments_for(const RateLimit& limit, long long cost) {
+// The script's arguments; `dry`: decide without consuming (peek).
+std::vector<std::string> arguments_for(const RateLimit& limit, long long cost, bool dry) {
   const auto period = std::to_string(limit.period.count());
   const auto rate = std::to_string(limit.rate);
   const auto burst = std::to_string(limit.burst);
+  const std::string consume = dry ? "1" : "0";
   switch (limit.strategy) {
-    case RateLimitStrategy::fixed_window: return {rate, period, std::to_string(cost)};
-    case RateLimitStrategy::sliding_window: return {rate, period, std::to_string(cost), random_token()};
-    case RateLimitStrategy::token_bucket: return {burst, rate, period, std::to_string(cost)};
+    case RateLimitStrategy::fixed_window: return {rate, period, std::to_string(cost), consume};
+    case RateLimitStrategy::sliding_window: return {rate, period, std::to_string(cost), random_token(), consume};
+    case RateLimitStrategy::token_bucket: return {burst, rate, period, std::to_string(cost), consume};
     case RateLimitStrategy::gcra: break;
   }
-  return {std::to_string(limit.period.count() / limit.rate), burst, std::to_string(cost)};
+  return {std::to_string(limit.period.count() / limit.rate), burst, std::to_string(cost), consume};
 }
 
 long long ceil_ms(long long us) { return (us + 999) / 1000; }
@@ -47,20 +49,30 @@ RateLimiter::RateLimiter(RedisManager& redis, RateLimit limit) : redis_(redis.sh
 }
 
 awaitable<std::optional<RateLimitDecision>> RateLimiter::check(std::string_view key, long long cost) {
+  return decide(std::string(key), cost, /*dry=*/false);
+}
+
+awaitable<std::optional<RateLimitDecision>> RateLimiter::peek(std::string_view key) {
+  return decide(std::string(key), 1, /*dry=*/true);
+}
+
+awaitable<std::optional<RateLimitDecision>> RateLimiter::decide(std::string key, long long cost, bool dry) {
   std::vector<std::string> keys{limiter_key(key)};
-  auto result = co_await redis_->eval(script_for(limit_.strategy), std::move(keys), arguments_for(limit_, cost));
+  auto result = co_await redis_->eval(script_for(limit_.strategy), std::move(keys), arguments_for(limit_, cost, dry));
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 4) {
     if (result.ok() && result.reply.is_error()) spdlog::warn("rate limiter: Redis refused: {}", result.reply.text);
     co_return std::nullopt;
   }
   const auto& v = result.reply.elements;
-  const bool windowed = limit_.strategy == RateLimitStrategy::fixed_window ||
-                        limit_.strategy == RateLimitStrategy::sliding_window;
-  co_return RateLimitDecision{v[0].integer == 1, windowed ? limit_.rate : limit_.burst, std::max(v[1].integer, 0LL),
+  co_return RateLimitDecision{v[0].integer == 1, capacity(), std::max(v[1].integer, 0LL),
                               ceil_ms(v[2].integer), ceil_ms(v[3].integer), "redis"};
 }
 
-awaitable<std::optional<RateLimitDecision>> RateLimiter::peek(std::string_view key) { return check(key, 0); }
+long long RateLimiter::capacity() const {
+  const bool windowed = limit_.strategy == RateLimitStrategy::fixed_window ||
+                        limit_.strategy == RateLimitStrategy::sliding_window;
+  return windowed ? limit_.rate : limit_.burst;
+}
 
 awaitable<bool> RateLimiter::reset(std::string_view key) {
   std::vector<std::string> keys{limiter_key(key)};

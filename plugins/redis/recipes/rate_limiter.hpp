@@ -40,14 +40,18 @@ class RateLimiter {
 
   // Consumes `cost` when allowed. nullopt when Redis is unavailable (the caller picks the fallback).
   awaitable<std::optional<RateLimitDecision>> check(std::string_view key, long long cost = 1);
-  // What check() would say, without consuming.
+  // What check(key) would say for one unit, without consuming it: whether the next message passes.
   awaitable<std::optional<RateLimitDecision>> peek(std::string_view key);
   // Forgets the key's history: it starts with a full allowance.
   awaitable<bool> reset(std::string_view key);
 
   const RateLimit& limit() const { return limit_; }
+  // The most one check() can ever be allowed: the burst (GCRA, token bucket) or the rate (windows).
+  // A larger cost is always denied.
+  long long capacity() const;
 
  private:
+  awaitable<std::optional<RateLimitDecision>> decide(std::string key, long long cost, bool dry);
   std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
   RateLimit limit_;
 };

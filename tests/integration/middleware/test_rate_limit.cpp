@@ -119,6 +119,12 @@ TEST_CASE("rate_limit options are validated with located errors") {
   CHECK_THROWS_WITH(build_with("{rate: 1, strategy: leaky}"), Catch::Contains("expected one of: gcra, fixed_window"));
   CHECK_THROWS_WITH(build_with("{rate: 1, key: \"{oops\"}"), Catch::Contains("key template '{oops'"));
   CHECK_THROWS_WITH(build_with("{rate: 1, burts: 2}"), Catch::Contains("did you mean 'burst'"));
+  CHECK_THROWS_WITH(build_with("{rate: 10, burst: 3, cost: 4}"),
+                    Catch::Contains("test.yaml:") && Catch::Contains("rate_limit.cost: 4 is more than the burst (3) of route 'r': "
+                                                                    "no message could ever pass"));
+  CHECK_THROWS_WITH(build_with("{rate: 2, cost: 3, strategy: sliding_window}"),
+                    Catch::Contains("cost: 3 is more than the rate (2) of route 'r'"));
+  CHECK_NOTHROW(build_with("{rate: 10, burst: 4, cost: 4, strategy: token_bucket}"));
   CHECK_NOTHROW(build_with("{rate: 5, period: 60, whitelist: [\"a/admin\"], on_unavailable: deny}"));
 }
 

@@ -2,6 +2,8 @@
 // matters, independently through the raw RESP helper.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include <future>
 
 #include "plugins/redis/recipes/distributed_lock.hpp"
@@ -337,6 +339,25 @@ TEST_CASE("the blocking facade works from an app worker thread and refuses the m
   CHECK_THAT(refused.get_future().get(), Catch::Contains("would deadlock"));
 }
 
+TEST_CASE("every rate limit strategy frees capacity over time, and retry_after is when enough is free for the cost") {
+  RedisFixture f;
+  for (auto strategy : {redis::RateLimitStrategy::gcra, redis::RateLimitStrategy::fixed_window,
+                        redis::RateLimitStrategy::sliding_window, redis::RateLimitStrategy::token_bucket}) {
+    INFO("strategy " << static_cast<int>(strategy));
+    redis::RateLimiter limiter(f.redis, {.rate = 2, .period = 400ms, .strategy = strategy});
+    const std::string key = "free" + std::to_string(static_cast<int>(strategy));
+    REQUIRE(f.sync(limiter.check(key))->allowed);
+    std::this_thread::sleep_for(80ms);  // two units taken at two different times
+    REQUIRE(f.sync(limiter.check(key))->allowed);
+    const auto denied = f.sync(limiter.check(key, 2));
+    REQUIRE(denied);
+    REQUIRE_FALSE(denied->allowed);
+    // Not earlier than the whole cost is free: at retry_after both units must be back.
+    std::this_thread::sleep_for(std::chrono::milliseconds(denied->retry_after_ms + 20));
+    CHECK(f.sync(limiter.check(key, 2))->allowed);
+  }
+}
+
 TEST_CASE("the rate limiter offered to handlers: check with cost, peek without consuming, reset") {
   RedisFixture f;
   redis::RateLimiter limiter(f.redis, {.rate = 5, .period = std::chrono::hours(24)});
@@ -345,9 +366,13 @@ TEST_CASE("the rate limiter offered to handlers: check with cost, peek without c
   CHECK(first->allowed);
   CHECK(first->limit == 5);
   CHECK(first->remaining == 3);
-  CHECK(f.sync(limiter.peek("dev1"))->remaining == 3);
-  CHECK(f.sync(limiter.peek("dev1"))->remaining == 3);  // peeking consumes nothing
+  CHECK(f.sync(limiter.peek("dev1"))->allowed);
+  CHECK(f.sync(limiter.peek("dev1"))->remaining == 2);  // what check() would leave after one unit
+  CHECK(f.sync(limiter.peek("dev1"))->remaining == 2);  // peeking consumes nothing
   CHECK(f.sync(limiter.check("dev1", 3))->allowed);
+  const auto exhausted = f.sync(limiter.peek("dev1"));
+  CHECK_FALSE(exhausted->allowed);  // the next message would not pass
+  CHECK(exhausted->retry_after_ms > 0);
   auto limited = f.sync(limiter.check("dev1"));
   REQUIRE(limited);
   CHECK_FALSE(limited->allowed);
@@ -358,8 +383,11 @@ TEST_CASE("the rate limiter offered to handlers: check with cost, peek without c
                         redis::RateLimitStrategy::token_bucket}) {
     redis::RateLimiter other(f.redis, {.rate = 2, .period = std::chrono::hours(24), .strategy = strategy});
     const std::string key = "s" + std::to_string(static_cast<int>(strategy));
+    CHECK(f.sync(other.peek(key))->allowed);
     CHECK(f.sync(other.check(key))->allowed);
+    CHECK(f.sync(other.peek(key))->allowed);
     CHECK(f.sync(other.check(key))->allowed);
+    CHECK_FALSE(f.sync(other.peek(key))->allowed);
     CHECK_FALSE(f.sync(other.check(key))->allowed);
     CHECK(f.sync(other.reset(key)));
     CHECK(f.sync(other.check(key))->allowed);
