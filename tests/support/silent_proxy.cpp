@@ -63,14 +63,14 @@ void SilentProxy::accept_loop() {
     }
     std::lock_guard lock(mutex_);
     sockets_.insert(sockets_.end(), {client, server});
-    threads_.emplace_back([this, client, server] { pump(client, server); });
-    threads_.emplace_back([this, client, server] { pump(server, client); });
+    threads_.emplace_back([this, client, server] { pump(client, server, false); });
+    threads_.emplace_back([this, client, server] { pump(server, client, true); });
   }
 }
 
 // Copies bytes one way while speaking; while silent, reads nothing, so bytes wait in the kernel and
 // the peer sees a connection that is open but never answers.
-void SilentProxy::pump(int from, int to) {
+void SilentProxy::pump(int from, int to, bool toward_client) {
   char buffer[16384];
   while (!stopping_) {
     if (silent_) {
@@ -83,6 +83,7 @@ void SilentProxy::pump(int from, int to) {
       ::shutdown(to, SHUT_WR);
       return;
     }
+    if (toward_client && dropping_replies_) continue;  // read and lost
     if (::send(to, buffer, static_cast<std::size_t>(received), MSG_NOSIGNAL) != received) return;
   }
 }

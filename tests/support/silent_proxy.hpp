@@ -5,6 +5,7 @@
 //   SilentProxy proxy(redis.port());
 //   config.port = proxy.port();
 //   proxy.silence();   // commands now get no reply at all
+//   proxy.drop_replies();  // commands reach the server and run, their replies are lost on the way back
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -23,16 +24,21 @@ class SilentProxy {
 
   std::uint16_t port() const { return port_; }
   void silence() { silent_ = true; }
-  void speak() { silent_ = false; }
+  void speak() {
+    silent_ = false;
+    dropping_replies_ = false;
+  }
+  void drop_replies() { dropping_replies_ = true; }
 
  private:
   void accept_loop();
-  void pump(int from, int to);
+  void pump(int from, int to, bool toward_client);
 
   std::uint16_t target_port_;
   std::uint16_t port_ = 0;
   int listener_ = -1;
   std::atomic<bool> silent_{false};
+  std::atomic<bool> dropping_replies_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::vector<int> sockets_;

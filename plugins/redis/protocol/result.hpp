@@ -31,6 +31,10 @@ struct Result {
   // A reply arrived and it is not an error reply.
   bool succeeded() const { return ok() && !reply.is_error(); }
   bool unavailable() const { return failure == Failure::unavailable; }
+  // Sent, but whether Redis applied it is unknown (timeout, connection lost, protocol error).
+  bool outcome_unknown() const {
+    return failure == Failure::timeout || failure == Failure::connection_lost || failure == Failure::protocol;
+  }
   // Failure, or the error reply's text, for logs.
   std::string error_text() const;
 };

@@ -81,7 +81,10 @@ awaitable<DistributedLock> DistributedLock::acquire(RedisManager& redis, std::st
     std::vector<std::string> keys{lock.key_, lock.key_ + ":fence"};
     std::vector<std::string> args{lock.token_, std::to_string(options.ttl.count()), std::to_string(fence_ttl_ms)};
     auto result = co_await redis.eval(acquire_script(), std::move(keys), std::move(args));
-    if (!result.succeeded()) co_return lock;  // unavailable
+    if (!result.succeeded()) {  // unavailable
+      if (result.outcome_unknown()) lock.clear_phantom();
+      co_return lock;
+    }
     if (result.reply.integer > 0) {
       lock.outcome_ = Outcome::acquired;
       lock.fence_ = result.reply.integer;
@@ -98,6 +101,30 @@ awaitable<DistributedLock> DistributedLock::acquire(RedisManager& redis, std::st
     co_await sleep_for(std::min(jittered(delay), left));
     delay = std::min(delay * 2, std::chrono::milliseconds(200));
   }
+}
+
+// An acquire whose reply never came may still be applied, now or when a paused Redis wakes: a lock
+// nobody knows it holds would block every instance until its TTL. Our token's compare-and-delete is
+// retried until it removes ours or the TTL has run out, whichever comes first; another owner's lock
+// is never touched.
+void DistributedLock::clear_phantom() {
+  auto clearing = [](std::shared_ptr<RedisManager> redis, std::string key, std::string token,
+                     std::chrono::milliseconds ttl) -> awaitable<void> {
+    const auto expired = std::chrono::steady_clock::now() + ttl;
+    auto delay = std::chrono::milliseconds(50);
+    while (std::chrono::steady_clock::now() < expired) {
+      std::vector<std::string> keys{key};
+      std::vector<std::string> args{token};
+      auto result = co_await redis->eval(release_script(), std::move(keys), std::move(args));
+      if (result.succeeded() && result.reply.integer == 1) {
+        spdlog::info("lock '{}': removed a lock taken by an acquire whose reply was lost", key);
+        co_return;
+      }
+      co_await sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    }
+  };
+  asio::co_spawn(redis_->io_context(), clearing(redis_, key_, token_, options_.ttl), asio::detached);
 }
 
 void DistributedLock::start_renewal() {

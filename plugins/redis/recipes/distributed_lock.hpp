@@ -1,7 +1,8 @@
 #pragma once
 // A lock on Redis shared by every app instance: a random token set with NX and a TTL, a fencing number
 // strictly increasing per key, renewal about every ttl/3 while held, and a compare-and-delete release
-// (a holder can never delete another owner's lock).
+// (a holder can never delete another owner's lock). An acquire that timed out on the wire is not
+// a lock: whatever it may have set is removed in the background (compare-and-delete, until the TTL).
 //
 //   auto guard = co_await redis::DistributedLock::acquire(redis::manager(ctx), "device:42", {.ttl = 10s, .wait = 5s});
 //   if (guard.acquired()) {
@@ -52,6 +53,7 @@ class DistributedLock {
   };
   DistributedLock(const RedisManager& redis, std::string key, LockOptions options);
   void start_renewal();
+  void clear_phantom();
 
   std::shared_ptr<RedisManager> redis_;  // a handle: the renewal and release keep the manager alive
   std::string key_;  // the Redis key (prefix added by the manager)

@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "plugins/redis/recipes/distributed_lock.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/silent_proxy.hpp"
@@ -265,4 +266,28 @@ TEST_CASE("a BLPOP on its own connection completes when Redis is killed, long be
   REQUIRE(was_blocked);
   REQUIRE(completed);
   CHECK_FALSE(popped);
+}
+
+TEST_CASE("a lock acquire whose reply is lost leaves no phantom lock behind") {
+  RedisServer server;
+  server.start();
+  SilentProxy proxy(server.port());
+  redis::RedisManager r(redis_config_for(proxy.port()));
+  r.initialize();
+  REQUIRE(r.wait_connected(10s));
+  {  // loads the scripts into Redis: EVALSHA must run the acquire, not answer NOSCRIPT
+    auto warm = r.run_sync(redis::DistributedLock::acquire(r, "warm", {.ttl = 30s}));
+    REQUIRE(warm.acquired());
+    REQUIRE(r.run_sync(warm.release()));
+  }
+  proxy.drop_replies();  // the acquire runs on Redis, its reply never arrives
+  auto lost_reply = r.run_sync(redis::DistributedLock::acquire(r, "job", {.ttl = 30s}));
+  CHECK(lost_reply.outcome() == redis::DistributedLock::Outcome::unavailable);
+  // Redis set the lock (its fencing counter moved) although nobody was told it holds it.
+  CHECK(server.command({"EXISTS", "test:lock:{job}:fence"}) == ":1\r\n");
+  proxy.speak();
+  // Removed by our token once Redis answers again, long before its 30 s TTL.
+  CHECK(wait_until([&] { return server.command({"EXISTS", "test:lock:{job}"}) == ":0\r\n"; }, 15s));
+  // And the next acquire gets it once the recycled connections are back.
+  CHECK(wait_until([&] { return r.run_sync(redis::DistributedLock::acquire(r, "job", {.ttl = 30s})).acquired(); }, 15s));
 }
