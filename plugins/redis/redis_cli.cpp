@@ -66,8 +66,11 @@ void keys(App& app, const std::string& pattern, std::size_t limit) {
   auto connected = connected_manager(app);
   auto& manager = *connected;
   const auto found = manager.run_sync(manager.keys(pattern, limit));
-  for (const auto& key : found) fmt::print("{}\n", key);
-  fmt::print(stderr, "{} key(s){}\n", found.size(), found.size() == limit ? " (the limit; use -n for more)" : "");
+  for (const auto& key : found.names) fmt::print("{}\n", key);
+  fmt::print(stderr, "{} key(s){}\n", found.names.size(),
+             found.limit_reached ? fmt::format(": the limit of {}; more match (use -n for more)", limit)
+             : found.interrupted ? std::string(": Redis stopped answering before the scan finished")
+                                 : std::string());
 }
 
 }  // namespace

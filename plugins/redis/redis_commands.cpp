@@ -2,6 +2,7 @@
 // the reply into its documented type, or into the documented default when there is no usable reply.
 #include <array>
 #include <charconv>
+#include <limits>
 #include <span>
 
 #include <fmt/format.h>
@@ -192,18 +193,40 @@ awaitable<std::optional<std::vector<std::string>>> RedisManager::scan_page(std::
   co_return found;
 }
 
-awaitable<std::vector<std::string>> RedisManager::keys(std::string_view pattern, std::size_t limit) {
-  std::vector<std::string> found;
+awaitable<std::optional<ScanPage>> RedisManager::scan(std::string_view pattern, std::string cursor) {
+  auto page = co_await scan_page(pattern, cursor);
+  if (!page) co_return std::nullopt;
+  ScanPage out{{}, std::move(cursor)};
+  out.names.reserve(page->size());
+  for (const auto& full_name : *page) out.names.push_back(strip_prefix(full_name));
+  co_return out;
+}
+
+awaitable<KeyList> RedisManager::keys(std::string_view pattern, std::size_t limit) {
+  KeyList list;
   std::string cursor = "0";
   do {
     const auto page = co_await scan_page(pattern, cursor);
-    if (!page) break;
+    if (!page) {
+      list.interrupted = true;
+      break;
+    }
     for (const auto& full_name : *page) {
-      if (found.size() >= limit) co_return found;
-      found.push_back(strip_prefix(full_name));
+      if (list.names.size() >= limit) {
+        list.limit_reached = true;
+        co_return list;
+      }
+      list.names.push_back(strip_prefix(full_name));
     }
   } while (cursor != "0");
-  co_return found;
+  co_return list;
+}
+
+awaitable<std::vector<std::string>> RedisManager::keys(std::string_view pattern) {
+  auto list = co_await keys(pattern, std::numeric_limits<std::size_t>::max());
+  if (list.interrupted)
+    spdlog::warn("redis: keys('{}'): Redis stopped answering; {} key(s) found before that", pattern, list.names.size());
+  co_return std::move(list.names);
 }
 
 // ---- hashes
@@ -483,7 +506,7 @@ awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
   }
   Strings dbsize_command{"DBSIZE"};
   view.dbsize = integer_or(co_await run(std::move(dbsize_command)), 0);
-  const auto sampled_keys = co_await keys("*", sample);
+  const auto sampled_keys = (co_await keys("*", sample)).names;
   Batch types;
   for (const auto& name : sampled_keys) types.push({"TYPE", key(name)});
   for (const auto& type_result : co_await run_pipeline(types))

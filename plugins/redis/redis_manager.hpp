@@ -87,6 +87,23 @@ struct ServerView {
   std::size_t sampled = 0;
 };
 
+// Keys listed with a limit: `limit_reached` when more keys match, `interrupted` when Redis stopped
+// answering before the scan finished.
+struct KeyList {
+  std::vector<std::string> names;
+  bool limit_reached = false;
+  bool interrupted = false;
+  bool complete() const { return !limit_reached && !interrupted; }
+};
+
+// One SCAN page: the names (without the prefix; a key may appear in two pages, as SCAN promises) and
+// the cursor to continue from; done when Redis says the scan is over.
+struct ScanPage {
+  std::vector<std::string> names;
+  std::string cursor;
+  bool done() const { return cursor == "0"; }
+};
+
 using MessageHandler = std::function<void(const std::string& channel, const std::string& payload)>;
 
 class RedisManager {
@@ -172,8 +189,15 @@ class RedisManager {
   awaitable<bool> persist(std::string_view key);
   awaitable<bool> rename(std::string_view key, std::string_view new_key);
   awaitable<std::string> type(std::string_view key);  // "none" when missing or unavailable
-  // Keys matching a glob pattern (prefix applied and stripped), by SCAN, never KEYS; at most `limit`.
-  awaitable<std::vector<std::string>> keys(std::string_view pattern, std::size_t limit = 1000);
+  // ---- key listing: by SCAN, never KEYS (the server is not blocked); prefix applied and stripped.
+  // Every key matching the glob. All of them: a pattern matching a million keys returns a million
+  // names (page with scan() instead). Redis stopping midway: what was found, and a warning logged.
+  awaitable<std::vector<std::string>> keys(std::string_view pattern);
+  // At most `limit` keys; the list says when that limit cut it short, or Redis stopped answering.
+  awaitable<KeyList> keys(std::string_view pattern, std::size_t limit);
+  // One page: start with cursor "0" and go on with each page's cursor until done. nullopt: Redis
+  // did not answer (resume from the same cursor).
+  awaitable<std::optional<ScanPage>> scan(std::string_view pattern, std::string cursor = "0");
 
   // ---- hashes
   awaitable<long long> hset(std::string_view key, std::string_view field, std::string_view value);

@@ -123,8 +123,8 @@ awaitable<bool> SessionStore::remove(std::string_view id) {
   co_return co_await redis_->unlink(session_keys(id)) > 0;
 }
 
-awaitable<std::vector<std::string>> SessionStore::list(std::string_view pattern, std::size_t limit) {
-  auto keys = co_await redis_->keys(fmt::format("{}{}}}", key_head, pattern), limit);
+awaitable<std::vector<std::string>> SessionStore::list(std::string_view pattern) {
+  auto keys = co_await redis_->keys(fmt::format("{}{}}}", key_head, pattern));
   std::vector<std::string> ids;
   ids.reserve(keys.size());
   for (auto& key : keys)  // "session:{id}" -> "id"

@@ -97,7 +97,8 @@ class SessionStore {
   // True when a session was deleted; false when none existed or Redis is unavailable.
   awaitable<bool> remove(std::string_view id);
   // Session ids matching a glob pattern (SCAN, never KEYS); at most `limit`.
-  awaitable<std::vector<std::string>> list(std::string_view pattern = "*", std::size_t limit = 1000);
+  // Every session id matching the glob (SCAN, never KEYS; all of them).
+  awaitable<std::vector<std::string>> list(std::string_view pattern = "*");
 
   const SessionOptions& options() const { return options_; }
 

@@ -2,6 +2,7 @@
 // matters, independently through the raw RESP helper.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <thread>
 
 #include <future>
@@ -73,7 +74,13 @@ TEST_CASE("keys") {
   auto users = f.sync(r.keys("user:*"));
   std::sort(users.begin(), users.end());
   CHECK(users == Strings{"user:1", "user:2", "user:3"});
-  CHECK(f.sync(r.keys("*", 2)).size() == 2);
+  const auto two = f.sync(r.keys("*", 2));
+  CHECK(two.names.size() == 2);
+  CHECK(two.limit_reached);  // said, not silent
+  CHECK_FALSE(two.complete());
+  const auto all = f.sync(r.keys("user:*", 3));
+  CHECK(all.names.size() == 3);
+  CHECK(all.complete());  // exactly the limit, and nothing more matched
   CHECK(f.sync(r.rename("order:1", "order:9")));
   CHECK(f.sync(r.get("order:9")) == "x");
   CHECK(f.sync(r.del({"user:1", "user:2", "nothing"})) == 2);
@@ -423,4 +430,36 @@ TEST_CASE("the distributed lock offered to handlers: busy, fencing, lost, releas
   redis::RedisManager disabled;
   auto offline = disabled.run_sync(DistributedLock::acquire(disabled, "job"));
   CHECK(offline.outcome() == DistributedLock::Outcome::unavailable);
+}
+
+TEST_CASE("keys without a limit returns every match past a thousand, and scan pages through them") {
+  RedisFixture f;
+  auto& r = f.redis;
+  redis::Batch batch;
+  for (int i = 0; i < 2500; ++i) batch.push({"SET", r.key("session:" + std::to_string(i)), "x"});
+  REQUIRE(f.sync(r.pipeline(batch)).size() == 2500);
+  REQUIRE(f.sync(r.set("other", "x")));
+
+  CHECK(f.sync(r.keys("session:*")).size() == 2500);  // the seed's delete_many(keys(...)) leaves none
+  const auto limited = f.sync(r.keys("session:*", 1000));
+  CHECK(limited.names.size() == 1000);
+  CHECK(limited.limit_reached);
+
+  std::set<std::string> paged;
+  std::string cursor = "0";
+  for (int pages = 0; pages < 1000; ++pages) {
+    const auto page = f.sync(r.scan("session:*", cursor));
+    REQUIRE(page);
+    paged.insert(page->names.begin(), page->names.end());
+    cursor = page->cursor;
+    if (page->done()) break;
+  }
+  CHECK(cursor == "0");
+  CHECK(paged.size() == 2500);
+  CHECK(paged.count("session:0") == 1);  // without the prefix
+
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  CHECK(f.sync(r.keys("session:*", 10)).interrupted);
+  CHECK_FALSE(f.sync(r.scan("session:*")));
 }

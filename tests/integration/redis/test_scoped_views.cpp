@@ -212,7 +212,7 @@ TEST_CASE("views share the manager's connections: a thousand of them open none")
   for (int i = 0; i < 1000; ++i) views.push_back(f.redis.scoped("tenant:" + std::to_string(i) + ":"));
   for (auto& view : views) REQUIRE(f.sync(view.set("k", "v")));
   CHECK(connected_clients(f) == before);
-  CHECK(f.sync(f.redis.keys("tenant:*", 5000)).size() == 1000);
+  CHECK(f.sync(f.redis.keys("tenant:*")).size() == 1000);
 }
 
 TEST_CASE("a view degrades like its manager when Redis is down") {
