@@ -9,6 +9,8 @@
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/engine.hpp"
 #include "plugins/redis/keyring.hpp"
+#include "plugins/redis/protocol/command_policy.hpp"
+#include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/subscriber.hpp"
 
@@ -269,17 +271,56 @@ awaitable<Result> RedisManager::run(std::vector<std::string> args) { return exec
 // Raw access names keys itself, which a view could not keep inside its scope: refused there.
 awaitable<Result> RedisManager::command(std::vector<std::string> args) {
   if (is_scoped()) co_return refused_on_view("command()");
+  if (auto refused = refuse_unshareable(args)) co_return std::move(*refused);
   co_return co_await run(std::move(args));
 }
 
 awaitable<std::vector<Result>> RedisManager::pipeline(const Batch& batch) {
   if (is_scoped()) co_return std::vector<Result>(batch.size(), refused_on_view("pipeline()"));
+  for (const auto& command : batch.commands())  // one write: one refused command refuses the batch
+    if (auto refused = refuse_unshareable(command)) co_return std::vector<Result>(batch.size(), *refused);
   co_return co_await run_pipeline(batch);
 }
 
 awaitable<Result> RedisManager::transaction(const Batch& batch) {
   if (is_scoped()) co_return refused_on_view("transaction()");
+  for (const auto& command : batch.commands())
+    if (auto refused = refuse_unshareable(command)) co_return std::move(*refused);
   co_return co_await run_transaction(batch);
+}
+
+std::optional<Result> RedisManager::refuse_unshareable(const std::vector<std::string>& command) const {
+  const auto policy = command_policy(command);
+  if (policy.place == CommandPlace::shared) return std::nullopt;
+  spdlog::warn("redis: refused: {}", policy.reason);
+  return Result::failed(Failure::refused, policy.reason);
+}
+
+LeasedConnection RedisManager::lease(LeaseOptions options) {
+  if (is_scoped()) return LeasedConnection(share(), nullptr, refused_on_view("lease()"));
+  return open_lease(options);
+}
+
+LeasedConnection RedisManager::open_lease(LeaseOptions options) {
+  if (!is_connected()) return LeasedConnection(share(), nullptr, engine_->refuse_unavailable());
+  auto settings = settings_for(engine_->config);
+  settings.reconnect = false;  // one connection, one attempt: a lease that lost it fails, as it must
+  if (options.command_timeout) settings.command_timeout = *options.command_timeout;
+  auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
+  connection->start();
+  return LeasedConnection(share(), std::move(connection), Result{});
+}
+
+awaitable<Result> RedisManager::execute_on(std::shared_ptr<Connection> connection, std::string bytes,
+                                           std::size_t replies) {
+  // Queued on the connection's strand even before it is ready: flushed once its handshake is done.
+  // The completion holds no handle on the connection: one in its own queue would be a cycle.
+  auto submit = [this, connection, bytes = std::move(bytes), replies](Completion completion) mutable {
+    asio::post(engine_->strand, [connection, bytes = std::move(bytes), replies, completion = std::move(completion)]() mutable {
+      connection->push_on_io_thread({std::move(bytes), replies, std::move(completion)});
+    });
+  };
+  return await_completion(std::move(submit), Statistics::skipped);  // a blocking wait is no latency
 }
 
 awaitable<std::vector<Result>> RedisManager::run_pipeline(const Batch& batch) {
@@ -299,13 +340,7 @@ awaitable<Result> RedisManager::run_transaction(const Batch& batch) {
   append_command(bytes, {"MULTI"});
   for (const auto& command : batch.commands()) append_command(bytes, command);
   append_command(bytes, {"EXEC"});
-  auto result = co_await execute(std::move(bytes), batch.size() + 2);
-  if (!result.ok()) co_return result;
-  // MULTI's +OK, one +QUEUED (or an error) per command, then EXEC's reply.
-  for (std::size_t i = 1; i + 1 < result.reply.elements.size(); ++i)
-    if (result.reply.elements[i].is_error())
-      co_return Result::success(Reply::error("transaction aborted: " + result.reply.elements[i].text));
-  co_return Result::success(std::move(result.reply.elements.back()));
+  co_return decode::transaction_outcome(co_await execute(std::move(bytes), batch.size() + 2));
 }
 
 awaitable<Result> RedisManager::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
@@ -347,22 +382,9 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   std::vector<std::string> args{"BLPOP"};
   for (const auto& name : names) args.push_back(key(name));
   args.push_back(std::to_string(timeout.count()));
-  auto settings = settings_for(engine_->config);
-  settings.reconnect = false;
-  settings.command_timeout += std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
-  auto submit = [this, connection, bytes = encode_command(args)](Completion completion) mutable {
-    asio::post(engine_->strand, [connection, bytes = std::move(bytes), completion = std::move(completion)]() mutable {
-      // The raw pointer: a handle in its own queue would keep the connection alive in a cycle.
-      auto* blocking = connection.get();
-      blocking->push_on_io_thread({std::move(bytes), 1, [blocking, completion = std::move(completion)](Result result) mutable {
-                                     blocking->stop();
-                                     completion(std::move(result));
-                                   }});
-    });
-    connection->start();
-  };
-  Result result = co_await await_completion(std::move(submit), Statistics::skipped);  // its wait is no latency
+  // A blocking command holds its connection: one of its own, for the wait and then some.
+  auto blocking = open_lease({.command_timeout = milliseconds(engine_->config.socket_timeout_s) + timeout});
+  const Result result = co_await blocking.command(std::move(args));
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
   co_return std::pair{strip_prefix(result.reply.elements[0].text), result.reply.elements[1].text};
 }

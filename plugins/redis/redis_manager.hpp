@@ -42,6 +42,7 @@
 #include "core/asio.hpp"
 #include "plugins/redis/batch.hpp"
 #include "plugins/redis/codec.hpp"
+#include "plugins/redis/leased_connection.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/cache_stats.hpp"
@@ -51,6 +52,7 @@
 namespace routemq::redis {
 
 struct Engine;
+class Connection;
 
 struct SetOptions {
   std::optional<std::chrono::seconds> ex{};        // EX seconds
@@ -152,10 +154,14 @@ class RedisManager {
   std::string strip_prefix(std::string_view key) const;
 
   // ---- raw access: the Result tells reply, error reply, unavailable, timeout ... Refused on a view.
+  // Commands that would change or hold a connection every caller shares (SELECT, WATCH, BLPOP ...:
+  // protocol/command_policy.hpp) are refused here, before anything is sent: run them on lease().
   awaitable<Result> command(std::vector<std::string> args);
   awaitable<std::vector<Result>> pipeline(const Batch& batch);
   // MULTI ... EXEC as one request: the EXEC reply (an array), or nil when the transaction aborted.
   awaitable<Result> transaction(const Batch& batch);
+  // A connection of the caller's own for those (leased_connection.hpp), closed when the lease goes.
+  LeasedConnection lease(LeaseOptions options = {});
   // EVALSHA, then EVAL on NOSCRIPT. Keys are prefixed.
   awaitable<Result> eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args);
   // The script in the background, on a handle of its own (this manager or view may go first), its
@@ -297,6 +303,7 @@ class RedisManager {
   RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix, std::optional<std::chrono::seconds> scope_ttl,
                std::shared_ptr<const Codec> codec, std::shared_ptr<CacheStats> cache_stats);
   friend class WriteBehind;
+  friend class LeasedConnection;  // execute_on
   friend class Pipeline;
   friend class Invalidation;     // SCAN pages and full-name UNLINKs
   friend class EncryptedValues;  // the keyring (recipe state), the decode-failure count
@@ -308,6 +315,11 @@ class RedisManager {
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
   awaitable<Result> execute(std::string bytes, std::size_t replies);
+  // On a connection of its own (a lease), not the pool's.
+  awaitable<Result> execute_on(std::shared_ptr<Connection> connection, std::string bytes, std::size_t replies);
+  LeasedConnection open_lease(LeaseOptions options);  // without the view check: blpop() on a view
+  // The refusal of a raw command that cannot run on the shared connections; nullopt when it can.
+  std::optional<Result> refuse_unshareable(const std::vector<std::string>& command) const;
   enum class Statistics { recorded, skipped };  // in the commands count and latency percentiles, or not
   template <class Submit>
   awaitable<Result> await_completion(Submit submit, Statistics statistics);

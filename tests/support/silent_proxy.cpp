@@ -73,17 +73,16 @@ void SilentProxy::accept_loop() {
 void SilentProxy::pump(int from, int to, bool toward_client) {
   char buffer[16384];
   while (!stopping_) {
-    if (silent_) {
+    if (silent_ || (toward_client && holding_replies_)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // idle while black-holed
       continue;
     }
-    if (!readable(from) || silent_) continue;  // silence may have begun while waiting
+    if (!readable(from) || silent_ || (toward_client && holding_replies_)) continue;  // may have begun while waiting
     const auto received = ::recv(from, buffer, sizeof buffer, 0);
     if (received <= 0) {
       ::shutdown(to, SHUT_WR);
       return;
     }
-    if (toward_client && dropping_replies_) continue;  // read and lost
     if (::send(to, buffer, static_cast<std::size_t>(received), MSG_NOSIGNAL) != received) return;
   }
 }

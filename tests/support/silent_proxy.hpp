@@ -5,7 +5,7 @@
 //   SilentProxy proxy(redis.port());
 //   config.port = proxy.port();
 //   proxy.silence();   // commands now get no reply at all
-//   proxy.drop_replies();  // commands reach the server and run, their replies are lost on the way back
+//   proxy.hold_replies();  // commands reach the server and run, their replies wait (as on a stalled path)
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -26,9 +26,9 @@ class SilentProxy {
   void silence() { silent_ = true; }
   void speak() {
     silent_ = false;
-    dropping_replies_ = false;
+    holding_replies_ = false;
   }
-  void drop_replies() { dropping_replies_ = true; }
+  void hold_replies() { holding_replies_ = true; }
 
  private:
   void accept_loop();
@@ -38,7 +38,7 @@ class SilentProxy {
   std::uint16_t port_ = 0;
   int listener_ = -1;
   std::atomic<bool> silent_{false};
-  std::atomic<bool> dropping_replies_{false};
+  std::atomic<bool> holding_replies_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::vector<int> sockets_;

@@ -47,4 +47,13 @@ std::vector<std::optional<std::string>> optional_strings(const Result& result, s
   return out;
 }
 
+Result transaction_outcome(Result replies) {
+  if (!replies.ok() || !replies.reply.is_array() || replies.reply.elements.empty()) return replies;
+  // MULTI's +OK, one +QUEUED (or an error) per command, then EXEC's reply.
+  auto& elements = replies.reply.elements;
+  for (std::size_t i = 1; i + 1 < elements.size(); ++i)
+    if (elements[i].is_error()) return Result::success(Reply::error("transaction aborted: " + elements[i].text));
+  return Result::success(std::move(elements.back()));
+}
+
 }  // namespace routemq::redis::decode

@@ -18,5 +18,8 @@ bool is_ok(const Result& result);                                        // SET,
 bool is_one(const Result& result);                                       // EXPIRE, SISMEMBER: :1
 std::vector<std::string> strings(const Result& result);                  // LRANGE, SMEMBERS
 std::vector<std::optional<std::string>> optional_strings(const Result& result, std::size_t expected);  // MGET
+// The replies of MULTI, the queued commands and EXEC, as one outcome: EXEC's reply (nil when a
+// WATCHed key changed), or an error reply naming the command Redis refused to queue.
+Result transaction_outcome(Result replies);
 
 }  // namespace routemq::redis::decode
