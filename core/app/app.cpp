@@ -405,8 +405,10 @@ int App::run() {
 
   wait_for_stop_request();
 
-  // Stop taking messages, let the handlers in flight finish, then leave.
-  mqtt_->unsubscribe_all(std::chrono::seconds(2));
+  // Stop taking messages, let the handlers in flight finish, then leave. A kept session (clean_start
+  // false) keeps its subscriptions instead: what is published while the service is down waits at the
+  // broker for its next start, and what still arrives now is handled until nothing is in flight.
+  if (config_.mqtt.clean_start) mqtt_->unsubscribe_all(std::chrono::seconds(2));
   const auto timeout = std::chrono::duration<double>(config_.app.shutdown_timeout_s);
   if (!in_flight_.wait_idle(std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)))
     spdlog::warn("shutdown: {} handler(s) still running after {:.1f}s; abandoning them", in_flight_.in_flight(),

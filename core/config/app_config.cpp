@@ -80,14 +80,29 @@ void read_reconnect(const ConfigNode& node, const Environment& env, EffectiveCon
                                   mqtt.reconnect_max_s, mqtt.reconnect_min_s));
 }
 
+WillConfig read_will(const ConfigNode& node, const Environment& env, EffectiveConfig& effective) {
+  SectionReader r(node, env, &effective);
+  WillConfig will;
+  will.topic = r.string("topic", "", {.env = "MQTT_WILL_TOPIC"});
+  if (will.topic.find_first_of("+#") != std::string::npos)
+    throw ConfigError(fmt::format("{}: expected a topic without wildcards (got '{}')", node.child("topic").where(), will.topic));
+  will.payload = r.string("payload", will.payload);
+  will.online_payload = r.string("online_payload", will.online_payload);
+  will.qos = static_cast<int>(r.integer("qos", will.qos, {.min = 0, .max = 2}));
+  will.retain = r.boolean("retain", will.retain);
+  r.finish();
+  return will;
+}
+
 MqttConfig read_mqtt(const ConfigNode& node, const Environment& env, EffectiveConfig& effective,
                      const std::string& app_name) {
   SectionReader r(node, env, &effective);
   MqttConfig mqtt;
   mqtt.broker = r.string("broker", mqtt.broker, {.env = "MQTT_BROKER", .non_empty = true});
   mqtt.port = static_cast<int>(r.integer("port", mqtt.port, {.env = "MQTT_PORT", .min = 1, .max = 65535}));
-  if (auto id = r.optional_string("client_id", {.env = "MQTT_CLIENT_ID"}); id && !id->empty()) {
-    mqtt.client_id = *id;
+  const auto explicit_id = r.optional_string("client_id", {.env = "MQTT_CLIENT_ID"});
+  if (explicit_id && !explicit_id->empty()) {
+    mqtt.client_id = *explicit_id;
   } else {
     mqtt.client_id = generated_client_id(app_name);
     effective.record({"mqtt.client_id", mqtt.client_id, ValueSource::generated, ""});
@@ -100,7 +115,15 @@ MqttConfig read_mqtt(const ConfigNode& node, const Environment& env, EffectiveCo
     throw ConfigError(fmt::format("{}: expected a shared-subscription group name without '/', '+' or '#' (got '{}')",
                                   node.child("group_name").where(), mqtt.group_name));
   mqtt.keepalive_s = static_cast<int>(r.integer("keepalive", mqtt.keepalive_s, {.env = "MQTT_KEEPALIVE", .min = 1, .max = 65535}));
-  mqtt.clean_start = r.boolean("clean_start", mqtt.clean_start);
+  mqtt.clean_start = r.boolean("clean_start", mqtt.clean_start, {.env = "MQTT_CLEAN_START"});
+  if (!mqtt.clean_start && !(explicit_id && !explicit_id->empty()))
+    throw ConfigError(fmt::format(
+        "{}: false needs a stable mqtt.client_id (MQTT_CLIENT_ID), e.g. \"${{APP_NAME}}-${{HOSTNAME}}\": the session "
+        "belongs to the client id, and a generated one changes with every start",
+        node.child("clean_start").where()));
+  mqtt.session_expiry_s = static_cast<int>(
+      r.integer("session_expiry", mqtt.session_expiry_s, {.env = "MQTT_SESSION_EXPIRY", .min = 0, .max = 4294967295LL}));
+  mqtt.will = read_will(r.section("will"), env, effective);
   mqtt.max_buffered = static_cast<int>(r.integer("max_buffered", mqtt.max_buffered, {.min = 1, .max = 10'000'000}));
   read_reconnect(r.section("reconnect"), env, effective, mqtt);
   mqtt.tls = read_tls(r.section("tls"), env, effective);

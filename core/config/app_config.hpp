@@ -4,7 +4,8 @@
 //
 //   app:        name, workers, max_in_flight, shutdown_timeout, log_level, log_format, max_json_depth
 //   mqtt:       broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
-//               max_buffered, reconnect: {min_delay, max_delay}, tls: {enabled, ca_file, cert_file, key_file, verify}
+//               session_expiry, max_buffered, reconnect: {min_delay, max_delay},
+//               tls: {enabled, ca_file, cert_file, key_file, verify}, will: {topic, payload, online_payload, qos, retain}
 //   metrics:    enabled, host, port: the HTTP endpoint for /metrics, /health and /ready
 //   middleware: global middleware, in order: `- name` or `- name: {options}`
 //   routes:     per route name: enabled, qos, shared, middleware
@@ -30,6 +31,17 @@ struct TlsConfig {
   bool verify_peer = true;
 };
 
+// What the broker publishes when the instance dies without saying goodbye, and what the instance
+// publishes on the same topic on every connect (and, on a clean stop, the will itself): a status topic
+// that says whether it lives.
+struct WillConfig {
+  std::string topic;  // empty: no will
+  std::string payload = "offline";
+  std::string online_payload = "online";
+  int qos = 1;
+  bool retain = true;
+};
+
 struct MqttConfig {
   std::string broker = "localhost";
   int port = 1883;
@@ -39,7 +51,9 @@ struct MqttConfig {
   int version = 5;  // 5, or 3 for MQTT 3.1.1
   std::string group_name = "routemq";
   int keepalive_s = 30;
-  bool clean_start = true;
+  bool clean_start = true;     // false: the broker keeps the session (needs a stable client_id)
+  int session_expiry_s = 3600;  // MQTT 5, with clean_start false: how long the broker keeps it offline
+  WillConfig will;
   double reconnect_min_s = 0.5;
   double reconnect_max_s = 30;
   int max_buffered = 100000;  // publishes waiting to be sent (disconnected, or a slow broker); more are dropped and counted

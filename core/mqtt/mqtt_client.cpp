@@ -46,10 +46,20 @@ mqtt::connect_options connect_options_for(const MqttConfig& config) {
       .automatic_reconnect(std::chrono::milliseconds(static_cast<int>(config.reconnect_min_s * 1000)),
                            std::chrono::milliseconds(static_cast<int>(config.reconnect_max_s * 1000)))
       .max_inflight(65535);
+  if (!config.will.topic.empty())
+    builder.will(mqtt::will_options(config.will.topic, config.will.payload, config.will.qos, config.will.retain));
   if (!config.username.empty()) builder.user_name(config.username);
   if (!config.password.empty()) builder.password(config.password);
   if (config.tls.enabled) builder.ssl(ssl_options_for(config.tls));
-  return builder.finalize();
+  auto options = builder.finalize();
+  if (config.version == 5 && !config.clean_start) {
+    // On the finished options, not the builder: Paho C++ 1.2.0's finalize() copies the options and
+    // loses the builder's properties (paho.mqtt.cpp#362), and the session with them.
+    mqtt::properties properties;  // the broker keeps the session (subscriptions, queued QoS 1/2) this long
+    properties.add({mqtt::property::SESSION_EXPIRY_INTERVAL, config.session_expiry_s});
+    options.set_properties(std::move(properties));
+  }
+  return options;
 }
 
 InboundMessage copy_message(const mqtt::message& message) {
@@ -135,6 +145,8 @@ MqttClient::MqttClient(MqttConfig config, std::vector<Subscription> subscription
     connected_ = true;
     ++stats_.connects;
     spdlog::info("mqtt: connected to {} as '{}'", broker_uri(config_), client_id_);
+    const auto& will = config_.will;
+    if (!will.topic.empty()) publish({will.topic, will.online_payload, {.qos = will.qos, .retain = will.retain}});
     subscribe_all();
   });
   client_->set_connection_lost_handler([this](const std::string& cause) {
@@ -184,9 +196,12 @@ void MqttClient::subscribe_all() {
   for (std::size_t i = 0; i < subscriptions_.size(); ++i) {
     mqtt::properties properties;
     if (config_.version == 5) properties.add({mqtt::property::SUBSCRIPTION_IDENTIFIER, static_cast<int>(i + 1)});
+    // A kept session already has the subscription: retained messages only for a new one, or every
+    // restart would hand the handlers each retained message again.
+    const mqtt::subscribe_options options(false, false, mqtt::subscribe_options::SEND_RETAINED_ON_NEW);
     try {
       client_->subscribe(subscriptions_[i].filter, subscriptions_[i].qos, nullptr, *subscribe_listener_,
-                         mqtt::subscribe_options(), properties);
+                         config_.version == 5 ? options : mqtt::subscribe_options(), properties);
     } catch (const mqtt::exception& e) {
       ++stats_.subscribe_failures;
       spdlog::error("mqtt: subscribe to '{}' failed: {}", subscriptions_[i].filter, e.what());
@@ -265,6 +280,9 @@ void MqttClient::stop(std::chrono::milliseconds timeout) {
   }
   stop_signal_.notify_all();
   if (connector_.joinable()) connector_.join();
+  // A clean stop says "offline" itself: the broker drops the will on a normal disconnect.
+  const auto& will = config_.will;
+  if (!will.topic.empty() && connected_) publish({will.topic, will.payload, {.qos = will.qos, .retain = will.retain}});
   // What handlers published goes out before the disconnect. Refused pushes were counted by publish().
   if (const auto unsent = outbound_.close(timeout)) {
     stats_.publish_failures += unsent;
