@@ -119,6 +119,19 @@ const RedisConfig& RedisManager::config() const { return engine_->config; }
 void RedisManager::set_codec(Codec codec) { codec_ = std::make_shared<const Codec>(std::move(codec)); }
 
 bool RedisManager::initialize() {
+  const auto failures_before = engine_->stats.connection_failures.load();
+  if (!start()) return false;
+  const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->config.connect_timeout_s);
+  while (!is_connected()) {
+    // A refused or failed first attempt answers at once: no point waiting out the timeout.
+    if (engine_->stats.connection_failures.load() > failures_before || std::chrono::steady_clock::now() >= give_up)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+bool RedisManager::start() {
   disconnect();
   const auto& config = engine_->config;
   if (!config.enabled) {

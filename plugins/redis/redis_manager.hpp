@@ -127,8 +127,8 @@ class RedisManager {
   RedisManager scoped(std::string_view prefix, ScopeOptions options = {}) const;
   bool is_scoped() const { return !scope_prefix_.empty(); }
 
-  // Replaces the settings; takes effect at the next initialize(). Settings, connections and
-  // initialize()/disconnect() are shared by a manager and all its views.
+  // Replaces the settings; takes effect at the next start()/initialize(). Settings, connections and
+  // start()/disconnect() are shared by a manager and all its views.
   void configure(RedisConfig config);
   const RedisConfig& config() const;
   // The codec of the value recipes (CodecValues, CacheAside, ValuesWithMetadata ...): a view's own, or
@@ -136,12 +136,19 @@ class RedisManager {
   const Codec& codec() const { return *codec_; }
   void set_codec(Codec codec);
 
-  // Starts connecting in the background when enabled; returns is_enabled(). Never blocks on Redis:
-  // a Redis that is down at start-up is connected to later, by itself.
+  // Starts connecting in the background when configured; returns is_configured(). Never blocks: a
+  // Redis that is down is connected to later, by itself. What the plugin does at start-up.
+  bool start();
+  // Seed 001's initialize(): start(), then wait for the first connection (up to the connect timeout,
+  // or the first failed attempt); true when connected. A Redis down now is still connected to later.
+  // On your io_context, it needs that io_context running on another thread: else use start().
   bool initialize();
-  // Closes every connection; commands are "unavailable" until initialize() again.
+  // Closes every connection; commands are "unavailable" until start() or initialize() again.
   void disconnect();
-  bool is_enabled() const { return config().enabled; }
+  // Seed 001's is_enabled(): enabled in the settings and connected now, i.e. worth calling. Guard
+  // code ported from RouteMQ with it; is_configured() is the setting alone (ENABLE_REDIS).
+  bool is_enabled() const { return is_configured() && is_connected(); }
+  bool is_configured() const { return config().enabled; }
   bool is_connected() const;
   // Waits up to `deadline` for a first connection (tests, start-up checks).
   bool wait_connected(std::chrono::milliseconds deadline) const;

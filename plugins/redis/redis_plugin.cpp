@@ -50,7 +50,7 @@ RedisManager& RedisPlugin::manager() const {
   return *manager;  // the app's services keep it alive
 }
 
-void RedisPlugin::start() { manager().initialize(); }
+void RedisPlugin::start() { manager().start(); }  // never waits: a Redis down is connected to later
 
 // Commands still queued fail at once (unavailable) and their callers resume on the app's io_context,
 // which still runs.
@@ -63,7 +63,7 @@ metrics::Families RedisPlugin::metrics() const {
 
 PluginHealth RedisPlugin::health() const {
   const auto& redis = manager();
-  if (!redis.is_enabled()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};
+  if (!redis.is_configured()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};
   if (redis.is_connected()) return {PluginHealth::State::ok, "connected"};
   return {PluginHealth::State::degraded, "Redis is unavailable: calls complete at once with their defaults"};
 }

@@ -158,17 +158,25 @@ TEST_CASE("subscriptions are restored after a kill -9 and restart") {
   CHECK(received.all() == std::vector<std::string>{"events:after restart"});
 }
 
-TEST_CASE("Redis down at start-up: initialize() returns at once, and the manager connects later by itself") {
+TEST_CASE("Redis down at start-up: start() and initialize() return at once, and the manager connects later by itself") {
   RedisServer server;  // port reserved, nothing listening yet
   redis::RedisManager r(redis_config_for(server.port()));
   const auto start = std::chrono::steady_clock::now();
-  CHECK(r.initialize());
+  CHECK(r.start());           // configured: connecting in the background
+  CHECK_FALSE(r.initialize());  // seed 001: "True if connection successful": not connected
   CHECK(std::chrono::steady_clock::now() - start < 5s);
   CHECK_FALSE(r.is_connected());
+  CHECK(r.is_configured());
+  CHECK_FALSE(r.is_enabled());  // seed 001: enabled and connected
   CHECK(r.run_sync(r.command({"PING"})).unavailable());
   server.start();
   REQUIRE(r.wait_connected(15s));
+  CHECK(r.is_enabled());
   CHECK(r.run_sync(r.ping()));
+  r.disconnect();
+  CHECK_FALSE(r.is_enabled());
+  CHECK(r.initialize());  // up: connected by the time it returns
+  CHECK(r.is_enabled());
 }
 
 TEST_CASE("a wrong password: never connected, commands unavailable, no crash") {

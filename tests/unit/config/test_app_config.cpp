@@ -135,7 +135,7 @@ TEST_CASE("YAML errors name file, line, column, key, value and expectation") {
   CHECK_THROWS_MATCHES(load("mqtt:\n  prot: 1\n"), ConfigError,
                        Message("app.yaml:2:3: mqtt.prot: unknown key (did you mean 'port'? known keys: broker, port, "
                                "client_id, username, password, version, group_name, keepalive, clean_start, "
-                               "max_buffered, reconnect, tls)"));
+                               "session_expiry, will, max_buffered, reconnect, tls)"));
   CHECK_THROWS_WITH(load("app:\n  workers: 0\n"), Catch::Contains("app.yaml:2:12: app.workers: expected an integer between 1 and 256 (got '0')"));
   CHECK_THROWS_WITH(load("app:\n  max_json_depth: 5000\n"),
                     Catch::Contains("app.yaml:2:19: app.max_json_depth: expected an integer between 1 and 1000 (got '5000')"));
