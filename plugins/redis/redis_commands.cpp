@@ -453,6 +453,12 @@ awaitable<long long> RedisManager::zremrangebyscore(std::string_view name, std::
 
 awaitable<bool> RedisManager::set_json(std::string_view name, const nlohmann::json& value,
                                        std::optional<std::chrono::seconds> ttl) {
+  SetOptions options;
+  options.ex = ttl;
+  co_return co_await set_json(name, value, options);
+}
+
+awaitable<bool> RedisManager::set_json(std::string_view name, const nlohmann::json& value, SetOptions options) {
   std::string text;
   try {
     text = value.dump();
@@ -460,8 +466,6 @@ awaitable<bool> RedisManager::set_json(std::string_view name, const nlohmann::js
     spdlog::warn("redis: set_json '{}' not stored: {}", name, e.what());
     co_return false;
   }
-  SetOptions options;
-  options.ex = ttl;
   co_return co_await set(name, text, options);
 }
 

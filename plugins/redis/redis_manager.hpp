@@ -264,6 +264,9 @@ class RedisManager {
   awaitable<long long> zremrangebyscore(std::string_view key, std::string_view min, std::string_view max);
 
   // ---- JSON values (set_json: false when not stored, also for strings that are not UTF-8)
+  // With every SET option, as seed 001's set_json(key, value, ex, px, nx, xx): false also when NX/XX
+  // did not set it.
+  awaitable<bool> set_json(std::string_view key, const nlohmann::json& value, SetOptions options);
   awaitable<bool> set_json(std::string_view key, const nlohmann::json& value,
                            std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<JsonValue> get_json(std::string_view key);

@@ -181,6 +181,15 @@ TEST_CASE("JSON values: round trip, and invalid stored JSON is reported, not thr
   // A string that is not UTF-8 cannot be JSON: refused (false), not thrown, nothing written.
   CHECK_FALSE(f.sync(r.set_json("bad", nlohmann::json{{"s", std::string("\xff")}})));
   CHECK(f.sync(r.exists("bad")) == false);
+  // Every SET option, as seed 001's set_json(key, value, ex, px, nx, xx).
+  CHECK(f.sync(r.set_json("once", doc, {.px = 90'000ms, .nx = true})));
+  CHECK(f.sync(r.pttl("once")) > 80'000);
+  CHECK_FALSE(f.sync(r.set_json("once", nlohmann::json(1), {.nx = true})));  // exists: not set
+  CHECK(*f.sync(r.get_json("once")).value == doc);
+  CHECK_FALSE(f.sync(r.set_json("absent", doc, {.xx = true})));
+  CHECK(f.sync(r.set_json("once", nlohmann::json(2), {.xx = true, .keepttl = true})));
+  CHECK(f.sync(r.pttl("once")) > 80'000);
+  CHECK(*f.sync(r.get_json("once")).value == nlohmann::json(2));
 }
 
 TEST_CASE("pipelines and transactions are written as one request") {
