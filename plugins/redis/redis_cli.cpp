@@ -58,6 +58,8 @@ void stats(App& app) {
   fmt::print("server: {} keys in db {}\n", view.dbsize, manager.config().db);
   for (const char* field : {"used_memory_human", "used_memory_peak_human", "maxmemory_human", "maxmemory_policy"})
     if (auto it = view.memory.find(field); it != view.memory.end()) fmt::print("  {}: {}\n", field, it->second);
+  fmt::print("  keys in all dbs: {}, commands processed: {}, keyspace hit rate (every client): {:.1f}%\n",
+             view.total_keys, view.commands_processed, view.server_hit_rate * 100);
   fmt::print("key types under '{}' (a SCAN sample of {}):\n", manager.config().key_prefix, view.sampled);
   for (const auto& [type, count] : view.types) fmt::print("  {}: {}\n", type, count);
 }

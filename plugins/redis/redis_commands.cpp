@@ -108,13 +108,14 @@ awaitable<std::vector<std::optional<std::string>>> RedisManager::mget(std::vecto
   co_return values;
 }
 
-awaitable<bool> RedisManager::mset(std::vector<std::pair<std::string, std::string>> pairs) {
+awaitable<bool> RedisManager::mset(std::vector<std::pair<std::string, std::string>> pairs,
+                                   std::optional<std::chrono::seconds> expiry) {
   if (pairs.empty()) co_return false;
   Batch batch;
   Strings args{"MSET"};
   for (const auto& [name, value] : pairs) args.insert(args.end(), {key(name), value});
   batch.push(std::move(args));
-  if (auto ttl = default_ttl())
+  if (auto ttl = expiry ? expiry : default_ttl())
     for (const auto& [name, value] : pairs) batch.push({"EXPIRE", key(name), std::to_string(ttl->count())});
   auto result = co_await run_transaction(batch);
   co_return result.succeeded() && result.reply.is_array() && !result.reply.elements.empty() &&
@@ -227,6 +228,20 @@ awaitable<std::vector<std::string>> RedisManager::keys(std::string_view pattern)
   if (list.interrupted)
     spdlog::warn("redis: keys('{}'): Redis stopped answering; {} key(s) found before that", pattern, list.names.size());
   co_return std::move(list.names);
+}
+
+awaitable<std::optional<KeyInfo>> RedisManager::key_info(std::string_view name) {
+  const auto full = key(name);
+  Batch batch;
+  batch.push({"TYPE", full}).push({"PTTL", full}).push({"MEMORY", "USAGE", full}).push({"OBJECT", "ENCODING", full});
+  const auto replies = co_await run_pipeline(batch);
+  if (replies.size() != 4 || !replies[0].succeeded() || replies[0].reply.text == "none") co_return std::nullopt;
+  KeyInfo info;
+  info.type = replies[0].reply.text;
+  info.ttl_ms = integer_or(replies[1], -1);
+  if (replies[2].succeeded() && replies[2].reply.type == Reply::Type::integer) info.memory_bytes = replies[2].reply.integer;
+  if (replies[3].succeeded()) info.encoding = replies[3].reply.text;
+  co_return info;
 }
 
 // ---- hashes
@@ -495,19 +510,30 @@ awaitable<long long> RedisManager::publish(std::string_view channel, std::string
 
 awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
   ServerView view;
-  Strings info_command{"INFO", "memory"};
+  Strings info_command{"INFO", "memory", "stats", "keyspace"};
   auto info = co_await run(std::move(info_command));
   if (!info.succeeded()) co_return view;
   view.available = true;
   std::string_view text = info.reply.text;
+  std::map<std::string, std::string>* section = &view.memory;
   while (!text.empty()) {
     const auto end = text.find("\r\n");
     const auto line = text.substr(0, end);
-    if (const auto colon = line.find(':'); colon != std::string_view::npos && !line.starts_with('#'))
-      view.memory.emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
+    if (line.starts_with("# ")) section = line == "# Memory" ? &view.memory : &view.server_stats;
+    else if (const auto colon = line.find(':'); colon != std::string_view::npos)
+      section->emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
     if (end == std::string_view::npos) break;
     text.remove_prefix(end + 2);
   }
+  auto number = [&](const std::string& field) -> long long {
+    auto it = view.server_stats.find(field);
+    return it == view.server_stats.end() ? 0 : std::atoll(it->second.c_str());
+  };
+  view.commands_processed = number("total_commands_processed");
+  const auto hits = number("keyspace_hits"), misses = number("keyspace_misses");
+  view.server_hit_rate = hits + misses > 0 ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
+  for (const auto& [field, value] : view.server_stats)  // db0:keys=12,expires=3,avg_ttl=0
+    if (field.starts_with("db") && value.starts_with("keys=")) view.total_keys += std::atoll(value.c_str() + 5);
   Strings dbsize_command{"DBSIZE"};
   view.dbsize = integer_or(co_await run(std::move(dbsize_command)), 0);
   const auto sampled_keys = (co_await keys("*", sample)).names;

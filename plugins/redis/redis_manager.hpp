@@ -84,9 +84,22 @@ struct RedisStatsSnapshot {
 struct ServerView {
   bool available = false;
   std::map<std::string, std::string> memory;  // INFO memory fields (used_memory, maxmemory ...)
-  long long dbsize = 0;                        // keys in the selected db, prefix or not
+  // INFO stats and keyspace: what the server counts for all its clients, beside stats() (this client).
+  std::map<std::string, std::string> server_stats;  // total_commands_processed, keyspace_hits ...
+  long long commands_processed = 0;
+  double server_hit_rate = 0;  // keyspace hits over hits and misses, every client's; 0 before any
+  long long total_keys = 0;    // in every db (INFO keyspace)
+  long long dbsize = 0;        // keys in the selected db, prefix or not
   std::map<std::string, long long> types;      // key type -> count, over a SCAN sample under the prefix
   std::size_t sampled = 0;
+};
+
+// One key as seed 002's get_key_info describes it.
+struct KeyInfo {
+  std::string type;                        // string, hash, list ...
+  long long ttl_ms = -1;                   // -1: no expiry
+  std::optional<long long> memory_bytes;   // MEMORY USAGE (nullopt where the server refuses it)
+  std::string encoding;                    // OBJECT ENCODING: listpack, hashtable, int, embstr ...
 };
 
 // Keys listed with a limit: `limit_reached` when more keys match, `interrupted` when Redis stopped
@@ -188,7 +201,9 @@ class RedisManager {
   awaitable<std::optional<long long>> decr(std::string_view key);
   awaitable<std::optional<long long>> decrby(std::string_view key, long long by);
   awaitable<std::vector<std::optional<std::string>>> mget(std::vector<std::string> keys);
-  awaitable<bool> mset(std::vector<std::pair<std::string, std::string>> pairs);
+  // All or none (one MULTI/EXEC), each key with `ttl` (default: the default TTL): seed 003's set_many.
+  awaitable<bool> mset(std::vector<std::pair<std::string, std::string>> pairs,
+                       std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<long long> strlen(std::string_view key);
 
   // ---- keys
@@ -202,6 +217,8 @@ class RedisManager {
   awaitable<bool> persist(std::string_view key);
   awaitable<bool> rename(std::string_view key, std::string_view new_key);
   awaitable<std::string> type(std::string_view key);  // "none" when missing or unavailable
+  // Type, TTL, memory and encoding in one round trip; nullopt when missing or unavailable.
+  awaitable<std::optional<KeyInfo>> key_info(std::string_view key);
   // ---- key listing: by SCAN, never KEYS (the server is not blocked); prefix applied and stripped.
   // Every key matching the glob. All of them: a pattern matching a million keys returns a million
   // names (page with scan() instead). Redis stopping midway: what was found, and a warning logged.
@@ -304,7 +321,8 @@ class RedisManager {
   std::shared_ptr<RedisManager> share() const;
 
   RedisStatsSnapshot stats() const;
-  // INFO memory, DBSIZE, and the type distribution of up to `sample` keys under the prefix (SCAN).
+  // INFO memory, stats and keyspace, DBSIZE, and the type distribution of up to `sample` keys under
+  // the prefix (SCAN).
   awaitable<ServerView> server_view(std::size_t sample = 1000);
   ClientStats& raw_stats();
   asio::io_context& io_context();  // where the connections run: the manager's own, or the one you gave

@@ -472,3 +472,34 @@ TEST_CASE("keys without a limit returns every match past a thousand, and scan pa
   CHECK(f.sync(r.keys("session:*", 10)).interrupted);
   CHECK_FALSE(f.sync(r.scan("session:*")));
 }
+
+TEST_CASE("seed APIs: key_info in one round trip, the server's own statistics, set_many with a TTL") {
+  RedisFixture f;
+  auto& r = f.redis;
+  REQUIRE(f.sync(r.hset("device:1", {{"a", "1"}, {"b", "2"}})) == 2);
+  auto info = f.sync(r.key_info("device:1"));
+  REQUIRE(info);
+  CHECK(info->type == "hash");
+  CHECK(info->ttl_ms == -1);
+  REQUIRE(info->memory_bytes);
+  CHECK(*info->memory_bytes > 0);
+  CHECK(info->encoding == "listpack");
+  REQUIRE(f.sync(r.expire("device:1", 60s)));
+  CHECK(f.sync(r.key_info("device:1"))->ttl_ms > 50'000);
+  CHECK_FALSE(f.sync(r.key_info("missing")));
+
+  REQUIRE(f.sync(r.mset({{"m1", "x"}, {"m2", "y"}}, 120s)));
+  CHECK(f.sync(r.ttl("m1")) > 100);
+  CHECK(f.sync(r.ttl("m2")) > 100);
+
+  CHECK(f.sync(r.get("m1")) == "x");       // a server-side hit
+  CHECK_FALSE(f.sync(r.get("nothing")));   // and a miss
+  const auto view = f.sync(r.server_view());
+  REQUIRE(view.available);
+  CHECK(view.commands_processed > 5);
+  CHECK(view.total_keys == 3);
+  CHECK(view.server_hit_rate > 0);
+  CHECK(view.server_hit_rate < 1);
+  CHECK(view.memory.count("used_memory") == 1);
+  CHECK(view.server_stats.count("keyspace_hits") == 1);
+}
