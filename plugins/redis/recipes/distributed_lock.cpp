@@ -55,8 +55,11 @@ awaitable<void> sleep_for(std::chrono::milliseconds delay) {
 
 }  // namespace
 
+// Where a lock on `key` lives: one hash slot with its fencing counter.
+static std::string lock_key(std::string_view key) { return "lock:{" + std::string(key) + "}"; }
+
 DistributedLock::DistributedLock(const RedisManager& redis, std::string key, LockOptions options)
-    : redis_(redis.share()), key_("lock:{" + key + "}"), token_(random_token()), options_(options) {}
+    : redis_(redis.share()), key_(lock_key(key)), token_(random_token()), options_(options) {}
 
 DistributedLock::DistributedLock(DistributedLock&& other) noexcept
     : redis_(std::move(other.redis_)),
@@ -156,10 +159,25 @@ awaitable<bool> DistributedLock::release() {
   co_return result.succeeded() && result.reply.integer == 1;
 }
 
-awaitable<bool> DistributedLock::renew() {
+awaitable<bool> DistributedLock::release(RedisManager& redis, std::string_view key, std::string_view token) {
+  std::vector<std::string> keys{lock_key(key)};
+  std::vector<std::string> args{std::string(token)};
+  auto result = co_await redis.eval(release_script(), std::move(keys), std::move(args));
+  co_return result.succeeded() && result.reply.integer == 1;
+}
+
+awaitable<bool> DistributedLock::renew(RedisManager& redis, std::string_view key, std::string_view token,
+                                       std::chrono::milliseconds ttl) {
+  std::vector<std::string> keys{lock_key(key)};
+  std::vector<std::string> args{std::string(token), std::to_string(ttl.count())};
+  auto result = co_await redis.eval(renew_script(), std::move(keys), std::move(args));
+  co_return result.succeeded() && result.reply.integer == 1;
+}
+
+awaitable<bool> DistributedLock::renew(std::optional<std::chrono::milliseconds> ttl) {
   if (!acquired() || !state_ || state_->finished) co_return false;
   std::vector<std::string> keys{key_};
-  std::vector<std::string> args{token_, std::to_string(options_.ttl.count())};
+  std::vector<std::string> args{token_, std::to_string(ttl.value_or(options_.ttl).count())};
   auto result = co_await redis_->eval(renew_script(), std::move(keys), std::move(args));
   const bool kept = result.succeeded() && result.reply.integer == 1;
   if (!kept && result.succeeded()) state_->lost = true;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,10 +42,18 @@ class DistributedLock {
   bool acquired() const { return outcome_ == Outcome::acquired; }
   long long fence() const { return fence_; }
   bool lost() const { return state_ && state_->lost.load(); }
+  // The owner's token: hand it (with the key) to another request or process that is to release or
+  // renew this lock (seed 002), through the static release()/renew() below.
+  const std::string& token() const { return token_; }
   // Releases now (compare-and-delete); true when it was still ours.
   awaitable<bool> release();
-  // Extends the TTL once; false (and lost) when it is no longer ours.
-  awaitable<bool> renew();
+  // Extends the TTL once (by `ttl`, default the lock's own); false (and lost) when it is no longer ours.
+  awaitable<bool> renew(std::optional<std::chrono::milliseconds> ttl = std::nullopt);
+
+  // The same by key and token, from anywhere: true when the lock was still held with that token.
+  static awaitable<bool> release(RedisManager& redis, std::string_view key, std::string_view token);
+  static awaitable<bool> renew(RedisManager& redis, std::string_view key, std::string_view token,
+                               std::chrono::milliseconds ttl);
 
  private:
   struct State {

@@ -503,3 +503,23 @@ TEST_CASE("seed APIs: key_info in one round trip, the server's own statistics, s
   CHECK(view.memory.count("used_memory") == 1);
   CHECK(view.server_stats.count("keyspace_hits") == 1);
 }
+
+TEST_CASE("a lock released or renewed by key and token from another request, renewed with a new TTL") {
+  RedisFixture f;
+  auto& r = f.redis;
+  using redis::DistributedLock;
+  auto held = f.sync(DistributedLock::acquire(r, "order:9", {.ttl = 5s, .renew = false}));
+  REQUIRE(held.acquired());
+  CHECK(held.token().size() == 32);
+  CHECK(f.sync(held.renew(60s)));  // a new TTL
+  CHECK(f.sync(r.pttl("lock:{order:9}")) > 50'000);
+  // Another request knows only the key and the token.
+  CHECK_FALSE(f.sync(DistributedLock::renew(r, "order:9", "not-the-token", 90s)));
+  CHECK(f.sync(DistributedLock::renew(r, "order:9", held.token(), 90s)));
+  CHECK(f.sync(r.pttl("lock:{order:9}")) > 80'000);
+  CHECK_FALSE(f.sync(DistributedLock::release(r, "order:9", "not-the-token")));
+  CHECK(f.sync(r.exists("lock:{order:9}")));
+  CHECK(f.sync(DistributedLock::release(r, "order:9", held.token())));
+  CHECK_FALSE(f.sync(r.exists("lock:{order:9}")));
+  CHECK_FALSE(f.sync(held.renew()));  // it knows it is gone
+}
