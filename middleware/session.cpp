@@ -65,6 +65,8 @@ SessionMiddlewareOptions read_session_options(const MiddlewareSetup& setup) {
   o.key = KeyTemplate::from_option(setup.options, "key", r.string("key", "{topic}", {.non_empty = true}));
   o.key_scope = KeyScope::read(r);
   o.store.ttl = r.seconds("ttl", 3600, {.min = 0.01, .max = 86400.0 * 365});
+  o.store.expiry = r.string("expiry", "sliding", {.one_of = {"sliding", "fixed"}}) == "fixed" ? redis::SessionExpiry::fixed
+                                                                                              : redis::SessionExpiry::sliding;
   o.store.max_fields = static_cast<std::size_t>(r.integer("max_fields", 100, {.min = 1, .max = 4000}));
   o.store.max_value_bytes =
       static_cast<std::size_t>(r.integer("max_value_bytes", 65536, {.min = 1, .max = 512LL << 20}));

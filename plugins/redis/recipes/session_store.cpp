@@ -4,37 +4,58 @@
 
 #include <fmt/format.h>
 
+#include "core/json/bounded_json.hpp"
+#include "plugins/redis/random_token.hpp"
 #include "plugins/redis/redis_manager.hpp"
 #include "plugins/redis/script.hpp"
 
 namespace routemq::redis {
 namespace {
 
-constexpr const char* version_field = "__version";
+constexpr std::string_view version_field = "__version";
+constexpr std::string_view ttl_field = "__ttl";  // a session's own TTL, when created with one
 constexpr std::string_view key_head = "session:{";
 
-// KEYS[1] hash. ARGV: ttl ms. Loads every field and slides the expiry.
+// Internal fields start with "__"; so that no field of the user's can be taken for one, every user
+// field starting with "__" gets one more "_" in Redis, removed again when loaded.
+std::string stored_name(const std::string& field) { return field.starts_with("__") ? "_" + field : field; }
+std::optional<std::string> user_name(const std::string& stored) {
+  if (stored.starts_with("___")) return stored.substr(1);
+  if (stored.starts_with("__")) return std::nullopt;  // internal
+  return stored;
+}
+
+// KEYS[1] hash. ARGV: ttl ms, "1" to slide. Loads every field and slides the expiry (the session's
+// own TTL when it has one).
 const Script& load_script() {
   static const Script script(R"lua(
 local fields = redis.call('HGETALL', KEYS[1])
-if #fields > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if #fields > 0 and ARGV[2] == '1' then
+  redis.call('PEXPIRE', KEYS[1], redis.call('HGET', KEYS[1], '__ttl') or ARGV[1])
+end
 return fields
 )lua");
   return script;
 }
 
-// KEYS[1] hash. ARGV: expected version, ttl ms, then the whole new content as field/value pairs.
-// Replaces the hash only when nobody saved since we loaded. -> the new version, or -1 on conflict.
+// KEYS[1] hash. ARGV: expected version, ttl ms, "1" to slide, then the whole new content as
+// field/value pairs (a __ttl among them on creation). Replaces the hash only when nobody saved since
+// we loaded. -> the new version, or -1 on conflict. A fixed expiry keeps the time left.
 const Script& save_script() {
   static const Script script(R"lua(
 local current = tonumber(redis.call('HGET', KEYS[1], '__version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
+local own_ttl = redis.call('HGET', KEYS[1], '__ttl')
+local left = redis.call('PTTL', KEYS[1])
 redis.call('DEL', KEYS[1])
 local version = current + 1
 local args = {'__version', version}
-for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+if own_ttl then args[#args + 1] = '__ttl'; args[#args + 1] = own_ttl end
+for i = 4, #ARGV do args[#args + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(args))
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local ttl = redis.call('HGET', KEYS[1], '__ttl') or ARGV[2]
+if ARGV[3] ~= '1' and current > 0 and left > 0 then ttl = left end
+redis.call('PEXPIRE', KEYS[1], ttl)
 return version
 )lua");
   return script;
@@ -67,6 +88,16 @@ void Session::set(const std::string& field, std::string value) {
 void Session::erase(const std::string& field) {
   changes_.push_back(Erase{field});
   apply(changes_.back());
+}
+
+void Session::set_json(const std::string& field, const nlohmann::json& value) {
+  set(field, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::optional<nlohmann::json> Session::get_json(const std::string& field) const {
+  const auto text = get(field);
+  if (!text) return std::nullopt;
+  return parse_json(*text).value;
 }
 
 long long Session::incr(const std::string& field, long long by) {
@@ -103,11 +134,19 @@ awaitable<SaveResult> SessionStore::save(std::string_view id, Session& session) 
   co_return co_await save_attempts(session_keys(id), session, options_.retries);
 }
 
-awaitable<SaveResult> SessionStore::create(std::string_view id, const std::map<std::string, std::string>& fields) {
+awaitable<SaveResult> SessionStore::create(std::string_view id, const std::map<std::string, std::string>& fields,
+                                           std::optional<std::chrono::milliseconds> ttl) {
   Session session;
   for (const auto& [field, value] : fields) session.set(field, value);
   // No retries: a conflict means the session exists, which is the answer.
-  co_return co_await save_attempts(session_keys(id), session, 0);
+  co_return co_await save_attempts(session_keys(id), session, 0, ttl);
+}
+
+awaitable<SessionStore::Created> SessionStore::create(const std::map<std::string, std::string>& fields,
+                                                      std::optional<std::chrono::milliseconds> ttl) {
+  Created created{random_token(), {}};
+  created.result = co_await create(created.id, fields, ttl);
+  co_return created;
 }
 
 awaitable<SaveResult> SessionStore::update(std::string_view id, std::function<void(Session&)> change) {
@@ -133,14 +172,16 @@ awaitable<std::vector<std::string>> SessionStore::list(std::string_view pattern)
 }
 
 awaitable<bool> SessionStore::load_into(const std::vector<std::string>& keys, Session& session) {
-  std::vector<std::string> args{std::to_string(options_.ttl.count())};
+  std::vector<std::string> args{std::to_string(options_.ttl.count()), sliding()};
   auto result = co_await redis_->eval(load_script(), keys, std::move(args));
   if (!result.succeeded() || !result.reply.is_array()) co_return false;
   session.fields_.clear();
+  session.version_ = 0;
   const auto& flat = result.reply.elements;
-  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) session.fields_[flat[i].text] = flat[i + 1].text;
-  session.version_ = to_integer(session.get(version_field));
-  session.fields_.erase(version_field);
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
+    if (flat[i].text == version_field) session.version_ = to_integer(flat[i + 1].text);
+    else if (auto name = user_name(flat[i].text)) session.fields_[*name] = flat[i + 1].text;
+  }
   co_return true;
 }
 
@@ -153,11 +194,15 @@ std::string SessionStore::too_large(const Session& session) const {
   return {};
 }
 
-awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>& keys, Session& session, int retries) {
+std::string SessionStore::sliding() const { return options_.expiry == SessionExpiry::sliding ? "1" : "0"; }
+
+awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>& keys, Session& session, int retries,
+                                                  std::optional<std::chrono::milliseconds> own_ttl) {
   for (int attempt = 0; attempt <= retries; ++attempt) {
     if (auto problem = too_large(session); !problem.empty()) co_return SaveResult{SaveStatus::too_large, problem, session.version_};
-    std::vector<std::string> args{std::to_string(session.version_), std::to_string(options_.ttl.count())};
-    for (const auto& [field, value] : session.fields_) args.insert(args.end(), {field, value});
+    std::vector<std::string> args{std::to_string(session.version_), std::to_string(options_.ttl.count()), sliding()};
+    if (own_ttl) args.insert(args.end(), {std::string(ttl_field), std::to_string(own_ttl->count())});
+    for (const auto& [field, value] : session.fields_) args.insert(args.end(), {stored_name(field), value});
     auto result = co_await redis_->eval(save_script(), keys, std::move(args));
     if (!result.succeeded())
       co_return SaveResult{result.unavailable() ? SaveStatus::unavailable : SaveStatus::failed, result.error_text(),

@@ -11,7 +11,9 @@
 //   co_await sessions.remove("dev-1");
 //   auto ids = co_await sessions.list("dev-*");
 //
-// Stored at "session:{<id>}" under the manager's key prefix (the id is the hash tag).
+// Stored at "session:{<id>}" under the manager's key prefix (the id is the hash tag), one hash field
+// per session field beside the internal __version (and __ttl); a field of yours named like those
+// (any name starting with "__") is stored escaped and comes back as you named it.
 #include <chrono>
 #include <memory>
 #include <cstddef>
@@ -22,6 +24,8 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/asio.hpp"
 
@@ -36,6 +40,10 @@ class Session {
   void set(const std::string& field, std::string value);
   void erase(const std::string& field);
   long long incr(const std::string& field, long long by = 1);  // the new value as seen now
+  // Structured values (nested objects, arrays), stored as JSON text in one field. get_json: nullopt
+  // when the field is missing or not JSON (or nested deeper than 128 levels).
+  void set_json(const std::string& field, const nlohmann::json& value);
+  std::optional<nlohmann::json> get_json(const std::string& field) const;
   const std::map<std::string, std::string>& fields() const { return fields_; }
   long long version() const { return version_; }  // 0: never saved
   bool exists() const { return version_ > 0; }
@@ -58,8 +66,14 @@ class Session {
   bool ephemeral_ = false;
 };
 
+enum class SessionExpiry {
+  sliding,  // every load and save starts the TTL again
+  fixed     // the TTL runs from the session's creation, whatever is done with it
+};
+
 struct SessionOptions {
-  std::chrono::milliseconds ttl = std::chrono::hours(1);  // every load and save slides it
+  std::chrono::milliseconds ttl = std::chrono::hours(1);  // a session's own TTL (create) overrides it
+  SessionExpiry expiry = SessionExpiry::sliding;
   std::size_t max_fields = 100;                            // checked before writing
   std::size_t max_value_bytes = 65536;
   int retries = 3;                                         // conflicting saves re-applied at most this often
@@ -90,20 +104,30 @@ class SessionStore {
   awaitable<std::optional<Session>> get(std::string_view id);
   // Saves the changes made to `session` since it was loaded; updates its version.
   awaitable<SaveResult> save(std::string_view id, Session& session);
-  // A new session with these fields; `conflict` when one exists already.
-  awaitable<SaveResult> create(std::string_view id, const std::map<std::string, std::string>& fields);
+  // A new session with these fields; `conflict` when one exists already. `ttl`: this session's own
+  // (kept with it, used by every later load and save), instead of the store's.
+  awaitable<SaveResult> create(std::string_view id, const std::map<std::string, std::string>& fields,
+                               std::optional<std::chrono::milliseconds> ttl = std::nullopt);
+  // The same under a new random id (128 bits, from a cryptographic source): seed 002's sessions.
+  struct Created {
+    std::string id;
+    SaveResult result;
+  };
+  awaitable<Created> create(const std::map<std::string, std::string>& fields,
+                            std::optional<std::chrono::milliseconds> ttl = std::nullopt);
   // Loads, lets `change` edit, saves (re-applying the edits on a conflict).
   awaitable<SaveResult> update(std::string_view id, std::function<void(Session&)> change);
   // True when a session was deleted; false when none existed or Redis is unavailable.
   awaitable<bool> remove(std::string_view id);
-  // Session ids matching a glob pattern (SCAN, never KEYS); at most `limit`.
   // Every session id matching the glob (SCAN, never KEYS; all of them).
   awaitable<std::vector<std::string>> list(std::string_view pattern = "*");
 
   const SessionOptions& options() const { return options_; }
 
  private:
-  awaitable<SaveResult> save_attempts(const std::vector<std::string>& keys, Session& session, int retries);
+  awaitable<SaveResult> save_attempts(const std::vector<std::string>& keys, Session& session, int retries,
+                                      std::optional<std::chrono::milliseconds> own_ttl = std::nullopt);
+  std::string sliding() const;  // the scripts' flag: "1" when every load and save slides the TTL
   awaitable<bool> load_into(const std::vector<std::string>& keys, Session& session);
   std::string too_large(const Session& session) const;
 

@@ -123,3 +123,46 @@ TEST_CASE("sessions with Redis unavailable: get is nullopt, writes say unavailab
   ephemeral.set("a", "1");
   CHECK(disabled.run_sync(sessions.save("d", ephemeral)).status == redis::SaveStatus::ephemeral);
 }
+
+TEST_CASE("sessions: a field named like an internal one is stored escaped and breaks nothing") {
+  RedisFixture f;
+  redis::SessionStore sessions(f.redis);
+  REQUIRE(f.sync(sessions.create("dev-9", {{"__version", "mine"}, {"__ttl", "1"}, {"___x", "three"}})).ok());
+  auto loaded = f.sync(sessions.get("dev-9"));
+  REQUIRE(loaded);
+  CHECK(loaded->version() == 1);
+  CHECK(loaded->get("__version") == "mine");
+  CHECK(loaded->get("__ttl") == "1");
+  CHECK(loaded->get("___x") == "three");
+  CHECK(loaded->fields().size() == 3);
+  REQUIRE(f.sync(sessions.update("dev-9", [](redis::Session& s) { s.set("__version", "still mine"); })).ok());
+  CHECK(f.sync(sessions.get("dev-9"))->version() == 2);
+  CHECK(f.server.command({"HGET", "test:session:{dev-9}", "__version"}) == "$1\r\n2\r\n");
+}
+
+TEST_CASE("sessions: generated ids, nested JSON values, a TTL of its own, sliding or fixed expiry") {
+  RedisFixture f;
+  redis::SessionStore sessions(f.redis, {.ttl = std::chrono::hours(1)});
+  const auto created = f.sync(sessions.create({{"owner", "ops"}}, std::chrono::minutes(2)));
+  REQUIRE(created.result.ok());
+  CHECK(created.id.size() == 32);
+  const auto key = "session:{" + created.id + "}";
+  CHECK(f.sync(f.redis.pttl(key)) <= 120'000);
+  REQUIRE(f.sync(f.redis.pexpire(key, 60'000ms)));
+  REQUIRE(f.sync(sessions.get(created.id)));  // sliding: back to its own two minutes, not the store's hour
+  CHECK(f.sync(f.redis.pttl(key)) > 100'000);
+  CHECK(f.sync(f.redis.pttl(key)) <= 120'000);
+
+  const nlohmann::json cart{{"items", {{{"sku", "A-1"}, {"qty", 2}}, {{"sku", "B-2"}, {"qty", 1}}}}, {"coupon", nullptr}};
+  REQUIRE(f.sync(sessions.update(created.id, [&](redis::Session& s) { s.set_json("cart", cart); })).ok());
+  CHECK(f.sync(sessions.get(created.id))->get_json("cart") == cart);
+  CHECK_FALSE(f.sync(sessions.get(created.id))->get_json("owner"));  // "ops" is not JSON
+
+  redis::SessionStore fixed(f.redis, {.ttl = 60s, .expiry = redis::SessionExpiry::fixed});
+  REQUIRE(f.sync(fixed.create("fixed-1", {{"a", "1"}})).ok());
+  REQUIRE(f.sync(f.redis.pexpire("session:{fixed-1}", 30'000ms)));  // as if 30 s had passed
+  REQUIRE(f.sync(fixed.get("fixed-1")));
+  REQUIRE(f.sync(fixed.update("fixed-1", [](redis::Session& s) { s.incr("n"); })).ok());
+  CHECK(f.sync(f.redis.pttl("session:{fixed-1}")) <= 30'000);  // neither the load nor the save renewed it
+  CHECK(f.sync(f.redis.pttl("session:{fixed-1}")) > 20'000);
+}
