@@ -58,12 +58,44 @@ const Codec& codec_named(const std::string& name) {
 
 // ---- the manager and its views
 
+namespace {
+
 // The last handle can go on the engine's own io thread (a background reload that outlived its
-// manager): the engine cannot join that thread from itself, so another thread ends it.
+// manager): the engine cannot join that thread from itself, so a thread of its own deletes it. Those
+// threads are joined when the process exits, before the statics they log through (spdlog's registry,
+// created before this) are destroyed.
+class EngineReaper {
+ public:
+  ~EngineReaper() {
+    std::vector<std::thread> reapers;
+    {
+      std::lock_guard lock(mutex_);
+      reapers.swap(threads_);
+    }
+    for (auto& reaper : reapers) reaper.join();
+  }
+  void reap(Engine* engine) {
+    std::lock_guard lock(mutex_);
+    threads_.emplace_back([engine] { delete engine; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+EngineReaper& engine_reaper() {
+  static EngineReaper reaper;
+  return reaper;
+}
+
+}  // namespace
+
 static std::shared_ptr<Engine> make_engine(RedisConfig config) {
+  engine_reaper();  // constructed now: destroyed before anything the engines use, at exit
   return std::shared_ptr<Engine>(new Engine(std::move(config)), [](Engine* engine) {
     if (engine->thread.get_id() == std::this_thread::get_id())
-      std::thread([engine] { delete engine; }).detach();
+      engine_reaper().reap(engine);
     else
       delete engine;
   });
@@ -100,6 +132,22 @@ RedisManager RedisManager::scoped(std::string_view prefix, ScopeOptions options)
   auto codec = options.codec ? std::make_shared<const Codec>(std::move(*options.codec)) : codec_;
   return RedisManager(engine_, scope_prefix_ + std::string(prefix), options.default_ttl ? options.default_ttl : scope_ttl_,
                       std::move(codec), nullptr);
+}
+
+RedisManager::Weak RedisManager::weak() const {
+  Weak weak;
+  weak.engine_ = engine_;
+  weak.scope_prefix_ = scope_prefix_;
+  weak.scope_ttl_ = scope_ttl_;
+  weak.codec_ = codec_;
+  weak.cache_stats_ = cache_stats_;
+  return weak;
+}
+
+std::shared_ptr<RedisManager> RedisManager::Weak::lock() const {
+  auto engine = engine_.lock();
+  if (!engine) return nullptr;
+  return std::shared_ptr<RedisManager>(new RedisManager(std::move(engine), scope_prefix_, scope_ttl_, codec_, cache_stats_));
 }
 
 std::shared_ptr<RedisManager> RedisManager::share() const {

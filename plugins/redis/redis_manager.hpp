@@ -319,6 +319,21 @@ class RedisManager {
   // them alive as long as it lives: what recipes hold, and what work that outlives a call (a
   // background reload, a lock's renewal, a write-behind queue) runs on.
   std::shared_ptr<RedisManager> share() const;
+  // A handle that does not keep them alive: for background loops (a lock's renewal) that must end,
+  // not linger, once every manager, view and recipe of these connections is gone.
+  class Weak {
+   public:
+    std::shared_ptr<RedisManager> lock() const;  // null once they are gone
+
+   private:
+    friend class RedisManager;
+    std::weak_ptr<Engine> engine_;
+    std::string scope_prefix_;
+    std::optional<std::chrono::seconds> scope_ttl_;
+    std::shared_ptr<const Codec> codec_;
+    std::shared_ptr<CacheStats> cache_stats_;
+  };
+  Weak weak() const;
 
   RedisStatsSnapshot stats() const;
   // INFO memory, stats and keyspace, DBSIZE, and the type distribution of up to `sample` keys under

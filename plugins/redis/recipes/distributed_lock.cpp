@@ -111,14 +111,18 @@ awaitable<DistributedLock> DistributedLock::acquire(RedisManager& redis, std::st
 // retried until it removes ours or the TTL has run out, whichever comes first; another owner's lock
 // is never touched.
 void DistributedLock::clear_phantom() {
-  auto clearing = [](std::shared_ptr<RedisManager> redis, std::string key, std::string token,
+  // A weak handle: the loop ends with the manager, it does not keep its connections running.
+  auto clearing = [](RedisManager::Weak weak, std::string key, std::string token,
                      std::chrono::milliseconds ttl) -> awaitable<void> {
     const auto expired = std::chrono::steady_clock::now() + ttl;
     auto delay = std::chrono::milliseconds(50);
     while (std::chrono::steady_clock::now() < expired) {
+      auto redis = weak.lock();
+      if (!redis) co_return;
       std::vector<std::string> keys{key};
       std::vector<std::string> args{token};
       auto result = co_await redis->eval(release_script(), std::move(keys), std::move(args));
+      redis.reset();  // not held across the sleep
       if (result.succeeded() && result.reply.integer == 1) {
         spdlog::info("lock '{}': removed a lock taken by an acquire whose reply was lost", key);
         co_return;
@@ -127,19 +131,23 @@ void DistributedLock::clear_phantom() {
       delay = std::min(delay * 2, std::chrono::milliseconds(1000));
     }
   };
-  asio::co_spawn(redis_->io_context(), clearing(redis_, key_, token_, options_.ttl), asio::detached);
+  asio::co_spawn(redis_->io_context(), clearing(redis_->weak(), key_, token_, options_.ttl), asio::detached);
 }
 
 void DistributedLock::start_renewal() {
-  auto renewing = [](std::shared_ptr<RedisManager> redis, std::shared_ptr<State> state, std::string key, std::string token,
+  // A weak handle: the lock object holds the manager while it lives; the loop only follows it.
+  auto renewing = [](RedisManager::Weak weak, std::shared_ptr<State> state, std::string key, std::string token,
                      std::chrono::milliseconds ttl) -> awaitable<void> {
     const auto period = std::max(ttl / 3, std::chrono::milliseconds(1));
     while (true) {
       co_await sleep_for(period);
       if (state->finished) co_return;
+      auto redis = weak.lock();
+      if (!redis) co_return;
       std::vector<std::string> keys{key};
       std::vector<std::string> args{token, std::to_string(ttl.count())};
       auto result = co_await redis->eval(renew_script(), std::move(keys), std::move(args));
+      redis.reset();
       if (state->finished) co_return;
       if (!result.succeeded() || result.reply.integer != 1) {
         state->lost = true;
@@ -148,7 +156,7 @@ void DistributedLock::start_renewal() {
       }
     }
   };
-  asio::co_spawn(redis_->io_context(), renewing(redis_, state_, key_, token_, options_.ttl), asio::detached);
+  asio::co_spawn(redis_->io_context(), renewing(redis_->weak(), state_, key_, token_, options_.ttl), asio::detached);
 }
 
 awaitable<bool> DistributedLock::release() {
