@@ -62,8 +62,9 @@ namespace {
 
 // The last handle can go on the engine's own io thread (a background reload that outlived its
 // manager): the engine cannot join that thread from itself, so a thread of its own deletes it. Those
-// threads are joined when the process exits, before the statics they log through (spdlog's registry,
-// created before this) are destroyed.
+// threads are joined when the process exits. The reaper is created at the first such deletion, after
+// every static the engine's thread may still touch (spdlog's registry, the scripts it ran), so it is
+// destroyed, and joins, before them.
 class EngineReaper {
  public:
   ~EngineReaper() {
@@ -92,7 +93,6 @@ EngineReaper& engine_reaper() {
 }  // namespace
 
 static std::shared_ptr<Engine> make_engine(RedisConfig config) {
-  engine_reaper();  // constructed now: destroyed before anything the engines use, at exit
   return std::shared_ptr<Engine>(new Engine(std::move(config)), [](Engine* engine) {
     if (engine->thread.get_id() == std::this_thread::get_id())
       engine_reaper().reap(engine);
