@@ -48,6 +48,22 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
   return std::chrono::milliseconds(std::uniform_int_distribution<long long>(base.count() / 2, base.count())(random));
 }
 
+// The token's compare-and-delete, and compare-and-extend, on a lock's Redis key; held_by_token says
+// whether the lock was still held with that token (and was released or extended).
+awaitable<Result> release_by_token(RedisManager& redis, std::string lock, std::string token) {
+  std::vector<std::string> keys{std::move(lock)};
+  std::vector<std::string> args{std::move(token)};
+  co_return co_await redis.eval(release_script(), std::move(keys), std::move(args));
+}
+
+awaitable<Result> renew_by_token(RedisManager& redis, std::string lock, std::string token, std::chrono::milliseconds ttl) {
+  std::vector<std::string> keys{std::move(lock)};
+  std::vector<std::string> args{std::move(token), std::to_string(ttl.count())};
+  co_return co_await redis.eval(renew_script(), std::move(keys), std::move(args));
+}
+
+bool held_by_token(const Result& result) { return result.succeeded() && result.reply.integer == 1; }
+
 awaitable<void> sleep_for(std::chrono::milliseconds delay) {
   asio::steady_timer timer(co_await asio::this_coro::executor, delay);
   co_await timer.async_wait(asio::use_awaitable);
@@ -119,11 +135,9 @@ void DistributedLock::clear_phantom() {
     while (std::chrono::steady_clock::now() < expired) {
       auto redis = weak.lock();
       if (!redis) co_return;
-      std::vector<std::string> keys{key};
-      std::vector<std::string> args{token};
-      auto result = co_await redis->eval(release_script(), std::move(keys), std::move(args));
+      const auto result = co_await release_by_token(*redis, key, token);
       redis.reset();  // not held across the sleep
-      if (result.succeeded() && result.reply.integer == 1) {
+      if (held_by_token(result)) {
         spdlog::info("lock '{}': removed a lock taken by an acquire whose reply was lost", key);
         co_return;
       }
@@ -144,12 +158,10 @@ void DistributedLock::start_renewal() {
       if (state->finished) co_return;
       auto redis = weak.lock();
       if (!redis) co_return;
-      std::vector<std::string> keys{key};
-      std::vector<std::string> args{token, std::to_string(ttl.count())};
-      auto result = co_await redis->eval(renew_script(), std::move(keys), std::move(args));
+      const auto result = co_await renew_by_token(*redis, key, token, ttl);
       redis.reset();
       if (state->finished) co_return;
-      if (!result.succeeded() || result.reply.integer != 1) {
+      if (!held_by_token(result)) {
         state->lost = true;
         spdlog::warn("lock '{}': lost while held ({})", key, result.succeeded() ? "expired or taken" : result.error_text());
         co_return;
@@ -161,33 +173,22 @@ void DistributedLock::start_renewal() {
 
 awaitable<bool> DistributedLock::release() {
   if (!acquired() || !state_ || state_->finished.exchange(true)) co_return false;
-  std::vector<std::string> keys{key_};
-  std::vector<std::string> args{token_};
-  auto result = co_await redis_->eval(release_script(), std::move(keys), std::move(args));
-  co_return result.succeeded() && result.reply.integer == 1;
+  co_return held_by_token(co_await release_by_token(*redis_, key_, token_));
 }
 
 awaitable<bool> DistributedLock::release(RedisManager& redis, std::string_view key, std::string_view token) {
-  std::vector<std::string> keys{lock_key(key)};
-  std::vector<std::string> args{std::string(token)};
-  auto result = co_await redis.eval(release_script(), std::move(keys), std::move(args));
-  co_return result.succeeded() && result.reply.integer == 1;
+  co_return held_by_token(co_await release_by_token(redis, lock_key(key), std::string(token)));
 }
 
 awaitable<bool> DistributedLock::renew(RedisManager& redis, std::string_view key, std::string_view token,
                                        std::chrono::milliseconds ttl) {
-  std::vector<std::string> keys{lock_key(key)};
-  std::vector<std::string> args{std::string(token), std::to_string(ttl.count())};
-  auto result = co_await redis.eval(renew_script(), std::move(keys), std::move(args));
-  co_return result.succeeded() && result.reply.integer == 1;
+  co_return held_by_token(co_await renew_by_token(redis, lock_key(key), std::string(token), ttl));
 }
 
 awaitable<bool> DistributedLock::renew(std::optional<std::chrono::milliseconds> ttl) {
   if (!acquired() || !state_ || state_->finished) co_return false;
-  std::vector<std::string> keys{key_};
-  std::vector<std::string> args{token_, std::to_string(ttl.value_or(options_.ttl).count())};
-  auto result = co_await redis_->eval(renew_script(), std::move(keys), std::move(args));
-  const bool kept = result.succeeded() && result.reply.integer == 1;
+  const auto result = co_await renew_by_token(*redis_, key_, token_, ttl.value_or(options_.ttl));
+  const bool kept = held_by_token(result);
   if (!kept && result.succeeded()) state_->lost = true;
   co_return kept;
 }
