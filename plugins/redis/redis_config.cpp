@@ -142,6 +142,11 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
     throw ConfigError(fmt::format("{}: {}", where, e.what()));
   }
   config.codec = r.string("codec", config.codec, {.env = "REDIS_CODEC", .one_of = {"json", "msgpack", "raw"}});
+  config.encrypt_values = r.boolean("encrypt_values", config.encrypt_values, {.env = "REDIS_ENCRYPT_VALUES"});
+  if (config.encrypt_values && config.encryption_key.empty())  // else every value would be refused at run time
+    throw ConfigError(fmt::format("{}: encrypt_values needs an encryption_key (REDIS_ENCRYPTION_KEY)",
+                                  env.get("REDIS_ENCRYPT_VALUES") ? std::string("environment variable REDIS_ENCRYPT_VALUES")
+                                                                  : section.child("encrypt_values").where()));
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});

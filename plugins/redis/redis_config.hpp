@@ -19,6 +19,7 @@
 //     client_name: routemq              # CLIENT SETNAME
 //     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for redis::EncryptedValues (never printed)
 //     codec: json                       # REDIS_CODEC: json | msgpack | raw, for CodecValues, CacheAside, WriteThrough, ValuesWithMetadata (codec.hpp)
+//     encrypt_values: false             # REDIS_ENCRYPT_VALUES: those values and sessions sealed with encryption_key
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct RedisConfig {
   std::string client_name = "routemq";
   std::string encryption_key;  // keyring.hpp: "id:base64key,..."; empty = no encrypted values
   std::string codec = "json";  // codec.hpp: json | msgpack | raw
+  bool encrypt_values = false;  // the codec's bytes (and session fields) sealed with the keyring
 };
 
 // The parts of a redis:// URL. Throws ConfigError naming `where` on a malformed one.

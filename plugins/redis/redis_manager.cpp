@@ -54,6 +54,18 @@ const Codec& codec_named(const std::string& name) {
   return found ? *found : codec::json();  // read_redis_config() has refused any other name
 }
 
+std::shared_ptr<const RedisManager::ValueFormat> configured_format(const RedisConfig& config) {
+  return std::make_shared<const RedisManager::ValueFormat>(
+      RedisManager::ValueFormat{codec_named(config.codec), config.encrypt_values});
+}
+
+// The context a sealed value is bound to: its key, and the part of it (a hash field) when it has one.
+// The key's length first: no other key and part spell the same context.
+std::string seal_context(std::string_view full_name, std::string_view part) {
+  if (part.empty()) return std::string(full_name);
+  return fmt::format("{}:{}{}", full_name.size(), full_name, part);
+}
+
 }  // namespace
 
 // ---- the manager and its views
@@ -116,12 +128,12 @@ RedisManager::RedisManager(RedisConfig config, asio::io_context& io)
                    nullptr) {}
 
 RedisManager::RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix,
-                           std::optional<std::chrono::seconds> scope_ttl, std::shared_ptr<const Codec> codec,
+                           std::optional<std::chrono::seconds> scope_ttl, std::shared_ptr<const ValueFormat> format,
                            std::shared_ptr<CacheStats> cache_stats)
     : engine_(std::move(engine)),
       scope_prefix_(std::move(scope_prefix)),
       scope_ttl_(scope_ttl),
-      codec_(codec ? std::move(codec) : std::make_shared<const Codec>(codec_named(engine_->config.codec))),
+      format_(format ? std::move(format) : configured_format(engine_->config)),
       cache_stats_(cache_stats ? std::move(cache_stats) : std::make_shared<CacheStats>()) {}
 
 RedisManager::~RedisManager() = default;
@@ -129,9 +141,12 @@ RedisManager::RedisManager(RedisManager&&) noexcept = default;
 RedisManager& RedisManager::operator=(RedisManager&&) noexcept = default;
 
 RedisManager RedisManager::scoped(std::string_view prefix, ScopeOptions options) const {
-  auto codec = options.codec ? std::make_shared<const Codec>(std::move(*options.codec)) : codec_;
+  auto format = format_;
+  if (options.codec || options.encrypt_values)
+    format = std::make_shared<const ValueFormat>(ValueFormat{options.codec ? std::move(*options.codec) : format_->codec,
+                                                             options.encrypt_values.value_or(format_->encrypted)});
   return RedisManager(engine_, scope_prefix_ + std::string(prefix), options.default_ttl ? options.default_ttl : scope_ttl_,
-                      std::move(codec), nullptr);
+                      std::move(format), nullptr);
 }
 
 RedisManager::Weak RedisManager::weak() const {
@@ -139,7 +154,7 @@ RedisManager::Weak RedisManager::weak() const {
   weak.engine_ = engine_;
   weak.scope_prefix_ = scope_prefix_;
   weak.scope_ttl_ = scope_ttl_;
-  weak.codec_ = codec_;
+  weak.format_ = format_;
   weak.cache_stats_ = cache_stats_;
   return weak;
 }
@@ -147,16 +162,16 @@ RedisManager::Weak RedisManager::weak() const {
 std::shared_ptr<RedisManager> RedisManager::Weak::lock() const {
   auto engine = engine_.lock();
   if (!engine) return nullptr;
-  return std::shared_ptr<RedisManager>(new RedisManager(std::move(engine), scope_prefix_, scope_ttl_, codec_, cache_stats_));
+  return std::shared_ptr<RedisManager>(new RedisManager(std::move(engine), scope_prefix_, scope_ttl_, format_, cache_stats_));
 }
 
 std::shared_ptr<RedisManager> RedisManager::share() const {
-  return std::shared_ptr<RedisManager>(new RedisManager(engine_, scope_prefix_, scope_ttl_, codec_, cache_stats_));
+  return std::shared_ptr<RedisManager>(new RedisManager(engine_, scope_prefix_, scope_ttl_, format_, cache_stats_));
 }
 
 void RedisManager::configure(RedisConfig config) {
   config = with_valid_key(std::move(config));  // first: a bad key leaves the manager as it was
-  if (!is_scoped()) codec_ = std::make_shared<const Codec>(codec_named(config.codec));
+  if (!is_scoped()) format_ = configured_format(config);
   engine_->config = std::move(config);
   std::lock_guard lock(engine_->recipe_states_mutex);
   engine_->recipe_states.clear();  // rebuilt from the new settings at their next use
@@ -164,7 +179,9 @@ void RedisManager::configure(RedisConfig config) {
 
 const RedisConfig& RedisManager::config() const { return engine_->config; }
 
-void RedisManager::set_codec(Codec codec) { codec_ = std::make_shared<const Codec>(std::move(codec)); }
+void RedisManager::set_codec(Codec codec) {
+  format_ = std::make_shared<const ValueFormat>(ValueFormat{std::move(codec), format_->encrypted});
+}
 
 bool RedisManager::initialize() {
   const auto failures_before = engine_->stats.connection_failures.load();
@@ -247,12 +264,47 @@ void RedisManager::count_cache(std::atomic<std::uint64_t> CacheStats::*counter) 
   (engine_->cache_totals.*counter).fetch_add(1, std::memory_order_relaxed);
 }
 
+// The keyring parsed once per engine, from the settings: every manager, view and recipe shares it.
+struct ConfiguredKeyring {
+  explicit ConfiguredKeyring(const RedisConfig& config) : keyring(Keyring::parse(config.encryption_key)) {}
+  const Keyring keyring;
+};
+
+std::shared_ptr<const Keyring> RedisManager::keyring() const {
+  auto state = recipe_state<ConfiguredKeyring>();
+  return std::shared_ptr<const Keyring>(state, &state->keyring);
+}
+
+std::optional<std::string> RedisManager::seal_stored(std::string_view name, std::string_view part,
+                                                     std::string_view bytes) const {
+  if (!format_->encrypted) return std::string(bytes);
+  return keyring()->seal(bytes, seal_context(key(name), part));  // nullopt: no key configured
+}
+
+Decrypted RedisManager::open_stored(std::string_view name, std::string_view part, std::string bytes) const {
+  if (!format_->encrypted) return {std::move(bytes), {}};
+  return keyring()->open(bytes, seal_context(key(name), part));
+}
+
+Encoded RedisManager::encode_stored(std::string_view name, const nlohmann::json& value) const {
+  auto encoded = format_->codec.encode(value);
+  if (!encoded.bytes) return {std::nullopt, fmt::format("the {} codec cannot encode it: {}", format_->codec.name, encoded.error)};
+  auto sealed = seal_stored(name, {}, *encoded.bytes);
+  if (!sealed) return {std::nullopt, "values are encrypted but no encryption key is configured (REDIS_ENCRYPTION_KEY)"};
+  return {std::move(sealed), {}};
+}
+
 Decoded RedisManager::decode_stored(std::string_view name, const std::string& bytes) {
-  auto decoded = codec_->decode(bytes);
+  auto opened = open_stored(name, {}, bytes);
+  Decoded decoded;
+  if (!opened.value) {
+    decoded.error = fmt::format("the value of '{}' could not be decrypted: {}", name, opened.error);
+  } else if (decoded = format_->codec.decode(*opened.value); !decoded.value) {
+    decoded.error = fmt::format("the value of '{}' could not be decoded by the {} codec: {}", name,
+                                format_->codec.name, decoded.error);
+  }
   if (!decoded.value) {
     count_cache(&CacheStats::decode_failures);
-    decoded.error = fmt::format("the value of '{}' could not be decoded by the {} codec: {}", name, codec_->name,
-                                decoded.error);
     spdlog::warn("redis: {}", decoded.error);
   }
   return decoded;

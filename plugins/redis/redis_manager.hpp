@@ -42,6 +42,7 @@
 #include "core/asio.hpp"
 #include "plugins/redis/batch.hpp"
 #include "plugins/redis/codec.hpp"
+#include "plugins/redis/keyring.hpp"
 #include "plugins/redis/leased_connection.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
@@ -69,6 +70,9 @@ using JsonValue = Decoded;
 struct ScopeOptions {
   std::optional<Codec> codec{};
   std::optional<std::chrono::seconds> default_ttl{};
+  // The value recipes' bytes sealed with the manager's encryption key (keyring.hpp), bound to the key
+  // they are stored under: what redis.encrypt_values does for the whole manager.
+  std::optional<bool> encrypt_values{};
 };
 
 struct RedisStatsSnapshot {
@@ -146,8 +150,10 @@ class RedisManager {
   const RedisConfig& config() const;
   // The codec of the value recipes (CodecValues, CacheAside, ValuesWithMetadata ...): a view's own, or
   // the manager's.
-  const Codec& codec() const { return *codec_; }
+  const Codec& codec() const { return format_->codec; }
   void set_codec(Codec codec);
+  // Whether those values, and sessions' fields, are encrypted (redis.encrypt_values, or the view's).
+  bool encrypts_values() const { return format_->encrypted; }
 
   // Starts connecting in the background when configured; returns is_configured(). Never blocks: a
   // Redis that is down is connected to later, by itself. What the plugin does at start-up.
@@ -315,6 +321,12 @@ class RedisManager {
     }
   }
 
+  // How the value recipes store a value: the codec, then (maybe) encryption.
+  struct ValueFormat {
+    Codec codec;
+    bool encrypted = false;
+  };
+
   // Another handle on this manager or view (same connections, scope, codec and counters) that keeps
   // them alive as long as it lives: what recipes hold, and what work that outlives a call (a
   // background reload, a lock's renewal, a write-behind queue) runs on.
@@ -330,10 +342,11 @@ class RedisManager {
     std::weak_ptr<Engine> engine_;
     std::string scope_prefix_;
     std::optional<std::chrono::seconds> scope_ttl_;
-    std::shared_ptr<const Codec> codec_;
+    std::shared_ptr<const ValueFormat> format_;
     std::shared_ptr<CacheStats> cache_stats_;
   };
   Weak weak() const;
+
 
   RedisStatsSnapshot stats() const;
   // INFO memory, stats and keyspace, DBSIZE, and the type distribution of up to `sample` keys under
@@ -344,16 +357,17 @@ class RedisManager {
 
  private:
   RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix, std::optional<std::chrono::seconds> scope_ttl,
-               std::shared_ptr<const Codec> codec, std::shared_ptr<CacheStats> cache_stats);
+               std::shared_ptr<const ValueFormat> format, std::shared_ptr<CacheStats> cache_stats);
   friend class WriteBehind;
   friend class LeasedConnection;  // execute_on
   friend class Pipeline;
   friend class Invalidation;     // SCAN pages and full-name UNLINKs
-  friend class EncryptedValues;  // the keyring (recipe state), the decode-failure count
+  friend class EncryptedValues;  // the keyring, the decode-failure count
   friend class CacheAside;       // the loads in flight (recipe state), share, decode and cache counts
-  friend class CodecValues;      // decode_stored
+  friend class CodecValues;      // encode_stored, decode_stored, the default TTL
   friend class WriteThrough;     // drop_cached
-  friend class ValuesWithMetadata;  // the codec, transactions, decode and read counts
+  friend class ValuesWithMetadata;  // encoding, transactions, decode and read counts
+  friend class SessionStore;        // sealing and opening fields
   // Raw access without the view check, for the typed methods (their keys are prefixed already).
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
@@ -370,8 +384,17 @@ class RedisManager {
   awaitable<long long> integer_reply(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);
-  // The codec's decoding of a stored value, a failure counted and logged with the key's name.
+  // A value as stored under `name`: the codec's bytes, sealed when values are encrypted. The error
+  // names the codec's or the encryption's refusal.
+  Encoded encode_stored(std::string_view name, const nlohmann::json& value) const;
+  // The reverse, a failure counted and logged with the key's name.
   Decoded decode_stored(std::string_view name, const std::string& bytes);
+  // Bytes sealed for, and opened from, the key `name` (and `part` of it, such as a hash field), when
+  // values are encrypted; as they are otherwise.
+  std::optional<std::string> seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const;
+  Decrypted open_stored(std::string_view name, std::string_view part, std::string bytes) const;
+  // The keyring parsed from the settings (recipe state): empty when no encryption_key is configured.
+  std::shared_ptr<const Keyring> keyring() const;
   // UNLINK of one key; false when Redis did not answer.
   awaitable<bool> drop_cached(std::string_view name);
   // One cache counter, in this view's stats and in the totals.
@@ -396,7 +419,7 @@ class RedisManager {
   std::shared_ptr<Engine> engine_;  // shared with every view
   std::string scope_prefix_;        // empty for the manager itself
   std::optional<std::chrono::seconds> scope_ttl_;
-  std::shared_ptr<const Codec> codec_;
+  std::shared_ptr<const ValueFormat> format_;
   std::shared_ptr<CacheStats> cache_stats_;  // shared with handles from share()
 };
 

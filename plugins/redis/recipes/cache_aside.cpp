@@ -101,7 +101,6 @@ class FlightGuard {
 
 awaitable<Remembered> CacheAside::remember_in(std::shared_ptr<RedisManager> redis, std::string name,
                                               RememberOptions options, Loader loader) {
-  const auto keep_for = options.ttl + options.stale_while_revalidate;
   Pipeline pipe(*redis);
   auto stored = pipe.get(name);
   auto remaining = pipe.pttl(name);  // the TTL says whether the value is stale
@@ -127,8 +126,8 @@ awaitable<Remembered> CacheAside::remember_in(std::shared_ptr<RedisManager> redi
       // The reload outlives this call, and maybe this handle (a view made for one message): it runs
       // on a handle of its own.
       const auto executor = co_await asio::this_coro::executor;
-      auto reload = [redis, name, keep_for, loader = std::move(loader)]() -> awaitable<void> {
-        co_await load_once(redis, name, keep_for, loader);
+      auto reload = [redis, name, options, loader = std::move(loader)]() -> awaitable<void> {
+        co_await load_once(redis, name, options, loader);
       };
       asio::co_spawn(executor, std::move(reload), asio::detached);
       co_return Remembered{std::move(decoded.value), Remembered::Source::stale, {}};
@@ -136,7 +135,7 @@ awaitable<Remembered> CacheAside::remember_in(std::shared_ptr<RedisManager> redi
     decode_error = decoded.error + "; reloaded";
   }
   redis->count_cache(&CacheStats::misses);
-  auto result = co_await load_once(redis, name, keep_for, std::move(loader));
+  auto result = co_await load_once(redis, name, std::move(options), std::move(loader));
   if (result.error.empty()) result.error = std::move(decode_error);
   co_return result;
 }
@@ -144,7 +143,7 @@ awaitable<Remembered> CacheAside::remember_in(std::shared_ptr<RedisManager> redi
 // Runs `loader` and stores its value, unless a load of `name` is running in this process: then
 // waits for that one.
 awaitable<Remembered> CacheAside::load_once(std::shared_ptr<RedisManager> redis, std::string name,
-                                            std::chrono::seconds keep_for, Loader loader) {
+                                            RememberOptions options, Loader loader) {
   // By full key: every view of the same scope shares the load.
   const auto flight_key = redis->key(name);
   const auto flights = redis->recipe_state<Flights>();
@@ -186,7 +185,10 @@ awaitable<Remembered> CacheAside::load_once(std::shared_ptr<RedisManager> redis,
     spdlog::warn("redis: {}", result.error);
   }
   // Not stored when Redis is away, or when there is no time to keep it for.
-  if (result.value && keep_for.count() > 0) co_await CodecValues(*redis).set(name, *result.value, keep_for);
+  // Kept through the stale window too: a stale value is served while it reloads.
+  const auto keep_for = options.ttl + options.stale_while_revalidate;
+  if (result.value && keep_for.count() > 0)
+    co_await CodecValues(*redis).set(name, *result.value, keep_for, std::move(options.tags));
   guard.done(result);
   co_return result;
 }

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,7 @@ class RedisManager;
 struct RememberOptions {
   std::chrono::seconds ttl{60};
   std::chrono::seconds stale_while_revalidate{0};
+  std::vector<std::string> tags{};  // the stored value is tagged (Invalidation::invalidate_tag)
 };
 
 struct Remembered {
@@ -62,7 +64,7 @@ class CacheAside {
   static awaitable<Remembered> remember_in(std::shared_ptr<RedisManager> redis, std::string name,
                                            RememberOptions options, Loader loader);
   static awaitable<Remembered> load_once(std::shared_ptr<RedisManager> redis, std::string name,
-                                         std::chrono::seconds keep_for, Loader loader);
+                                         RememberOptions options, Loader loader);
   std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 

@@ -6,17 +6,7 @@
 
 namespace routemq::redis {
 
-// The keyring parsed once per manager (its recipe state), from the settings: every EncryptedValues
-// made on it, or on any of its views, shares it.
-struct ConfiguredKeyring {
-  explicit ConfiguredKeyring(const RedisConfig& config) : keyring(Keyring::parse(config.encryption_key)) {}
-  const Keyring keyring;
-};
-
-EncryptedValues::EncryptedValues(RedisManager& redis) : redis_(redis.share()) {
-  auto state = redis.recipe_state<ConfiguredKeyring>();
-  keyring_ = std::shared_ptr<const Keyring>(state, &state->keyring);
-}
+EncryptedValues::EncryptedValues(RedisManager& redis) : redis_(redis.share()), keyring_(redis.keyring()) {}
 
 awaitable<bool> EncryptedValues::set(std::string_view name, std::string_view value,
                                      std::optional<std::chrono::seconds> ttl) {

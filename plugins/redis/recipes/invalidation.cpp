@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/redis/recipes/tag_index.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
@@ -12,18 +13,6 @@ Invalidation::Invalidation(const RedisManager& redis) : redis_(redis.share()) {}
 namespace {
 
 constexpr std::size_t kUnlinkBatch = 500;
-
-// KEYS[1] the value, KEYS[2..] its tag sets; ARGV[1] the value, ARGV[2] the TTL in seconds. Every tag
-// set holds the value's full key and lives at least as long as the value.
-const Script set_tagged_script(R"lua(
-local ttl = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
-for i = 2, #KEYS do
-  redis.call('SADD', KEYS[i], KEYS[1])
-  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
-end
-return 1
-)lua");
 
 // KEYS[1] the tag set: unlinks every key in it, then the set; returns how many keys existed.
 const Script invalidate_tag_script(R"lua(
@@ -35,8 +24,6 @@ end
 redis.call('DEL', KEYS[1])
 return removed
 )lua");
-
-std::string tag_key(std::string_view tag) { return "tag:" + std::string(tag); }
 
 }  // namespace
 
@@ -70,11 +57,11 @@ awaitable<long long> Invalidation::invalidate_pattern(std::string_view pattern) 
 awaitable<bool> Invalidation::set_tagged(std::string_view name, std::string_view value, std::chrono::seconds ttl,
                                          std::vector<std::string> tags) {
   if (ttl.count() <= 0) co_return false;
-  std::vector<std::string> keys{std::string(name)};
-  for (const auto& tag : tags) keys.push_back(tag_key(tag));
-  std::vector<std::string> args{std::string(value), std::to_string(ttl.count())};
-  const auto result = co_await redis_->eval(set_tagged_script, std::move(keys), std::move(args));
-  co_return result.succeeded();
+  co_return co_await store_tagged(*redis_, name, std::string(value), ttl, tags);
+}
+
+awaitable<bool> Invalidation::tag(std::string_view name, std::vector<std::string> tags) {
+  co_return co_await add_tags(*redis_, name, tags);
 }
 
 awaitable<long long> Invalidation::invalidate_tag(std::string_view tag) {

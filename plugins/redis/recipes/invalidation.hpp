@@ -6,7 +6,11 @@
 //
 //   redis::Invalidation cache(redis::manager(ctx));
 //   co_await cache.set_tagged("product:1", value, 10min, {"products", "sale"});
+//   co_await cache.tag("price:1", {"sale"});                      // any existing key, of any type
 //   co_await cache.invalidate_tag("sale");                        // every key stored with the tag
+//
+// Values of the other recipes take tags too: CodecValues::set, RememberOptions::tags, WriteThrough
+// and WriteBehind put (tag_index.hpp).
 //   co_await cache.invalidate_prefix("user:" + id + ":");         // glob characters in it are escaped
 //   co_await cache.invalidate_pattern("user:" + redis::glob_escape(id) + ":*");
 #include <chrono>
@@ -29,10 +33,12 @@ class Invalidation {
   awaitable<long long> invalidate(std::string_view key);
   awaitable<long long> invalidate_prefix(std::string_view prefix);   // every key starting with it
   awaitable<long long> invalidate_pattern(std::string_view pattern);  // a glob: escape user data
-  // A value stored with tags; invalidate_tag removes every key stored with that tag, atomically, so no
-  // tagged key is left behind. Tag sets live at "tag:<tag>" and expire no earlier than their keys.
+  // A string value stored with tags; invalidate_tag removes every key stored with that tag, atomically,
+  // so no tagged key is left behind. Tag sets live at "tag:<tag>" and expire no earlier than their keys.
   awaitable<bool> set_tagged(std::string_view key, std::string_view value, std::chrono::seconds ttl,
                              std::vector<std::string> tags);
+  // Tags a key that exists (a hash, a list, a value set by any means); false when it does not.
+  awaitable<bool> tag(std::string_view key, std::vector<std::string> tags);
   awaitable<long long> invalidate_tag(std::string_view tag);
 
  private:

@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include "core/json/bounded_json.hpp"
 #include "plugins/redis/random_token.hpp"
@@ -176,11 +178,22 @@ awaitable<bool> SessionStore::load_into(const std::vector<std::string>& keys, Se
   auto result = co_await redis_->eval(load_script(), keys, std::move(args));
   if (!result.succeeded() || !result.reply.is_array()) co_return false;
   session.fields_.clear();
+  session.unreadable_.clear();
   session.version_ = 0;
   const auto& flat = result.reply.elements;
   for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
-    if (flat[i].text == version_field) session.version_ = to_integer(flat[i + 1].text);
-    else if (auto name = user_name(flat[i].text)) session.fields_[*name] = flat[i + 1].text;
+    if (flat[i].text == version_field) {
+      session.version_ = to_integer(flat[i + 1].text);
+    } else if (auto name = user_name(flat[i].text)) {
+      auto opened = redis_->open_stored(keys.front(), flat[i].text, flat[i + 1].text);
+      if (opened.value) {
+        session.fields_[*name] = std::move(*opened.value);
+        continue;
+      }
+      redis_->count_cache(&CacheStats::decode_failures);
+      spdlog::warn("redis: session field '{}' of '{}' could not be decrypted: {}", *name, keys.front(), opened.error);
+      session.unreadable_.push_back(*name);
+    }
   }
   co_return true;
 }
@@ -200,9 +213,17 @@ awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>
                                                   std::optional<std::chrono::milliseconds> own_ttl) {
   for (int attempt = 0; attempt <= retries; ++attempt) {
     if (auto problem = too_large(session); !problem.empty()) co_return SaveResult{SaveStatus::too_large, problem, session.version_};
+    if (!session.unreadable_.empty())  // a save replaces the whole hash: it would drop them
+      co_return SaveResult{SaveStatus::failed,
+                           fmt::format("not saved: field(s) {} could not be decrypted", fmt::join(session.unreadable_, ", ")),
+                           session.version_};
     std::vector<std::string> args{std::to_string(session.version_), std::to_string(options_.ttl.count()), sliding()};
     if (own_ttl) args.insert(args.end(), {std::string(ttl_field), std::to_string(own_ttl->count())});
-    for (const auto& [field, value] : session.fields_) args.insert(args.end(), {stored_name(field), value});
+    for (const auto& [field, value] : session.fields_) {
+      auto sealed = redis_->seal_stored(keys.front(), stored_name(field), value);
+      if (!sealed) co_return SaveResult{SaveStatus::failed, "values are encrypted but no encryption key is configured", session.version_};
+      args.insert(args.end(), {stored_name(field), std::move(*sealed)});
+    }
     auto result = co_await redis_->eval(save_script(), keys, std::move(args));
     if (!result.succeeded())
       co_return SaveResult{result.unavailable() ? SaveStatus::unavailable : SaveStatus::failed, result.error_text(),
@@ -217,6 +238,7 @@ awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>
     if (!co_await load_into(keys, fresh)) co_return SaveResult{SaveStatus::unavailable, "Redis unavailable", session.version_};
     for (const auto& change : session.changes_) fresh.apply(change);
     session.fields_ = std::move(fresh.fields_);
+    session.unreadable_ = std::move(fresh.unreadable_);
     session.version_ = fresh.version_;
   }
   co_return SaveResult{SaveStatus::conflict,

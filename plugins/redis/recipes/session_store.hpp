@@ -13,7 +13,10 @@
 //
 // Stored at "session:{<id>}" under the manager's key prefix (the id is the hash tag), one hash field
 // per session field beside the internal __version (and __ttl); a field of yours named like those
-// (any name starting with "__") is stored escaped and comes back as you named it.
+// (any name starting with "__") is stored escaped and comes back as you named it. When the manager
+// or view encrypts values (redis.encrypt_values), every field's value is sealed, bound to its
+// session and field: a field that does not open is named in unreadable() and the session is not
+// saved over it.
 #include <chrono>
 #include <memory>
 #include <cstddef>
@@ -49,6 +52,8 @@ class Session {
   bool exists() const { return version_ > 0; }
   bool ephemeral() const { return ephemeral_; }   // Redis was unavailable: never saved
   bool changed() const { return !changes_.empty(); }
+  // Fields stored encrypted that could not be opened (another key, tampering): left out of fields().
+  const std::vector<std::string>& unreadable() const { return unreadable_; }
 
   static Session make_ephemeral();
 
@@ -62,6 +67,7 @@ class Session {
 
   std::map<std::string, std::string> fields_;
   std::vector<Change> changes_;
+  std::vector<std::string> unreadable_;
   long long version_ = 0;
   bool ephemeral_ = false;
 };
@@ -85,7 +91,8 @@ enum class SaveStatus {
   too_large,    // over max_fields / max_value_bytes: nothing written
   conflict,     // still conflicting after the retries (create: the session exists)
   unavailable,  // Redis disabled or down: nothing sent
-  failed,       // an error reply, a timeout or a lost connection (a timed-out save may have landed)
+  failed,       // an error reply, a timeout or a lost connection (a timed-out save may have landed),
+                // or fields that could not be decrypted (a save would lose them)
   ephemeral,    // a session loaded while Redis was unavailable is never saved
 };
 

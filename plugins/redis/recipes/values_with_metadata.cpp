@@ -20,11 +20,11 @@ constexpr const char* kMetadataField = "metadata";
 // apart, and they expire together.
 awaitable<bool> ValuesWithMetadata::set(std::string_view name, const nlohmann::json& value, const nlohmann::json& metadata,
                                         std::optional<std::chrono::seconds> ttl) {
-  auto encoded = redis_->codec_->encode(value);
+  auto encoded = redis_->encode_stored(name, value);
   auto metadata_text = codec::json().encode(metadata);
   if (!encoded.bytes || !metadata_text.bytes) {
     spdlog::warn("redis: value with metadata '{}' not stored: {}", name,
-                 encoded.bytes ? "metadata: " + metadata_text.error : redis_->codec_->name + " codec: " + encoded.error);
+                 encoded.bytes ? "metadata: " + metadata_text.error : encoded.error);
     co_return false;
   }
   const auto full_name = redis_->key(name);

@@ -2,7 +2,8 @@
 // A value stored with metadata beside it: one hash {value, metadata} under the key, so both share one
 // TTL, are replaced together (one MULTI/EXEC), can never be read apart, and disappear together
 // (Invalidation::invalidate(key) removes both). The value goes through the manager's (or view's)
-// codec; metadata is JSON whatever the codec. A recipe beside the manager.
+// codec, and is encrypted when values are; metadata is readable JSON whatever the codec (keep
+// secrets in the value). A recipe beside the manager.
 //
 //   redis::ValuesWithMetadata pages(redis::manager(ctx));
 //   co_await pages.set("page:" + id, body, {{"etag", etag}, {"source", "cms"}}, 600s);

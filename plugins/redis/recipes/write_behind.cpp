@@ -147,7 +147,8 @@ WriteBehind::~WriteBehind() {
   asio::post(state_->strand, [state = state_] { state->wake.cancel(); });
 }
 
-awaitable<PutResult> WriteBehind::put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl) {
+awaitable<PutResult> WriteBehind::put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,
+                                      std::vector<std::string> tags) {
   PutResult out;
   bool batch_full = false;
   {
@@ -173,7 +174,7 @@ awaitable<PutResult> WriteBehind::put(std::string_view key, nlohmann::json value
   }
   ++state_->stats.accepted;
   if (batch_full) asio::post(state_->strand, [state = state_] { state->wake.cancel(); });
-  out.cached = co_await CodecValues(*state_->redis).set(key, value, ttl);
+  out.cached = co_await CodecValues(*state_->redis).set(key, value, ttl, std::move(tags));
   if (!out.cached) out.error = fmt::format("'{}' queued for the store; the cache did not take it", key);
   co_return out;
 }

@@ -61,10 +61,10 @@ class WriteBehind {
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
 
-  // Queues the write for the store, then caches the value (with the manager's or view's codec).
-  // stored: queued for the store; cached: the cache has the value.
+  // Queues the write for the store, then caches the value (with the manager's or view's codec, and
+  // tagged when given tags). stored: queued for the store; cached: the cache has the value.
   awaitable<PutResult> put(std::string_view key, nlohmann::json value,
-                           std::optional<std::chrono::seconds> ttl = std::nullopt);
+                           std::optional<std::chrono::seconds> ttl = std::nullopt, std::vector<std::string> tags = {});
   // Writes everything pending (retries included) and stops; put() refuses from the call on.
   awaitable<void> drain();
 

@@ -11,7 +11,8 @@ namespace routemq::redis {
 WriteThrough::WriteThrough(const RedisManager& redis) : redis_(redis.share()) {}
 
 awaitable<PutResult> WriteThrough::put(std::string_view name, nlohmann::json value,
-                                       std::optional<std::chrono::seconds> ttl, StoreWriter write_store) {
+                                       std::optional<std::chrono::seconds> ttl, StoreWriter write_store,
+                                       std::vector<std::string> tags) {
   PutResult out;
   std::string store_error;
   try {
@@ -31,7 +32,7 @@ awaitable<PutResult> WriteThrough::put(std::string_view name, nlohmann::json val
     spdlog::warn("redis: put: {}", out.error);
     co_return out;
   }
-  out.cached = co_await CodecValues(*redis_).set(name, value, ttl);
+  out.cached = co_await CodecValues(*redis_).set(name, value, ttl, std::move(tags));
   if (!out.cached) {
     const bool dropped = co_await redis_->drop_cached(name);
     out.error = dropped ? fmt::format("'{}' stored; the cache could not take the new value, the old one was invalidated", name)

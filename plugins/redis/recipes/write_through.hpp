@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,8 +40,9 @@ class WriteThrough {
   // The manager (or view) must outlive the calls. Values go through its codec (CodecValues).
   explicit WriteThrough(const RedisManager& redis);
 
+  // With tags, the cached value is tagged (Invalidation::invalidate_tag).
   awaitable<PutResult> put(std::string_view key, nlohmann::json value, std::optional<std::chrono::seconds> ttl,
-                           StoreWriter write_store);
+                           StoreWriter write_store, std::vector<std::string> tags = {});
 
  private:
   std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this

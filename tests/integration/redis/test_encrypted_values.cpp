@@ -1,8 +1,14 @@
 // Encrypted values through a real redis-server: what is stored is not the plaintext, tampering and
-// copying are detected and counted, and a manager without a key refuses to store.
+// copying are detected and counted, and a manager without a key refuses to store. Also encryption as
+// a view or manager option, under the other value recipes and sessions.
 #include <catch2/catch.hpp>
 
+#include "plugins/redis/recipes/cache_aside.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "plugins/redis/recipes/encrypted_values.hpp"
+#include "plugins/redis/recipes/session_store.hpp"
+#include "plugins/redis/recipes/values_with_metadata.hpp"
+#include "plugins/redis/recipes/write_through.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -107,4 +113,89 @@ TEST_CASE("encrypted values: configure() rotates the key for recipes made after 
   bad.encryption_key = "k3:c2VjcmV0";
   CHECK_THROWS_AS(f.redis.configure(bad), std::invalid_argument);
   CHECK(*f.sync(redis::EncryptedValues(f.redis).get("new")).value == "sealed with k2");
+}
+
+// ---- encryption as a view or manager option: the value recipes and sessions store sealed bytes
+
+TEST_CASE("encrypted views: CodecValues, remember, put and values with metadata store sealed bytes that open only there") {
+  EncryptedFixture f;
+  auto vault = f.redis.scoped("v:", {.codec = redis::codec::msgpack(), .encrypt_values = true});
+  REQUIRE(vault.encrypts_values());
+  CHECK_FALSE(f.redis.encrypts_values());
+  const nlohmann::json card = {{"number", "4111 1111 1111 1111"}, {"holder", "Ada"}};
+
+  REQUIRE(f.sync(redis::CodecValues(vault).set("card", card, 60s)));
+  CHECK(f.raw("v:card").starts_with("rq1"));
+  CHECK(f.raw("v:card").find("Ada") == std::string::npos);
+  CHECK(f.sync(redis::CodecValues(vault).get("card")).value == card);
+
+  int loads = 0;
+  auto loader = [&]() -> awaitable<nlohmann::json> {
+    ++loads;
+    co_return card;
+  };
+  CHECK(f.sync(redis::CacheAside(vault).remember("remembered", {.ttl = 60s}, loader)).source == redis::Remembered::Source::loaded);
+  CHECK(f.raw("v:remembered").starts_with("rq1"));
+  const auto again = f.sync(redis::CacheAside(vault).remember("remembered", {.ttl = 60s}, loader));
+  CHECK(again.source == redis::Remembered::Source::cache);
+  CHECK(again.value == card);
+  CHECK(loads == 1);
+
+  auto store = [](const nlohmann::json&) -> awaitable<void> { co_return; };
+  CHECK(f.sync(redis::WriteThrough(vault).put("put", card, 60s, store)).cached);
+  CHECK(f.raw("v:put").starts_with("rq1"));
+
+  REQUIRE(f.sync(redis::ValuesWithMetadata(vault).set("page", card, {{"etag", "e1"}}, 60s)));
+  const auto page_value = f.sync(f.redis.command({"HGET", "test:v:page", "value"})).reply.text;
+  CHECK(page_value.starts_with("rq1"));
+  const auto page = f.sync(redis::ValuesWithMetadata(vault).get("page"));
+  CHECK(page.value == card);
+  CHECK(page.metadata == nlohmann::json{{"etag", "e1"}});
+
+  // The same bytes through a view that does not decrypt, or moved to another key: an error, counted.
+  const auto plain_view = f.redis.scoped("v:", {.codec = redis::codec::msgpack()});
+  CHECK_FALSE(f.sync(redis::CodecValues(plain_view).get("card")).value);
+  REQUIRE(f.sync(f.redis.command({"COPY", "test:v:card", "test:v:moved"})).succeeded());
+  const auto moved = f.sync(redis::CodecValues(vault).get("moved"));
+  CHECK_FALSE(moved.value);
+  CHECK(moved.error.find("could not be decrypted") != std::string::npos);
+  CHECK(f.redis.cache_stats_all_scopes().decode_failures == 2);
+}
+
+TEST_CASE("encrypted views: without a key nothing is stored") {
+  RedisFixture f;
+  auto vault = f.redis.scoped("v:", {.encrypt_values = true});
+  CHECK_FALSE(f.sync(redis::CodecValues(vault).set("a", "secret")));
+  CHECK_FALSE(f.sync(f.redis.exists("v:a")));
+}
+
+TEST_CASE("encrypt_values on the manager: each session field sealed to its session and field, a moved field is unreadable and not saved over") {
+  EncryptedFixture f;
+  auto config = f.redis.config();
+  config.encrypt_values = true;
+  f.redis.configure(config);
+  REQUIRE(f.redis.encrypts_values());
+  redis::SessionStore sessions(f.redis);
+  REQUIRE(f.sync(sessions.create("s1", {{"owner", "Ada"}, {"__version", "mine"}})).ok());
+  const auto stored_owner = f.sync(f.redis.command({"HGET", "test:session:{s1}", "owner"})).reply.text;
+  CHECK(stored_owner.starts_with("rq1"));
+  auto loaded = f.sync(sessions.get("s1"));
+  REQUIRE(loaded);
+  CHECK(loaded->get("owner") == "Ada");
+  CHECK(loaded->get("__version") == "mine");
+  CHECK(f.sync(sessions.update("s1", [](redis::Session& s) { s.incr("logins"); })).ok());
+  CHECK(f.sync(sessions.get("s1"))->get("logins") == "1");
+
+  // Another session's sealed field copied in: it does not open, and a save would drop it: refused.
+  REQUIRE(f.sync(sessions.create("s2", {{"owner", "Eve"}})).ok());
+  const auto eve = f.sync(f.redis.command({"HGET", "test:session:{s2}", "owner"})).reply.text;
+  REQUIRE(f.sync(f.redis.command({"HSET", "test:session:{s1}", "owner", eve})).succeeded());
+  auto tampered = f.sync(sessions.get("s1"));
+  REQUIRE(tampered);
+  CHECK_FALSE(tampered->get("owner"));
+  CHECK(tampered->unreadable() == std::vector<std::string>{"owner"});
+  const auto saved = f.sync(sessions.update("s1", [](redis::Session& s) { s.set("note", "x"); }));
+  CHECK(saved.status == redis::SaveStatus::failed);
+  CHECK(saved.problem.find("owner") != std::string::npos);
+  CHECK(f.sync(f.redis.command({"HGET", "test:session:{s1}", "owner"})).reply.text == eve);  // left as it was
 }

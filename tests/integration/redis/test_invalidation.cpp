@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "plugins/redis/recipes/cache_aside.hpp"
+#include "plugins/redis/recipes/codec_values.hpp"
 #include "plugins/redis/recipes/invalidation.hpp"
+#include "plugins/redis/recipes/write_behind.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
 using namespace routemq;
@@ -90,6 +93,33 @@ TEST_CASE("tags: invalidating a tag removes every key stored with it and the tag
   CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("sale")) == 1);  // product:1 was already gone
   CHECK_FALSE(exists(f, "product:3"));
   CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("never-used")) == 0);
+}
+
+TEST_CASE("tags on any value: CodecValues, remember, put, write-behind and a tagged hash all go with their tag") {
+  RedisFixture f;
+  asio::thread_pool store_pool{1};  // where the write-behind's store writer runs
+  auto store = [](const nlohmann::json&) -> awaitable<void> { co_return; };
+  auto loader = []() -> awaitable<nlohmann::json> { co_return nlohmann::json{{"n", 1}}; };
+  auto writer = [](const std::vector<redis::PendingWrite>&) -> awaitable<void> { co_return; };
+  const std::vector<std::string> fleet{"fleet:7"};
+  redis::WriteBehind behind(f.redis, store_pool.get_executor(), {}, writer);
+
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("value", 1, 60s, fleet)));
+  REQUIRE(f.sync(redis::CacheAside(f.redis).remember("remembered", {.ttl = 120s, .tags = fleet}, loader)).value);
+  REQUIRE(f.sync(redis::WriteThrough(f.redis).put("put", 2, 30s, store, fleet)).cached);
+  REQUIRE(f.sync(behind.put("behind", 3, 30s, fleet)).cached);
+  CHECK(f.sync(f.redis.ttl("tag:fleet:7")) > 60);  // the longest TTL among its keys (remember's 120 s)
+  REQUIRE(f.sync(f.redis.hset("hash", "field", "v")) == 1);
+  CHECK(f.sync(redis::Invalidation(f.redis).tag("hash", fleet)));
+  CHECK(f.sync(f.redis.ttl("tag:fleet:7")) == -1);  // it names a key without expiry: kept as long
+  CHECK_FALSE(f.sync(redis::Invalidation(f.redis).tag("missing", fleet)));  // nothing to tag
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("untagged", 4, 60s)));
+
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("fleet:7")) == 5);
+  for (const char* name : {"value", "remembered", "put", "behind", "hash"}) CHECK_FALSE(exists(f, name));
+  CHECK(exists(f, "untagged"));
+  asio::co_spawn(store_pool, behind.drain(), asio::use_future).get();
+  store_pool.join();
 }
 
 TEST_CASE("invalidation with Redis down removes nothing and says 0 at once, and works again after a restart") {

@@ -109,3 +109,14 @@ TEST_CASE("REDIS_ENCRYPTION_KEY: read as a secret, a bad one named by variable o
   CHECK_THROWS_WITH(read("redis:\n  encryption_key: \"k1:c2VjcmV0\"\n"),
                     Catch::Contains("app.yaml:2:19: redis.encryption_key: key 1 ('k1')"));
 }
+
+TEST_CASE("encrypt_values: needs an encryption key, named by YAML position or variable") {
+  const std::string key = "k1:AwnnZBKtdhkd/L5YECplYdht5J9JUUyeED/4MQwcT6o=";
+  CHECK_FALSE(read("").encrypt_values);
+  CHECK(read("redis:\n  encrypt_values: true\n", {{"REDIS_ENCRYPTION_KEY", key}}).encrypt_values);
+  CHECK(read("", {{"REDIS_ENCRYPT_VALUES", "true"}, {"REDIS_ENCRYPTION_KEY", key}}).encrypt_values);
+  CHECK_THROWS_WITH(read("redis:\n  encrypt_values: true\n"),
+                    Catch::Contains("app.yaml:2:19: redis.encrypt_values: encrypt_values needs an encryption_key"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_ENCRYPT_VALUES", "1"}}),
+                    Catch::Contains("environment variable REDIS_ENCRYPT_VALUES"));
+}
