@@ -59,6 +59,25 @@ TEST_CASE("lanes: the first message of a key runs, later ones queue in arrival o
   CHECK(lanes.busy_keys() == 0);
 }
 
+TEST_CASE("hostile topics are order keys like any other: the longest MQTT topic, bytes that are not UTF-8, NULs") {
+  const std::string longest(65535, 'x');  // the MQTT limit on a topic
+  const std::string not_utf8("devices/\xff\xfe/\xc3", 12);
+  const std::string with_nul("a\0b", 3);
+  OrderedLanes<int> lanes;
+  int one = 1, two = 2, three = 3, four = 4;
+  for (const auto* topic : {&longest, &not_utf8, &with_nul}) {
+    const auto key = OrderKey::by_topic().render(*topic, {});
+    CHECK(key == *topic);  // byte for byte: nothing decoded, nothing cut
+  }
+  CHECK(lanes.admit(longest, one));
+  CHECK(lanes.admit(not_utf8, two));
+  CHECK(lanes.admit(with_nul, three));
+  CHECK_FALSE(lanes.admit(std::string("a\0b", 3), four));  // the same key, NUL and all
+  int five = 5;
+  CHECK(lanes.admit("a", five));                            // "a" is another key than "a\0b"
+  CHECK(lanes.next(with_nul) == 4);
+}
+
 TEST_CASE("an in-flight slot is released once, by whichever owner has it last") {
   InFlightLimit limit(2);
   REQUIRE(limit.acquire());
