@@ -20,6 +20,7 @@
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/connection_settings.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
 #include "plugins/redis/protocol/result.hpp"
@@ -62,6 +63,7 @@ struct Engine {
   Result refuse_unavailable() const;
 
   RedisConfig config;
+  ConnectionSettings connection_settings;  // built from `config` by start()
   std::shared_ptr<ClientStats> shared_stats = std::make_shared<ClientStats>();  // connections hold it too
   ClientStats& stats = *shared_stats;
   Unavailable unavailable{shared_stats};

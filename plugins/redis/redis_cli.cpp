@@ -27,8 +27,9 @@ std::unique_ptr<RedisManager> connected_manager(App& app) {
   manager->initialize();
   const auto deadline = std::chrono::duration<double>(config.connect_timeout_s) + 1s;
   if (!manager->wait_connected(std::chrono::duration_cast<std::chrono::milliseconds>(deadline))) {
-    fmt::print(stderr, "Redis at {}:{} (db {}) did not answer within {:.1f} s\n", config.host, config.port, config.db,
-               deadline.count());
+    const auto why = manager->stats().last_failure;
+    fmt::print(stderr, "Redis at {} (db {}) did not answer within {:.1f} s{}{}\n", config.address(), config.db,
+               deadline.count(), why.empty() ? "" : ": ", why);
     throw CLI::RuntimeError(1);
   }
   return manager;
@@ -44,7 +45,7 @@ void ping(App& app) {
   }
   const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
   const auto& config = manager.config();
-  fmt::print("PONG from {}:{} db {} in {:.2f} ms\n", config.host, config.port, config.db, elapsed.count());
+  fmt::print("PONG from {} db {} in {:.2f} ms\n", config.address(), config.db, elapsed.count());
 }
 
 void stats(App& app) {

@@ -1,5 +1,10 @@
 #include "plugins/redis/redis_config.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <charconv>
 #include <stdexcept>
 
@@ -41,22 +46,53 @@ int parse_number(std::string_view text, int min, int max, const std::string& whe
 
 }  // namespace
 
-RedisUrl parse_redis_url(const std::string& url, const std::string& where) {
-  constexpr std::string_view scheme = "redis://";
-  std::string_view rest = url;
-  if (!rest.starts_with(scheme))
-    throw ConfigError(fmt::format("{}: expected a URL like redis://[user:password@]host[:port][/db] (got a URL "
-                                  "without the redis:// scheme)",
-                                  where));
-  rest.remove_prefix(scheme.size());
+namespace {
+
+// "user:password@" at the front of `rest`, %-decoded, taken off.
+void take_user_info(std::string_view& rest, RedisUrl& parsed, const std::string& where) {
+  const auto at = rest.rfind('@');
+  if (at == std::string_view::npos) return;
+  const auto user_info = rest.substr(0, at);
+  const auto colon = user_info.find(':');
+  parsed.username = percent_decode(user_info.substr(0, colon), where);
+  if (colon != std::string_view::npos) parsed.password = percent_decode(user_info.substr(colon + 1), where);
+  rest.remove_prefix(at + 1);
+}
+
+// unix://[user:password@]/path/to/redis.sock[?db=N]
+RedisUrl parse_unix_url(std::string_view rest, const std::string& where) {
   RedisUrl parsed;
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    const auto user_info = rest.substr(0, at);
-    const auto colon = user_info.find(':');
-    parsed.username = percent_decode(user_info.substr(0, colon), where);
-    if (colon != std::string_view::npos) parsed.password = percent_decode(user_info.substr(colon + 1), where);
-    rest.remove_prefix(at + 1);
+  take_user_info(rest, parsed, where);
+  const auto query = rest.find('?');
+  parsed.socket_path = std::string(rest.substr(0, query));
+  if (!parsed.socket_path.starts_with('/'))
+    throw ConfigError(fmt::format("{}: expected an absolute socket path after unix:// (unix:///run/redis.sock)", where));
+  if (query != std::string_view::npos) {
+    const auto parameter = rest.substr(query + 1);
+    if (!parameter.starts_with("db="))
+      throw ConfigError(fmt::format("{}: the only parameter of a unix:// Redis URL is ?db=N", where));
+    parsed.db = parse_number(parameter.substr(3), 0, 1000000, where, "a database number");
   }
+  return parsed;
+}
+
+}  // namespace
+
+RedisUrl parse_redis_url(const std::string& url, const std::string& where) {
+  std::string_view rest = url;
+  RedisUrl parsed;
+  if (rest.starts_with("unix://")) return parse_unix_url(rest.substr(7), where);
+  if (rest.starts_with("rediss://")) {
+    parsed.tls = true;
+    rest.remove_prefix(9);
+  } else if (rest.starts_with("redis://")) {
+    rest.remove_prefix(8);
+  } else {
+    throw ConfigError(fmt::format("{}: expected a URL like redis://[user:password@]host[:port][/db], rediss://... "
+                                  "(TLS) or unix:///path/to/redis.sock[?db=N] (got another scheme)",
+                                  where));
+  }
+  take_user_info(rest, parsed, where);
   const auto slash = rest.find('/');
   std::string_view host_port = rest.substr(0, slash);
   if (slash != std::string_view::npos && slash + 1 < rest.size())
@@ -80,7 +116,9 @@ RedisUrl parse_redis_url(const std::string& url, const std::string& where) {
 namespace {
 
 void apply_url(const RedisUrl& url, RedisConfig& config) {
-  config.host = url.host;
+  config.tls.enabled = url.tls;
+  config.socket_path = url.socket_path;
+  if (!url.host.empty()) config.host = url.host;
   config.port = url.port;
   config.db = url.db;
   config.username = url.username;
@@ -89,11 +127,46 @@ void apply_url(const RedisUrl& url, RedisConfig& config) {
 
 // An environment URL's parts, except those set by their own variable.
 void apply_url_under_env(const RedisUrl& url, const Environment& env, RedisConfig& config) {
-  if (!env.get("REDIS_HOST")) config.host = url.host;
+  if (!env.get("REDIS_TLS")) config.tls.enabled = url.tls;
+  if (!env.get("REDIS_SOCKET_PATH")) config.socket_path = url.socket_path;
+  if (!env.get("REDIS_HOST") && !url.host.empty()) config.host = url.host;
   if (!env.get("REDIS_PORT")) config.port = url.port;
   if (!env.get("REDIS_DB")) config.db = url.db;
   if (!env.get("REDIS_USERNAME")) config.username = url.username;
   if (!env.get("REDIS_PASSWORD")) config.password = url.password;
+}
+
+}  // namespace
+
+namespace {
+
+// A file named by a setting must be readable now: a typo fails the start, not every connection.
+void require_readable(const std::string& path, const ConfigNode& node, const char* variable, const Environment& env,
+                      const char* what) {
+  if (path.empty() || ::access(path.c_str(), R_OK) == 0) return;
+  const auto where = env.get(variable) ? fmt::format("environment variable {}", variable) : node.where();
+  throw ConfigError(fmt::format("{}: expected a readable {} (got '{}': {})", where, what, path, std::strerror(errno)));
+}
+
+void read_tls(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, RedisConfig& config) {
+  SectionReader r(section, env, effective);
+  auto& tls = config.tls;
+  tls.enabled = r.boolean("enabled", tls.enabled, {.env = "REDIS_TLS"});
+  tls.ca_file = r.string("ca_file", tls.ca_file, {.env = "REDIS_TLS_CA_FILE"});
+  tls.ca_dir = r.string("ca_dir", tls.ca_dir, {.env = "REDIS_TLS_CA_DIR"});
+  tls.cert_file = r.string("cert_file", tls.cert_file, {.env = "REDIS_TLS_CERT_FILE"});
+  tls.key_file = r.string("key_file", tls.key_file, {.env = "REDIS_TLS_KEY_FILE"});
+  tls.verify = r.boolean("verify", tls.verify, {.env = "REDIS_TLS_VERIFY"});
+  tls.server_name = r.string("server_name", tls.server_name, {.env = "REDIS_TLS_SERVER_NAME"});
+  r.finish();
+  require_readable(tls.ca_file, section.child("ca_file"), "REDIS_TLS_CA_FILE", env, "CA certificate file (PEM)");
+  require_readable(tls.ca_dir, section.child("ca_dir"), "REDIS_TLS_CA_DIR", env, "CA directory");
+  require_readable(tls.cert_file, section.child("cert_file"), "REDIS_TLS_CERT_FILE", env, "certificate file (PEM)");
+  require_readable(tls.key_file, section.child("key_file"), "REDIS_TLS_KEY_FILE", env, "private key file (PEM)");
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    throw ConfigError(fmt::format("{}: cert_file and key_file go together (mutual TLS needs both)", section.where()));
+  if (tls.enabled && !config.socket_path.empty())
+    throw ConfigError(fmt::format("{}: TLS over a unix socket is not supported: use one or the other", section.where()));
 }
 
 }  // namespace
@@ -147,6 +220,8 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
     throw ConfigError(fmt::format("{}: encrypt_values needs an encryption_key (REDIS_ENCRYPTION_KEY)",
                                   env.get("REDIS_ENCRYPT_VALUES") ? std::string("environment variable REDIS_ENCRYPT_VALUES")
                                                                   : section.child("encrypt_values").where()));
+  config.socket_path = r.string("socket_path", config.socket_path, {.env = "REDIS_SOCKET_PATH"});
+  read_tls(r.section("tls"), env, effective, config);
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
@@ -163,7 +238,10 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_DB",              "REDIS_USERNAME", "REDIS_PASSWORD",   "REDIS_MAX_CONNECTIONS",
       "REDIS_SOCKET_TIMEOUT",  "REDIS_SOCKET_CONNECT_TIMEOUT",       "REDIS_KEY_PREFIX",
       "REDIS_DEFAULT_TTL",     "REDIS_HEALTH_CHECK_INTERVAL",        "REDIS_CLIENT_NAME",
-      "REDIS_ENCRYPTION_KEY",  "REDIS_CODEC"};
+      "REDIS_ENCRYPTION_KEY",  "REDIS_ENCRYPT_VALUES",               "REDIS_CODEC",
+      "REDIS_SOCKET_PATH",     "REDIS_TLS",      "REDIS_TLS_CA_FILE", "REDIS_TLS_CA_DIR",
+      "REDIS_TLS_CERT_FILE",   "REDIS_TLS_KEY_FILE",                 "REDIS_TLS_VERIFY",
+      "REDIS_TLS_SERVER_NAME"};
   return names;
 }
 

@@ -3,12 +3,21 @@
 //
 //   redis:
 //     enabled: true                     # ENABLE_REDIS (default false: every call is a no-op)
-//     url: redis://user:pass@host:6379/0  # REDIS_URL; the fields below override its parts
+//     url: redis://user:pass@host:6379/0  # REDIS_URL (rediss:// for TLS, unix:///path.sock); the fields below override its parts
 //     host: localhost                   # REDIS_HOST
 //     port: 6379                        # REDIS_PORT
 //     db: 0                             # REDIS_DB
 //     username: ""                      # REDIS_USERNAME
 //     password: ""                      # REDIS_PASSWORD (never printed)
+//     socket_path: ""                   # REDIS_SOCKET_PATH: a unix socket instead of host and port
+//     tls:                              # TLS to Redis (rediss:// turns it on)
+//       enabled: false                  # REDIS_TLS
+//       ca_file: ""                     # REDIS_TLS_CA_FILE: the CAs to trust (default: the system's)
+//       ca_dir: ""                      # REDIS_TLS_CA_DIR: a hashed CA directory
+//       cert_file: ""                   # REDIS_TLS_CERT_FILE: our certificate, for mutual TLS
+//       key_file: ""                    # REDIS_TLS_KEY_FILE: its key
+//       verify: true                    # REDIS_TLS_VERIFY: check the certificate and its name (off: warned at start)
+//       server_name: ""                 # REDIS_TLS_SERVER_NAME: SNI and the name to check (default: host)
 //     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined)
 //     socket_timeout: 5                 # REDIS_SOCKET_TIMEOUT, seconds per command
 //     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
@@ -24,6 +33,7 @@
 #include <vector>
 
 #include "core/config/config_node.hpp"
+#include "plugins/redis/connection/connection_settings.hpp"
 #include "core/config/effective_config.hpp"
 #include "core/config/environment.hpp"
 
@@ -33,6 +43,8 @@ struct RedisConfig {
   bool enabled = false;
   std::string host = "localhost";
   int port = 6379;
+  std::string socket_path;  // a unix socket instead of host and port
+  TlsSettings tls;
   int db = 0;
   std::string username;
   std::string password;
@@ -47,17 +59,26 @@ struct RedisConfig {
   std::string client_name = "routemq";
   std::string encryption_key;  // keyring.hpp: "id:base64key,..."; empty = no encrypted values
   std::string codec = "json";  // codec.hpp: json | msgpack | raw
+
+  // "host:port" or "unix:/path", and "rediss://" before it with TLS: for messages.
+  std::string address() const {
+    const auto where = socket_path.empty() ? host + ":" + std::to_string(port) : "unix:" + socket_path;
+    return tls.enabled ? "rediss://" + where : where;
+  }
   bool encrypt_values = false;  // the codec's bytes (and session fields) sealed with the keyring
 };
 
 // The parts of a redis:// URL. Throws ConfigError naming `where` on a malformed one.
 struct RedisUrl {
-  std::string host;
+  std::string host;  // empty for a unix:// URL
   int port = 6379;
   int db = 0;
   std::string username;
   std::string password;
+  bool tls = false;         // rediss://
+  std::string socket_path;  // unix:///path
 };
+// redis://, rediss:// (TLS) or unix:// (a socket path, ?db=N).
 RedisUrl parse_redis_url(const std::string& url, const std::string& where);
 
 // Throws ConfigError (file:line:column or variable, key, value, expectation) on an invalid value.

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/config/config_error.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
+#include "plugins/redis/connection/tls_context.hpp"
 #include "plugins/redis/engine.hpp"
 #include "plugins/redis/keyring.hpp"
 #include "plugins/redis/protocol/command_policy.hpp"
@@ -19,6 +21,16 @@ namespace {
 
 std::chrono::milliseconds milliseconds(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
+// The TLS context of these settings; a file that does not load is a configuration error, raised by
+// start() or initialize().
+std::shared_ptr<asio::ssl::context> tls_context_for(const TlsSettings& tls) {
+  try {
+    return make_tls_context(tls);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(e.what());
+  }
 }
 
 ConnectionSettings settings_for(const RedisConfig& config) {
@@ -34,6 +46,9 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   settings.health_check_interval = milliseconds(config.health_check_interval_s);
   settings.reconnect_min = milliseconds(config.reconnect_min_s);
   settings.reconnect_max = milliseconds(config.reconnect_max_s);
+  settings.socket_path = config.socket_path;
+  settings.tls = config.tls;
+  if (config.tls.enabled) settings.tls_context = tls_context_for(config.tls);
   return settings;
 }
 
@@ -203,14 +218,19 @@ bool RedisManager::start() {
     spdlog::info("redis: disabled (ENABLE_REDIS=false): every call is a no-op");
     return false;
   }
+  engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
+  const auto& settings = engine_->connection_settings;
   auto& pools = engine_->pools;
-  pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings_for(config), config.max_connections,
+  pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, config.max_connections,
                                                    engine_->shared_stats));
   pools.back()->start();
   engine_->pool.store(pools.back().get(), std::memory_order_release);
-  engine_->subscriber->start(settings_for(config));
-  spdlog::info("redis: connecting to {}:{} db {} with {} connection(s)", config.host, config.port, config.db,
-               config.max_connections);
+  engine_->subscriber->start(settings);
+  if (config.tls.enabled && !config.tls.verify)
+    spdlog::warn("redis: TLS without certificate verification (redis.tls.verify false): anyone on the path can "
+                 "read and change the traffic");
+  spdlog::info("redis: connecting to {}{} db {} with {} connection(s)", settings.address(),
+               config.tls.enabled ? " over TLS" : "", config.db, config.max_connections);
   return true;
 }
 
@@ -416,7 +436,7 @@ LeasedConnection RedisManager::lease(LeaseOptions options) {
 
 LeasedConnection RedisManager::open_lease(LeaseOptions options) {
   if (!is_connected()) return LeasedConnection(share(), nullptr, engine_->refuse_unavailable());
-  auto settings = settings_for(engine_->config);
+  auto settings = engine_->connection_settings;  // those of start(): the same TLS context
   settings.reconnect = false;  // one connection, one attempt: a lease that lost it fails, as it must
   if (options.command_timeout) settings.command_timeout = *options.command_timeout;
   auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
@@ -536,6 +556,7 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.hit_rate = reads ? static_cast<double>(snapshot.hits) / static_cast<double>(reads) : 0;
   snapshot.p50_us = engine_->stats.latency.quantile_us(0.5);
   snapshot.p99_us = engine_->stats.latency.quantile_us(0.99);
+  snapshot.last_failure = engine_->stats.last_failure();
   return snapshot;
 }
 

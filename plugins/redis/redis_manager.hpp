@@ -77,6 +77,7 @@ struct ScopeOptions {
 
 struct RedisStatsSnapshot {
   std::string state;  // disabled | connecting | connected | down
+  std::string last_failure;  // the last connection failure in words (TLS failures explained); empty before any
   std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;
   std::uint64_t hits = 0, misses = 0;
   double hit_rate = 0;

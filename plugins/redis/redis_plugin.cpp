@@ -65,7 +65,9 @@ PluginHealth RedisPlugin::health() const {
   const auto& redis = manager();
   if (!redis.is_configured()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};
   if (redis.is_connected()) return {PluginHealth::State::ok, "connected"};
-  return {PluginHealth::State::degraded, "Redis is unavailable: calls complete at once with their defaults"};
+  const auto why = redis.stats().last_failure;
+  return {PluginHealth::State::degraded, "Redis is unavailable" + (why.empty() ? "" : " (" + why + ")") +
+                                             ": calls complete at once with their defaults"};
 }
 
 }  // namespace routemq::redis

@@ -28,4 +28,14 @@ double LatencyHistogram::quantile_us(double q) const {
   return static_cast<double>(std::uint64_t{1} << (bucket_count - 1));
 }
 
+void ClientStats::note_failure(std::string what) {
+  std::lock_guard lock(failure_mutex_);
+  last_failure_ = std::move(what);
+}
+
+std::string ClientStats::last_failure() const {
+  std::lock_guard lock(failure_mutex_);
+  return last_failure_;
+}
+
 }  // namespace routemq::redis

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <string>
 
 namespace routemq::redis {
 
@@ -31,6 +33,15 @@ struct ClientStats {
   std::atomic<std::uint64_t> hits{0};          // reads that found a value
   std::atomic<std::uint64_t> misses{0};
   LatencyHistogram latency;
+
+  // The last connection failure in words ("127.0.0.1:6380 cannot connect: TLS: unknown CA ..."), for
+  // /ready and `routemq redis ping`; empty before any.
+  void note_failure(std::string what);
+  std::string last_failure() const;
+
+ private:
+  mutable std::mutex failure_mutex_;
+  std::string last_failure_;
 };
 
 }  // namespace routemq::redis

@@ -2,8 +2,7 @@
 
 #include <random>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/protocol/encoder.hpp"
@@ -40,8 +39,6 @@ Connection::Connection(asio::any_io_executor executor, ConnectionSettings settin
       settings_(std::move(settings)),
       stats_(std::move(stats)),
       events_(std::move(events)),
-      socket_(executor_),
-      resolver_(executor_),
       connect_timer_(executor_),
       backoff_timer_(executor_),
       tick_timer_(executor_),
@@ -60,9 +57,7 @@ void Connection::stop() {
     if (self->state_ == State::stopped) return;
     self->state_ = State::stopped;
     ++self->generation_;
-    boost::system::error_code ignored;
-    self->socket_.close(ignored);
-    self->resolver_.cancel();
+    self->transport_.close();
     self->connect_timer_.cancel();
     self->backoff_timer_.cancel();
     self->tick_timer_.cancel();
@@ -110,22 +105,28 @@ void Connection::connect() {
   connect_timer_.expires_after(settings_.connect_timeout);
   connect_timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
     if (ec || generation != self->generation_ || self->state_ != State::connecting) return;
-    self->fail(Failure::timeout, "no connection within the connect timeout");
+    self->fail(Failure::timeout, self->connect_timeout_detail());
   });
-  resolver_.async_resolve(
-      settings_.host, std::to_string(settings_.port),
-      [self = shared_from_this(), generation](boost::system::error_code ec, asio::ip::tcp::resolver::results_type hosts) {
-        if (generation != self->generation_) return;
-        if (ec) return self->fail(Failure::connection_lost, "cannot resolve " + self->settings_.host + ": " + ec.message());
-        asio::async_connect(self->socket_, hosts,
-                            [self, generation](boost::system::error_code connect_error, const asio::ip::tcp::endpoint&) {
-                              if (generation != self->generation_) return;
-                              if (connect_error) return self->fail(Failure::connection_lost, connect_error.message());
-                              boost::system::error_code ignored;
-                              self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-                              self->handshake();
-                            });
-      });
+  transport_.async_open([self = shared_from_this(), generation](const std::string& failure) {
+    if (generation != self->generation_) return;
+    if (!failure.empty()) return self->fail(Failure::connection_lost, failure);
+    self->handshake();
+  });
+}
+
+std::string Connection::connect_timeout_detail() const {
+  const std::string_view stage = transport_.stage();
+  if (stage == "TLS handshake")  // a plaintext Redis waits for a line end that a ClientHello may never have
+    return "TLS: no answer to the TLS handshake within the connect timeout (a plaintext Redis port?)";
+  if (stage == "open") return "no answer to AUTH / SELECT / PING within the connect timeout";
+  return fmt::format("no connection within the connect timeout (still {})", stage);
+}
+
+// Why the server closed the connection: before the handshake's answer, a TLS-only port is the usual cause.
+std::string Connection::closed_detail() const {
+  if (state_ == State::connecting && !transport_.uses_tls())
+    return "Redis closed the connection during the handshake (a TLS port? use rediss:// or redis.tls.enabled)";
+  return "Redis closed the connection";
 }
 
 // AUTH, SELECT and CLIENT SETNAME as one pipelined request, then the connection is ready. A PING
@@ -158,7 +159,7 @@ void Connection::handshake() {
                  self->stats_->connects.fetch_add(1, std::memory_order_relaxed);
                  if (self->ever_connected_) {
                    self->stats_->reconnects.fetch_add(1, std::memory_order_relaxed);
-                   spdlog::info("redis: reconnected to {}:{}", self->settings_.host, self->settings_.port);
+                   spdlog::info("redis: reconnected to {}", self->settings_.address());
                  }
                  self->ever_connected_ = true;
                  self->failed_attempts_ = 0;
@@ -170,7 +171,7 @@ void Connection::handshake() {
   writing_ = false;
   queue_.take_unwritten(Clock::now(), write_buffer_);
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_buffer_),
+  transport_.async_write(asio::buffer(write_buffer_),
                     [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t) {
                       if (generation != self->generation_) return;
                       self->writing_ = false;
@@ -184,7 +185,7 @@ void Connection::flush() {
   queue_.take_unwritten(Clock::now(), write_buffer_);
   if (write_buffer_.empty()) return;
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_buffer_),
+  transport_.async_write(asio::buffer(write_buffer_),
                     [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
                       if (generation != self->generation_) return;
                       self->writing_ = false;
@@ -194,13 +195,12 @@ void Connection::flush() {
 }
 
 void Connection::read() {
-  socket_.async_read_some(
+  transport_.async_read_some(
       asio::buffer(read_buffer_),
       [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t size) {
         if (generation != self->generation_) return;
         if (ec)
-          return self->fail(Failure::connection_lost,
-                            ec == asio::error::eof ? "Redis closed the connection" : ec.message());
+          return self->fail(Failure::connection_lost, ec == asio::error::eof ? self->closed_detail() : ec.message());
         self->last_activity_ = Clock::now();
         self->parser_->feed(std::string_view(self->read_buffer_.data(), size));
         while (auto reply = self->parser_->next()) {
@@ -242,14 +242,12 @@ void Connection::fail(Failure failure, const std::string& detail) {
   const bool was_ready = state_ == State::ready;
   state_ = State::down;
   ++generation_;
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  resolver_.cancel();
+  transport_.close();
   connect_timer_.cancel();
   stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
+  stats_->note_failure(fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail));
   if (was_ready || failed_attempts_ == 0)
-    spdlog::warn("redis: {}:{} {}: {}", settings_.host, settings_.port, was_ready ? "connection lost" : "cannot connect",
-                 detail);
+    spdlog::warn("redis: {} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
   queue_.fail_all(failure, detail);
   if (events_.on_down) events_.on_down();
   schedule_reconnect();

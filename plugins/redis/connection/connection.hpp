@@ -1,5 +1,6 @@
 #pragma once
-// One multiplexed Redis connection on the plugin's executor (a strand): connect (with a deadline), handshake
+// One multiplexed Redis connection on the plugin's executor (a strand), over TCP, TLS or a unix socket
+// (transport.hpp): connect (with a deadline), handshake
 // (AUTH, SELECT, CLIENT SETNAME), then every queued request is written in one batch and completed in
 // FIFO order (auto-pipelining). A reply that does not come within the command timeout fails the
 // connection; so does an unanswered health-check PING. After a failure every request in flight fails
@@ -17,28 +18,13 @@
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/connection_settings.hpp"
+#include "plugins/redis/connection/transport.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/reply_parser.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-
 namespace routemq::redis {
-
-struct ConnectionSettings {
-  std::string host = "localhost";
-  int port = 6379;
-  int db = 0;
-  std::string username;
-  std::string password;
-  std::string client_name;
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds command_timeout{5000};
-  std::chrono::milliseconds health_check_interval{5000};
-  std::chrono::milliseconds reconnect_min{100};
-  std::chrono::milliseconds reconnect_max{5000};
-  bool reconnect = true;  // false: one attempt (dedicated short-lived connections)
-};
 
 struct ConnectionEvents {
   std::function<void()> on_ready;  // after each successful handshake, on the executor
@@ -72,6 +58,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(asio::any_io_executor executor, ConnectionSettings settings, std::shared_ptr<ClientStats> stats,
              ConnectionEvents events);
   void connect();
+  std::string connect_timeout_detail() const;
+  std::string closed_detail() const;
   void handshake();
   void flush();
   void read();
@@ -86,8 +74,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<ClientStats> stats_;
   Unavailable unavailable_{stats_};
   ConnectionEvents events_;
-  asio::ip::tcp::socket socket_;
-  asio::ip::tcp::resolver resolver_;
+  Transport transport_{executor_, settings_};
   asio::steady_timer connect_timer_;
   asio::steady_timer backoff_timer_;
   asio::steady_timer tick_timer_;

@@ -1,0 +1,48 @@
+#pragma once
+// Where and how one Redis connection connects: the address (TCP host and port, or a unix socket),
+// TLS, credentials, and its timers.
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace routemq::redis {
+
+struct TlsSettings {
+  bool enabled = false;
+  std::string ca_file;      // PEM: the CAs that may sign the server's certificate
+  std::string ca_dir;       // a directory of hashed CA certificates (c_rehash)
+  std::string cert_file;    // PEM: our certificate, for servers that check clients (mutual TLS)
+  std::string key_file;     // PEM: its private key
+  bool verify = true;       // check the server's certificate and name; off only for tests
+  std::string server_name;  // SNI and the name the certificate must carry; empty: the host
+};
+
+struct ConnectionSettings {
+  std::string host = "localhost";
+  int port = 6379;
+  std::string socket_path;  // a unix socket instead of host and port
+  int db = 0;
+  std::string username;
+  std::string password;
+  std::string client_name;
+  TlsSettings tls;
+  // Built once from `tls` (tls_context.hpp) and shared by every connection; null: plaintext.
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds command_timeout{5000};
+  std::chrono::milliseconds health_check_interval{5000};
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  bool reconnect = true;  // false: one attempt (dedicated short-lived connections)
+
+  // "host:port" or the socket path, for logs and errors.
+  std::string address() const {
+    return socket_path.empty() ? host + ":" + std::to_string(port) : "unix:" + socket_path;
+  }
+};
+
+}  // namespace routemq::redis
