@@ -89,7 +89,9 @@ class Connection {
 }  // namespace
 
 RedisServer::RedisServer(RedisOptions options)
-    : server_("redis", options.port ? options.port : free_port()), options_(std::move(options)) {}
+    : server_("redis", options.port ? options.port : free_port()),
+      options_(std::move(options)),
+      tls_port_(options_.tls ? free_port() : 0) {}
 
 void RedisServer::start() {
   const auto conf = server_.dir() / "redis.conf";
@@ -100,6 +102,12 @@ void RedisServer::start() {
     if (!options_.password.empty() && options_.username.empty()) out << "requirepass " << options_.password << "\n";
     if (!options_.username.empty())
       out << "user default off\nuser " << options_.username << " on >" << options_.password << " ~* &* +@all\n";
+    if (const auto& tls = options_.tls) {
+      out << "tls-port " << tls_port_ << "\ntls-cert-file " << tls->certificate.cert << "\ntls-key-file "
+          << tls->certificate.key << "\ntls-ca-cert-file " << test_certificates().ca << "\ntls-auth-clients "
+          << (tls->require_client_certificate ? "yes" : "no") << "\n";
+    }
+    if (options_.unix_socket) out << "unixsocket " << socket_path() << "\nunixsocketperm 700\n";
     for (const auto& line : options_.extra_config) out << line << "\n";
   }
   const std::string redis = std::filesystem::exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";

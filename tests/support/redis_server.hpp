@@ -8,18 +8,28 @@
 //   redis.pause();  ...  redis.resume(); // SIGSTOP / SIGCONT: connected but silent
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tests/support/local_server.hpp"
+#include "tests/support/test_certificates.hpp"
 
 namespace routemq::test {
+
+// A TLS port beside the plaintext one (which the raw command() helper keeps using).
+struct RedisTlsOptions {
+  CertificatePair certificate;             // the server's (test_certificates().server, .expired ...)
+  bool require_client_certificate = false;  // mutual TLS: clients must show one signed by the test CA
+};
 
 struct RedisOptions {
   std::uint16_t port = 0;               // 0: a free loopback port
   std::string password{};               // requirepass (the default user)
   std::string username{};               // with password: an ACL user allowed everything
   std::vector<std::string> extra_config{};
+  std::optional<RedisTlsOptions> tls{};  // also serve TLS on tls_port()
+  bool unix_socket = false;              // also serve on socket_path()
 };
 
 class RedisServer {
@@ -28,6 +38,8 @@ class RedisServer {
   ~RedisServer() { stop(); }
 
   std::uint16_t port() const { return server_.port(); }
+  std::uint16_t tls_port() const { return tls_port_; }  // 0 without options.tls
+  std::string socket_path() const { return (server_.dir() / "redis.sock").string(); }
   pid_t pid() const { return server_.pid(); }
   void start();
   void stop() { server_.stop(); }
@@ -46,6 +58,7 @@ class RedisServer {
  private:
   LocalServer server_;
   RedisOptions options_;
+  std::uint16_t tls_port_ = 0;
 };
 
 }  // namespace routemq::test

@@ -122,11 +122,18 @@ std::string Connection::connect_timeout_detail() const {
   return fmt::format("no connection within the connect timeout (still {})", stage);
 }
 
-// Why the server closed the connection: before the handshake's answer, a TLS-only port is the usual cause.
-std::string Connection::closed_detail() const {
-  if (state_ == State::connecting && !transport_.uses_tls())
+// Why a read ended. A plaintext handshake that the server closes or resets: a TLS-only port, usually.
+std::string Connection::closed_detail(const boost::system::error_code& error) const {
+  const bool closed = error == asio::error::eof || error == asio::error::connection_reset;
+  if (closed && state_ == State::connecting && !transport_.uses_tls())
     return "Redis closed the connection during the handshake (a TLS port? use rediss:// or redis.tls.enabled)";
-  return "Redis closed the connection";
+  if (transport_.uses_tls() && error.category() == asio::error::get_ssl_category()) {
+    auto words = "TLS: " + error.message();  // TLS 1.3: a refused client certificate shows on the first read
+    if (words.find("certificate required") != std::string::npos)
+      words += " (the server checks clients: set redis.tls.cert_file and key_file)";
+    return words;
+  }
+  return error == asio::error::eof ? "Redis closed the connection" : error.message();
 }
 
 // AUTH, SELECT and CLIENT SETNAME as one pipelined request, then the connection is ready. A PING
@@ -200,7 +207,7 @@ void Connection::read() {
       [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t size) {
         if (generation != self->generation_) return;
         if (ec)
-          return self->fail(Failure::connection_lost, ec == asio::error::eof ? self->closed_detail() : ec.message());
+          return self->fail(Failure::connection_lost, self->closed_detail(ec));
         self->last_activity_ = Clock::now();
         self->parser_->feed(std::string_view(self->read_buffer_.data(), size));
         while (auto reply = self->parser_->next()) {

@@ -59,7 +59,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
              ConnectionEvents events);
   void connect();
   std::string connect_timeout_detail() const;
-  std::string closed_detail() const;
+  std::string closed_detail(const boost::system::error_code& error) const;
   void handshake();
   void flush();
   void read();

@@ -120,3 +120,42 @@ TEST_CASE("encrypt_values: needs an encryption key, named by YAML position or va
   CHECK_THROWS_WITH(read("", {{"REDIS_ENCRYPT_VALUES", "1"}}),
                     Catch::Contains("environment variable REDIS_ENCRYPT_VALUES"));
 }
+
+TEST_CASE("rediss:// turns TLS on, unix:// names a socket, and the tls section is read and checked") {
+  auto config = read("", {{"REDIS_URL", "rediss://u:pw@cache.example:6380/1"}});
+  CHECK(config.tls.enabled);
+  CHECK(config.tls.verify);
+  CHECK(config.host == "cache.example");
+  CHECK(config.address() == "rediss://cache.example:6380");
+  CHECK_FALSE(read("", {{"REDIS_URL", "rediss://h"}, {"REDIS_TLS", "false"}}).tls.enabled);  // its own variable wins
+
+  config = read("", {{"REDIS_URL", "unix://:pw@/run/redis/redis.sock?db=3"}});
+  CHECK(config.socket_path == "/run/redis/redis.sock");
+  CHECK(config.db == 3);
+  CHECK(config.password == "pw");
+  CHECK(config.address() == "unix:/run/redis/redis.sock");
+  CHECK(read("redis:\n  socket_path: /tmp/r.sock\n").socket_path == "/tmp/r.sock");
+
+  config = read("redis:\n  tls: {enabled: true, ca_file: /etc/hostname, verify: false, server_name: cache.internal}\n");
+  CHECK(config.tls.enabled);
+  CHECK(config.tls.ca_file == "/etc/hostname");
+  CHECK_FALSE(config.tls.verify);
+  CHECK(config.tls.server_name == "cache.internal");
+  CHECK(read("", {{"REDIS_TLS", "true"}, {"REDIS_TLS_SERVER_NAME", "x"}}).tls.server_name == "x");
+}
+
+TEST_CASE("TLS and socket settings that cannot work are refused at start, naming the key or variable") {
+  CHECK_THROWS_WITH(read("redis:\n  tls: {enabled: true, ca_file: /nonexistent/ca.pem}\n"),
+                    Catch::Contains("app.yaml:2:33: redis.tls.ca_file: expected a readable CA certificate file (PEM) "
+                                    "(got '/nonexistent/ca.pem'"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_TLS_KEY_FILE", "/nonexistent/key.pem"}}),
+                    Catch::Contains("environment variable REDIS_TLS_KEY_FILE: expected a readable private key file"));
+  CHECK_THROWS_WITH(read("redis:\n  tls: {cert_file: /etc/hostname}\n"),
+                    Catch::Contains("cert_file and key_file go together"));
+  CHECK_THROWS_WITH(read("redis:\n  socket_path: /tmp/r.sock\n  tls: {enabled: true}\n"),
+                    Catch::Contains("TLS over a unix socket is not supported"));
+  CHECK_THROWS_WITH(read("redis:\n  tls: {enabeld: true}\n"), Catch::Contains("did you mean 'enabled'"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "unix://relative.sock"}}), Catch::Contains("an absolute socket path"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "unix:///r.sock?timeout=1"}}), Catch::Contains("?db=N"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_URL", "http://x"}}), Catch::Contains("rediss://"));
+}
