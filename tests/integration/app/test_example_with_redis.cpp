@@ -64,6 +64,9 @@ TEST_CASE("telemetry is stored in Redis and counted, with Redis down the ack sti
   redis_server.kill9();
   REQUIRE(wait_until([&] { return !manager.is_connected(); }, 10s));
   CHECK(plugin->health().state == PluginHealth::State::degraded);
+  // /ready says why: the connection's last failure, in words.
+  CHECK_THAT(plugin->health().detail, Catch::Contains("127.0.0.1:" + std::to_string(redis_server.port())) &&
+                                          (Catch::Contains("connection lost") || Catch::Contains("cannot connect")));
   probe.publish("devices/d1/telemetry", R"({"msg_id":"c","value":1})", 1);
   CHECK(wait_ack(probe, "c")["count"].is_null());
 

@@ -67,6 +67,14 @@ TEST_CASE("routemq redis fails clearly when Redis is disabled, unreachable or re
   CHECK_THAT(wrong_out, !Catch::Contains("wrong@"));
   CHECK_THAT(wrong_out, Catch::Contains("{\"level\":\"warning\",\"msg\":\"redis: "));  // LOG_FORMAT=json
 
+  // TLS spoken to a plaintext port: the reason is printed, not only the timeout.
+  auto [tls_code, tls_out] = routemq_redis(
+      {"ping"}, {{"ENABLE_REDIS", "true"},
+                 {"REDIS_URL", "rediss://:right@127.0.0.1:" + std::to_string(server.port())},
+                 {"REDIS_SOCKET_CONNECT_TIMEOUT", "0.5"}});
+  CHECK(tls_code == 1);
+  CHECK_THAT(tls_out, Catch::Contains("did not answer") && Catch::Contains("TLS: no answer to the TLS handshake"));
+
   server.stop();
   auto [down_code, down_out] =
       routemq_redis({"stats"}, {{"ENABLE_REDIS", "true"}, {"REDIS_URL", url("right")}, {"REDIS_SOCKET_CONNECT_TIMEOUT", "0.5"}});
