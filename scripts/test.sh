@@ -48,6 +48,7 @@ run_suite() {  # run_suite STAGE BUILD_DIR [cmake args...]
 # The compose file must stay valid though no Docker engine runs here (Debian's docker-compose checks it).
 echo "== docker-compose config"
 docker-compose -f docker-compose.yml config -q
+docker-compose -f docker-compose.yml -f docker-compose.tls.yml config -q
 
 # The sanitizer builds need no benchmarks; CMakeLists.txt compiles them at -Og -g1 whatever the type.
 sanitized() {  # sanitized STAGE BUILD_DIR address|thread

@@ -21,8 +21,8 @@ std::set<std::string> variables_the_service_reads() {
   return names;
 }
 
-std::set<std::string> app_service_environment() {
-  const auto compose = YAML::LoadFile(test::source_path("docker-compose.yml"));
+std::set<std::string> app_service_environment(const std::string& file = "docker-compose.yml") {
+  const auto compose = YAML::LoadFile(test::source_path(file));
   std::set<std::string> names;
   for (const auto& entry : compose["services"]["app"]["environment"]) names.insert(entry.first.as<std::string>());
   return names;
@@ -42,6 +42,16 @@ TEST_CASE("every variable docker-compose.yml gives the app is one the app reads"
     INFO("docker-compose.yml must set " << needed);
     CHECK(set_by_compose.count(needed) == 1);
   }
+}
+
+TEST_CASE("the TLS topology (docker-compose.tls.yml) gives the app only variables it reads, TLS among them") {
+  const auto known = variables_the_service_reads();
+  const auto set_by_override = app_service_environment("docker-compose.tls.yml");
+  for (const auto& name : set_by_override) {
+    INFO("docker-compose.tls.yml sets " << name << " for the app, which nothing reads");
+    CHECK(known.count(name) == 1);
+  }
+  for (const auto* needed : {"REDIS_TLS", "REDIS_TLS_CA_FILE", "REDIS_PORT"}) CHECK(set_by_override.count(needed) == 1);
 }
 
 TEST_CASE("the list of variables the app reads is the one its config loading uses") {
