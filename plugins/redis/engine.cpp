@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/connection/connection_pool.hpp"
+#include "plugins/redis/sentinel/master_locator.hpp"
 #include "plugins/redis/subscriber.hpp"
 
 namespace routemq::redis {
@@ -31,6 +32,7 @@ Engine::Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, as
 Engine::~Engine() {
   if (auto* current = pool.exchange(nullptr, std::memory_order_acq_rel)) current->stop();
   subscriber->stop();
+  if (auto* locator = master_locator.exchange(nullptr)) locator->stop();
   // On the caller's io_context the stops run there later; their handlers hold what they touch.
   if (!own_io) return;
   work.reset();

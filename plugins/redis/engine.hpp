@@ -31,6 +31,7 @@ namespace routemq::redis {
 
 class ConnectionPool;
 class Subscriber;
+class MasterLocator;
 
 struct Engine;
 
@@ -78,6 +79,10 @@ struct Engine {
   std::atomic<ConnectionPool*> pool{nullptr};
   std::vector<std::unique_ptr<ConnectionPool>> pools;
   std::shared_ptr<Subscriber> subscriber;
+  // With Sentinel: the locator the connections follow, read without a lock; retired ones stay alive
+  // (stopped) until the engine goes, as pools do.
+  std::atomic<MasterLocator*> master_locator{nullptr};
+  std::vector<std::shared_ptr<MasterLocator>> master_locators;
   std::vector<std::shared_ptr<Resumption>> deliveries;  // on the strand only
   // One state per recipe type, of types the engine does not know (RedisManager::recipe_state).
   std::mutex recipe_states_mutex;

@@ -12,6 +12,7 @@
 
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
+#include "plugins/redis/sentinel/sentinel_replies.hpp"
 #include "plugins/redis/keyring.hpp"
 
 namespace routemq::redis {
@@ -148,25 +149,50 @@ void require_readable(const std::string& path, const ConfigNode& node, const cha
   throw ConfigError(fmt::format("{}: expected a readable {} (got '{}': {})", where, what, path, std::strerror(errno)));
 }
 
-void read_tls(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, RedisConfig& config) {
+// A tls section, its variables named `prefix`_CA_FILE and so on (REDIS_TLS, REDIS_SENTINEL_TLS).
+void read_tls(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, const std::string& prefix,
+              TlsSettings& tls) {
   SectionReader r(section, env, effective);
-  auto& tls = config.tls;
-  tls.enabled = r.boolean("enabled", tls.enabled, {.env = "REDIS_TLS"});
-  tls.ca_file = r.string("ca_file", tls.ca_file, {.env = "REDIS_TLS_CA_FILE"});
-  tls.ca_dir = r.string("ca_dir", tls.ca_dir, {.env = "REDIS_TLS_CA_DIR"});
-  tls.cert_file = r.string("cert_file", tls.cert_file, {.env = "REDIS_TLS_CERT_FILE"});
-  tls.key_file = r.string("key_file", tls.key_file, {.env = "REDIS_TLS_KEY_FILE"});
-  tls.verify = r.boolean("verify", tls.verify, {.env = "REDIS_TLS_VERIFY"});
-  tls.server_name = r.string("server_name", tls.server_name, {.env = "REDIS_TLS_SERVER_NAME"});
+  const auto variable = [&](const char* suffix) { return prefix + suffix; };
+  const auto enabled_var = variable(""), ca_file_var = variable("_CA_FILE"), ca_dir_var = variable("_CA_DIR"),
+             cert_var = variable("_CERT_FILE"), key_var = variable("_KEY_FILE"), verify_var = variable("_VERIFY"),
+             name_var = variable("_SERVER_NAME");
+  tls.enabled = r.boolean("enabled", tls.enabled, {.env = enabled_var.c_str()});
+  tls.ca_file = r.string("ca_file", tls.ca_file, {.env = ca_file_var.c_str()});
+  tls.ca_dir = r.string("ca_dir", tls.ca_dir, {.env = ca_dir_var.c_str()});
+  tls.cert_file = r.string("cert_file", tls.cert_file, {.env = cert_var.c_str()});
+  tls.key_file = r.string("key_file", tls.key_file, {.env = key_var.c_str()});
+  tls.verify = r.boolean("verify", tls.verify, {.env = verify_var.c_str()});
+  tls.server_name = r.string("server_name", tls.server_name, {.env = name_var.c_str()});
   r.finish();
-  require_readable(tls.ca_file, section.child("ca_file"), "REDIS_TLS_CA_FILE", env, "CA certificate file (PEM)");
-  require_readable(tls.ca_dir, section.child("ca_dir"), "REDIS_TLS_CA_DIR", env, "CA directory");
-  require_readable(tls.cert_file, section.child("cert_file"), "REDIS_TLS_CERT_FILE", env, "certificate file (PEM)");
-  require_readable(tls.key_file, section.child("key_file"), "REDIS_TLS_KEY_FILE", env, "private key file (PEM)");
+  require_readable(tls.ca_file, section.child("ca_file"), ca_file_var.c_str(), env, "CA certificate file (PEM)");
+  require_readable(tls.ca_dir, section.child("ca_dir"), ca_dir_var.c_str(), env, "CA directory");
+  require_readable(tls.cert_file, section.child("cert_file"), cert_var.c_str(), env, "certificate file (PEM)");
+  require_readable(tls.key_file, section.child("key_file"), key_var.c_str(), env, "private key file (PEM)");
   if (tls.cert_file.empty() != tls.key_file.empty())
     throw ConfigError(fmt::format("{}: cert_file and key_file go together (mutual TLS needs both)", section.where()));
-  if (tls.enabled && !config.socket_path.empty())
-    throw ConfigError(fmt::format("{}: TLS over a unix socket is not supported: use one or the other", section.where()));
+}
+
+void read_sentinel(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, RedisConfig& config) {
+  SectionReader r(section, env, effective);
+  auto& sentinel = config.sentinel;
+  sentinel.nodes = r.string_list("nodes", {.env = "REDIS_SENTINELS"});
+  sentinel.master_name = r.string("master_name", sentinel.master_name, {.env = "REDIS_SENTINEL_MASTER"});
+  sentinel.username = r.string("username", sentinel.username, {.env = "REDIS_SENTINEL_USERNAME"});
+  sentinel.password = r.string("password", sentinel.password, {.env = "REDIS_SENTINEL_PASSWORD", .secret = true});
+  read_tls(r.section("tls"), env, effective, "REDIS_SENTINEL_TLS", sentinel.tls);
+  r.finish();
+  const auto where = [&](const char* key, const char* variable) {
+    return env.get(variable) ? fmt::format("environment variable {}", variable) : section.child(key).where();
+  };
+  for (const auto& node : sentinel.nodes)
+    if (!parse_node_address(node))
+      throw ConfigError(fmt::format("{}: expected host:port for each Sentinel (got '{}')", where("nodes", "REDIS_SENTINELS"), node));
+  if (!sentinel.nodes.empty() && sentinel.master_name.empty())
+    throw ConfigError(fmt::format("{}: Sentinel needs the master's name (master_name, REDIS_SENTINEL_MASTER)",
+                                  where("nodes", "REDIS_SENTINELS")));
+  if (!sentinel.nodes.empty() && !config.socket_path.empty())
+    throw ConfigError(fmt::format("{}: Sentinel names TCP addresses: drop socket_path", where("nodes", "REDIS_SENTINELS")));
 }
 
 }  // namespace
@@ -221,7 +247,11 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
                                   env.get("REDIS_ENCRYPT_VALUES") ? std::string("environment variable REDIS_ENCRYPT_VALUES")
                                                                   : section.child("encrypt_values").where()));
   config.socket_path = r.string("socket_path", config.socket_path, {.env = "REDIS_SOCKET_PATH"});
-  read_tls(r.section("tls"), env, effective, config);
+  read_tls(r.section("tls"), env, effective, "REDIS_TLS", config.tls);
+  if (config.tls.enabled && !config.socket_path.empty())
+    throw ConfigError(fmt::format("{}: TLS over a unix socket is not supported: use one or the other",
+                                  section.child("tls").where()));
+  read_sentinel(r.section("sentinel"), env, effective, config);
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
@@ -241,7 +271,10 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_ENCRYPTION_KEY",  "REDIS_ENCRYPT_VALUES",               "REDIS_CODEC",
       "REDIS_SOCKET_PATH",     "REDIS_TLS",      "REDIS_TLS_CA_FILE", "REDIS_TLS_CA_DIR",
       "REDIS_TLS_CERT_FILE",   "REDIS_TLS_KEY_FILE",                 "REDIS_TLS_VERIFY",
-      "REDIS_TLS_SERVER_NAME"};
+      "REDIS_TLS_SERVER_NAME", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_USERNAME",
+      "REDIS_SENTINEL_PASSWORD", "REDIS_SENTINEL_TLS", "REDIS_SENTINEL_TLS_CA_FILE", "REDIS_SENTINEL_TLS_CA_DIR",
+      "REDIS_SENTINEL_TLS_CERT_FILE", "REDIS_SENTINEL_TLS_KEY_FILE", "REDIS_SENTINEL_TLS_VERIFY",
+      "REDIS_SENTINEL_TLS_SERVER_NAME"};
   return names;
 }
 

@@ -18,6 +18,12 @@
 //       key_file: ""                    # REDIS_TLS_KEY_FILE: its key
 //       verify: true                    # REDIS_TLS_VERIFY: check the certificate and its name (off: warned at start)
 //       server_name: ""                 # REDIS_TLS_SERVER_NAME: SNI and the name to check (default: host)
+//     sentinel:                         # the master found and followed through Sentinel (host and port unused)
+//       nodes: [host:26379, ...]        # REDIS_SENTINELS=host:port,host:port
+//       master_name: mymaster           # REDIS_SENTINEL_MASTER
+//       username: ""                    # REDIS_SENTINEL_USERNAME
+//       password: ""                    # REDIS_SENTINEL_PASSWORD (never printed)
+//       tls: {enabled: false, ...}      # REDIS_SENTINEL_TLS (files: as redis.tls, REDIS_SENTINEL_TLS_CA_FILE ...)
 //     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined)
 //     socket_timeout: 5                 # REDIS_SOCKET_TIMEOUT, seconds per command
 //     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
@@ -45,6 +51,13 @@ struct RedisConfig {
   int port = 6379;
   std::string socket_path;  // a unix socket instead of host and port
   TlsSettings tls;
+  struct Sentinel {
+    std::vector<std::string> nodes;  // "host:port" of some Sentinels (the others are learned); empty: no Sentinel
+    std::string master_name;
+    std::string username;
+    std::string password;
+    TlsSettings tls;  // to the Sentinels, apart from TLS to the master
+  } sentinel;
   int db = 0;
   std::string username;
   std::string password;

@@ -14,6 +14,7 @@
 #include "plugins/redis/protocol/command_policy.hpp"
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/sentinel/master_locator.hpp"
 #include "plugins/redis/subscriber.hpp"
 
 namespace routemq::redis {
@@ -50,6 +51,19 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   settings.tls = config.tls;
   if (config.tls.enabled) settings.tls_context = tls_context_for(config.tls);
   return settings;
+}
+
+// How the Sentinels are reached: their own credentials and TLS, the manager's timers.
+SentinelSettings sentinel_settings_for(const RedisConfig& config) {
+  SentinelSettings sentinel;
+  for (const auto& node : config.sentinel.nodes) sentinel.nodes.push_back(*parse_node_address(node));  // checked when read
+  sentinel.master_name = config.sentinel.master_name;
+  sentinel.connection = settings_for(config);
+  sentinel.connection.username = config.sentinel.username;
+  sentinel.connection.password = config.sentinel.password;
+  sentinel.connection.tls = config.sentinel.tls;
+  sentinel.connection.tls_context = config.sentinel.tls.enabled ? tls_context_for(config.sentinel.tls) : nullptr;
+  return sentinel;
 }
 
 // Latency percentiles come from a sample: one command in eight, picked at random (xorshift) so a
@@ -219,6 +233,12 @@ bool RedisManager::start() {
     return false;
   }
   engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
+  if (!config.sentinel.nodes.empty()) {
+    auto& locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config)));
+    locator->start();
+    engine_->connection_settings.master_lookup = locator->lookup();
+    engine_->master_locator.store(locator.get(), std::memory_order_release);
+  }
   const auto& settings = engine_->connection_settings;
   auto& pools = engine_->pools;
   pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, config.max_connections,
@@ -229,7 +249,8 @@ bool RedisManager::start() {
   if (config.tls.enabled && !config.tls.verify)
     spdlog::warn("redis: TLS without certificate verification (redis.tls.verify false): anyone on the path can "
                  "read and change the traffic");
-  spdlog::info("redis: connecting to {}{} db {} with {} connection(s)", settings.address(),
+  spdlog::info("redis: connecting to {}{} db {} with {} connection(s)",
+               config.sentinel.nodes.empty() ? settings.address() : "the master '" + config.sentinel.master_name + "' of Sentinel",
                config.tls.enabled ? " over TLS" : "", config.db, config.max_connections);
   return true;
 }
@@ -237,6 +258,7 @@ bool RedisManager::start() {
 void RedisManager::disconnect() {
   if (auto* pool = engine_->pool.exchange(nullptr, std::memory_order_acq_rel)) pool->stop();
   engine_->subscriber->stop();
+  if (auto* locator = engine_->master_locator.exchange(nullptr, std::memory_order_acq_rel)) locator->stop();
 }
 
 bool RedisManager::is_connected() const {
@@ -557,6 +579,12 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.p50_us = engine_->stats.latency.quantile_us(0.5);
   snapshot.p99_us = engine_->stats.latency.quantile_us(0.99);
   snapshot.last_failure = engine_->stats.last_failure();
+  if (const auto* locator = engine_->master_locator.load(std::memory_order_acquire)) {
+    const auto master = locator->master();
+    snapshot.master = master ? master->text() : "";
+    snapshot.failovers = locator->failovers_followed();
+    if (!master) snapshot.last_failure = "no master known: " + locator->problem();
+  }
   return snapshot;
 }
 

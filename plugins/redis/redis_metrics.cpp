@@ -35,6 +35,12 @@ metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStat
   counter("routemq_redis_read_misses_total", "Reads that found nothing", stats.misses);
   add_single(families, "routemq_redis_connections_ready", "Connections ready to serve commands", MetricType::Gauge,
              static_cast<double>(stats.connections_ready));
+  counter("routemq_redis_failovers_total", "Moves of the master followed (Sentinel)", stats.failovers);
+  if (!stats.master.empty()) {  // Sentinel: where writes go now
+    metrics::Family master("routemq_redis_master", "1 for the master's current address (Sentinel)", MetricType::Gauge);
+    master.add({{"address", stats.master}}, 1);
+    families.push_back(std::move(master).done());
+  }
 
   metrics::Family remembered("routemq_redis_cache_total", "cache-aside lookups and loads (CacheAside::remember), and stored values that could not be decoded, by outcome", MetricType::Counter);
   for (const auto& [outcome, value] : {std::pair{"hit", &cache.hits}, {"stale_hit", &cache.stale_hits}, {"miss", &cache.misses},

@@ -19,6 +19,10 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
   return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * factor(random)));
 }
 
+bool is_master_role(const Reply& role) {
+  return role.is_array() && !role.elements.empty() && role.elements[0].text == "master";
+}
+
 std::chrono::milliseconds tick_interval(const ConnectionSettings& settings) {
   const auto quarter = std::min(settings.command_timeout, settings.health_check_interval) / 4;
   return std::clamp(quarter, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
@@ -99,6 +103,7 @@ void Connection::push_on_io_thread(Request request) {
 
 void Connection::connect() {
   state_ = State::connecting;
+  if (settings_.master_lookup && !aim_at_master()) return;
   const int generation = ++generation_;
   parser_ = std::make_unique<ReplyParser>();
   writing_ = false;
@@ -112,6 +117,31 @@ void Connection::connect() {
     if (!failure.empty()) return self->fail(Failure::connection_lost, failure);
     self->handshake();
   });
+}
+
+// With Sentinel: the master's address as known now. False, the attempt failed, when none is.
+bool Connection::aim_at_master() {
+  const auto where = settings_.master_lookup->current();
+  if (!where) {
+    fail(Failure::connection_lost, "no master known yet: " + settings_.master_lookup->why_unknown());
+    return false;
+  }
+  settings_.host = where->first;
+  settings_.port = where->second;
+  return true;
+}
+
+// With Sentinel, between ticks: the master moved away from where this connection is (or was trying
+// to be). Ready: its requests in flight fail (never replayed) and it reconnects to the new master at
+// once. Down and waiting out a backoff: it goes now.
+void Connection::follow_master() {
+  const auto where = settings_.master_lookup->current();
+  if (!where || (where->first == settings_.host && where->second == settings_.port)) return;
+  failed_attempts_ = 0;  // the new master has not failed us: no backoff
+  if (state_ == State::ready)
+    return fail(Failure::connection_lost, fmt::format("the master moved to {}:{} (Sentinel)", where->first, where->second));
+  backoff_timer_.cancel();
+  connect();
 }
 
 std::string Connection::connect_timeout_detail() const {
@@ -148,6 +178,8 @@ void Connection::handshake() {
   }
   if (settings_.db != 0) commands.push_back({"SELECT", std::to_string(settings_.db)});
   if (!settings_.client_name.empty()) commands.push_back({"CLIENT", "SETNAME", settings_.client_name});
+  // A Sentinel may answer with a master that is no longer one (stale, or mid-failover): ask it.
+  if (settings_.master_lookup) commands.push_back({"ROLE"});
   if (commands.empty()) commands.push_back({"PING"});
   std::string bytes;
   for (const auto& command : commands) append_command(bytes, command);
@@ -161,6 +193,11 @@ void Connection::handshake() {
                  const auto& replies = count == 1 ? std::vector<Reply>{result.reply} : result.reply.elements;
                  for (const auto& reply : replies)
                    if (reply.is_error()) return self->fail(Failure::connection_lost, "handshake refused: " + reply.text);
+                 if (self->settings_.master_lookup && !is_master_role(replies.back()))
+                   return self->fail(Failure::connection_lost,
+                                     fmt::format("{} is not a master (ROLE {}): a stale Sentinel answer, or a "
+                                                 "failover in progress", self->settings_.address(),
+                                                 replies.back().describe()));
                  self->connect_timer_.cancel();
                  self->state_ = State::ready;
                  self->stats_->connects.fetch_add(1, std::memory_order_relaxed);
@@ -222,6 +259,9 @@ void Connection::read() {
 void Connection::handle_reply(Reply reply) {
   if (events_.on_push && state_ == State::ready && events_.on_push(reply)) return;
   if (reply.is_error()) stats_->errors.fetch_add(1, std::memory_order_relaxed);
+  // A write refused by a replica: the master was demoted under us (the caller gets the error, as is).
+  if (reply.is_error() && settings_.master_lookup && reply.text.starts_with("READONLY"))
+    settings_.master_lookup->suspect(settings_.address() + " answered READONLY: it is a replica now");
   if (!queue_.on_reply(std::move(reply))) fail(Failure::protocol, "Redis sent a reply nobody asked for");
 }
 
@@ -229,6 +269,7 @@ void Connection::handle_reply(Reply reply) {
 void Connection::on_tick() {
   if (state_ == State::stopped) return;
   const auto now = Clock::now();
+  if (settings_.master_lookup && (state_ == State::ready || state_ == State::down)) follow_master();
   if (state_ == State::ready) {
     if (auto oldest = queue_.oldest_written(); oldest && now - *oldest > settings_.command_timeout) {
       stats_->timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -253,6 +294,7 @@ void Connection::fail(Failure failure, const std::string& detail) {
   connect_timer_.cancel();
   stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
   stats_->note_failure(fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail));
+  if (settings_.master_lookup) settings_.master_lookup->suspect(detail);  // the master may have moved
   if (was_ready || failed_attempts_ == 0)
     spdlog::warn("redis: {} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
   queue_.fail_all(failure, detail);

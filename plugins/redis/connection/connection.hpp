@@ -58,6 +58,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(asio::any_io_executor executor, ConnectionSettings settings, std::shared_ptr<ClientStats> stats,
              ConnectionEvents events);
   void connect();
+  bool aim_at_master();
+  void follow_master();
   std::string connect_timeout_detail() const;
   std::string closed_detail(const boost::system::error_code& error) const;
   void handshake();

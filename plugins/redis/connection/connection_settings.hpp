@@ -2,8 +2,11 @@
 // Where and how one Redis connection connects: the address (TCP host and port, or a unix socket),
 // TLS, credentials, and its timers.
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace boost::asio::ssl {
 class context;
@@ -21,6 +24,16 @@ struct TlsSettings {
   std::string server_name;  // SNI and the name the certificate must carry; empty: the host
 };
 
+// How a connection follows a master that moves (Sentinel): where the master is now (asked before
+// every attempt and a few times a second while connected), and a way to say it saw a sign that the
+// master moved (a lost connection, a timeout, READONLY, ROLE not master). While set, the handshake
+// checks ROLE and host and port are only the first guess.
+struct MasterLookup {
+  std::function<std::optional<std::pair<std::string, int>>()> current;  // nullopt: no master known now
+  std::function<void(const std::string& why)> suspect;
+  std::function<std::string()> why_unknown;  // when current() has nothing: why (the Sentinels' answers)
+};
+
 struct ConnectionSettings {
   std::string host = "localhost";
   int port = 6379;
@@ -32,6 +45,7 @@ struct ConnectionSettings {
   TlsSettings tls;
   // Built once from `tls` (tls_context.hpp) and shared by every connection; null: plaintext.
   std::shared_ptr<boost::asio::ssl::context> tls_context;
+  std::shared_ptr<const MasterLookup> master_lookup;  // null: host and port, always
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
   std::chrono::milliseconds health_check_interval{5000};

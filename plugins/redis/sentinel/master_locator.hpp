@@ -1,0 +1,91 @@
+#pragma once
+// Finds the master a group of Sentinels watches, and follows it when it moves.
+//
+// - Resolving: the Sentinels are asked in turn (SENTINEL GET-MASTER-ADDR-BY-NAME, and SENTINEL
+//   SENTINELS to learn the others) until one names the master; with none answering, again after a
+//   backoff. The connections to the master check ROLE themselves (a Sentinel can answer stale).
+// - Following: one Sentinel is watched for +switch-master, so a failover is seen the moment Sentinel
+//   announces it; and any sign from a connection (lost, timed out, READONLY, ROLE not master) makes
+//   it ask again, starting from the next Sentinel: a client that only waits for its socket to drop
+//   stays on a demoted master.
+// Connections read the address through lookup() and move by themselves (connection.hpp). Runs on the
+// manager's executor; thread-safe where said.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/connection_settings.hpp"
+#include "plugins/redis/protocol/result.hpp"
+#include "plugins/redis/sentinel/sentinel_replies.hpp"
+
+namespace routemq::redis {
+
+class Connection;
+
+struct SentinelSettings {
+  std::vector<NodeAddress> nodes;   // the Sentinels given; the others are learned
+  std::string master_name;
+  ConnectionSettings connection;    // how to reach a Sentinel: its auth, TLS and timers (host, port unused)
+};
+
+class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
+ public:
+  static std::shared_ptr<MasterLocator> create(asio::any_io_executor executor, SentinelSettings settings);
+  ~MasterLocator();
+
+  void start();  // thread-safe: resolve, then watch
+  void stop();   // thread-safe
+
+  // Thread-safe.
+  std::optional<NodeAddress> master() const;
+  std::vector<NodeAddress> sentinels() const;
+  std::uint64_t failovers_followed() const { return failovers_.load(std::memory_order_relaxed); }
+  std::string problem() const;  // why no master is known, when none is
+  // What the master's connections follow (holds this weakly).
+  std::shared_ptr<const MasterLookup> lookup();
+
+ private:
+  MasterLocator(asio::any_io_executor executor, SentinelSettings settings);
+  void suspect(const std::string& why);  // thread-safe
+  void resolve();
+  void ask(std::size_t asked, std::vector<std::string> problems);
+  void answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems);
+  void adopt(const NodeAddress& master, const std::string& source);
+  void learn(const std::vector<NodeAddress>& found);
+  void retry_later();
+  void watch();
+  void watch_next();
+  bool on_switch_message(const Reply& push);
+  ConnectionSettings settings_for(const NodeAddress& sentinel, bool reconnect) const;
+  void set_problem(std::string problem);
+
+  asio::any_io_executor executor_;
+  SentinelSettings settings_;
+  std::shared_ptr<ClientStats> sentinel_stats_ = std::make_shared<ClientStats>();  // not the master's counts
+  asio::steady_timer retry_timer_;
+  // Executor only.
+  bool stopped_ = true;
+  bool resolving_ = false;
+  bool ask_again_ = false;          // a sign came in while resolving: ask once more after
+  std::size_t first_to_ask_ = 0;    // the Sentinel after the one whose answer was doubted
+  std::size_t answered_by_ = 0;
+  int retry_attempts_ = 0;
+  std::shared_ptr<Connection> query_;  // the one-shot connection of the question in progress
+  std::shared_ptr<Connection> watch_;  // subscribed to +switch-master
+  std::size_t watched_ = 0;
+  int watch_failures_ = 0;
+  // Any thread.
+  mutable std::mutex mutex_;
+  std::optional<NodeAddress> master_;
+  std::vector<NodeAddress> sentinels_;
+  std::string problem_;
+  std::atomic<std::uint64_t> failovers_{0};
+};
+
+}  // namespace routemq::redis
