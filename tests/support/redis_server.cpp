@@ -88,6 +88,11 @@ class Connection {
 
 }  // namespace
 
+std::string resp_command(std::uint16_t port, const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+  Connection connection(port, timeout);
+  return connection.call(args);
+}
+
 RedisServer::RedisServer(RedisOptions options)
     : server_("redis", options.port ? options.port : free_port()),
       options_(std::move(options)),

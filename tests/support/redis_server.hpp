@@ -32,6 +32,11 @@ struct RedisOptions {
   bool unix_socket = false;              // also serve on socket_path()
 };
 
+// One command on a fresh connection to 127.0.0.1:`port` (no auth), the raw RESP reply; throws
+// std::runtime_error when nothing answers within `timeout`. For servers other than RedisServer (Sentinel).
+std::string resp_command(std::uint16_t port, const std::vector<std::string>& args,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(2));
+
 class RedisServer {
  public:
   explicit RedisServer(RedisOptions options = {});

@@ -122,8 +122,11 @@ void Connection::connect() {
 // With Sentinel: the master's address as known now. False, the attempt failed, when none is.
 bool Connection::aim_at_master() {
   const auto where = settings_.master_lookup->current();
-  if (!where) {
-    fail(Failure::connection_lost, "no master known yet: " + settings_.master_lookup->why_unknown());
+  if (!where) {  // not a failure of a connection: nothing was tried; wait for the Sentinels' answer
+    stats_->note_failure("no master known yet: " + settings_.master_lookup->why_unknown());
+    settings_.master_lookup->suspect("a connection is waiting for a master");
+    state_ = State::down;
+    schedule_reconnect();
     return false;
   }
   settings_.host = where->first;
@@ -295,7 +298,7 @@ void Connection::fail(Failure failure, const std::string& detail) {
   stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
   stats_->note_failure(fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail));
   if (settings_.master_lookup) settings_.master_lookup->suspect(detail);  // the master may have moved
-  if (was_ready || failed_attempts_ == 0)
+  if (settings_.log_failures && (was_ready || failed_attempts_ == 0))
     spdlog::warn("redis: {} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
   queue_.fail_all(failure, detail);
   if (events_.on_down) events_.on_down();

@@ -52,6 +52,7 @@ struct ConnectionSettings {
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
   bool reconnect = true;  // false: one attempt (dedicated short-lived connections)
+  bool log_failures = true;  // false: the owner reports them (a Sentinel question)
 
   // "host:port" or the socket path, for logs and errors.
   std::string address() const {

@@ -89,12 +89,12 @@ void MasterLocator::suspect(const std::string& why) {
   asio::post(executor_, [self = shared_from_this(), why] {
     if (self->stopped_) return;
     spdlog::debug("redis: Sentinel: asking again for '{}': {}", self->settings_.master_name, why);
-    self->first_to_ask_ = self->answered_by_ + 1;
+    self->doubted_ = true;
     if (self->resolving_) {
       self->ask_again_ = true;
       return;
     }
-    self->resolve();
+    if (!self->retry_pending_) self->resolve();  // else the backoff's retry asks: no storm while all are down
   });
 }
 
@@ -102,7 +102,9 @@ void MasterLocator::resolve() {
   if (stopped_ || resolving_) return;
   resolving_ = true;
   ask_again_ = false;
+  retry_pending_ = false;
   retry_timer_.cancel();
+  if (std::exchange(doubted_, false)) first_to_ask_ = answered_by_ + 1;
   ask(0, {});
 }
 
@@ -112,9 +114,10 @@ void MasterLocator::ask(std::size_t asked, std::vector<std::string> problems) {
   if (stopped_) return;
   if (asked >= known.size()) {
     resolving_ = false;
-    set_problem(fmt::format("none of {} Sentinel(s) named a master for '{}' ({})", known.size(),
-                            settings_.master_name, fmt::join(problems, "; ")));
-    spdlog::warn("redis: Sentinel: {}", problem());
+    auto problem = fmt::format("none of {} Sentinel(s) named a master for '{}' ({})", known.size(),
+                               settings_.master_name, fmt::join(problems, "; "));
+    if (problem != this->problem()) spdlog::warn("redis: Sentinel: {}", problem);  // once per new reason
+    set_problem(std::move(problem));
     return retry_later();
   }
   const auto index = (first_to_ask_ + asked) % known.size();
@@ -178,6 +181,7 @@ void MasterLocator::learn(const std::vector<NodeAddress>& found) {
 
 // No Sentinel answered: again after a backoff (the connections' reconnect delays), until one does.
 void MasterLocator::retry_later() {
+  retry_pending_ = true;
   const auto exponent = std::min(retry_attempts_++, 20);
   const auto& timers = settings_.connection;
   retry_timer_.expires_after(std::min<std::chrono::milliseconds>(timers.reconnect_max,
@@ -245,6 +249,7 @@ ConnectionSettings MasterLocator::settings_for(const NodeAddress& sentinel, bool
   settings.client_name.clear();  // a Sentinel is asked, not named
   settings.master_lookup = nullptr;
   settings.reconnect = reconnect;
+  settings.log_failures = reconnect;  // a question's failure is told in the round's summary
   return settings;
 }
 

@@ -73,6 +73,8 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   bool stopped_ = true;
   bool resolving_ = false;
   bool ask_again_ = false;          // a sign came in while resolving: ask once more after
+  bool doubted_ = false;            // the last answer is in doubt: the next round starts after its Sentinel
+  bool retry_pending_ = false;      // a round failed: the next waits out a backoff
   std::size_t first_to_ask_ = 0;    // the Sentinel after the one whose answer was doubted
   std::size_t answered_by_ = 0;
   int retry_attempts_ = 0;

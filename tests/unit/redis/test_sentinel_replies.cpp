@@ -1,0 +1,53 @@
+// What Sentinels and servers say about the master, read without I/O: every shape a reply can take,
+// and the malformed ones a bad or hostile server could send.
+#include <catch2/catch.hpp>
+
+#include "plugins/redis/sentinel/sentinel_replies.hpp"
+
+using namespace routemq::redis;
+
+TEST_CASE("node addresses: host:port, [IPv6]:port, and what is not one") {
+  CHECK(parse_node_address("10.0.0.5:26379") == NodeAddress{"10.0.0.5", 26379});
+  CHECK(parse_node_address("sentinel-1:26379") == NodeAddress{"sentinel-1", 26379});
+  CHECK(parse_node_address("[::1]:26379") == NodeAddress{"::1", 26379});
+  for (const char* bad : {"", "host", "host:", ":26379", "host:0", "host:65536", "host:12x", "[::1]26379"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_node_address(bad));
+  }
+  CHECK(NodeAddress{"h", 1}.text() == "h:1");
+}
+
+TEST_CASE("GET-MASTER-ADDR-BY-NAME: the address, or nothing for nil, errors and other shapes") {
+  CHECK(master_address_from(Reply::array({Reply::string("127.0.0.1"), Reply::string("6380")})) ==
+        NodeAddress{"127.0.0.1", 6380});
+  CHECK_FALSE(master_address_from(Reply::nil()));  // a name the Sentinel does not watch
+  CHECK_FALSE(master_address_from(Reply::error("ERR No such master with that name")));
+  CHECK_FALSE(master_address_from(Reply::array({Reply::string("127.0.0.1")})));
+  CHECK_FALSE(master_address_from(Reply::array({Reply::string("127.0.0.1"), Reply::string("port")})));
+}
+
+TEST_CASE("SENTINEL SENTINELS: each entry's ip and port, entries without them skipped") {
+  const auto entry = [](const char* ip, const char* port) {
+    return Reply::array({Reply::string("name"), Reply::string("id"), Reply::string("ip"), Reply::string(ip),
+                         Reply::string("port"), Reply::string(port), Reply::string("flags"), Reply::string("sentinel")});
+  };
+  const auto reply = Reply::array({entry("10.0.0.7", "26379"), entry("10.0.0.8", "26380"),
+                                   Reply::array({Reply::string("name"), Reply::string("x")}), entry("10.0.0.9", "bad")});
+  CHECK(sentinel_addresses_from(reply) == std::vector<NodeAddress>{{"10.0.0.7", 26379}, {"10.0.0.8", 26380}});
+  CHECK(sentinel_addresses_from(Reply::error("ERR")).empty());
+}
+
+TEST_CASE("ROLE: master, slave, or nothing readable") {
+  CHECK(role_from(Reply::array({Reply::string("master"), Reply::number(10), Reply::array({})})) == "master");
+  CHECK(role_from(Reply::array({Reply::string("slave"), Reply::string("127.0.0.1"), Reply::number(6379)})) == "slave");
+  CHECK(role_from(Reply::error("ERR unknown command")).empty());
+  CHECK(role_from(Reply::array({})).empty());
+}
+
+TEST_CASE("+switch-master: the new address when the message is about our master") {
+  CHECK(switched_master_from("mymaster 127.0.0.1 6379 127.0.0.1 6380", "mymaster") == NodeAddress{"127.0.0.1", 6380});
+  CHECK_FALSE(switched_master_from("other 127.0.0.1 6379 127.0.0.1 6380", "mymaster"));
+  CHECK_FALSE(switched_master_from("mymaster 127.0.0.1 6379 127.0.0.1", "mymaster"));
+  CHECK_FALSE(switched_master_from("mymaster 127.0.0.1 6379 127.0.0.1 6380 extra", "mymaster"));
+  CHECK_FALSE(switched_master_from("", "mymaster"));
+}
