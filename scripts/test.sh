@@ -49,6 +49,7 @@ run_suite() {  # run_suite STAGE BUILD_DIR [cmake args...]
 echo "== docker-compose config"
 docker-compose -f docker-compose.yml config -q
 docker-compose -f docker-compose.yml -f docker-compose.tls.yml config -q
+docker-compose -f docker-compose.yml -f docker-compose.sentinel.yml config -q
 
 # The sanitizer builds need no benchmarks; CMakeLists.txt compiles them at -Og -g1 whatever the type.
 sanitized() {  # sanitized STAGE BUILD_DIR address|thread

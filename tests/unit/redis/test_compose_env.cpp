@@ -54,6 +54,16 @@ TEST_CASE("the TLS topology (docker-compose.tls.yml) gives the app only variable
   for (const auto* needed : {"REDIS_TLS", "REDIS_TLS_CA_FILE", "REDIS_PORT"}) CHECK(set_by_override.count(needed) == 1);
 }
 
+TEST_CASE("the Sentinel topology (docker-compose.sentinel.yml) gives the app only variables it reads") {
+  const auto known = variables_the_service_reads();
+  const auto set_by_override = app_service_environment("docker-compose.sentinel.yml");
+  for (const auto& name : set_by_override) {
+    INFO("docker-compose.sentinel.yml sets " << name << " for the app, which nothing reads");
+    CHECK(known.count(name) == 1);
+  }
+  for (const auto* needed : {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"}) CHECK(set_by_override.count(needed) == 1);
+}
+
 TEST_CASE("the list of variables the app reads is the one its config loading uses") {
   const auto known = variables_the_service_reads();
   // A few the docs promise; a name dropped from the lists (or misspelled there) fails here.
