@@ -2,6 +2,7 @@
 //
 //   build/bin/bench_redis --port 6379 [--seconds 3] [--key-size 16] [--value-size 3]
 //                         [--connections 4] [--concurrency 1,10,100,1000] [--modes own,shared]
+//                         [--tls-ca ca.crt]
 //
 // For each concurrency, N coroutines on one io_context (the app's executor, one thread) each loop
 // `co_await redis.get(key)` (or set) until a deadline, with the manager in two ways:
@@ -11,6 +12,8 @@
 //           command crosses a thread (routemq_shared_get, routemq_shared_set).
 // Every operation's latency is taken with steady_clock around the co_await: what a handler sees.
 // The peer is one hiredis connection doing redisCommand in a loop: what a bare hiredis user gets.
+// --tls-ca: the manager connects over TLS (verifying the server against that CA) to --port, a
+// tls-port; the hiredis loop is left out (it speaks plaintext only): redis-benchmark --tls is the peer.
 //
 // Defaults match redis-benchmark's (16-byte keys "key:000000000042", 3-byte values) so the figures
 // compare with it; scripts/bench.sh runs both and prints the ratios.
@@ -54,13 +57,14 @@ struct Options {
   bool peer = true;                 // --no-peer: skip the hiredis loop (profiling RedisManager alone)
   bool own = true;                  // --modes own,shared: which ways to run the manager (see above)
   bool shared = true;
+  std::string tls_ca;               // --tls-ca: TLS to the server, trusting this CA
 };
 
 enum class Operation { get, set };
 
 const char* usage =
     "usage: bench_redis --port N [--seconds S] [--key-size B] [--value-size B] [--connections N]\n"
-    "                   [--concurrency 1,10,100,1000] [--modes own,shared] [--no-peer]\n"
+    "                   [--concurrency 1,10,100,1000] [--modes own,shared] [--no-peer] [--tls-ca FILE]\n"
     "Measures RedisManager GET/SET and a synchronous hiredis loop against redis-server on 127.0.0.1:N.\n";
 
 std::vector<int> parse_list(const std::string& flag, const std::string& text) {
@@ -102,9 +106,11 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--connections") options.connections = static_cast<int>(parse_number(flag, value));
     else if (flag == "--concurrency") options.concurrency = parse_list(flag, value);
     else if (flag == "--modes") parse_modes(value, options);
+    else if (flag == "--tls-ca") options.tls_ca = value;
     else throw std::invalid_argument("unknown option " + flag);
   }
   if (options.port == 0) throw std::invalid_argument("--port is required");
+  if (!options.tls_ca.empty()) options.peer = false;  // hiredis here speaks plaintext only
   return options;
 }
 
@@ -260,6 +266,8 @@ redis::RedisConfig manager_config(const Options& options) {
   config.max_connections = options.connections;
   config.key_prefix = "";  // the same keys, of the same size, as the hiredis loop and redis-benchmark
   config.client_name = "bench_redis";
+  config.tls.enabled = !options.tls_ca.empty();
+  config.tls.ca_file = options.tls_ca;
   return config;
 }
 

@@ -9,7 +9,9 @@
 # BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
 # default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md), BENCH_ROUTING_SECONDS
 # (per bench_routing measurement, default 1), BENCH_ONLY (comma list of parts to run: redis, middleware,
-# routing, e2e, acks; default all), BENCH_E2E_MESSAGES (default 100000).
+# routing, e2e, acks, tls, failover; default all), BENCH_E2E_MESSAGES (default 100000).
+#
+# TLS and failover behind Sentinel: scripts/bench-redis-ha.sh.
 #
 # Middleware: build/bin/bench_middleware (decisions/s of each middleware at 1000 devices, beside
 # plain GET) on the same redis-server. Route matching: build/bin/bench_routing (the trie vs a
@@ -46,8 +48,11 @@ source scripts/local-servers.sh  # mosquitto for the end-to-end part; free_port
 source scripts/bench-e2e.sh
 # shellcheck source=scripts/bench-acks.sh
 source scripts/bench-acks.sh
+# shellcheck source=scripts/bench-redis-ha.sh
+source scripts/bench-redis-ha.sh
 
 cleanup() {
+  stop_ha_servers
   stop_echo
   stop_service
   stop_local_servers
@@ -332,7 +337,7 @@ write_middleware_section() {
 # ---- run
 
 ./scripts/install-deps.sh bench
-for target in bench_redis bench_middleware bench_routing bench_e2e routemq; do
+for target in bench_redis bench_middleware bench_routing bench_e2e bench_failover routemq; do
   log "building $target (Release) in $build_dir"
   BUILD_DIR="$build_dir" BUILD_TARGET=$target ./scripts/build.sh
 done
@@ -414,3 +419,5 @@ if wants middleware; then bench_middleware_part; fi
 if wants routing; then bench_routing_part; fi
 if wants e2e; then bench_e2e_part; fi
 if wants acks; then bench_acks_part; fi
+if wants tls; then bench_tls_part; fi
+if wants failover; then bench_failover_part; fi

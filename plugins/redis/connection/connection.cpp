@@ -49,6 +49,14 @@ Connection::Connection(asio::any_io_executor executor, ConnectionSettings settin
       read_buffer_(read_chunk) {}
 
 void Connection::start() {
+  if (settings_.master_lookup && settings_.master_lookup->listen) {
+    settings_.master_lookup->listen([weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return false;
+      asio::post(self->executor_, [self] { self->follow_master(); });
+      return true;
+    });
+  }
   asio::post(executor_, [self = shared_from_this()] {
     if (self->state_ != State::idle) return;
     self->connect();
@@ -138,6 +146,7 @@ bool Connection::aim_at_master() {
 // to be). Ready: its requests in flight fail (never replayed) and it reconnects to the new master at
 // once. Down and waiting out a backoff: it goes now.
 void Connection::follow_master() {
+  if (state_ == State::idle || state_ == State::stopped) return;
   const auto where = settings_.master_lookup->current();
   if (!where || (where->first == settings_.host && where->second == settings_.port)) return;
   failed_attempts_ = 0;  // the new master has not failed us: no backoff

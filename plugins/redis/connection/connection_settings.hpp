@@ -32,6 +32,9 @@ struct MasterLookup {
   std::function<std::optional<std::pair<std::string, int>>()> current;  // nullopt: no master known now
   std::function<void(const std::string& why)> suspect;
   std::function<std::string()> why_unknown;  // when current() has nothing: why (the Sentinels' answers)
+  // Registers `on_move`, called (from any thread) the moment the master moves, so a connection
+  // follows at once rather than at its next tick; it returns false once its connection is gone.
+  std::function<void(std::function<bool()> on_move)> listen;
 };
 
 struct ConnectionSettings {

@@ -81,6 +81,12 @@ std::shared_ptr<const MasterLookup> MasterLocator::lookup() {
     auto self = weak.lock();
     return self ? self->problem() : std::string("Sentinel is stopped");
   };
+  lookup->listen = [weak](std::function<bool()> on_move) {
+    if (auto self = weak.lock()) {
+      std::lock_guard lock(self->mutex_);
+      self->followers_.push_back(std::move(on_move));
+    }
+  };
   return lookup;
 }
 
@@ -163,6 +169,7 @@ void MasterLocator::adopt(const NodeAddress& master, const std::string& source) 
     problem_.clear();
   }
   if (before == master) return;
+  tell_followers();
   if (before) {
     failovers_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("redis: Sentinel: the master of '{}' moved from {} to {} ({}): following it", settings_.master_name,
@@ -170,6 +177,18 @@ void MasterLocator::adopt(const NodeAddress& master, const std::string& source) 
   } else {
     spdlog::info("redis: Sentinel: the master of '{}' is {} ({})", settings_.master_name, master.text(), source);
   }
+}
+
+// Every connection that listens moves now; those gone are dropped.
+void MasterLocator::tell_followers() {
+  std::vector<std::function<bool()>> followers;
+  {
+    std::lock_guard lock(mutex_);
+    followers.swap(followers_);
+  }
+  std::erase_if(followers, [](auto& on_move) { return !on_move(); });
+  std::lock_guard lock(mutex_);
+  followers_.insert(followers_.end(), std::make_move_iterator(followers.begin()), std::make_move_iterator(followers.end()));
 }
 
 // Sentinels named by another are added after those known: the order of asking stays stable.

@@ -12,6 +12,7 @@
 // manager's executor; thread-safe where said.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,7 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   void answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems);
   void adopt(const NodeAddress& master, const std::string& source);
   void learn(const std::vector<NodeAddress>& found);
+  void tell_followers();
   void retry_later();
   void watch();
   void watch_next();
@@ -87,6 +89,7 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   std::optional<NodeAddress> master_;
   std::vector<NodeAddress> sentinels_;
   std::string problem_;
+  std::vector<std::function<bool()>> followers_;  // connections to tell when the master moves
   std::atomic<std::uint64_t> failovers_{0};
 };
 
