@@ -43,19 +43,18 @@ std::function<awaitable<void>(Context&)> guarded_handler(std::shared_ptr<Overlap
   };
 }
 
-}  // namespace
 
-TEST_CASE("lock: three contending instances never overlap, fences strictly increase, renewal keeps slow handlers' locks") {
+// Three instances contend for one lock on `kind` of Redis.
+void run_contention(SharedRedis::Kind kind) {
   MosquittoServer broker;
   broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+  SharedRedis redis(kind);
   auto detector = std::make_shared<OverlapDetector>();
   // ttl 0.3 s but each handler works 0.4 s: only renewal keeps the lock.
   const std::string yaml = "[{lock: {key: \"shared\", ttl: 0.3, wait: 20}}]";
   std::vector<std::unique_ptr<MiddlewareInstance>> instances;
   for (int i = 0; i < 3; ++i)
-    instances.push_back(std::make_unique<MiddlewareInstance>(broker.port(), redis_server.port(), "work/{n}", yaml,
+    instances.push_back(std::make_unique<MiddlewareInstance>(broker.port(), redis, "work/{n}", yaml,
                                                              guarded_handler(detector, 400ms)));
   for (auto& instance : instances) REQUIRE(instance->ready());
   MqttProbe probe;
@@ -69,7 +68,19 @@ TEST_CASE("lock: three contending instances never overlap, fences strictly incre
   REQUIRE(detector->fences.size() == 9);
   for (std::size_t i = 1; i < detector->fences.size(); ++i) CHECK(detector->fences[i] > detector->fences[i - 1]);
   CHECK(detector->fences.front() >= 1);
-  CHECK(redis_server.command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n");  // released
+  CHECK(redis.data().command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n");  // released
+}
+
+}  // namespace
+
+TEST_CASE("lock: three contending instances never overlap, fences strictly increase, renewal keeps slow handlers' locks") {
+  run_contention(SharedRedis::Kind::plain);
+}
+
+TEST_CASE("lock over TLS: three contending instances never overlap") { run_contention(SharedRedis::Kind::tls); }
+
+TEST_CASE("lock behind Sentinel: three contending instances never overlap") {
+  run_contention(SharedRedis::Kind::sentinel);
 }
 
 TEST_CASE("lock: a dead holder's lock expires and the next message gets it, contention past the wait is skipped") {

@@ -16,24 +16,23 @@ using namespace std::chrono_literals;
 namespace {
 
 // An instance serving "limited/{device_id}" behind rate_limit; the handler publishes passed/<id>.
-std::unique_ptr<MiddlewareInstance> limited(std::uint16_t mqtt_port, std::uint16_t redis_port,
-                                            const std::string& limit_yaml) {
+template <class Redis>  // a port, or a SharedRedis
+std::unique_ptr<MiddlewareInstance> limited(std::uint16_t mqtt_port, const Redis& redis, const std::string& limit_yaml) {
   auto publish_decision = [](Context& ctx) -> awaitable<void> {
     const auto* decision = ctx.get(middleware::rate_limit_decision);
     ctx.publish("passed/" + ctx.param("device_id"), decision ? decision->source : "none", {.qos = 1});
     co_return;
   };
-  return std::make_unique<MiddlewareInstance>(mqtt_port, redis_port, "limited/{device_id}",
+  return std::make_unique<MiddlewareInstance>(mqtt_port, redis, "limited/{device_id}",
                                               "[{rate_limit: " + limit_yaml + "}]", publish_decision);
 }
 
-void run_exactness(const std::string& limit_yaml) {
+void run_exactness(const std::string& limit_yaml, SharedRedis::Kind kind = SharedRedis::Kind::plain) {
   MosquittoServer broker;
   broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+  SharedRedis redis(kind);
   std::vector<std::unique_ptr<MiddlewareInstance>> instances;
-  for (int i = 0; i < 3; ++i) instances.push_back(limited(broker.port(), redis_server.port(), limit_yaml));
+  for (int i = 0; i < 3; ++i) instances.push_back(limited(broker.port(), redis, limit_yaml));
   for (auto& instance : instances) REQUIRE(instance->ready());
   MqttProbe probe;
   probe.connect(broker.port());
@@ -55,8 +54,16 @@ void run_exactness(const std::string& limit_yaml) {
 
 }  // namespace
 
-TEST_CASE("GCRA: exactly the burst passes through three instances sharing Redis") {
-  run_exactness("{key: \"{device_id}\", rate: 10, period: 86400, burst: 10, reject_topic: \"rejected/{device_id}\"}");
+const std::string gcra_yaml = "{key: \"{device_id}\", rate: 10, period: 86400, burst: 10, reject_topic: \"rejected/{device_id}\"}";
+
+TEST_CASE("GCRA: exactly the burst passes through three instances sharing Redis") { run_exactness(gcra_yaml); }
+
+TEST_CASE("GCRA over TLS: exactly the burst passes through three instances") {
+  run_exactness(gcra_yaml, SharedRedis::Kind::tls);
+}
+
+TEST_CASE("GCRA behind Sentinel: exactly the burst passes through three instances") {
+  run_exactness(gcra_yaml, SharedRedis::Kind::sentinel);
 }
 
 TEST_CASE("fixed_window: exactly the limit passes") {

@@ -61,23 +61,38 @@ TEST_CASE("session: values written by one message are seen by the next, and the 
   CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n3\r\n");
 }
 
-TEST_CASE("session: concurrent increments from three instances are never lost") {
+namespace {
+
+void run_concurrent_increments(SharedRedis::Kind kind) {
   MosquittoServer broker;
   broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+  SharedRedis redis(kind);
   std::vector<std::unique_ptr<MiddlewareInstance>> instances;
   const std::string yaml = "[{session: {key: \"{device_id}\", ttl: 30, retries: 50}}]";
   for (int i = 0; i < 3; ++i)
-    instances.push_back(std::make_unique<MiddlewareInstance>(broker.port(), redis_server.port(), "dev/{device_id}",
-                                                             yaml, count_in_session));
+    instances.push_back(std::make_unique<MiddlewareInstance>(broker.port(), redis, "dev/{device_id}", yaml,
+                                                             count_in_session));
   for (auto& instance : instances) REQUIRE(instance->ready());
   MqttProbe probe;
   probe.connect(broker.port());
   probe.subscribe("seen/#", 1);
   for (int i = 0; i < 30; ++i) probe.publish("dev/shared", "m" + std::to_string(i), 1);
   REQUIRE(count_prefix(probe, "seen/", 30, 30s) == 30);
-  CHECK(redis_server.command({"HGET", "routemq:session:{r:shared}", "count"}) == "$2\r\n30\r\n");
+  CHECK(redis.data().command({"HGET", "routemq:session:{r:shared}", "count"}) == "$2\r\n30\r\n");
+}
+
+}  // namespace
+
+TEST_CASE("session: concurrent increments from three instances are never lost") {
+  run_concurrent_increments(SharedRedis::Kind::plain);
+}
+
+TEST_CASE("session over TLS: concurrent increments from three instances are never lost") {
+  run_concurrent_increments(SharedRedis::Kind::tls);
+}
+
+TEST_CASE("session behind Sentinel: concurrent increments from three instances are never lost") {
+  run_concurrent_increments(SharedRedis::Kind::sentinel);
 }
 
 TEST_CASE("session with Redis down: an empty, ephemeral session, and the handler still runs") {
