@@ -1,5 +1,6 @@
 // The example service with the Redis plugin, through a real mosquitto and a real redis-server:
-// telemetry is stored and counted; with Redis gone the acks still go out.
+// telemetry is stored and counted; with Redis gone the acks still go out; behind Sentinel, a master
+// killed with -9 is followed without a restart.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,8 @@
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/mqtt_probe.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/sentinel_group.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace routemq;
 using namespace routemq::test;
@@ -74,4 +77,42 @@ TEST_CASE("telemetry is stored in Redis and counted, with Redis down the ack sti
   REQUIRE(manager.wait_connected(10s));
   probe.publish("devices/d1/telemetry", R"({"msg_id":"d","value":2})", 1);
   CHECK(wait_ack(probe, "d")["count"] == 1);  // a fresh redis-server (no persistence)
+}
+
+TEST_CASE("the example service behind Sentinel: kill -9 of the master is followed without a restart, counts go on on the promoted replica") {
+  MosquittoServer broker;
+  broker.start();
+  SentinelGroup group;
+  const auto yaml = fmt::format(
+      "redis:\n  enabled: true\n  sentinel: {{nodes: [{}], master_name: {}}}\n  socket_timeout: 1\n"
+      "  socket_connect_timeout: 1\n  reconnect: {{min_delay: 0.02, max_delay: 0.3}}\n",
+      group.sentinel_list(), SentinelGroup::master_name);
+  auto plugin = middleware::redis_plugin();
+  App app(app_config_for(broker.port(), yaml, {}), Environment(), {plugin});
+  auto& manager = plugin->manager();
+  example::add_routes(app);
+  RunningApp running(app);
+  REQUIRE(running.wait_subscribed());
+  REQUIRE(manager.wait_connected(10s));
+
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("devices/+/ack", 1);
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"a","value":1})", 1);
+  CHECK(wait_ack(probe, "a")["count"] == 1);
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"b","value":2})", 1);
+  CHECK(wait_ack(probe, "b")["count"] == 2);
+  // Replication is asynchronous: the replica has both readings before the master dies.
+  REQUIRE(wait_until([&] { return group.replica().command({"GET", "routemq:device:d1:telemetry_count"}) == "$1\r\n2\r\n"; }, 10s));
+
+  group.master().kill9();
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"during","value":3})", 1);
+  CHECK_FALSE(wait_ack(probe, "during").is_null());  // acked during the window (degraded or not), never lost
+  REQUIRE(group.wait_master_is(group.replica().port()));
+  REQUIRE(wait_until([&] { return manager.stats().master == "127.0.0.1:" + std::to_string(group.replica().port()); }, 15s));
+  REQUIRE(manager.wait_connected(10s));
+  probe.publish("devices/d1/telemetry", R"({"msg_id":"c","value":4})", 1);
+  const auto count = wait_ack(probe, "c")["count"];
+  CHECK((count == 3 || count == 4));  // 4 when the reading sent during the window was stored on the new master
+  CHECK(manager.stats().failovers == 1);
 }

@@ -28,6 +28,9 @@ redis::RedisConfig sentinel_config(const std::string& sentinels) {
 
 std::string address(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
+// Loaded on the first master; the promoted one has never seen it (NOSCRIPT, then EVAL).
+const redis::Script add_script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+
 // INCRs of one counter from many coroutines until stopped, by outcome: succeeded, sent but not
 // answered (applied or not: unknown), and refused at once while degraded (never sent).
 struct Writers {
@@ -68,6 +71,7 @@ TEST_CASE("Sentinel: found from one Sentinel, then a graceful failover and a kil
   REQUIRE(r.initialize());
   CHECK(r.stats().master == address(first_master));
   CHECK(r.run_sync(r.set("k", "v")));
+  CHECK(r.run_sync(r.eval(add_script, {"scripted"}, {"1"})).reply.integer == 1);
   ReceivedMessages received;
   r.subscribe("news", received.handler());
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
@@ -107,6 +111,7 @@ TEST_CASE("Sentinel: found from one Sentinel, then a graceful failover and a kil
   REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
   REQUIRE(wait_until([&] { return r.run_sync(r.publish("news", "after failover")) == 1; }, 10s));
   REQUIRE(wait_until([&] { return received.contains("news:after failover"); }, 10s));
+  CHECK(r.run_sync(r.eval(add_script, {"scripted"}, {"1"})).succeeded());  // reloaded on the new master
 
   // Every Sentinel down when a manager starts: degraded, saying why; then they come back.
   for (auto& sentinel : group.sentinels()) sentinel.stop();
