@@ -132,7 +132,7 @@ bool Connection::aim_at_master() {
   const auto where = settings_.master_lookup->current();
   if (!where) {  // not a failure of a connection: nothing was tried; wait for the Sentinels' answer
     stats_->note_failure("no master known yet: " + settings_.master_lookup->why_unknown());
-    settings_.master_lookup->suspect("a connection is waiting for a master");
+    settings_.master_lookup->suspect({}, "a connection is waiting for a master");
     state_ = State::down;
     schedule_reconnect();
     return false;
@@ -273,7 +273,8 @@ void Connection::handle_reply(Reply reply) {
   if (reply.is_error()) stats_->errors.fetch_add(1, std::memory_order_relaxed);
   // A write refused by a replica: the master was demoted under us (the caller gets the error, as is).
   if (reply.is_error() && settings_.master_lookup && reply.text.starts_with("READONLY"))
-    settings_.master_lookup->suspect(settings_.address() + " answered READONLY: it is a replica now");
+    settings_.master_lookup->suspect({settings_.host, settings_.port},
+                                     settings_.address() + " answered READONLY: it is a replica now");
   if (!queue_.on_reply(std::move(reply))) fail(Failure::protocol, "Redis sent a reply nobody asked for");
 }
 
@@ -306,7 +307,8 @@ void Connection::fail(Failure failure, const std::string& detail) {
   connect_timer_.cancel();
   stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
   stats_->note_failure(fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail));
-  if (settings_.master_lookup) settings_.master_lookup->suspect(detail);  // the master may have moved
+  if (settings_.master_lookup)  // the master may have moved
+    settings_.master_lookup->suspect({settings_.host, settings_.port}, detail);
   if (settings_.log_failures && (was_ready || failed_attempts_ == 0))
     spdlog::warn("redis: {} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
   queue_.fail_all(failure, detail);

@@ -30,7 +30,8 @@ struct TlsSettings {
 // checks ROLE and host and port are only the first guess.
 struct MasterLookup {
   std::function<std::optional<std::pair<std::string, int>>()> current;  // nullopt: no master known now
-  std::function<void(const std::string& why)> suspect;
+  // `at`: the address the sign came from ("host", port); an empty host when none was tried yet.
+  std::function<void(const std::pair<std::string, int>& at, const std::string& why)> suspect;
   std::function<std::string()> why_unknown;  // when current() has nothing: why (the Sentinels' answers)
   // Registers `on_move`, called (from any thread) the moment the master moves, so a connection
   // follows at once rather than at its next tick; it returns false once its connection is gone.

@@ -74,8 +74,8 @@ std::shared_ptr<const MasterLookup> MasterLocator::lookup() {
     if (!master) return std::nullopt;
     return std::pair{master->host, master->port};
   };
-  lookup->suspect = [weak](const std::string& why) {
-    if (auto self = weak.lock()) self->suspect(why);
+  lookup->suspect = [weak](const std::pair<std::string, int>& at, const std::string& why) {
+    if (auto self = weak.lock()) self->suspect(NodeAddress{at.first, at.second}, why);
   };
   lookup->why_unknown = [weak] {
     auto self = weak.lock();
@@ -90,12 +90,16 @@ std::shared_ptr<const MasterLookup> MasterLocator::lookup() {
   return lookup;
 }
 
-// The answer that led here is in doubt: ask again, starting after the Sentinel that gave it.
-void MasterLocator::suspect(const std::string& why) {
-  asio::post(executor_, [self = shared_from_this(), why] {
+// A sign from `at` that the master moved. About the master known now: that answer is in doubt, ask
+// again starting after the Sentinel that gave it. About an address already left behind: nothing to
+// doubt (its connection follows the current master by itself). From no address: just ask.
+void MasterLocator::suspect(const NodeAddress& at, const std::string& why) {
+  asio::post(executor_, [self = shared_from_this(), at, why] {
     if (self->stopped_) return;
+    const auto current = self->master();
+    if (current && !at.host.empty() && at != *current) return;
     spdlog::debug("redis: Sentinel: asking again for '{}': {}", self->settings_.master_name, why);
-    self->doubted_ = true;
+    if (current && !at.host.empty()) self->doubted_ = true;
     if (self->resolving_) {
       self->ask_again_ = true;
       return;

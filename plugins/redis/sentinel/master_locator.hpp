@@ -53,7 +53,7 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
 
  private:
   MasterLocator(asio::any_io_executor executor, SentinelSettings settings);
-  void suspect(const std::string& why);  // thread-safe
+  void suspect(const NodeAddress& at, const std::string& why);  // thread-safe
   void resolve();
   void ask(std::size_t asked, std::vector<std::string> problems);
   void answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems);
