@@ -1,5 +1,7 @@
 #include "tests/support/fake_sentinel.hpp"
 
+#include "tests/support/free_port.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -36,15 +38,7 @@ std::vector<std::string> take_command(std::string& pending) {
 }  // namespace
 
 FakeSentinel::FakeSentinel(std::uint16_t names_master_port) : master_port_(names_master_port) {
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 || ::listen(listener_, 16) != 0 ||
-      ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-    throw std::runtime_error("fake Sentinel: cannot listen");
-  port_ = ntohs(address.sin_port);
+  listener_ = listen_on_loopback(port_, "FakeSentinel");
   server_ = std::thread([this] { serve(); });
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <string>
 
 namespace routemq::test {
 namespace {
@@ -35,6 +36,19 @@ std::uint16_t free_port() {
       ::getsockname(socket.fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
     throw std::runtime_error("free_port: cannot bind a loopback socket");
   return ntohs(address.sin_port);
+}
+
+int listen_on_loopback(std::uint16_t& port, const char* who) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto address = loopback(0);
+  socklen_t length = sizeof address;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener, 64) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    if (listener >= 0) ::close(listener);
+    throw std::runtime_error(std::string(who) + ": cannot listen on loopback");
+  }
+  port = ntohs(address.sin_port);
+  return listener;
 }
 
 bool port_accepts(std::uint16_t port) {

@@ -7,6 +7,10 @@ namespace routemq::test {
 // A port the kernel just handed out on 127.0.0.1 (bound, read, closed): free unless someone races us.
 std::uint16_t free_port();
 
+// A socket listening on 127.0.0.1 at a port the kernel picks (written to `port`), for in-process test
+// servers; throws std::runtime_error naming `who` when it cannot.
+int listen_on_loopback(std::uint16_t& port, const char* who);
+
 // True when a TCP connect to 127.0.0.1:port succeeds right now.
 bool port_accepts(std::uint16_t port);
 

@@ -1,5 +1,7 @@
 #include "tests/support/silent_proxy.hpp"
 
+#include "tests/support/free_port.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -29,14 +31,7 @@ bool readable(int fd) {
 }  // namespace
 
 SilentProxy::SilentProxy(std::uint16_t target_port) : target_port_(target_port) {
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  auto address = loopback(0);
-  socklen_t length = sizeof address;
-  if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(listener_, 64) != 0 ||
-      ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw std::runtime_error("SilentProxy: cannot listen on loopback");
-  port_ = ntohs(address.sin_port);
+  listener_ = listen_on_loopback(port_, "SilentProxy");
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 

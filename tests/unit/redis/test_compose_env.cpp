@@ -28,40 +28,31 @@ std::set<std::string> app_service_environment(const std::string& file = "docker-
   return names;
 }
 
+
+// Every variable `file` gives the app is one the app reads, and `needed` are among them.
+void check_app_environment(const std::string& file, std::initializer_list<const char*> needed) {
+  const auto known = variables_the_service_reads();
+  const auto set_by_file = app_service_environment(file);
+  REQUIRE_FALSE(set_by_file.empty());
+  for (const auto& name : set_by_file) {
+    INFO(file << " sets " << name << " for the app, which nothing reads");
+    CHECK(known.count(name) == 1);
+  }
+  for (const auto* name : needed) {
+    INFO(file << " must set " << name);
+    CHECK(set_by_file.count(name) == 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("every variable docker-compose.yml gives the app is one the app reads") {
-  const auto known = variables_the_service_reads();
-  const auto set_by_compose = app_service_environment();
-  REQUIRE_FALSE(set_by_compose.empty());
-  for (const auto& name : set_by_compose) {
-    INFO("docker-compose.yml sets " << name << " for the app, which nothing reads");
-    CHECK(known.count(name) == 1);
-  }
-  for (const auto* needed : {"MQTT_BROKER", "ENABLE_REDIS", "REDIS_HOST", "REDIS_PASSWORD", "METRICS_HOST"}) {
-    INFO("docker-compose.yml must set " << needed);
-    CHECK(set_by_compose.count(needed) == 1);
-  }
+  check_app_environment("docker-compose.yml", {"MQTT_BROKER", "ENABLE_REDIS", "REDIS_HOST", "REDIS_PASSWORD", "METRICS_HOST"});
 }
 
-TEST_CASE("the TLS topology (docker-compose.tls.yml) gives the app only variables it reads, TLS among them") {
-  const auto known = variables_the_service_reads();
-  const auto set_by_override = app_service_environment("docker-compose.tls.yml");
-  for (const auto& name : set_by_override) {
-    INFO("docker-compose.tls.yml sets " << name << " for the app, which nothing reads");
-    CHECK(known.count(name) == 1);
-  }
-  for (const auto* needed : {"REDIS_TLS", "REDIS_TLS_CA_FILE", "REDIS_PORT"}) CHECK(set_by_override.count(needed) == 1);
-}
-
-TEST_CASE("the Sentinel topology (docker-compose.sentinel.yml) gives the app only variables it reads") {
-  const auto known = variables_the_service_reads();
-  const auto set_by_override = app_service_environment("docker-compose.sentinel.yml");
-  for (const auto& name : set_by_override) {
-    INFO("docker-compose.sentinel.yml sets " << name << " for the app, which nothing reads");
-    CHECK(known.count(name) == 1);
-  }
-  for (const auto* needed : {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"}) CHECK(set_by_override.count(needed) == 1);
+TEST_CASE("the TLS and Sentinel topologies give the app only variables it reads, theirs among them") {
+  check_app_environment("docker-compose.tls.yml", {"REDIS_TLS", "REDIS_TLS_CA_FILE", "REDIS_PORT"});
+  check_app_environment("docker-compose.sentinel.yml", {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"});
 }
 
 TEST_CASE("the list of variables the app reads is the one its config loading uses") {
