@@ -1,6 +1,8 @@
 #include "tests/support/sentinel_group.hpp"
 
 #include <fstream>
+
+#include <fmt/format.h>
 #include <stdexcept>
 
 #include "tests/support/free_port.hpp"
@@ -29,13 +31,20 @@ void SentinelServer::start() {
     std::ofstream out(conf);
     out << "port " << port() << "\nbind 127.0.0.1\nprotected-mode no\ndaemonize no\nloglevel notice\n"
         << "dir " << server_.dir().path().string() << "\n"
+        << "sentinel myid " << id() << "\n"
         << "sentinel monitor " << master_name_ << " 127.0.0.1 " << master_port_ << " 2\n"
         << "sentinel down-after-milliseconds " << master_name_ << " 400\n"
         << "sentinel failover-timeout " << master_name_ << " 2000\n"
         << "sentinel parallel-syncs " << master_name_ << " 1\n";
+    for (const auto& line : extra_config) out << line << "\n";
   }
   const std::string binary = std::filesystem::exists("/usr/bin/redis-sentinel") ? "/usr/bin/redis-sentinel" : "redis-sentinel";
   server_.start({binary, conf.string()}, [this] { return answers([this] { return command({"PING"}); }, "+PONG"); });
+}
+
+std::string SentinelServer::id() const {
+  const auto digits = std::to_string(port());
+  return std::string(40 - digits.size(), '0') + digits;  // 40 hex digits, unique per port
 }
 
 SentinelGroup::SentinelGroup() {
@@ -51,8 +60,16 @@ SentinelGroup::SentinelGroup() {
     throw std::runtime_error("the replica did not sync with the master");
   sentinels_.reserve(3);
   for (int i = 0; i < 3; ++i) sentinels_.emplace_back(master_name, servers_[0]->port());
+  // Told about each other and the replica up front: found through the master's hello channel, every
+  // 2 s, they would need seconds before a failover could happen.
+  for (auto& sentinel : sentinels_) {
+    sentinel.extra_config.push_back(fmt::format("sentinel known-replica {} 127.0.0.1 {}", master_name, servers_[1]->port()));
+    for (const auto& peer : sentinels_)
+      if (peer.port() != sentinel.port())
+        sentinel.extra_config.push_back(
+            fmt::format("sentinel known-sentinel {} 127.0.0.1 {} {}", master_name, peer.port(), peer.id()));
+  }
   for (auto& sentinel : sentinels_) sentinel.start();
-  // Sentinels find each other through the master's hello channel, every 2 s: until then no failover.
   const bool agreed = wait_until(
       [&] {
         for (auto& sentinel : sentinels_)

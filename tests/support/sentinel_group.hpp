@@ -21,6 +21,9 @@ class SentinelServer {
  public:
   SentinelServer(std::string master_name, std::uint16_t master_port);
   std::uint16_t port() const { return server_.port(); }
+  std::string id() const;  // its run id (sentinel myid), fixed so that peers can be told about it
+  // Config lines written after the monitor line at each start (known-sentinel, known-replica).
+  std::vector<std::string> extra_config;
   void start();
   void stop() { server_.stop(); }
   void kill9() { server_.kill9(); }
