@@ -8,6 +8,7 @@
 #include "plugins/redis/recipes/encrypted_values.hpp"
 #include "plugins/redis/recipes/session_store.hpp"
 #include "plugins/redis/recipes/values_with_metadata.hpp"
+#include "plugins/redis/recipes/write_behind.hpp"
 #include "plugins/redis/recipes/write_through.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
@@ -117,7 +118,7 @@ TEST_CASE("encrypted values: configure() rotates the key for recipes made after 
 
 // ---- encryption as a view or manager option: the value recipes and sessions store sealed bytes
 
-TEST_CASE("encrypted views: CodecValues, remember, put and values with metadata store sealed bytes that open only there") {
+TEST_CASE("encrypted views: CodecValues, remember, put, write-behind and values with metadata store sealed bytes that open only there") {
   EncryptedFixture f;
   auto vault = f.redis.scoped("v:", {.codec = redis::codec::msgpack(), .encrypt_values = true});
   REQUIRE(vault.encrypts_values());
@@ -144,6 +145,16 @@ TEST_CASE("encrypted views: CodecValues, remember, put and values with metadata 
   auto store = [](const nlohmann::json&) -> awaitable<void> { co_return; };
   CHECK(f.sync(redis::WriteThrough(vault).put("put", card, 60s, store)).cached);
   CHECK(f.raw("v:put").starts_with("rq1"));
+  {
+    asio::thread_pool store_pool{1};  // where write-behind's store writer runs
+    auto writer = [](const std::vector<redis::PendingWrite>&) -> awaitable<void> { co_return; };
+    redis::WriteBehind behind(vault, store_pool.get_executor(), {}, writer);
+    CHECK(f.sync(behind.put("behind", card, 60s)).cached);
+    CHECK(f.raw("v:behind").starts_with("rq1"));
+    CHECK(f.sync(redis::CodecValues(vault).get("behind")).value == card);
+    asio::co_spawn(store_pool, behind.drain(), asio::use_future).get();
+    store_pool.join();
+  }
 
   REQUIRE(f.sync(redis::ValuesWithMetadata(vault).set("page", card, {{"etag", "e1"}}, 60s)));
   const auto page_value = f.sync(f.redis.command({"HGET", "test:v:page", "value"})).reply.text;
