@@ -45,9 +45,6 @@ int parse_number(std::string_view text, int min, int max, const std::string& whe
   return value;
 }
 
-}  // namespace
-
-namespace {
 
 // "user:password@" at the front of `rest`, %-decoded, taken off.
 void take_user_info(std::string_view& rest, RedisUrl& parsed, const std::string& where) {
@@ -137,16 +134,19 @@ void apply_url_under_env(const RedisUrl& url, const Environment& env, RedisConfi
   if (!env.get("REDIS_PASSWORD")) config.password = url.password;
 }
 
-}  // namespace
 
-namespace {
+// Where a setting's value came from, for its error: the environment variable when that is set, else
+// the YAML node's place.
+std::string where_set(const ConfigNode& node, const std::string& variable, const Environment& env) {
+  return env.get(variable) ? "environment variable " + variable : node.where();
+}
 
 // A file named by a setting must be readable now: a typo fails the start, not every connection.
-void require_readable(const std::string& path, const ConfigNode& node, const char* variable, const Environment& env,
-                      const char* what) {
+void require_readable(const std::string& path, const ConfigNode& node, const std::string& variable,
+                      const Environment& env, const char* what) {
   if (path.empty() || ::access(path.c_str(), R_OK) == 0) return;
-  const auto where = env.get(variable) ? fmt::format("environment variable {}", variable) : node.where();
-  throw ConfigError(fmt::format("{}: expected a readable {} (got '{}': {})", where, what, path, std::strerror(errno)));
+  throw ConfigError(fmt::format("{}: expected a readable {} (got '{}': {})", where_set(node, variable, env), what, path,
+                                std::strerror(errno)));
 }
 
 // A tls section, its variables named `prefix`_CA_FILE and so on (REDIS_TLS, REDIS_SENTINEL_TLS).
@@ -165,10 +165,10 @@ void read_tls(const ConfigNode& section, const Environment& env, EffectiveConfig
   tls.verify = r.boolean("verify", tls.verify, {.env = verify_var.c_str()});
   tls.server_name = r.string("server_name", tls.server_name, {.env = name_var.c_str()});
   r.finish();
-  require_readable(tls.ca_file, section.child("ca_file"), ca_file_var.c_str(), env, "CA certificate file (PEM)");
-  require_readable(tls.ca_dir, section.child("ca_dir"), ca_dir_var.c_str(), env, "CA directory");
-  require_readable(tls.cert_file, section.child("cert_file"), cert_var.c_str(), env, "certificate file (PEM)");
-  require_readable(tls.key_file, section.child("key_file"), key_var.c_str(), env, "private key file (PEM)");
+  require_readable(tls.ca_file, section.child("ca_file"), ca_file_var, env, "CA certificate file (PEM)");
+  require_readable(tls.ca_dir, section.child("ca_dir"), ca_dir_var, env, "CA directory");
+  require_readable(tls.cert_file, section.child("cert_file"), cert_var, env, "certificate file (PEM)");
+  require_readable(tls.key_file, section.child("key_file"), key_var, env, "private key file (PEM)");
   if (tls.cert_file.empty() != tls.key_file.empty())
     throw ConfigError(fmt::format("{}: cert_file and key_file go together (mutual TLS needs both)", section.where()));
 }
@@ -182,17 +182,14 @@ void read_sentinel(const ConfigNode& section, const Environment& env, EffectiveC
   sentinel.password = r.string("password", sentinel.password, {.env = "REDIS_SENTINEL_PASSWORD", .secret = true});
   read_tls(r.section("tls"), env, effective, "REDIS_SENTINEL_TLS", sentinel.tls);
   r.finish();
-  const auto where = [&](const char* key, const char* variable) {
-    return env.get(variable) ? fmt::format("environment variable {}", variable) : section.child(key).where();
-  };
+  const auto nodes_where = where_set(section.child("nodes"), "REDIS_SENTINELS", env);
   for (const auto& node : sentinel.nodes)
     if (!parse_node_address(node))
-      throw ConfigError(fmt::format("{}: expected host:port for each Sentinel (got '{}')", where("nodes", "REDIS_SENTINELS"), node));
+      throw ConfigError(fmt::format("{}: expected host:port for each Sentinel (got '{}')", nodes_where, node));
   if (!sentinel.nodes.empty() && sentinel.master_name.empty())
-    throw ConfigError(fmt::format("{}: Sentinel needs the master's name (master_name, REDIS_SENTINEL_MASTER)",
-                                  where("nodes", "REDIS_SENTINELS")));
+    throw ConfigError(fmt::format("{}: Sentinel needs the master's name (master_name, REDIS_SENTINEL_MASTER)", nodes_where));
   if (!sentinel.nodes.empty() && !config.socket_path.empty())
-    throw ConfigError(fmt::format("{}: Sentinel names TCP addresses: drop socket_path", where("nodes", "REDIS_SENTINELS")));
+    throw ConfigError(fmt::format("{}: Sentinel names TCP addresses: drop socket_path", nodes_where));
 }
 
 }  // namespace
@@ -206,8 +203,7 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
   // YAML file as every other environment variable does.
   std::optional<RedisUrl> url;
   if (auto text = r.optional_string("url", {.env = "REDIS_URL", .secret = true})) {
-    const auto where = env.get("REDIS_URL") ? std::string("environment variable REDIS_URL") : section.child("url").where();
-    url = parse_redis_url(*text, where);
+    url = parse_redis_url(*text, where_set(section.child("url"), "REDIS_URL", env));
   }
   const bool url_from_env = url && env.get("REDIS_URL");
   if (url && !url_from_env) apply_url(*url, config);
@@ -236,16 +232,13 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
   try {
     Keyring::parse(config.encryption_key);
   } catch (const std::invalid_argument& e) {  // the message names the entry, never the key material
-    const auto where = env.get("REDIS_ENCRYPTION_KEY") ? std::string("environment variable REDIS_ENCRYPTION_KEY")
-                                                       : section.child("encryption_key").where();
-    throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    throw ConfigError(fmt::format("{}: {}", where_set(section.child("encryption_key"), "REDIS_ENCRYPTION_KEY", env), e.what()));
   }
   config.codec = r.string("codec", config.codec, {.env = "REDIS_CODEC", .one_of = {"json", "msgpack", "raw"}});
   config.encrypt_values = r.boolean("encrypt_values", config.encrypt_values, {.env = "REDIS_ENCRYPT_VALUES"});
   if (config.encrypt_values && config.encryption_key.empty())  // else every value would be refused at run time
     throw ConfigError(fmt::format("{}: encrypt_values needs an encryption_key (REDIS_ENCRYPTION_KEY)",
-                                  env.get("REDIS_ENCRYPT_VALUES") ? std::string("environment variable REDIS_ENCRYPT_VALUES")
-                                                                  : section.child("encrypt_values").where()));
+                                  where_set(section.child("encrypt_values"), "REDIS_ENCRYPT_VALUES", env)));
   config.socket_path = r.string("socket_path", config.socket_path, {.env = "REDIS_SOCKET_PATH"});
   read_tls(r.section("tls"), env, effective, "REDIS_TLS", config.tls);
   if (config.tls.enabled && !config.socket_path.empty())
