@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/sentinel/sentinel_replies.hpp"
 
 namespace routemq::redis {
 namespace {
@@ -17,10 +18,6 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
   thread_local std::mt19937 random{std::random_device{}()};
   std::uniform_real_distribution<double> factor(0.5, 1.0);
   return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * factor(random)));
-}
-
-bool is_master_role(const Reply& role) {
-  return role.is_array() && !role.elements.empty() && role.elements[0].text == "master";
 }
 
 std::chrono::milliseconds tick_interval(const ConnectionSettings& settings) {
@@ -205,7 +202,7 @@ void Connection::handshake() {
                  const auto& replies = count == 1 ? std::vector<Reply>{result.reply} : result.reply.elements;
                  for (const auto& reply : replies)
                    if (reply.is_error()) return self->fail(Failure::connection_lost, "handshake refused: " + reply.text);
-                 if (self->settings_.master_lookup && !is_master_role(replies.back()))
+                 if (self->settings_.master_lookup && role_from(replies.back()) != "master")
                    return self->fail(Failure::connection_lost,
                                      fmt::format("{} is not a master (ROLE {}): a stale Sentinel answer, or a "
                                                  "failover in progress", self->settings_.address(),
@@ -306,11 +303,11 @@ void Connection::fail(Failure failure, const std::string& detail) {
   transport_.close();
   connect_timer_.cancel();
   stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
-  stats_->note_failure(fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail));
+  const auto what = fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
+  stats_->note_failure(what);
   if (settings_.master_lookup)  // the master may have moved
     settings_.master_lookup->suspect({settings_.host, settings_.port}, detail);
-  if (settings_.log_failures && (was_ready || failed_attempts_ == 0))
-    spdlog::warn("redis: {} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
+  if (settings_.log_failures && (was_ready || failed_attempts_ == 0)) spdlog::warn("redis: {}", what);
   queue_.fail_all(failure, detail);
   if (events_.on_down) events_.on_down();
   schedule_reconnect();
