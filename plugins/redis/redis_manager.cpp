@@ -53,12 +53,13 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   return settings;
 }
 
-// How the Sentinels are reached: their own credentials and TLS, the manager's timers.
-SentinelSettings sentinel_settings_for(const RedisConfig& config) {
+// How the Sentinels are reached: their own credentials and TLS, the timers of `master` (the settings
+// settings_for() built, not built again: that would load the master's TLS files twice).
+SentinelSettings sentinel_settings_for(const RedisConfig& config, const ConnectionSettings& master) {
   SentinelSettings sentinel;
   for (const auto& node : config.sentinel.nodes) sentinel.nodes.push_back(*parse_node_address(node));  // checked when read
   sentinel.master_name = config.sentinel.master_name;
-  sentinel.connection = settings_for(config);
+  sentinel.connection = master;
   sentinel.connection.username = config.sentinel.username;
   sentinel.connection.password = config.sentinel.password;
   sentinel.connection.tls = config.sentinel.tls;
@@ -234,7 +235,7 @@ bool RedisManager::start() {
   }
   engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
   if (!config.sentinel.nodes.empty()) {
-    auto& locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config)));
+    auto& locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config, engine_->connection_settings)));
     locator->start();
     engine_->connection_settings.master_lookup = locator->lookup();
     engine_->master_locator.store(locator.get(), std::memory_order_release);
