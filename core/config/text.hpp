@@ -1,5 +1,5 @@
 #pragma once
-// Small string helpers shared by the config readers.
+// Small string helpers shared by the config readers (and by readers of other text, such as a plugin's).
 #include <string>
 #include <string_view>
 #include <vector>
@@ -7,6 +7,8 @@
 namespace routemq {
 
 std::string_view trim(std::string_view text);
+// The pieces between `separator`s; a trailing separator adds no empty piece.
+std::vector<std::string_view> split(std::string_view text, char separator);
 std::vector<std::string_view> split_lines(std::string_view text);
 // [A-Za-z_][A-Za-z0-9_]*
 bool is_identifier(std::string_view text);

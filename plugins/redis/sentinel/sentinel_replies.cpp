@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/config/text.hpp"
+
 namespace routemq::redis {
 namespace {
 
@@ -61,13 +63,7 @@ std::string role_from(const Reply& reply) {
 }
 
 std::optional<NodeAddress> switched_master_from(std::string_view message, std::string_view master_name) {
-  std::vector<std::string_view> words;
-  while (!message.empty()) {
-    const auto space = message.find(' ');
-    words.push_back(message.substr(0, space));
-    if (space == std::string_view::npos) break;
-    message.remove_prefix(space + 1);
-  }
+  const auto words = split(message, ' ');
   if (words.size() != 5 || words[0] != master_name) return std::nullopt;
   return address_of(words[3], words[4]);
 }
