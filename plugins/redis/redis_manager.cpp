@@ -318,10 +318,10 @@ std::shared_ptr<const Keyring> RedisManager::keyring() const {
   return std::shared_ptr<const Keyring>(state, &state->keyring);
 }
 
-std::optional<std::string> RedisManager::seal_stored(std::string_view name, std::string_view part,
-                                                     std::string_view bytes) const {
-  if (!format_->encrypted) return std::string(bytes);
-  return keyring()->seal(bytes, seal_context(key(name), part));  // nullopt: no key configured
+Encoded RedisManager::seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const {
+  if (!format_->encrypted) return {std::string(bytes), {}};
+  if (auto sealed = keyring()->seal(bytes, seal_context(key(name), part))) return {std::move(sealed), {}};
+  return {std::nullopt, "values are encrypted but no encryption key is configured (REDIS_ENCRYPTION_KEY)"};
 }
 
 Decrypted RedisManager::open_stored(std::string_view name, std::string_view part, std::string bytes) const {
@@ -332,9 +332,7 @@ Decrypted RedisManager::open_stored(std::string_view name, std::string_view part
 Encoded RedisManager::encode_stored(std::string_view name, const nlohmann::json& value) const {
   auto encoded = format_->codec.encode(value);
   if (!encoded.bytes) return {std::nullopt, fmt::format("the {} codec cannot encode it: {}", format_->codec.name, encoded.error)};
-  auto sealed = seal_stored(name, {}, *encoded.bytes);
-  if (!sealed) return {std::nullopt, "values are encrypted but no encryption key is configured (REDIS_ENCRYPTION_KEY)"};
-  return {std::move(sealed), {}};
+  return seal_stored(name, {}, *encoded.bytes);
 }
 
 Decoded RedisManager::decode_stored(std::string_view name, const std::string& bytes) {

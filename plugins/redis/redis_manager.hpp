@@ -394,7 +394,8 @@ class RedisManager {
   Decoded decode_stored(std::string_view name, const std::string& bytes);
   // Bytes sealed for, and opened from, the key `name` (and `part` of it, such as a hash field), when
   // values are encrypted; as they are otherwise.
-  std::optional<std::string> seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const;
+  // Sealing refuses (error set) only when values are encrypted and no encryption key is configured.
+  Encoded seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const;
   Decrypted open_stored(std::string_view name, std::string_view part, std::string bytes) const;
   // The keyring parsed from the settings (recipe state): empty when no encryption_key is configured.
   std::shared_ptr<const Keyring> keyring() const;

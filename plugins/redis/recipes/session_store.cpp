@@ -221,8 +221,8 @@ awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>
     if (own_ttl) args.insert(args.end(), {std::string(ttl_field), std::to_string(own_ttl->count())});
     for (const auto& [field, value] : session.fields_) {
       auto sealed = redis_->seal_stored(keys.front(), stored_name(field), value);
-      if (!sealed) co_return SaveResult{SaveStatus::failed, "values are encrypted but no encryption key is configured", session.version_};
-      args.insert(args.end(), {stored_name(field), std::move(*sealed)});
+      if (!sealed.bytes) co_return SaveResult{SaveStatus::failed, sealed.error, session.version_};
+      args.insert(args.end(), {stored_name(field), std::move(*sealed.bytes)});
     }
     auto result = co_await redis_->eval(save_script(), keys, std::move(args));
     if (!result.succeeded())
