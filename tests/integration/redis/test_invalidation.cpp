@@ -118,6 +118,11 @@ TEST_CASE("tags on any value: CodecValues, remember, put, write-behind and a tag
   CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("fleet:7")) == 5);
   for (const char* name : {"value", "remembered", "put", "behind", "hash"}) CHECK_FALSE(exists(f, name));
   CHECK(exists(f, "untagged"));
+  // A tag name with glob characters names its own set, nothing else.
+  REQUIRE(f.sync(redis::CodecValues(f.redis).set("starred", 5, 60s, {"fleet*[7]"})));
+  CHECK(f.sync(redis::Invalidation(f.redis).invalidate_tag("fleet*[7]")) == 1);
+  CHECK_FALSE(exists(f, "starred"));
+  CHECK(exists(f, "untagged"));
   asio::co_spawn(store_pool, behind.drain(), asio::use_future).get();
   store_pool.join();
 }

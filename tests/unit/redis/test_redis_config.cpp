@@ -159,3 +159,20 @@ TEST_CASE("TLS and socket settings that cannot work are refused at start, naming
   CHECK_THROWS_WITH(read("", {{"REDIS_URL", "unix:///r.sock?timeout=1"}}), Catch::Contains("?db=N"));
   CHECK_THROWS_WITH(read("", {{"REDIS_URL", "http://x"}}), Catch::Contains("rediss://"));
 }
+
+TEST_CASE("Sentinel settings: nodes as a list or a comma list, and what cannot work refused with its place") {
+  auto config = read("", {{"REDIS_SENTINELS", "10.0.0.7:26379, [::1]:26380"}, {"REDIS_SENTINEL_MASTER", "mymaster"}});
+  CHECK(config.sentinel.nodes == std::vector<std::string>{"10.0.0.7:26379", "[::1]:26380"});
+  CHECK(config.sentinel.master_name == "mymaster");
+  CHECK(read("redis:\n  sentinel: {nodes: [s1:26379], master_name: m, password: pw}\n").sentinel.password == "pw");
+  for (const char* hostile : {"s1", "s1:0", "s1:99999", ":26379", "s1:2637x", "*:26379x", "\xff\xfe:1x"}) {
+    INFO(hostile);
+    CHECK_THROWS_WITH(read("", {{"REDIS_SENTINELS", hostile}, {"REDIS_SENTINEL_MASTER", "m"}}),
+                      Catch::Contains("environment variable REDIS_SENTINELS: expected host:port for each Sentinel"));
+  }
+  CHECK_THROWS_WITH(read("redis:\n  sentinel: {nodes: [s1:26379]}\n"), Catch::Contains("needs the master's name"));
+  CHECK_THROWS_WITH(read("redis:\n  socket_path: /tmp/r.sock\n  sentinel: {nodes: [s1:26379], master_name: m}\n"),
+                    Catch::Contains("drop socket_path"));
+  CHECK_THROWS_WITH(read("redis:\n  sentinel: {nodes: [s1:26379], master_name: m, tls: {cert_file: /etc/hostname}}\n"),
+                    Catch::Contains("cert_file and key_file go together"));
+}
