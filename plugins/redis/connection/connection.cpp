@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include <boost/asio/ssl/error.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -10,8 +11,6 @@
 
 namespace routemq::redis {
 namespace {
-
-constexpr std::size_t read_chunk = 64 * 1024;
 
 std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
   // Between half and all of the delay, so many clients do not reconnect in lockstep.
@@ -42,8 +41,7 @@ Connection::Connection(asio::any_io_executor executor, ConnectionSettings settin
       events_(std::move(events)),
       connect_timer_(executor_),
       backoff_timer_(executor_),
-      tick_timer_(executor_),
-      read_buffer_(read_chunk) {}
+      tick_timer_(executor_) {}
 
 void Connection::start() {
   if (settings_.master_lookup && settings_.master_lookup->listen) {
@@ -220,42 +218,36 @@ void Connection::handshake() {
                  self->flush();
                }});
   read();
-  // The handshake goes first even though the connection is not "ready" yet.
-  writing_ = false;
-  queue_.take_unwritten(Clock::now(), write_buffer_);
-  writing_ = true;
-  transport_.async_write(asio::buffer(write_buffer_),
-                    [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t) {
-                      if (generation != self->generation_) return;
-                      self->writing_ = false;
-                      if (ec) return self->fail(Failure::connection_lost, ec.message());
-                      self->flush();
-                    });
+  write_unwritten();  // the handshake goes first even though the connection is not "ready" yet
 }
 
 void Connection::flush() {
   if (writing_ || state_ != State::ready || !queue_.has_unwritten()) return;
+  write_unwritten();
+}
+
+// Everything queued and not yet written leaves in one write; what is queued meanwhile waits for it.
+void Connection::write_unwritten() {
   queue_.take_unwritten(Clock::now(), write_buffer_);
   if (write_buffer_.empty()) return;
   writing_ = true;
-  transport_.async_write(asio::buffer(write_buffer_),
-                    [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
-                      if (generation != self->generation_) return;
-                      self->writing_ = false;
-                      if (ec) return self->fail(Failure::connection_lost, ec.message());
-                      self->flush();
-                    });
+  transport_.async_write(write_buffer_,
+                         [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
+                           if (generation != self->generation_) return;
+                           self->writing_ = false;
+                           if (ec) return self->fail(Failure::connection_lost, ec.message());
+                           self->flush();
+                         });
 }
 
 void Connection::read() {
-  transport_.async_read_some(
-      asio::buffer(read_buffer_),
-      [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t size) {
+  transport_.async_read(
+      [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::string_view bytes) {
         if (generation != self->generation_) return;
         if (ec)
           return self->fail(Failure::connection_lost, self->closed_detail(ec));
         self->last_activity_ = Clock::now();
-        self->parser_->feed(std::string_view(self->read_buffer_.data(), size));
+        self->parser_->feed(bytes);
         while (auto reply = self->parser_->next()) {
           self->handle_reply(std::move(*reply));
           if (generation != self->generation_) return;  // a completion or a bad reply ended this connection

@@ -69,6 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail(Failure failure, const std::string& detail);
   void schedule_reconnect();
   void handle_reply(Reply reply);
+  void write_unwritten();
   void drain_inbox();
 
   asio::any_io_executor executor_;
@@ -82,7 +83,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer tick_timer_;
   RequestQueue queue_;
   std::unique_ptr<ReplyParser> parser_;
-  std::vector<char> read_buffer_;
   std::string write_buffer_;
   bool writing_ = false;
   int generation_ = 0;  // bumped per connection attempt: callbacks of an old socket are ignored

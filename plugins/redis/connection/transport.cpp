@@ -1,13 +1,24 @@
 #include "plugins/redis/connection/transport.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 
 #include "plugins/redis/connection/tls_context.hpp"
 
 namespace routemq::redis {
+namespace {
+
+constexpr std::size_t read_chunk = 64 * 1024;
+
+}  // namespace
 
 Transport::Transport(asio::any_io_executor executor, const ConnectionSettings& settings)
-    : settings_(settings), tcp_(executor), resolver_(executor), unix_(executor) {}
+    : settings_(settings),
+      executor_(executor),
+      tcp_(executor),
+      resolver_(executor),
+      unix_(executor),
+      read_buffer_(read_chunk) {}
 
 void Transport::async_open(Opened done) {
   close();
@@ -46,14 +57,63 @@ void Transport::open_tcp(Opened done) {
 
 void Transport::start_tls(Opened done) {
   stage_ = "TLS handshake";
-  tls_.emplace(tcp_, *settings_.tls_context);
   const auto& server_name = settings_.tls.server_name.empty() ? settings_.host : settings_.tls.server_name;
-  expect_server_name(tls_->native_handle(), server_name, settings_.tls.verify);
-  tls_->async_handshake(asio::ssl::stream_base::client, [this, done = std::move(done)](boost::system::error_code error) {
+  tls_.emplace(settings_.tls_context->native_handle(), server_name, settings_.tls.verify);
+  tls_error_ = {};
+  continue_handshake(std::move(done));
+}
+
+// One round of the handshake: what OpenSSL wrote goes out, then (unless it finished) what the server
+// answers comes in, and again.
+void Transport::continue_handshake(Opened done) {
+  const auto step = tls_->handshake();
+  tls_->take_outgoing(ciphertext_out_);
+  if (step.error) return done(tls_failure(step.error, tls_->native_handle()));
+  auto next = [this, finished = step.finished, done = std::move(done)](boost::system::error_code error,
+                                                                        std::size_t) mutable {
     if (error) return done(tls_failure(error, tls_->native_handle()));
-    stage_ = "open";
-    done({});
-  });
+    if (finished) {
+      stage_ = "open";
+      return done({});
+    }
+    tcp_.async_read_some(asio::buffer(read_buffer_), [this, done = std::move(done)](boost::system::error_code read_error,
+                                                                                    std::size_t size) mutable {
+      if (read_error) return done(tls_failure(read_error, tls_->native_handle()));
+      tls_->receive({read_buffer_.data(), size});
+      continue_handshake(std::move(done));
+    });
+  };
+  if (ciphertext_out_.empty()) return next({}, 0);
+  asio::async_write(tcp_, asio::buffer(ciphertext_out_), std::move(next));
+}
+
+void Transport::write_tls(std::string_view plaintext, Written done) {
+  if (const auto error = tls_->encrypt(plaintext))
+    return asio::post(executor_, [error, done = std::move(done)] { done(error, 0); });
+  tls_->take_outgoing(ciphertext_out_);
+  asio::async_write(tcp_, asio::buffer(ciphertext_out_),
+                    [size = plaintext.size(), done = std::move(done)](boost::system::error_code error, std::size_t) {
+                      done(error, error ? 0 : size);
+                    });
+}
+
+void Transport::read_tls(Received done) {
+  if (tls_error_)  // the stream ended after the plaintext the last read handed over
+    return asio::post(executor_, [error = tls_error_, done = std::move(done)] { done(error, {}); });
+  tcp_.async_read_some(asio::buffer(read_buffer_),
+                       [this, done = std::move(done)](boost::system::error_code error, std::size_t size) mutable {
+                         if (error) return done(error, {});
+                         tls_->receive({read_buffer_.data(), size});
+                         decrypt_received(std::move(done));
+                       });
+}
+
+void Transport::decrypt_received(Received done) {
+  plaintext_in_.clear();
+  tls_error_ = tls_->decrypt(plaintext_in_);
+  if (!plaintext_in_.empty()) return done({}, plaintext_in_);
+  if (tls_error_) return done(tls_error_, {});
+  read_tls(std::move(done));  // part of a record, or a record for TLS itself (a session ticket)
 }
 
 void Transport::close() {

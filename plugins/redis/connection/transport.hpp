@@ -1,20 +1,20 @@
 #pragma once
 // The byte stream under a Connection: TCP, TLS over TCP, or a unix socket, chosen by the settings.
 // Opened again for each connection attempt; reads and writes go to whichever is open. Handlers run
-// on the executor given, as the Connection's do.
+// on the executor given, as the Connection's do. One read and one write at a time.
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
+#include "plugins/redis/connection/tls_session.hpp"
 
 namespace routemq::redis {
 
@@ -33,30 +33,48 @@ class Transport {
   // Closes whatever is open and cancels what is pending (their handlers get operation_aborted).
   void close();
 
-  template <class Buffers, class Handler>
-  void async_write(const Buffers& buffers, Handler&& handler) {
-    if (tls_) return asio::async_write(*tls_, buffers, std::forward<Handler>(handler));
-    if (!settings_.socket_path.empty()) return asio::async_write(unix_, buffers, std::forward<Handler>(handler));
-    asio::async_write(tcp_, buffers, std::forward<Handler>(handler));
+  // Sends all of `bytes`, which the caller keeps alive until `handler(error, bytes.size())` runs.
+  template <class Handler>
+  void async_write(std::string_view bytes, Handler&& handler) {
+    if (tls_) return write_tls(bytes, std::forward<Handler>(handler));
+    if (!settings_.socket_path.empty())
+      return asio::async_write(unix_, asio::buffer(bytes), std::forward<Handler>(handler));
+    asio::async_write(tcp_, asio::buffer(bytes), std::forward<Handler>(handler));
   }
-  template <class Buffers, class Handler>
-  void async_read_some(const Buffers& buffers, Handler&& handler) {
-    if (tls_) return tls_->async_read_some(buffers, std::forward<Handler>(handler));
-    if (!settings_.socket_path.empty()) return unix_.async_read_some(buffers, std::forward<Handler>(handler));
-    tcp_.async_read_some(buffers, std::forward<Handler>(handler));
+  // Reads what has arrived: `handler(error, bytes)`, the bytes valid until the next read.
+  template <class Handler>
+  void async_read(Handler&& handler) {
+    if (tls_) return read_tls(std::forward<Handler>(handler));
+    auto deliver = [this, handler = std::forward<Handler>(handler)](boost::system::error_code error, std::size_t size) {
+      handler(error, std::string_view(read_buffer_.data(), error ? 0 : size));
+    };
+    if (!settings_.socket_path.empty()) return unix_.async_read_some(asio::buffer(read_buffer_), std::move(deliver));
+    tcp_.async_read_some(asio::buffer(read_buffer_), std::move(deliver));
   }
 
  private:
+  using Written = std::function<void(boost::system::error_code, std::size_t)>;
+  using Received = std::function<void(boost::system::error_code, std::string_view)>;
+
   void open_tcp(Opened done);
   void open_unix(Opened done);
   void start_tls(Opened done);
+  void continue_handshake(Opened done);
+  void write_tls(std::string_view plaintext, Written done);
+  void read_tls(Received done);
+  void decrypt_received(Received done);
 
   const ConnectionSettings& settings_;
+  asio::any_io_executor executor_;
   asio::ip::tcp::socket tcp_;
   asio::ip::tcp::resolver resolver_;
   asio::local::stream_protocol::socket unix_;
-  // A new TLS session over tcp_ per attempt: OpenSSL's state does not survive a closed socket.
-  std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::vector<char> read_buffer_;  // what the socket gave: plaintext, or TLS records
+  // A new TLS session per attempt: its state does not survive a closed socket.
+  std::optional<TlsSession> tls_;
+  std::string ciphertext_out_;  // being written; untouched until its write completes
+  std::string plaintext_in_;    // the last read's, handed to its handler
+  boost::system::error_code tls_error_;  // how the TLS stream ended, told after the plaintext before it
   const char* stage_ = "idle";
 };
 
