@@ -1,24 +1,9 @@
 #include "plugins/redis/sentinel/sentinel_replies.hpp"
 
-#include <charconv>
-
 #include "core/config/text.hpp"
 
 namespace routemq::redis {
 namespace {
-
-std::optional<int> port_from(std::string_view text) {
-  int port = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (error != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) return std::nullopt;
-  return port;
-}
-
-std::optional<NodeAddress> address_of(std::string_view host, std::string_view port_text) {
-  const auto port = port_from(port_text);
-  if (host.empty() || !port) return std::nullopt;
-  return NodeAddress{std::string(host), *port};
-}
 
 // A field of a flat [name, value, name, value ...] array.
 std::optional<std::string_view> field(const Reply& entry, std::string_view name) {
@@ -29,20 +14,9 @@ std::optional<std::string_view> field(const Reply& entry, std::string_view name)
 
 }  // namespace
 
-std::optional<NodeAddress> parse_node_address(std::string_view text) {
-  if (text.starts_with('[')) {
-    const auto close = text.find("]:");
-    if (close == std::string_view::npos) return std::nullopt;
-    return address_of(text.substr(1, close - 1), text.substr(close + 2));
-  }
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  return address_of(text.substr(0, colon), text.substr(colon + 1));
-}
-
 std::optional<NodeAddress> master_address_from(const Reply& reply) {
   if (!reply.is_array() || reply.elements.size() != 2) return std::nullopt;
-  return address_of(reply.elements[0].text, reply.elements[1].text);
+  return node_address(reply.elements[0].text, reply.elements[1].text);
 }
 
 std::vector<NodeAddress> sentinel_addresses_from(const Reply& reply) {
@@ -52,7 +26,7 @@ std::vector<NodeAddress> sentinel_addresses_from(const Reply& reply) {
     const auto ip = field(entry, "ip");
     const auto port = field(entry, "port");
     if (!ip || !port) continue;
-    if (auto address = address_of(*ip, *port)) found.push_back(std::move(*address));
+    if (auto address = node_address(*ip, *port)) found.push_back(std::move(*address));
   }
   return found;
 }
@@ -65,7 +39,7 @@ std::string role_from(const Reply& reply) {
 std::optional<NodeAddress> switched_master_from(std::string_view message, std::string_view master_name) {
   const auto words = split(message, ' ');
   if (words.size() != 5 || words[0] != master_name) return std::nullopt;
-  return address_of(words[3], words[4]);
+  return node_address(words[3], words[4]);
 }
 
 }  // namespace routemq::redis

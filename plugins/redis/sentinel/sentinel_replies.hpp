@@ -10,19 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/redis/protocol/node_address.hpp"
 #include "plugins/redis/protocol/reply.hpp"
 
 namespace routemq::redis {
-
-struct NodeAddress {
-  std::string host;
-  int port = 0;
-  std::string text() const { return host + ":" + std::to_string(port); }
-  friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
-};
-
-// "host:port" (IPv6 as [::1]:26379); nullopt when it is not one.
-std::optional<NodeAddress> parse_node_address(std::string_view text);
 
 // The master's address from GET-MASTER-ADDR-BY-NAME; nullopt for nil, an error or a malformed reply.
 std::optional<NodeAddress> master_address_from(const Reply& reply);

@@ -1,0 +1,187 @@
+#include "plugins/redis/cluster/command_keys.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <utility>
+
+#include "plugins/redis/cluster/hash_slot.hpp"
+
+namespace routemq::redis {
+namespace {
+
+// Where a command's keys are, for the commands whose keys are not just their first argument.
+enum class KeySpec {
+  first,          // GET key ...: commands without an entry
+  none,           // PING, PUBLISH, SCRIPT ...: no key
+  all,            // DEL k1 k2 ...
+  first_two,      // RENAME src dst, LMOVE src dst ...
+  all_but_last,   // BLPOP k1 k2 timeout
+  every_other,    // MSET k1 v1 k2 v2
+  numkeys_at_2,   // EVAL script numkeys k1 k2 ... args, BLMPOP timeout numkeys k1 ...
+  numkeys_at_1,   // ZUNION numkeys k1 k2 ..., SINTERCARD, LMPOP
+  dest_numkeys,   // ZUNIONSTORE dest numkeys k1 k2 ...
+  after_first,    // BITOP op dest k1 k2
+  second,         // MEMORY USAGE key, OBJECT ENCODING key
+  after_streams,  // XREAD ... STREAMS k1 k2 id1 id2
+};
+
+struct Entry {
+  std::string_view name;
+  KeySpec spec;
+};
+
+// Sorted by name, for a binary search.
+constexpr Entry key_specs[] = {
+    {"asking", KeySpec::none},        {"auth", KeySpec::none},           {"bitop", KeySpec::after_first},
+    {"blmove", KeySpec::first_two},   {"blmpop", KeySpec::numkeys_at_2},   {"blpop", KeySpec::all_but_last},
+    {"brpop", KeySpec::all_but_last}, {"brpoplpush", KeySpec::first_two}, {"bzmpop", KeySpec::numkeys_at_2},
+    {"bzpopmax", KeySpec::all_but_last}, {"bzpopmin", KeySpec::all_but_last}, {"client", KeySpec::none},
+    {"cluster", KeySpec::none},       {"command", KeySpec::none},        {"config", KeySpec::none},
+    {"copy", KeySpec::first_two},     {"dbsize", KeySpec::none},         {"del", KeySpec::all},
+    {"discard", KeySpec::none},       {"echo", KeySpec::none},           {"eval", KeySpec::numkeys_at_2},
+    {"eval_ro", KeySpec::numkeys_at_2}, {"evalsha", KeySpec::numkeys_at_2}, {"evalsha_ro", KeySpec::numkeys_at_2},
+    {"exec", KeySpec::none},          {"exists", KeySpec::all},          {"fcall", KeySpec::numkeys_at_2},
+    {"fcall_ro", KeySpec::numkeys_at_2}, {"flushall", KeySpec::none},    {"flushdb", KeySpec::none},
+    {"function", KeySpec::none},      {"hello", KeySpec::none},          {"info", KeySpec::none},
+    {"keys", KeySpec::none},          {"lastsave", KeySpec::none},       {"lmove", KeySpec::first_two},
+    {"lmpop", KeySpec::numkeys_at_1}, {"memory", KeySpec::second},       {"mget", KeySpec::all},
+    {"mset", KeySpec::every_other},   {"msetnx", KeySpec::every_other},  {"multi", KeySpec::none},
+    {"object", KeySpec::second},      {"pfcount", KeySpec::all},         {"pfmerge", KeySpec::all},
+    {"ping", KeySpec::none},          {"psubscribe", KeySpec::none},     {"publish", KeySpec::none},
+    {"punsubscribe", KeySpec::none},  {"randomkey", KeySpec::none},      {"readonly", KeySpec::none},
+    {"readwrite", KeySpec::none},     {"rename", KeySpec::first_two},    {"renamenx", KeySpec::first_two},
+    {"role", KeySpec::none},          {"rpoplpush", KeySpec::first_two}, {"scan", KeySpec::none},
+    {"script", KeySpec::none},        {"sdiff", KeySpec::all},           {"sdiffstore", KeySpec::all},
+    {"select", KeySpec::none},        {"sinter", KeySpec::all},          {"sintercard", KeySpec::numkeys_at_1},
+    {"sinterstore", KeySpec::all},    {"smove", KeySpec::first_two},     {"subscribe", KeySpec::none},
+    {"sunion", KeySpec::all},         {"sunionstore", KeySpec::all},     {"time", KeySpec::none},
+    {"touch", KeySpec::all},          {"unlink", KeySpec::all},          {"unsubscribe", KeySpec::none},
+    {"unwatch", KeySpec::none},       {"wait", KeySpec::none},           {"watch", KeySpec::all},
+    {"xread", KeySpec::after_streams}, {"xreadgroup", KeySpec::after_streams}, {"zdiff", KeySpec::numkeys_at_1},
+    {"zdiffstore", KeySpec::dest_numkeys}, {"zinter", KeySpec::numkeys_at_1}, {"zinterstore", KeySpec::dest_numkeys},
+    {"zmpop", KeySpec::numkeys_at_1}, {"zunion", KeySpec::numkeys_at_1}, {"zunionstore", KeySpec::dest_numkeys},
+};
+
+static_assert(std::is_sorted(std::begin(key_specs), std::end(key_specs),
+                             [](const Entry& a, const Entry& b) { return a.name < b.name; }));
+
+std::string lowercase(std::string_view text) {
+  std::string lower(text);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+// Commands without an entry name their key first (GET, SET, HSET, EXPIRE, ZADD ...).
+KeySpec spec_of(std::string_view name) {
+  const auto lower = lowercase(name);
+  const auto found = std::lower_bound(std::begin(key_specs), std::end(key_specs), lower,
+                                      [](const Entry& entry, const std::string& wanted) { return entry.name < wanted; });
+  if (found != std::end(key_specs) && found->name == lower) return found->spec;
+  return KeySpec::first;
+}
+
+std::size_t count_at(const std::vector<std::string_view>& args, std::size_t at) {
+  std::size_t count = 0;
+  if (at >= args.size()) return 0;
+  const auto text = args[at];
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+  return error == std::errc() && end == text.data() + text.size() ? count : 0;
+}
+
+// The arguments from `first` on, `count` of them (as many as there are).
+std::vector<std::string_view> span(const std::vector<std::string_view>& args, std::size_t first, std::size_t count) {
+  if (first >= args.size()) return {};
+  const auto last = first + std::min(count, args.size() - first);
+  return {args.begin() + static_cast<std::ptrdiff_t>(first), args.begin() + static_cast<std::ptrdiff_t>(last)};
+}
+
+std::vector<std::string_view> keys_after_streams(const std::vector<std::string_view>& args) {
+  for (std::size_t i = 1; i < args.size(); ++i)
+    if (lowercase(args[i]) == "streams") return span(args, i + 1, (args.size() - i - 1) / 2);
+  return {};
+}
+
+// Reads one "<marker><number>\r\n" line of an encoded command.
+bool read_length(std::string_view& bytes, char marker, std::size_t& length) {
+  if (bytes.empty() || bytes.front() != marker) return false;
+  const auto end = bytes.find("\r\n");
+  if (end == std::string_view::npos) return false;
+  const auto [stop, error] = std::from_chars(bytes.data() + 1, bytes.data() + end, length);
+  if (error != std::errc() || stop != bytes.data() + end) return false;
+  bytes.remove_prefix(end + 2);
+  return true;
+}
+
+// One encoded command off the front of `bytes`: *N then N bulk strings.
+bool next_command(std::string_view& bytes, std::vector<std::string_view>& args) {
+  std::size_t count = 0;
+  if (!read_length(bytes, '*', count) || count > bytes.size()) return false;
+  args.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t length = 0;
+    if (!read_length(bytes, '$', length) || bytes.size() < length + 2 || bytes.substr(length, 2) != "\r\n")
+      return false;
+    args.push_back(bytes.substr(0, length));
+    bytes.remove_prefix(length + 2);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string_view> command_keys(const std::vector<std::string_view>& args) {
+  if (args.size() < 2) return {};
+  switch (spec_of(args[0])) {
+    case KeySpec::first:
+      return span(args, 1, 1);
+    case KeySpec::none:
+      return {};
+    case KeySpec::all:
+      return span(args, 1, args.size());
+    case KeySpec::first_two:
+      return span(args, 1, 2);
+    case KeySpec::all_but_last:
+      return span(args, 1, args.size() - 2);
+    case KeySpec::every_other: {
+      std::vector<std::string_view> keys;
+      for (std::size_t i = 1; i < args.size(); i += 2) keys.push_back(args[i]);
+      return keys;
+    }
+    case KeySpec::numkeys_at_2:
+      return span(args, 3, count_at(args, 2));
+    case KeySpec::numkeys_at_1:
+      return span(args, 2, count_at(args, 1));
+    case KeySpec::dest_numkeys: {
+      auto keys = span(args, 3, count_at(args, 2));
+      keys.insert(keys.begin(), args[1]);
+      return keys;
+    }
+    case KeySpec::after_first:
+      return span(args, 2, args.size());
+    case KeySpec::second:
+      return span(args, 2, 1);
+    case KeySpec::after_streams:
+      return keys_after_streams(args);
+  }
+  return {};
+}
+
+RequestSlot slot_of_request(std::string_view bytes) {
+  RequestSlot where;
+  std::vector<std::string_view> args;
+  std::vector<std::string_view> keys;
+  while (!bytes.empty()) {
+    if (!next_command(bytes, args)) return {RequestSlot::Kind::unreadable, 0, {}};
+    for (const auto key : command_keys(args)) {
+      const auto slot = hash_slot(key);
+      if (where.kind == RequestSlot::Kind::any_node) where = {RequestSlot::Kind::one_slot, slot, {}};
+      if (slot != where.slot) where.kind = RequestSlot::Kind::cross_slot;
+      keys.push_back(key);
+    }
+  }
+  if (where.kind == RequestSlot::Kind::cross_slot) where.keys.assign(keys.begin(), keys.end());  // for the failure's words
+  return where;
+}
+
+}  // namespace routemq::redis
