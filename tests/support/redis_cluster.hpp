@@ -1,0 +1,38 @@
+#pragma once
+// A Redis Cluster on loopback as production shards one: masters with a replica each, joined by
+// `redis-cli --cluster create`, with a short cluster-node-timeout so that a failover takes a second or
+// two. Every node is a RedisServer: it can be killed, paused and restarted for real.
+//
+//   RedisCluster cluster;                          // 3 masters + 3 replicas, every slot served
+//   cluster.node_list();                           // "127.0.0.1:p1,...,127.0.0.1:p6"
+//   cluster.master_port_of(hash_slot("k"));        // who serves a slot now, by CLUSTER SLOTS
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/redis_server.hpp"
+
+namespace routemq::test {
+
+class RedisCluster {
+ public:
+  // Starts the nodes, creates the cluster and waits until every node says cluster_state:ok (throws
+  // std::runtime_error with redis-cli's output otherwise).
+  explicit RedisCluster(int masters = 3, int replicas_per_master = 1);
+
+  std::size_t size() const { return nodes_.size(); }
+  RedisServer& node(std::size_t i) { return *nodes_.at(i); }
+  RedisServer* node_on(std::uint16_t port);
+  std::string node_list() const;
+  // The port of the master serving `slot` now, as the first node that answers says; 0 when none does.
+  std::uint16_t master_port_of(std::uint16_t slot);
+  // Waits (bounded) until every running node reports cluster_state:ok.
+  bool wait_ok(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+
+ private:
+  std::vector<std::unique_ptr<RedisServer>> nodes_;
+};
+
+}  // namespace routemq::test
