@@ -1,5 +1,5 @@
 // Redis Cluster without servers: hash slots and hash tags, the keys of encoded commands, CLUSTER
-// SLOTS read into a slot map, and MOVED / ASK / TRYAGAIN replies.
+// SLOTS read into a slot map, MOVED / ASK / TRYAGAIN replies, and what each reply leads to.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -8,6 +8,7 @@
 #include "plugins/redis/cluster/cluster_replies.hpp"
 #include "plugins/redis/cluster/command_keys.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
+#include "plugins/redis/cluster/redirections.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 
 using namespace routemq::redis;
@@ -162,4 +163,49 @@ TEST_CASE("cluster: MOVED and ASK redirections, TRYAGAIN and CLUSTERDOWN") {
   CHECK(retry_later(Reply::error("TRYAGAIN Multiple keys request during rehashing of slot")));
   CHECK(retry_later(Reply::error("CLUSTERDOWN The cluster is down")));
   CHECK_FALSE(retry_later(Reply::error("ERR wrong number of arguments")));
+}
+
+TEST_CASE("cluster: what a node's reply leads to: deliver, follow MOVED and ASK, retry, relearn, give up") {
+  using Kind = NextStep::Kind;
+  using std::chrono::milliseconds;
+  const NodeAddress a{"127.0.0.1", 7000};
+  const NodeAddress b{"127.0.0.1", 7001};
+  std::string why;
+  auto map = *SlotMap::from_cluster_slots(
+      Reply::array({Reply::array({Reply::number(0), Reply::number(16383), node("127.0.0.1", 7000, "a")})}), a, why);
+
+  Redirections redirections;
+  CHECK(redirections.after(Reply::string("v"), a, map).kind == Kind::deliver);
+  CHECK(redirections.after(Reply::error("WRONGTYPE Operation against a key"), a, map).kind == Kind::deliver);
+  CHECK(redirections.after(Reply::error("ERR unknown command"), a, map).kind == Kind::deliver);
+
+  const auto ask = redirections.after(Reply::error("ASK 12182 127.0.0.1:7001"), a, map);
+  CHECK(ask.kind == Kind::ask_at);
+  CHECK(ask.node == b);
+  CHECK(*map.master_of(12182) == a);  // ASK is for this request only
+
+  const auto moved = redirections.after(Reply::error("MOVED 12182 127.0.0.1:7001"), a, map);
+  CHECK(moved.kind == Kind::send_to);
+  CHECK(moved.node == b);
+  CHECK(*map.master_of(12182) == b);  // every later command for the slot goes there at once
+  CHECK(*map.master_of(12183) == a);
+
+  // Five redirections in all are followed; the sixth gives up with the last reply's words.
+  for (int i = 0; i < 3; ++i) CHECK(redirections.after(Reply::error("MOVED 1 127.0.0.1:7001"), a, map).kind == Kind::send_to);
+  const auto looping = redirections.after(Reply::error("MOVED 1 127.0.0.1:7000"), b, map);
+  CHECK(looping.kind == Kind::give_up);
+  CHECK_THAT(looping.why, Catch::Contains("more than 5 redirections") && Catch::Contains("MOVED 1"));
+
+  // Retries wait longer each time, up to the longest wait, then give up.
+  Redirections patient({.redirections = 5, .retries = 7, .first_wait = milliseconds(10), .longest_wait = milliseconds(50)});
+  std::vector<long long> waits;
+  for (int i = 0; i < 6; ++i) {
+    const auto step = patient.after(Reply::error(i % 2 ? "CLUSTERDOWN The cluster is down" : "TRYAGAIN"), a, map);
+    REQUIRE(step.kind == Kind::retry_after);
+    waits.push_back(step.wait.count());
+  }
+  CHECK(waits == std::vector<long long>{10, 20, 40, 50, 50, 50});
+  CHECK(patient.after(Reply::error("READONLY You can't write against a read only replica."), a, map).kind ==
+        Kind::refresh_and_send);
+  CHECK(patient.after(Reply::error("TRYAGAIN"), a, map).kind == Kind::give_up);
 }
