@@ -29,7 +29,7 @@
 
 namespace routemq::redis {
 
-class ConnectionPool;
+class CommandSink;
 class Subscriber;
 class MasterLocator;
 
@@ -74,10 +74,11 @@ struct Engine {
   asio::strand<asio::io_context::executor_type> strand;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;  // own io only
   std::thread thread;                                                             // own io only
-  // The pool commands use, read without a lock on every command. initialize()/disconnect() swap it;
-  // retired pools stay alive (stopped) until the engine goes, so a reader never sees a dead one.
-  std::atomic<ConnectionPool*> pool{nullptr};
-  std::vector<std::unique_ptr<ConnectionPool>> pools;
+  // Where commands go (one Redis's pool, or a cluster's), read without a lock on every command.
+  // initialize()/disconnect() swap it; retired pools stay alive (stopped) until the engine goes, so
+  // a reader never sees a dead one.
+  std::atomic<CommandSink*> pool{nullptr};
+  std::vector<std::unique_ptr<CommandSink>> pools;
   std::shared_ptr<Subscriber> subscriber;
   // With Sentinel: the locator the connections follow, read without a lock; retired ones stay alive
   // (stopped) until the engine goes, as pools do.

@@ -192,6 +192,23 @@ void read_sentinel(const ConfigNode& section, const Environment& env, EffectiveC
     throw ConfigError(fmt::format("{}: Sentinel names TCP addresses: drop socket_path", nodes_where));
 }
 
+void read_cluster(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, RedisConfig& config) {
+  SectionReader r(section, env, effective);
+  config.cluster.nodes = r.string_list("nodes", {.env = "REDIS_CLUSTER_NODES"});
+  r.finish();
+  if (config.cluster.nodes.empty()) return;
+  const auto nodes_where = where_set(section.child("nodes"), "REDIS_CLUSTER_NODES", env);
+  for (const auto& node : config.cluster.nodes)
+    if (!parse_node_address(node))
+      throw ConfigError(fmt::format("{}: expected host:port for each cluster node (got '{}')", nodes_where, node));
+  if (!config.sentinel.nodes.empty())
+    throw ConfigError(fmt::format("{}: a cluster fails over by itself: drop the Sentinel settings", nodes_where));
+  if (!config.socket_path.empty())
+    throw ConfigError(fmt::format("{}: cluster nodes are TCP addresses: drop socket_path", nodes_where));
+  if (config.db != 0)  // a cluster has database 0 only
+    throw ConfigError(fmt::format("{}: a cluster has database 0 only (db is {})", nodes_where, config.db));
+}
+
 }  // namespace
 
 RedisConfig read_redis_config(const ConfigNode& section, const Environment& env, EffectiveConfig* effective) {
@@ -245,6 +262,7 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
     throw ConfigError(fmt::format("{}: TLS over a unix socket is not supported: use one or the other",
                                   section.child("tls").where()));
   read_sentinel(r.section("sentinel"), env, effective, config);
+  read_cluster(r.section("cluster"), env, effective, config);
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
@@ -267,7 +285,7 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_TLS_SERVER_NAME", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_USERNAME",
       "REDIS_SENTINEL_PASSWORD", "REDIS_SENTINEL_TLS", "REDIS_SENTINEL_TLS_CA_FILE", "REDIS_SENTINEL_TLS_CA_DIR",
       "REDIS_SENTINEL_TLS_CERT_FILE", "REDIS_SENTINEL_TLS_KEY_FILE", "REDIS_SENTINEL_TLS_VERIFY",
-      "REDIS_SENTINEL_TLS_SERVER_NAME"};
+      "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES"};
   return names;
 }
 

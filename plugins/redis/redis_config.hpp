@@ -24,6 +24,8 @@
 //       username: ""                    # REDIS_SENTINEL_USERNAME
 //       password: ""                    # REDIS_SENTINEL_PASSWORD (never printed)
 //       tls: {enabled: false, ...}      # REDIS_SENTINEL_TLS (files: as redis.tls, REDIS_SENTINEL_TLS_CA_FILE ...)
+//     cluster:                          # a Redis Cluster (host and port unused; credentials and TLS as above)
+//       nodes: [host:7000, ...]         # REDIS_CLUSTER_NODES=host:port,host:port: some nodes, the others are learned
 //     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined)
 //     socket_timeout: 5                 # REDIS_SOCKET_TIMEOUT, seconds per command
 //     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
@@ -58,6 +60,9 @@ struct RedisConfig {
     std::string password;
     TlsSettings tls;  // to the Sentinels, apart from TLS to the master
   } sentinel;
+  struct Cluster {
+    std::vector<std::string> nodes;  // "host:port" of some nodes of a Redis Cluster; empty: no cluster
+  } cluster;
   int db = 0;
   std::string username;
   std::string password;

@@ -3,9 +3,11 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/prefer.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "core/config/config_error.hpp"
+#include "plugins/redis/cluster/cluster_pool.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/connection/tls_context.hpp"
@@ -65,6 +67,21 @@ SentinelSettings sentinel_settings_for(const RedisConfig& config, const Connecti
   sentinel.connection.tls = config.sentinel.tls;
   sentinel.connection.tls_context = config.sentinel.tls.enabled ? tls_context_for(config.sentinel.tls) : nullptr;
   return sentinel;
+}
+
+ClusterSettings cluster_settings_for(const RedisConfig& config, const ConnectionSettings& node) {
+  ClusterSettings cluster;
+  for (const auto& seed : config.cluster.nodes) cluster.seeds.push_back(*parse_node_address(seed));  // checked when read
+  cluster.node = node;
+  cluster.connections_per_node = static_cast<std::size_t>(config.max_connections);
+  return cluster;
+}
+
+// What start() connects to, for its log line.
+std::string where_described(const RedisConfig& config, const ConnectionSettings& settings) {
+  if (!config.sentinel.nodes.empty()) return "the master '" + config.sentinel.master_name + "' of Sentinel";
+  if (!config.cluster.nodes.empty()) return fmt::format("the cluster of {}", fmt::join(config.cluster.nodes, ", "));
+  return settings.address();
 }
 
 // Latency percentiles come from a sample: one command in eight, picked at random (xorshift) so a
@@ -240,18 +257,26 @@ bool RedisManager::start() {
     engine_->connection_settings.master_lookup = locator->lookup();
     engine_->master_locator.store(locator.get(), std::memory_order_release);
   }
+  if (!config.cluster.nodes.empty()) {  // host and port: the first seed, for the subscriber and leases
+    const auto first = *parse_node_address(config.cluster.nodes.front());  // checked when read
+    engine_->connection_settings.host = first.host;
+    engine_->connection_settings.port = first.port;
+  }
   const auto& settings = engine_->connection_settings;
   auto& pools = engine_->pools;
-  pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, config.max_connections,
-                                                   engine_->shared_stats));
+  if (config.cluster.nodes.empty())
+    pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, config.max_connections,
+                                                     engine_->shared_stats));
+  else
+    pools.push_back(std::make_unique<ClusterPool>(engine_->strand, cluster_settings_for(config, settings),
+                                                  engine_->shared_stats));
   pools.back()->start();
   engine_->pool.store(pools.back().get(), std::memory_order_release);
   engine_->subscriber->start(settings);
   if (config.tls.enabled && !config.tls.verify)
     spdlog::warn("redis: TLS without certificate verification (redis.tls.verify false): anyone on the path can "
                  "read and change the traffic");
-  spdlog::info("redis: connecting to {}{} db {} with {} connection(s)",
-               config.sentinel.nodes.empty() ? settings.address() : "the master '" + config.sentinel.master_name + "' of Sentinel",
+  spdlog::info("redis: connecting to {}{} db {} with {} connection(s)", where_described(config, settings),
                config.tls.enabled ? " over TLS" : "", config.db, config.max_connections);
   return true;
 }
@@ -571,6 +596,8 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.timeouts = engine_->stats.timeouts.load();
   snapshot.connection_failures = engine_->stats.connection_failures.load();
   snapshot.reconnects = engine_->stats.reconnects.load();
+  snapshot.redirects = engine_->stats.redirects.load();
+  snapshot.slot_refreshes = engine_->stats.slot_refreshes.load();
   snapshot.hits = engine_->stats.hits.load();
   snapshot.misses = engine_->stats.misses.load();
   const auto reads = snapshot.hits + snapshot.misses;

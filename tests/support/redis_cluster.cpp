@@ -64,6 +64,11 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master) {
   if (!synced) throw std::runtime_error("the cluster's replicas did not sync with their masters");
 }
 
+RedisCluster& RedisCluster::shared() {
+  static RedisCluster cluster;
+  return cluster;
+}
+
 RedisServer* RedisCluster::node_on(std::uint16_t port) {
   for (auto& node : nodes_)
     if (node->port() == port) return node.get();

@@ -21,6 +21,9 @@ class RedisCluster {
   // Starts the nodes, creates the cluster and waits until every node says cluster_state:ok (throws
   // std::runtime_error with redis-cli's output otherwise).
   explicit RedisCluster(int masters = 3, int replicas_per_master = 1);
+  // The one cluster of a test process, started at first use (about two seconds). Tests that change
+  // it (move slots, kill nodes) put it back as it was before they end.
+  static RedisCluster& shared();
 
   std::size_t size() const { return nodes_.size(); }
   RedisServer& node(std::size_t i) { return *nodes_.at(i); }

@@ -32,6 +32,8 @@ struct ClientStats {
   std::atomic<std::uint64_t> connects{0};
   std::atomic<std::uint64_t> hits{0};          // reads that found a value
   std::atomic<std::uint64_t> misses{0};
+  std::atomic<std::uint64_t> redirects{0};       // cluster: MOVED and ASK followed
+  std::atomic<std::uint64_t> slot_refreshes{0};  // cluster: slot maps learned
   LatencyHistogram latency;
 
   // The last connection failure in words ("127.0.0.1:6380 cannot connect: TLS: unknown CA ..."), for

@@ -3,10 +3,10 @@
 namespace routemq::redis {
 
 ConnectionPool::ConnectionPool(asio::any_io_executor executor, const ConnectionSettings& settings, std::size_t size,
-                               std::shared_ptr<ClientStats> stats)
+                               std::shared_ptr<ClientStats> stats, ConnectionEvents events)
     : stats_(std::move(stats)) {
   for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i)
-    connections_.push_back(Connection::create(executor, settings, stats_));
+    connections_.push_back(Connection::create(executor, settings, stats_, events));
 }
 
 ConnectionPool::~ConnectionPool() { stop(); }

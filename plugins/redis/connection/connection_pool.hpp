@@ -5,22 +5,23 @@
 #include <memory>
 #include <vector>
 
+#include "plugins/redis/connection/command_sink.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 
 namespace routemq::redis {
 
-class ConnectionPool {
+class ConnectionPool final : public CommandSink {
  public:
   ConnectionPool(asio::any_io_executor executor, const ConnectionSettings& settings, std::size_t size,
-                 std::shared_ptr<ClientStats> stats);
-  ~ConnectionPool();
+                 std::shared_ptr<ClientStats> stats, ConnectionEvents events = {});
+  ~ConnectionPool() override;
 
-  void start();
-  void stop();
-  bool any_ready() const;
-  std::size_t ready_count() const;
-  void submit(Request request);
+  void start() override;
+  void stop() override;
+  bool any_ready() const override;
+  std::size_t ready_count() const override;
+  void submit(Request request) override;
 
  private:
   std::vector<std::shared_ptr<Connection>> connections_;

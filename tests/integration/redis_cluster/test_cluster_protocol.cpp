@@ -22,13 +22,6 @@ using routemq::test::RedisCluster;
 
 namespace {
 
-// The one cluster of this test process: it starts in about two seconds, and no test here changes it
-// for longer than the test itself.
-RedisCluster& cluster() {
-  static RedisCluster shared;
-  return shared;
-}
-
 Reply parse(const std::string& raw) {
   ReplyParser parser;
   parser.feed(raw);
@@ -83,15 +76,15 @@ TEST_CASE("cluster protocol: our hash slots agree with CLUSTER KEYSLOT for thous
   const auto keys = awkward_keys();
   std::vector<std::vector<std::string>> commands;
   for (const auto& key : keys) commands.push_back({"CLUSTER", "KEYSLOT", key});
-  const auto slots = integers(cluster().node(0).port(), commands);
+  const auto slots = integers(RedisCluster::shared().node(0).port(), commands);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     INFO("key #" << i);
     CHECK(slots[i] == hash_slot(keys[i]));
   }
 }
 
-TEST_CASE("cluster protocol: CLUSTER SLOTS of a real cluster serves every slot; MOVED names the map's node") {
-  auto& node = cluster().node(0);
+TEST_CASE("cluster protocol: CLUSTER SLOTS of a real cluster serves every slot, and MOVED names the map's node") {
+  auto& node = RedisCluster::shared().node(0);
   const NodeAddress asked{"127.0.0.1", node.port()};
   std::string why;
   std::optional<SlotMap> map;
@@ -117,7 +110,7 @@ TEST_CASE("cluster protocol: CLUSTER SLOTS of a real cluster serves every slot; 
     REQUIRE(owner);
     for (const auto& other : map->masters()) {
       if (other == *owner) continue;
-      const auto reply = parse(cluster().node_on(static_cast<std::uint16_t>(other.port))->command({"GET", key}));
+      const auto reply = parse(RedisCluster::shared().node_on(static_cast<std::uint16_t>(other.port))->command({"GET", key}));
       const auto redirect = redirect_from(reply, other);
       REQUIRE(redirect);
       CHECK(redirect->kind == Redirect::Kind::moved);
@@ -130,7 +123,7 @@ TEST_CASE("cluster protocol: CLUSTER SLOTS of a real cluster serves every slot; 
 }
 
 TEST_CASE("cluster protocol: a slot being migrated answers ASK for keys already moved, naming the importing node") {
-  auto& cluster_nodes = cluster();
+  auto& cluster_nodes = RedisCluster::shared();
   const std::string key = "{migrating}:k";
   const auto slot = hash_slot(key);
   auto* source = cluster_nodes.node_on(cluster_nodes.master_port_of(slot));

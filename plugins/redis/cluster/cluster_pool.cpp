@@ -1,0 +1,379 @@
+#include "plugins/redis/cluster/cluster_pool.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "plugins/redis/cluster/cluster_replies.hpp"
+#include "plugins/redis/cluster/command_keys.hpp"
+#include "plugins/redis/cluster/redirections.hpp"
+#include "plugins/redis/connection/connection.hpp"
+#include "plugins/redis/connection/connection_pool.hpp"
+#include "plugins/redis/connection/unavailable.hpp"
+#include "plugins/redis/protocol/encoder.hpp"
+
+namespace routemq::redis {
+namespace {
+
+constexpr std::string_view asking_command = "*1\r\n$6\r\nASKING\r\n";
+constexpr std::string_view multi_command = "*1\r\n$5\r\nMULTI\r\n";
+
+bool names_other_node(const Reply& reply) {
+  return reply.is_error() && (reply.text.starts_with("MOVED ") || reply.text.starts_with("ASK ") ||
+                              reply.text.starts_with("READONLY") || retry_later(reply));
+}
+
+// The reply that decides what becomes of a request: its one reply; of several (a pipeline, MULTI ...
+// EXEC), the first that names another node or asks to retry, but only when none of its commands ran:
+// every reply is such an error, or it is a transaction that was aborted (EXECABORT).
+const Reply* deciding_reply(std::string_view bytes, std::size_t replies, const Reply& reply) {
+  if (replies == 1) return &reply;
+  if (!reply.is_array() || reply.elements.empty()) return nullptr;
+  const auto& all = reply.elements;
+  const bool aborted = bytes.starts_with(multi_command) && all.back().is_error() &&
+                       all.back().text.starts_with("EXECABORT");
+  const bool none_ran = std::all_of(all.begin(), all.end(), names_other_node);
+  if (!aborted && !none_ran) return nullptr;
+  const auto first = std::find_if(all.begin(), all.end(), names_other_node);
+  return first == all.end() ? nullptr : &*first;
+}
+
+// Without ASKING's own reply, in front of the request's.
+Result without_asking_reply(Result result, std::size_t replies) {
+  if (!result.ok() || !result.reply.is_array() || result.reply.elements.size() != replies + 1) return result;
+  auto& elements = result.reply.elements;
+  if (replies == 1) return Result::success(std::move(elements[1]));
+  elements.erase(elements.begin());
+  return result;
+}
+
+std::string cross_slot_words(const std::vector<std::string>& keys) {
+  constexpr std::size_t shown = 5;
+  std::vector<std::string> named(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(std::min(shown, keys.size())));
+  return fmt::format("keys in different cluster slots ('{}'{}): no node can run this as one; give them one hash tag "
+                     "(as in {{user:1}}:a and {{user:1}}:b) to keep them in one slot",
+                     fmt::join(named, "', '"), keys.size() > shown ? fmt::format(" and {} more", keys.size() - shown) : "");
+}
+
+}  // namespace
+
+class ClusterPool::Core : public std::enable_shared_from_this<Core> {
+ public:
+  Core(asio::any_io_executor executor, ClusterSettings settings, std::shared_ptr<ClientStats> stats)
+      : executor_(std::move(executor)), settings_(std::move(settings)), stats_(std::move(stats)), refresh_timer_(executor_) {}
+
+  void start() {
+    asio::post(executor_, [self = shared_from_this()] {
+      self->stopped_ = false;
+      self->refresh();
+    });
+  }
+
+  void stop() {
+    asio::post(executor_, [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->refresh_timer_.cancel();
+      if (self->query_) self->query_->stop();
+      self->query_.reset();
+      std::lock_guard lock(self->pools_mutex_);
+      for (auto& [address, pool] : self->pools_) pool->stop();
+    });
+  }
+
+  bool any_ready() const {
+    std::lock_guard lock(pools_mutex_);
+    for (const auto& [address, pool] : pools_)
+      if (pool->any_ready()) return true;
+    return false;
+  }
+
+  std::vector<NodeState> masters() const {
+    std::lock_guard lock(pools_mutex_);
+    std::vector<NodeState> states;
+    for (const auto& [address, pool] : pools_) states.push_back({address, pool->ready_count()});
+    return states;
+  }
+
+  // Any thread: requests wait in the inbox; one post moves a whole burst to the strand.
+  void submit(Request request) {
+    bool first_in_burst = false;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      first_in_burst = inbox_.empty();
+      inbox_.push_back(std::move(request));
+    }
+    if (first_in_burst) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
+  }
+
+ private:
+  // A request on its way, kept whole until it completes: a redirection sends its bytes again.
+  struct Pending {
+    std::string bytes;
+    std::size_t replies = 1;
+    Completion completion;
+    RequestSlot where;
+    Redirections redirections;
+  };
+  using PendingPtr = std::shared_ptr<Pending>;
+
+  void drain_inbox() {
+    std::vector<Request> burst;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      burst.swap(inbox_);
+    }
+    for (auto& request : burst) {
+      auto pending = std::make_shared<Pending>();
+      pending->where = slot_of_request(request.bytes);
+      pending->bytes = std::move(request.bytes);
+      pending->replies = request.replies;
+      pending->completion = std::move(request.completion);
+      route(pending);
+    }
+  }
+
+  void route(const PendingPtr& pending) {
+    if (stopped_) return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
+    switch (pending->where.kind) {
+      case RequestSlot::Kind::unreadable:
+        return finish(pending, Result::failed(Failure::refused, "not a sequence of encoded commands"));
+      case RequestSlot::Kind::cross_slot:
+        return finish(pending, Result::failed(Failure::refused, cross_slot_words(pending->where.keys)));
+      case RequestSlot::Kind::any_node:
+      case RequestSlot::Kind::one_slot:
+        break;
+    }
+    const auto* master = master_for(pending->where);
+    if (!master) {
+      refresh_soon();
+      return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
+    }
+    send(pending, *master, false);
+  }
+
+  // The master of the request's slot; for a keyless request, the next master in turn.
+  const NodeAddress* master_for(const RequestSlot& where) {
+    if (!map_) return nullptr;
+    if (where.kind == RequestSlot::Kind::one_slot) return map_->master_of(where.slot);
+    const auto& masters = map_->masters();
+    return masters.empty() ? nullptr : &masters[next_any_++ % masters.size()];
+  }
+
+  void send(const PendingPtr& pending, const NodeAddress& node, bool asking) {
+    Request request;
+    request.bytes = asking ? std::string(asking_command) + pending->bytes : pending->bytes;
+    request.replies = pending->replies + (asking ? 1 : 0);
+    request.completion = [self = shared_from_this(), pending, node, asking](Result result) {
+      self->answered(pending, node, asking ? without_asking_reply(std::move(result), pending->replies) : std::move(result));
+    };
+    pool_for(node).submit(std::move(request));
+  }
+
+  void answered(const PendingPtr& pending, const NodeAddress& node, Result result) {
+    if (!result.ok()) {  // nothing to follow: unavailable was not sent, the rest has an unknown outcome
+      refresh_soon();    // the node may be gone: learn the slots again
+      return finish(pending, std::move(result));
+    }
+    const auto* deciding = map_ ? deciding_reply(pending->bytes, pending->replies, result.reply) : nullptr;
+    if (!deciding) return finish(pending, std::move(result));
+    const auto next = pending->redirections.after(*deciding, node, *map_);
+    switch (next.kind) {
+      case NextStep::Kind::deliver:
+        return finish(pending, std::move(result));
+      case NextStep::Kind::send_to:
+        stats_->redirects.fetch_add(1, std::memory_order_relaxed);
+        refresh_soon();  // one slot moved: others may have too
+        return send(pending, next.node, false);
+      case NextStep::Kind::ask_at:
+        stats_->redirects.fetch_add(1, std::memory_order_relaxed);
+        return send(pending, next.node, true);
+      case NextStep::Kind::retry_after:
+        return retry_after(pending, next.wait);
+      case NextStep::Kind::refresh_and_send:
+        refresh_soon();
+        return retry_after(pending, settings_.unsettled_interval);
+      case NextStep::Kind::give_up:
+        spdlog::debug("redis: cluster: {}", next.why);
+        return finish(pending, std::move(result));
+    }
+  }
+
+  void retry_after(const PendingPtr& pending, std::chrono::milliseconds wait) {
+    auto timer = std::make_shared<asio::steady_timer>(executor_, wait);
+    timer->async_wait([self = shared_from_this(), pending, timer](boost::system::error_code) { self->route(pending); });
+  }
+
+  static void finish(const PendingPtr& pending, Result result) {
+    if (pending->completion) pending->completion(std::move(result));
+  }
+
+  ConnectionPool& pool_for(const NodeAddress& node) {
+    std::lock_guard lock(pools_mutex_);
+    auto& pool = pools_[node];
+    if (!pool) {
+      auto settings = settings_.node;
+      settings.host = node.host;
+      settings.port = node.port;
+      ConnectionEvents events;
+      events.on_down = [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->refresh_soon();
+      };
+      pool = std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node, stats_, std::move(events));
+      pool->start();
+    }
+    return *pool;
+  }
+
+  // ---- the slot map
+
+  // A sign that the map may be stale (a MOVED, a node down, a slot without master): ask soon, but
+  // no more often than once per unsettled_interval, however many commands saw the sign.
+  void refresh_soon() {
+    if (stopped_) return;
+    if (refreshing_) {
+      refresh_again_ = true;
+      return;
+    }
+    const auto due = last_asked_ + settings_.unsettled_interval;
+    if (Clock::now() >= due) return refresh();
+    if (refresh_timer_.expiry() > due) schedule_refresh_at(due);
+  }
+
+  // Asks for the slots now.
+  void refresh() {
+    if (stopped_ || refreshing_) return;
+    refreshing_ = true;
+    refresh_again_ = false;
+    last_asked_ = Clock::now();
+    std::vector<NodeAddress> candidates = map_ ? map_->masters() : std::vector<NodeAddress>{};
+    for (const auto& seed : settings_.seeds)
+      if (std::find(candidates.begin(), candidates.end(), seed) == candidates.end()) candidates.push_back(seed);
+    ask_slots(0, std::move(candidates), {});
+  }
+
+  // Asks the candidates in turn, one at a time: the first that answers with a map wins.
+  void ask_slots(std::size_t index, std::vector<NodeAddress> candidates, std::vector<std::string> problems) {
+    if (stopped_) return;
+    if (index >= candidates.size()) {
+      refreshing_ = false;
+      auto problem = fmt::format("no node said where the slots are ({})", fmt::join(problems, "; "));
+      if (problem != slots_problem_) spdlog::warn("redis: cluster: {}", problem);
+      slots_problem_ = std::move(problem);
+      return schedule_refresh(settings_.unsettled_interval);
+    }
+    auto settings = settings_.node;
+    settings.host = candidates[index].host;
+    settings.port = candidates[index].port;
+    settings.reconnect = false;
+    settings.log_failures = false;
+    query_ = Connection::create(executor_, settings, query_stats_);
+    std::weak_ptr<Core> weak = weak_from_this();
+    query_->push_on_io_thread(
+        {encode_command({"CLUSTER", "SLOTS"}), 1,
+         [weak, index, candidates, problems](Result result) mutable {
+           auto self = weak.lock();
+           if (!self || self->stopped_) return;
+           self->query_->stop();
+           self->query_.reset();
+           std::string why;
+           auto map = result.ok() ? SlotMap::from_cluster_slots(result.reply, candidates[index], why) : std::nullopt;
+           if (!map) {
+             problems.push_back(candidates[index].text() + ": " + (result.ok() ? why : result.error_text()));
+             return self->ask_slots(index + 1, std::move(candidates), std::move(problems));
+           }
+           self->adopt(std::move(*map));
+         }});
+    query_->start();
+  }
+
+  void adopt(SlotMap map) {
+    refreshing_ = false;
+    slots_problem_.clear();
+    stats_->slot_refreshes.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& master : map.masters()) pool_for(master);  // connect before the first command
+    retire_pools_not_in(map);
+    const bool settled = map.unserved_slots() == 0;
+    if (!settled) spdlog::warn("redis: cluster: {} slot(s) have no master", map.unserved_slots());
+    map_ = std::move(map);
+    if (refresh_again_) return refresh_soon();
+    schedule_refresh(settled && all_masters_ready() ? settings_.refresh_interval : settings_.unsettled_interval);
+  }
+
+  // Nodes that serve no slot any more (a master demoted, a node removed) are let go.
+  void retire_pools_not_in(const SlotMap& map) {
+    std::lock_guard lock(pools_mutex_);
+    for (auto it = pools_.begin(); it != pools_.end();) {
+      const auto& masters = map.masters();
+      if (std::find(masters.begin(), masters.end(), it->first) != masters.end()) {
+        ++it;
+        continue;
+      }
+      it->second->stop();
+      retired_.push_back(std::move(it->second));  // alive until we go: a reader may hold it
+      it = pools_.erase(it);
+    }
+  }
+
+  bool all_masters_ready() const {
+    std::lock_guard lock(pools_mutex_);
+    for (const auto& [address, pool] : pools_)
+      if (!pool->any_ready()) return false;
+    return true;
+  }
+
+  void schedule_refresh(std::chrono::milliseconds after) { schedule_refresh_at(Clock::now() + after); }
+
+  void schedule_refresh_at(Clock::time_point when) {
+    refresh_timer_.expires_at(when);  // replaces the wait scheduled before, if any
+    refresh_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->refresh();
+    });
+  }
+
+  asio::any_io_executor executor_;
+  ClusterSettings settings_;
+  std::shared_ptr<ClientStats> stats_;
+  std::shared_ptr<ClientStats> query_stats_ = std::make_shared<ClientStats>();  // the map's questions, apart
+  Unavailable unavailable_{stats_};
+  std::optional<SlotMap> map_;  // on the strand only
+  std::string slots_problem_ = "the cluster's slots were not asked yet";
+  mutable std::mutex pools_mutex_;  // pools_ changes on the strand; other threads read it
+  std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
+  std::vector<std::unique_ptr<ConnectionPool>> retired_;
+  std::shared_ptr<Connection> query_;
+  bool refreshing_ = false;
+  bool refresh_again_ = false;
+  Clock::time_point last_asked_{};
+  bool stopped_ = false;
+  asio::steady_timer refresh_timer_;
+  std::size_t next_any_ = 0;
+  std::mutex inbox_mutex_;
+  std::vector<Request> inbox_;
+};
+
+ClusterPool::ClusterPool(asio::any_io_executor executor, ClusterSettings settings, std::shared_ptr<ClientStats> stats)
+    : core_(std::make_shared<Core>(std::move(executor), std::move(settings), std::move(stats))) {}
+
+ClusterPool::~ClusterPool() { core_->stop(); }
+
+void ClusterPool::start() { core_->start(); }
+void ClusterPool::stop() { core_->stop(); }
+bool ClusterPool::any_ready() const { return core_->any_ready(); }
+
+std::size_t ClusterPool::ready_count() const {
+  std::size_t count = 0;
+  for (const auto& master : core_->masters()) count += master.connections_ready;
+  return count;
+}
+
+void ClusterPool::submit(Request request) { core_->submit(std::move(request)); }
+std::vector<ClusterPool::NodeState> ClusterPool::masters() const { return core_->masters(); }
+
+}  // namespace routemq::redis

@@ -1,0 +1,20 @@
+#pragma once
+// Where the RedisManager's commands go: the pool of one Redis (connection_pool.hpp), or a cluster's
+// pools, one per master, each command sent to the master of its keys (cluster/cluster_pool.hpp).
+#include <cstddef>
+
+#include "plugins/redis/protocol/request_queue.hpp"
+
+namespace routemq::redis {
+
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;                        // fails what is queued with "unavailable"
+  virtual bool any_ready() const = 0;             // thread-safe: some command could be sent now
+  virtual std::size_t ready_count() const = 0;    // thread-safe: connections ready, for stats
+  virtual void submit(Request request) = 0;       // thread-safe; completes at once when it cannot be sent
+};
+
+}  // namespace routemq::redis

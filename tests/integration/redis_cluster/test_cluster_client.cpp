@@ -1,0 +1,146 @@
+// The RedisManager on a real Redis Cluster (three masters, three replicas on loopback): commands go
+// to the master of their keys' slot, keys in one hash tag run together and keys in several slots are
+// refused before sending, and a slot moved under the client (MOVED) or being moved (ASK) is
+// followed without the caller seeing it.
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+#include "plugins/redis/cluster/hash_slot.hpp"
+#include "plugins/redis/redis_manager.hpp"
+#include "tests/support/redis_cluster.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace routemq;
+using namespace routemq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+redis::RedisConfig cluster_config(const std::string& prefix) {
+  redis::RedisConfig config;
+  config.enabled = true;
+  config.cluster.nodes = {"127.0.0.1:" + std::to_string(RedisCluster::shared().node(0).port())};  // one seed: the rest is learned
+  config.key_prefix = prefix;
+  config.max_connections = 2;
+  config.socket_timeout_s = 1;
+  config.connect_timeout_s = 1;
+  config.health_check_interval_s = 0.5;
+  config.reconnect_min_s = 0.02;
+  config.reconnect_max_s = 0.3;
+  return config;
+}
+
+// Connected to every master (two connections each).
+void wait_all_masters(redis::RedisManager& r) {
+  REQUIRE(r.initialize());
+  REQUIRE(wait_until([&] { return r.stats().connections_ready == 6; }, 10s));
+}
+
+std::string node_id(RedisServer& node) {
+  const auto reply = node.command({"CLUSTER", "MYID"});  // "$40\r\n<id>\r\n"
+  return reply.substr(reply.find("\r\n") + 2, 40);
+}
+
+// Some master other than the one serving `slot` now.
+RedisServer& other_master(std::uint16_t slot) {
+  const auto serving = RedisCluster::shared().master_port_of(slot);
+  for (std::size_t i = 0; i < RedisCluster::shared().size(); ++i) {
+    auto& node = RedisCluster::shared().node(i);
+    if (node.port() != serving && node.command({"ROLE"}).find("master") != std::string::npos) return node;
+  }
+  FAIL("no other master");
+  throw std::logic_error("unreachable");
+}
+
+// Gives `slot` (holding no keys) to `to`, telling every master.
+void give_slot(std::uint16_t slot, RedisServer& to) {
+  const auto id = node_id(to);
+  REQUIRE(to.command({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}) == "+OK\r\n");
+  for (std::size_t i = 0; i < RedisCluster::shared().size(); ++i) {
+    auto& node = RedisCluster::shared().node(i);
+    if (&node != &to && node.command({"ROLE"}).find("master") != std::string::npos)
+      REQUIRE(node.command({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}) == "+OK\r\n");
+  }
+  REQUIRE(wait_until([&] { return RedisCluster::shared().master_port_of(slot) == to.port(); }, 10s));
+}
+
+}  // namespace
+
+TEST_CASE("cluster client: keys spread over every master, each on the master of its slot") {
+  redis::RedisManager r(cluster_config("spread:"));
+  wait_all_masters(r);
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 300; ++i) {
+    const auto key = "k" + std::to_string(i);
+    REQUIRE(r.run_sync(r.set(key, "v" + std::to_string(i))));
+    const auto port = RedisCluster::shared().master_port_of(redis::hash_slot("spread:" + key));
+    CHECK(RedisCluster::shared().node_on(port)->command({"GET", "spread:" + key}) == "$" + std::to_string(1 + std::to_string(i).size()) + "\r\nv" + std::to_string(i) + "\r\n");
+    masters_used.insert(port);
+  }
+  CHECK(masters_used.size() == 3);
+  for (int i = 0; i < 300; i += 7) CHECK(r.run_sync(r.get("k" + std::to_string(i))) == "v" + std::to_string(i));
+  CHECK(r.run_sync(r.command({"PING"})).reply.text == "PONG");  // keyless: any master
+  CHECK(r.stats().unavailable == 0);
+}
+
+TEST_CASE("cluster client: keys in one hash tag run together, keys in several slots are refused naming them") {
+  redis::RedisManager r(cluster_config("tags:"));
+  wait_all_masters(r);
+  CHECK(r.run_sync(r.set("{user:1}:a", "1")));
+  CHECK(r.run_sync(r.set("{user:1}:b", "2")));
+  const auto together = r.run_sync(r.mget({"{user:1}:a", "{user:1}:b"}));
+  CHECK(together == std::vector<std::optional<std::string>>{"1", "2"});
+
+  REQUIRE(redis::hash_slot("tags:foo") != redis::hash_slot("tags:bar"));
+  const auto apart = r.run_sync(r.command({"MGET", "tags:foo", "tags:bar"}));
+  CHECK(apart.failure == redis::Failure::refused);
+  CHECK_THAT(apart.detail, Catch::Contains("different cluster slots") && Catch::Contains("tags:foo") &&
+                               Catch::Contains("tags:bar") && Catch::Contains("hash tag"));
+}
+
+TEST_CASE("cluster client: a slot moved to another master is followed (MOVED), the caller sees only its reply") {
+  redis::RedisManager r(cluster_config("moved:"));
+  wait_all_masters(r);
+  const std::string key = "{moving-slot}:k";
+  const auto slot = redis::hash_slot("moved:" + key);
+  const auto before = RedisCluster::shared().master_port_of(slot);
+  CHECK(r.run_sync(r.get(key)) == std::nullopt);  // the client knows where the slot is now
+  auto& target = other_master(slot);
+  give_slot(slot, target);
+
+  const auto redirects_before = r.stats().redirects;
+  CHECK(r.run_sync(r.set(key, "here")));
+  CHECK(target.command({"GET", "moved:" + key}) == "$4\r\nhere\r\n");
+  CHECK(r.run_sync(r.get(key)) == "here");
+  CHECK(r.stats().redirects > redirects_before);
+
+  // Back where it was, for the other tests.
+  REQUIRE(target.command({"DEL", "moved:" + key}) == ":1\r\n");
+  give_slot(slot, *RedisCluster::shared().node_on(before));
+}
+
+TEST_CASE("cluster client: a slot being migrated sends new keys on with ASK, followed once with ASKING") {
+  redis::RedisManager r(cluster_config("ask:"));
+  wait_all_masters(r);
+  const std::string key = "{asked-slot}:k";
+  const auto slot = redis::hash_slot("ask:" + key);
+  auto* source = RedisCluster::shared().node_on(RedisCluster::shared().master_port_of(slot));
+  REQUIRE(source);
+  auto& target = other_master(slot);
+  const auto slot_text = std::to_string(slot);
+  REQUIRE(target.command({"CLUSTER", "SETSLOT", slot_text, "IMPORTING", node_id(*source)}) == "+OK\r\n");
+  REQUIRE(source->command({"CLUSTER", "SETSLOT", slot_text, "MIGRATING", node_id(target)}) == "+OK\r\n");
+
+  const auto redirects_before = r.stats().redirects;
+  CHECK(r.run_sync(r.set(key, "new")));  // not on the source: ASK, then ASKING + SET on the target
+  CHECK(r.stats().redirects == redirects_before + 1);
+
+  // The slot finishes its move to the target (every master is told): the key was written there.
+  give_slot(slot, target);
+  CHECK(target.command({"GET", "ask:" + key}) == "$3\r\nnew\r\n");
+  CHECK(r.run_sync(r.get(key)) == "new");
+  REQUIRE(target.command({"DEL", "ask:" + key}) == ":1\r\n");
+  give_slot(slot, *source);
+}
