@@ -38,12 +38,15 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master) {
   for (int i = 0; i < count; ++i) {
     // Gossip and failover on a short clock; replicas may serve while their master is away.
     // The bus port on a free port of its own: the default (port + 10000) may be taken or beyond 65535.
+    // Slots of a failed master do not stop the others (cluster-require-full-coverage no, as production
+    // clusters that want partial availability set it: with yes, every node answers CLUSTERDOWN).
     // A replication ping each second: CLUSTER SLOTS lists a replica only once its offset moved from 0,
     // which with the default period (10 s) and no writes takes ten seconds.
     nodes_.push_back(std::make_unique<RedisServer>(RedisOptions{
         .extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
                          "cluster-port " + std::to_string(free_port()), "cluster-replica-validity-factor 0",
-                         "repl-diskless-sync-delay 0", "repl-ping-replica-period 1"}}));
+                         "repl-diskless-sync-delay 0", "repl-ping-replica-period 1",
+                         "cluster-require-full-coverage no"}}));
     nodes_.back()->start();
   }
   std::vector<std::string> create = {"redis-cli", "--cluster", "create"};

@@ -8,35 +8,13 @@
 #include <string>
 
 #include "plugins/redis/cluster/hash_slot.hpp"
-#include "plugins/redis/redis_manager.hpp"
-#include "tests/support/redis_cluster.hpp"
-#include "tests/support/wait_until.hpp"
+#include "tests/integration/redis_cluster/cluster_fixture.hpp"
 
 using namespace routemq;
 using namespace routemq::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-redis::RedisConfig cluster_config(const std::string& prefix) {
-  redis::RedisConfig config;
-  config.enabled = true;
-  config.cluster.nodes = {"127.0.0.1:" + std::to_string(RedisCluster::shared().node(0).port())};  // one seed: the rest is learned
-  config.key_prefix = prefix;
-  config.max_connections = 2;
-  config.socket_timeout_s = 1;
-  config.connect_timeout_s = 1;
-  config.health_check_interval_s = 0.5;
-  config.reconnect_min_s = 0.02;
-  config.reconnect_max_s = 0.3;
-  return config;
-}
-
-// Connected to every master (two connections each).
-void wait_all_masters(redis::RedisManager& r) {
-  REQUIRE(r.initialize());
-  REQUIRE(wait_until([&] { return r.stats().connections_ready == 6; }, 10s));
-}
 
 std::string node_id(RedisServer& node) {
   const auto reply = node.command({"CLUSTER", "MYID"});  // "$40\r\n<id>\r\n"

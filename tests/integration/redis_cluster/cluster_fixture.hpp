@@ -1,0 +1,35 @@
+#pragma once
+// A RedisManager on the test process's one Redis Cluster (tests/support/redis_cluster.hpp).
+#include <chrono>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "plugins/redis/redis_manager.hpp"
+#include "tests/support/redis_cluster.hpp"
+#include "tests/support/wait_until.hpp"
+
+namespace routemq::test {
+
+// Keys under `prefix`, one seed node (the others are learned), short timers as the other Redis tests.
+inline redis::RedisConfig cluster_config(const std::string& prefix) {
+  redis::RedisConfig config;
+  config.enabled = true;
+  config.cluster.nodes = {"127.0.0.1:" + std::to_string(RedisCluster::shared().node(0).port())};  // one seed: the rest is learned
+  config.key_prefix = prefix;
+  config.max_connections = 2;
+  config.socket_timeout_s = 1;
+  config.connect_timeout_s = 1;
+  config.health_check_interval_s = 0.5;
+  config.reconnect_min_s = 0.02;
+  config.reconnect_max_s = 0.3;
+  return config;
+}
+
+// Connected to every master (two connections each).
+inline void wait_all_masters(redis::RedisManager& r) {
+  REQUIRE(r.initialize());
+  REQUIRE(wait_until([&] { return r.stats().connections_ready == 6; }, std::chrono::seconds(10)));
+}
+
+}  // namespace routemq::test
