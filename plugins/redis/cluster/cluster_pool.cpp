@@ -14,6 +14,7 @@
 #include "plugins/redis/cluster/cluster_replies.hpp"
 #include "plugins/redis/cluster/command_keys.hpp"
 #include "plugins/redis/cluster/redirections.hpp"
+#include "plugins/redis/cluster/slot_split.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
@@ -145,6 +146,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       case RequestSlot::Kind::unreadable:
         return finish(pending, Result::failed(Failure::refused, "not a sequence of encoded commands"));
       case RequestSlot::Kind::cross_slot:
+        if (auto split = split_request(pending->bytes)) return send_parts(pending, std::move(*split));
         return finish(pending, Result::failed(Failure::refused, cross_slot_words(pending->where.keys)));
       case RequestSlot::Kind::any_node:
       case RequestSlot::Kind::one_slot:
@@ -156,6 +158,43 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
     }
     send(pending, *master, false);
+  }
+
+  static std::optional<SlotSplit> split_request(std::string_view bytes) {
+    const auto args = only_command(bytes);
+    return args ? split_by_slot(*args) : std::nullopt;
+  }
+
+  // A multi-key command over several slots: one request per slot, each routed (and redirected) on
+  // its own; the caller's one reply is put together when the last part completes.
+  void send_parts(const PendingPtr& whole, SlotSplit split) {
+    struct Gather {
+      PendingPtr whole;
+      SlotSplit split;
+      std::vector<Reply> replies;
+      std::size_t waiting = 0;
+      std::optional<Result> failure;  // the first part that got no reply
+    };
+    auto gather = std::make_shared<Gather>();
+    gather->whole = whole;
+    gather->replies.resize(split.parts.size());
+    gather->waiting = split.parts.size();
+    gather->split = std::move(split);
+    for (std::size_t i = 0; i < gather->split.parts.size(); ++i) {
+      auto part = std::make_shared<Pending>();
+      part->bytes = encode_command(gather->split.parts[i].args);
+      part->where = {RequestSlot::Kind::one_slot, gather->split.parts[i].slot, {}};
+      part->completion = [gather, i](Result result) {
+        if (result.ok())
+          gather->replies[i] = std::move(result.reply);
+        else if (!gather->failure)
+          gather->failure = std::move(result);
+        if (--gather->waiting > 0) return;
+        finish(gather->whole, gather->failure ? std::move(*gather->failure)
+                                              : Result::success(merge_parts(gather->split, gather->replies)));
+      };
+      route(part);
+    }
   }
 
   // The master of the request's slot; for a keyless request, the next master in turn.

@@ -184,4 +184,10 @@ RequestSlot slot_of_request(std::string_view bytes) {
   return where;
 }
 
+std::optional<std::vector<std::string_view>> only_command(std::string_view bytes) {
+  std::vector<std::string_view> args;
+  if (!next_command(bytes, args) || !bytes.empty()) return std::nullopt;
+  return args;
+}
+
 }  // namespace routemq::redis

@@ -5,6 +5,7 @@
 // command with arguments is taken to name a key first, as nearly all do. Commands that name no key
 // (PING, PUBLISH, SCRIPT LOAD, ...) may go to any node.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,8 @@ struct RequestSlot {
 // Where a request, one command or several (a pipeline, MULTI ... EXEC) encoded as RESP arrays of
 // bulk strings, must run.
 RequestSlot slot_of_request(std::string_view bytes);
+
+// The arguments of a request that holds exactly one command; nullopt for several, or unreadable bytes.
+std::optional<std::vector<std::string_view>> only_command(std::string_view bytes);
 
 }  // namespace routemq::redis

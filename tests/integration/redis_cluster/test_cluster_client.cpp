@@ -66,16 +66,47 @@ TEST_CASE("cluster client: keys spread over every master, each on the master of 
 TEST_CASE("cluster client: keys in one hash tag run together, keys in several slots are refused naming them") {
   redis::RedisManager r(cluster_config("tags:"));
   wait_all_masters(r);
-  CHECK(r.run_sync(r.set("{user:1}:a", "1")));
-  CHECK(r.run_sync(r.set("{user:1}:b", "2")));
-  const auto together = r.run_sync(r.mget({"{user:1}:a", "{user:1}:b"}));
-  CHECK(together == std::vector<std::optional<std::string>>{"1", "2"});
+  CHECK(r.run_sync(r.sadd("{user:1}:a", {"x", "y"})) == 2);
+  CHECK(r.run_sync(r.sadd("{user:1}:b", {"y", "z"})) == 2);
+  CHECK(r.run_sync(r.command({"SINTER", "tags:{user:1}:a", "tags:{user:1}:b"})).reply ==
+        redis::Reply::array({redis::Reply::string("y")}));
+  CHECK(r.run_sync(r.rename("{user:1}:a", "{user:1}:c")));  // one slot: a single node runs it
 
   REQUIRE(redis::hash_slot("tags:foo") != redis::hash_slot("tags:bar"));
-  const auto apart = r.run_sync(r.command({"MGET", "tags:foo", "tags:bar"}));
+  const auto apart = r.run_sync(r.command({"SUNION", "tags:foo", "tags:bar"}));
   CHECK(apart.failure == redis::Failure::refused);
   CHECK_THAT(apart.detail, Catch::Contains("different cluster slots") && Catch::Contains("tags:foo") &&
                                Catch::Contains("tags:bar") && Catch::Contains("hash tag"));
+}
+
+TEST_CASE("cluster client: MGET, MSET, DEL and EXISTS over keys on every master, split per slot and put back in order") {
+  redis::RedisManager r(cluster_config("multi:"));
+  wait_all_masters(r);
+  std::vector<std::string> keys;
+  std::vector<std::string> mset = {"MSET"};  // raw: the manager's mset() is all-or-none, a transaction
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 50; ++i) {
+    keys.push_back("m" + std::to_string(i));
+    mset.insert(mset.end(), {"multi:" + keys.back(), "v" + std::to_string(i)});
+    masters_used.insert(RedisCluster::shared().master_port_of(redis::hash_slot("multi:" + keys.back())));
+  }
+  REQUIRE(masters_used.size() == 3);
+  CHECK(r.run_sync(r.command(mset)).reply == redis::Reply::status("OK"));
+  auto asked = keys;
+  asked.insert(asked.begin() + 10, "missing");
+  const auto values = r.run_sync(r.mget(asked));
+  REQUIRE(values.size() == 51);
+  CHECK(values[0] == "v0");
+  CHECK(values[10] == std::nullopt);
+  CHECK(values[11] == "v10");
+  CHECK(values[50] == "v49");
+  std::vector<std::string> exists = {"EXISTS"};
+  for (const auto& key : asked) exists.push_back("multi:" + key);
+  CHECK(r.run_sync(r.command(exists)).reply.integer == 50);
+  CHECK(r.run_sync(r.del(asked)) == 50);
+  CHECK(r.run_sync(r.command(exists)).reply.integer == 0);
+  // All or none cannot span slots: the manager's mset (MULTI ... EXEC) is refused, naming the keys.
+  CHECK_FALSE(r.run_sync(r.mset({{"foo", "1"}, {"bar", "2"}})));
 }
 
 TEST_CASE("cluster client: a slot moved to another master is followed (MOVED), the caller sees only its reply") {

@@ -9,6 +9,7 @@
 #include "plugins/redis/cluster/command_keys.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/cluster/redirections.hpp"
+#include "plugins/redis/cluster/slot_split.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 
 using namespace routemq::redis;
@@ -208,4 +209,34 @@ TEST_CASE("cluster: what a node's reply leads to: deliver, follow MOVED and ASK,
   CHECK(patient.after(Reply::error("READONLY You can't write against a read only replica."), a, map).kind ==
         Kind::refresh_and_send);
   CHECK(patient.after(Reply::error("TRYAGAIN"), a, map).kind == Kind::give_up);
+}
+
+TEST_CASE("cluster: multi-key commands over several slots are cut per slot and put back in the caller's order") {
+  REQUIRE(hash_slot("foo") != hash_slot("bar"));
+  const std::vector<std::string> mget = {"MGET", "foo", "bar", "{foo}:x"};
+  const auto split = split_by_slot(views(mget));
+  REQUIRE(split);
+  CHECK(split->keys == 3);
+  REQUIRE(split->parts.size() == 2);
+  CHECK(split->parts[0].args == std::vector<std::string>{"MGET", "foo", "{foo}:x"});  // foo's slot, first seen first
+  CHECK(split->parts[0].positions == std::vector<std::size_t>{0, 2});
+  CHECK(split->parts[1].args == std::vector<std::string>{"MGET", "bar"});
+  const auto values = merge_parts(*split, {Reply::array({Reply::string("1"), Reply::nil()}),
+                                           Reply::array({Reply::string("2")})});
+  CHECK(values == Reply::array({Reply::string("1"), Reply::string("2"), Reply::nil()}));
+
+  const std::vector<std::string> mset = {"mset", "foo", "1", "bar", "2"};
+  const auto pairs = split_by_slot(views(mset));
+  REQUIRE(pairs);
+  CHECK(pairs->parts[1].args == std::vector<std::string>{"mset", "bar", "2"});
+  CHECK(merge_parts(*pairs, {Reply::status("OK"), Reply::status("OK")}) == Reply::status("OK"));
+  CHECK(merge_parts(*pairs, {Reply::status("OK"), Reply::error("OOM no memory")}) == Reply::error("OOM no memory"));
+
+  const std::vector<std::string> del = {"DEL", "foo", "bar"};
+  CHECK(merge_parts(*split_by_slot(views(del)), {Reply::number(1), Reply::number(0)}) == Reply::number(1));
+
+  // Not split: other commands, a key without its value, nothing at all.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"SUNION", "foo", "bar"}, {"MSET", "foo", "1", "bar"}, {"MGET"}, {"RENAME", "foo", "bar"}})
+    CHECK_FALSE(split_by_slot(views(args)));
 }
