@@ -1,6 +1,7 @@
 #include "plugins/redis/cluster/cluster_pool.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "plugins/redis/cluster/cluster_replies.hpp"
 #include "plugins/redis/cluster/command_keys.hpp"
 #include "plugins/redis/cluster/redirections.hpp"
+#include "plugins/redis/cluster/scan_cursor.hpp"
 #include "plugins/redis/cluster/slot_split.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
@@ -152,6 +154,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       case RequestSlot::Kind::one_slot:
         break;
     }
+    if (pending->where.kind == RequestSlot::Kind::any_node && map_)
+      if (auto scan = scan_arguments(pending->bytes)) return send_scan(pending, std::move(*scan));
     const auto* master = master_for(pending->where);
     if (!master) {
       refresh_soon();
@@ -195,6 +199,37 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       };
       route(part);
     }
+  }
+
+  // SCAN's arguments, when the request is one SCAN.
+  static std::optional<std::vector<std::string_view>> scan_arguments(std::string_view bytes) {
+    auto args = only_command(bytes);
+    const auto is_scan = [](std::string_view name) {
+      return name.size() == 4 && std::equal(name.begin(), name.end(), "scan", [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             });
+    };
+    if (!args || args->size() < 2 || !is_scan((*args)[0])) return std::nullopt;
+    return args;
+  }
+
+  // SCAN walks the masters one after the other, the cluster's cursor saying which (scan_cursor.hpp).
+  void send_scan(const PendingPtr& pending, std::vector<std::string_view> args) {
+    const auto at = parse_cluster_cursor(args[1]);
+    const auto masters = map_->masters();
+    if (!at || at->master >= masters.size())
+      return finish(pending, Result::failed(Failure::refused, "not a cursor this cluster gave (or its masters changed "
+                                                              "since): start the SCAN again from 0"));
+    std::vector<std::string> node_args(args.begin(), args.end());
+    node_args[1] = at->cursor;
+    auto on_node = std::make_shared<Pending>();
+    on_node->bytes = encode_command(node_args);
+    on_node->completion = [pending, master = at->master, count = masters.size()](Result result) {
+      if (result.ok() && result.reply.is_array() && result.reply.elements.size() == 2)
+        result.reply.elements[0].text = next_cluster_cursor(master, result.reply.elements[0].text, count);
+      finish(pending, std::move(result));
+    };
+    send(on_node, masters[at->master], false);
   }
 
   // The master of the request's slot; for a keyless request, the next master in turn.

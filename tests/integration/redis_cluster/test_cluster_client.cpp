@@ -8,6 +8,8 @@
 #include <string>
 
 #include "plugins/redis/cluster/hash_slot.hpp"
+#include "plugins/redis/recipes/invalidation.hpp"
+#include "tests/support/received_messages.hpp"
 #include "tests/integration/redis_cluster/cluster_fixture.hpp"
 
 using namespace routemq;
@@ -107,6 +109,37 @@ TEST_CASE("cluster client: MGET, MSET, DEL and EXISTS over keys on every master,
   CHECK(r.run_sync(r.command(exists)).reply.integer == 0);
   // All or none cannot span slots: the manager's mset (MULTI ... EXEC) is refused, naming the keys.
   CHECK_FALSE(r.run_sync(r.mset({{"foo", "1"}, {"bar", "2"}})));
+}
+
+TEST_CASE("cluster client: keys(), scan() and pattern invalidation see every master, pub/sub works through any node") {
+  redis::RedisManager r(cluster_config("scan:"));
+  wait_all_masters(r);
+  for (int i = 0; i < 120; ++i) REQUIRE(r.run_sync(r.set("item:" + std::to_string(i), "v")));
+  REQUIRE(r.run_sync(r.set("other", "v")));
+  const auto found = r.run_sync(r.keys("item:*"));
+  CHECK(std::set<std::string>(found.begin(), found.end()).size() == 120);
+
+  // Paging by hand: the cursor is opaque, "0" to start and at the end, as on one Redis.
+  std::set<std::string> paged;
+  std::string cursor = "0";
+  int pages = 0;
+  do {
+    const auto page = r.run_sync(r.scan("item:*", cursor));
+    REQUIRE(page);
+    paged.insert(page->names.begin(), page->names.end());
+    cursor = page->cursor;
+  } while (cursor != "0" && ++pages < 1000);
+  CHECK(paged.size() == 120);
+
+  redis::Invalidation invalidation(r);
+  CHECK(r.run_sync(invalidation.invalidate_pattern("item:*")) == 120);
+  CHECK(r.run_sync(r.keys("*")) == std::vector<std::string>{"other"});
+
+  ReceivedMessages received;
+  r.subscribe("news", received.handler());
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+  CHECK(r.run_sync(r.publish("news", "hello")) >= 0);  // published through any master, delivered cluster-wide
+  CHECK(wait_until([&] { return received.contains("news:hello"); }, 10s));
 }
 
 TEST_CASE("cluster client: a slot moved to another master is followed (MOVED), the caller sees only its reply") {

@@ -9,6 +9,7 @@
 #include "plugins/redis/cluster/command_keys.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/cluster/redirections.hpp"
+#include "plugins/redis/cluster/scan_cursor.hpp"
 #include "plugins/redis/cluster/slot_split.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 
@@ -239,4 +240,18 @@ TEST_CASE("cluster: multi-key commands over several slots are cut per slot and p
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"SUNION", "foo", "bar"}, {"MSET", "foo", "1", "bar"}, {"MGET"}, {"RENAME", "foo", "bar"}})
     CHECK_FALSE(split_by_slot(views(args)));
+}
+
+TEST_CASE("cluster: one SCAN cursor walks every master in turn, from 0 back to 0") {
+  CHECK(parse_cluster_cursor("0")->master == 0);
+  CHECK(parse_cluster_cursor("0")->cursor == "0");
+  const auto middle = parse_cluster_cursor("2-17408");
+  REQUIRE(middle);
+  CHECK(middle->master == 2);
+  CHECK(middle->cursor == "17408");
+  for (const auto bad : {"", "17408", "-5", "2-", "x-5", "1x-5"}) CHECK_FALSE(parse_cluster_cursor(bad));
+
+  CHECK(next_cluster_cursor(0, "96", 3) == "0-96");  // this master has more
+  CHECK(next_cluster_cursor(0, "0", 3) == "1-0");    // this master is done: the next from its start
+  CHECK(next_cluster_cursor(2, "0", 3) == "0");      // the last is done: the whole walk is
 }
