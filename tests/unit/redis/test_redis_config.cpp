@@ -176,3 +176,22 @@ TEST_CASE("Sentinel settings: nodes as a list or a comma list, and what cannot w
   CHECK_THROWS_WITH(read("redis:\n  sentinel: {nodes: [s1:26379], master_name: m, tls: {cert_file: /etc/hostname}}\n"),
                     Catch::Contains("cert_file and key_file go together"));
 }
+
+TEST_CASE("Cluster settings: seed nodes as a list or a comma list, and what cannot work refused with its place") {
+  auto config = read("", {{"REDIS_CLUSTER_NODES", "10.0.0.7:7000, [::1]:7001"}});
+  CHECK(config.cluster.nodes == std::vector<std::string>{"10.0.0.7:7000", "[::1]:7001"});
+  CHECK(read("redis:\n  cluster: {nodes: [n1:7000, n2:7000]}\n").cluster.nodes.size() == 2);
+  CHECK(read("").cluster.nodes.empty());
+  for (const char* hostile : {"n1", "n1:0", "n1:70000", ":7000", "n1:70x", "\xff\xfe:1x"}) {
+    INFO(hostile);
+    CHECK_THROWS_WITH(read("", {{"REDIS_CLUSTER_NODES", hostile}}),
+                      Catch::Contains("environment variable REDIS_CLUSTER_NODES: expected host:port for each cluster node"));
+  }
+  CHECK_THROWS_WITH(read("redis:\n  cluster: {nodes: [n1]}\n"), Catch::Contains("app.yaml:2:20: redis.cluster.nodes: expected host:port"));
+  CHECK_THROWS_WITH(read("redis:\n  cluster: {nodse: [n1:7000]}\n"), Catch::Contains("did you mean 'nodes'"));
+  CHECK_THROWS_WITH(read("redis:\n  db: 2\n  cluster: {nodes: [n1:7000]}\n"), Catch::Contains("database 0 only"));
+  CHECK_THROWS_WITH(read("redis:\n  socket_path: /tmp/r.sock\n  cluster: {nodes: [n1:7000]}\n"),
+                    Catch::Contains("drop socket_path"));
+  CHECK_THROWS_WITH(read("redis:\n  sentinel: {nodes: [s1:26379], master_name: m}\n  cluster: {nodes: [n1:7000]}\n"),
+                    Catch::Contains("drop the Sentinel settings"));
+}
