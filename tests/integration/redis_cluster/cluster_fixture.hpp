@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "plugins/redis/redis_manager.hpp"
+#include "tests/integration/redis/redis_fixture.hpp"
 #include "tests/support/redis_cluster.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -13,16 +14,8 @@ namespace routemq::test {
 
 // Keys under `prefix`, one seed node (the others are learned), short timers as the other Redis tests.
 inline redis::RedisConfig cluster_config(const std::string& prefix) {
-  redis::RedisConfig config;
-  config.enabled = true;
+  auto config = redis_config_for(0, prefix);
   config.cluster.nodes = {"127.0.0.1:" + std::to_string(RedisCluster::shared().node(0).port())};  // one seed: the rest is learned
-  config.key_prefix = prefix;
-  config.max_connections = 2;
-  config.socket_timeout_s = 1;
-  config.connect_timeout_s = 1;
-  config.health_check_interval_s = 0.5;
-  config.reconnect_min_s = 0.02;
-  config.reconnect_max_s = 0.3;
   return config;
 }
 
