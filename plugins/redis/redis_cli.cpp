@@ -35,6 +35,14 @@ std::unique_ptr<RedisManager> connected_manager(App& app) {
   return manager;
 }
 
+// With a cluster: every master and whether we reach it.
+void print_cluster_masters(const RedisStatsSnapshot& client) {
+  for (const auto& master : client.cluster_masters)
+    fmt::print("  master {}: {}\n", master.address,
+               master.connections_ready > 0 ? fmt::format("{} connection(s) ready", master.connections_ready)
+                                            : std::string("unreachable (its slots are unavailable)"));
+}
+
 void ping(App& app) {
   auto connected = connected_manager(app);
   auto& manager = *connected;
@@ -46,6 +54,7 @@ void ping(App& app) {
   const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
   const auto& config = manager.config();
   fmt::print("PONG from {} db {} in {:.2f} ms\n", config.address(), config.db, elapsed.count());
+  print_cluster_masters(manager.stats());
 }
 
 void stats(App& app) {
@@ -56,6 +65,8 @@ void stats(App& app) {
   fmt::print("client: state {}, {} connection(s) ready, {} commands, {} errors, {} timeouts, {} reconnects\n",
              client.state, client.connections_ready, client.commands, client.errors, client.timeouts,
              client.reconnects);
+  print_cluster_masters(client);
+  if (!client.cluster_masters.empty()) fmt::print("server: the figures below are one master's\n");
   fmt::print("server: {} keys in db {}\n", view.dbsize, manager.config().db);
   for (const char* field : {"used_memory_human", "used_memory_peak_human", "maxmemory_human", "maxmemory_policy"})
     if (auto it = view.memory.find(field); it != view.memory.end()) fmt::print("  {}: {}\n", field, it->second);

@@ -80,6 +80,7 @@ struct RedisConfig {
 
   // "host:port" or "unix:/path", and "rediss://" before it with TLS: for messages.
   std::string address() const {
+    if (!cluster.nodes.empty()) return "the cluster of " + cluster.nodes.front() + (cluster.nodes.size() > 1 ? ",..." : "");
     const auto where = socket_path.empty() ? host + ":" + std::to_string(port) : "unix:" + socket_path;
     return tls.enabled ? "rediss://" + where : where;
   }

@@ -80,7 +80,7 @@ ClusterSettings cluster_settings_for(const RedisConfig& config, const Connection
 // What start() connects to, for its log line.
 std::string where_described(const RedisConfig& config, const ConnectionSettings& settings) {
   if (!config.sentinel.nodes.empty()) return "the master '" + config.sentinel.master_name + "' of Sentinel";
-  if (!config.cluster.nodes.empty()) return fmt::format("the cluster of {}", fmt::join(config.cluster.nodes, ", "));
+  if (!config.cluster.nodes.empty()) return config.address();
   return settings.address();
 }
 
@@ -589,6 +589,8 @@ RedisStatsSnapshot RedisManager::stats() const {
   RedisStatsSnapshot snapshot;
   auto* pool = engine_->pool.load(std::memory_order_acquire);
   snapshot.connections_ready = pool ? pool->ready_count() : 0;
+  if (pool)
+    for (auto& node : pool->nodes()) snapshot.cluster_masters.push_back({std::move(node.address), node.connections_ready});
   snapshot.state = !engine_->config.enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
   snapshot.commands = engine_->stats.commands.load();
   snapshot.errors = engine_->stats.errors.load();

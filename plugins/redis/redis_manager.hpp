@@ -75,12 +75,19 @@ struct ScopeOptions {
   std::optional<bool> encrypt_values{};
 };
 
+// A cluster's master and how many of our connections to it are ready (0: its slots are unavailable).
+struct ClusterNodeStats {
+  std::string address;
+  std::size_t connections_ready = 0;
+};
+
 struct RedisStatsSnapshot {
   std::string state;  // disabled | connecting | connected | down
   std::string last_failure;  // the last connection failure in words (TLS failures explained); empty before any
   std::string master;        // with Sentinel: the master's address now ("" while none is known)
   std::uint64_t failovers = 0;  // with Sentinel: moves of the master followed
   std::uint64_t redirects = 0, slot_refreshes = 0;  // with a cluster: MOVED and ASK followed, slot maps learned
+  std::vector<ClusterNodeStats> cluster_masters;    // with a cluster: every master known
   std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;
   std::uint64_t hits = 0, misses = 0;
   double hit_rate = 0;

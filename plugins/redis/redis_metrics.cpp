@@ -36,6 +36,15 @@ metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStat
   add_single(families, "routemq_redis_connections_ready", "Connections ready to serve commands", MetricType::Gauge,
              static_cast<double>(stats.connections_ready));
   counter("routemq_redis_failovers_total", "Moves of the master followed (Sentinel)", stats.failovers);
+  if (!stats.cluster_masters.empty()) {  // a cluster: each master, 0 while none of our connections reach it
+    counter("routemq_redis_redirects_total", "MOVED and ASK redirections followed (cluster)", stats.redirects);
+    counter("routemq_redis_slot_refreshes_total", "Slot maps learned from CLUSTER SLOTS (cluster)", stats.slot_refreshes);
+    metrics::Family masters("routemq_redis_cluster_master_connections_ready",
+                            "Connections ready to each cluster master (0: its slots are unavailable)", MetricType::Gauge);
+    for (const auto& master : stats.cluster_masters)
+      masters.add({{"address", master.address}}, static_cast<double>(master.connections_ready));
+    families.push_back(std::move(masters).done());
+  }
   if (!stats.master.empty()) {  // Sentinel: where writes go now
     metrics::Family master("routemq_redis_master", "1 for the master's current address (Sentinel)", MetricType::Gauge);
     master.add({{"address", stats.master}}, 1);

@@ -2,6 +2,11 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "plugins/redis/redis_metrics.hpp"
 
@@ -64,8 +69,18 @@ metrics::Families RedisPlugin::metrics() const {
 PluginHealth RedisPlugin::health() const {
   const auto& redis = manager();
   if (!redis.is_configured()) return {PluginHealth::State::disabled, "ENABLE_REDIS=false: Redis calls are no-ops"};
-  if (redis.is_connected()) return {PluginHealth::State::ok, "connected"};
-  const auto why = redis.stats().last_failure;
+  const auto stats = redis.stats();
+  if (redis.is_connected()) {
+    std::vector<std::string> unreachable;  // a cluster's masters none of our connections reach
+    for (const auto& master : stats.cluster_masters)
+      if (master.connections_ready == 0) unreachable.push_back(master.address);
+    if (unreachable.empty()) return {PluginHealth::State::ok, "connected"};
+    return {PluginHealth::State::degraded,
+            fmt::format("{} of {} cluster master(s) unreachable ({}): their slots' calls complete at once with their "
+                        "defaults, the other slots work", unreachable.size(), stats.cluster_masters.size(),
+                        fmt::join(unreachable, ", "))};
+  }
+  const auto why = stats.last_failure;
   return {PluginHealth::State::degraded, "Redis is unavailable" + (why.empty() ? "" : " (" + why + ")") +
                                              ": calls complete at once with their defaults"};
 }

@@ -97,10 +97,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return false;
   }
 
-  std::vector<NodeState> masters() const {
+  std::vector<SinkNode> masters() const {
     std::lock_guard lock(pools_mutex_);
-    std::vector<NodeState> states;
-    for (const auto& [address, pool] : pools_) states.push_back({address, pool->ready_count()});
+    std::vector<SinkNode> states;
+    for (const auto& [address, pool] : pools_) states.push_back({address.text(), pool->ready_count()});
     return states;
   }
 
@@ -448,6 +448,6 @@ std::size_t ClusterPool::ready_count() const {
 }
 
 void ClusterPool::submit(Request request) { core_->submit(std::move(request)); }
-std::vector<ClusterPool::NodeState> ClusterPool::masters() const { return core_->masters(); }
+std::vector<SinkNode> ClusterPool::nodes() const { return core_->masters(); }
 
 }  // namespace routemq::redis

@@ -43,13 +43,7 @@ class ClusterPool final : public CommandSink {
   bool any_ready() const override;
   std::size_t ready_count() const override;
   void submit(Request request) override;
-
-  struct NodeState {
-    NodeAddress address;
-    std::size_t connections_ready = 0;
-  };
-  // The masters known now; thread-safe.
-  std::vector<NodeState> masters() const;
+  std::vector<SinkNode> nodes() const override;  // the masters known now
 
  private:
   class Core;

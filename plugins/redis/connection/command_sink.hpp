@@ -2,10 +2,18 @@
 // Where the RedisManager's commands go: the pool of one Redis (connection_pool.hpp), or a cluster's
 // pools, one per master, each command sent to the master of its keys (cluster/cluster_pool.hpp).
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "plugins/redis/protocol/request_queue.hpp"
 
 namespace routemq::redis {
+
+// One server commands go to, and how many of its connections are ready.
+struct SinkNode {
+  std::string address;
+  std::size_t connections_ready = 0;
+};
 
 class CommandSink {
  public:
@@ -15,6 +23,8 @@ class CommandSink {
   virtual bool any_ready() const = 0;             // thread-safe: some command could be sent now
   virtual std::size_t ready_count() const = 0;    // thread-safe: connections ready, for stats
   virtual void submit(Request request) = 0;       // thread-safe; completes at once when it cannot be sent
+  // Thread-safe: the servers behind, when there are several (a cluster's masters); else empty.
+  virtual std::vector<SinkNode> nodes() const { return {}; }
 };
 
 }  // namespace routemq::redis

@@ -72,6 +72,15 @@ TEST_CASE("cluster client: a master killed -9 under 200 writers, its replica tak
   const auto failed_elsewhere_before = elsewhere.failed.load();
   const auto refreshes_before = r.stats().slot_refreshes;
   victim->kill9();
+  // Until the cluster promotes the replica, stats (and so /ready, /metrics) name the master we lost.
+  const auto victim_address = "127.0.0.1:" + std::to_string(victim_port);
+  const bool seen_unreachable = wait_until(
+      [&] {
+        for (const auto& master : r.stats().cluster_masters)
+          if (master.address == victim_address && master.connections_ready == 0) return true;
+        return false;
+      },
+      5s, 1ms);
   const bool taken_over = wait_until(
       [&] {
         const auto port = cluster.master_port_of(redis::hash_slot("failover:w0"));
@@ -83,12 +92,17 @@ TEST_CASE("cluster client: a master killed -9 under 200 writers, its replica tak
   stop = true;
   writers.join();
 
+  CHECK(seen_unreachable);
   CHECK(taken_over);
   CHECK(resumed);
   CHECK(on_victim.failed > 0);                             // the window was seen, and degraded
   CHECK(elsewhere.failed == failed_elsewhere_before);      // the other masters' slots never failed
   CHECK(r.stats().slot_refreshes > refreshes_before);
   CHECK(r.is_connected());
+  for (const auto& master : r.stats().cluster_masters) {  // the promoted replica replaced the victim
+    CHECK(master.address != victim_address);
+    CHECK(master.connections_ready == 2);
+  }
 
   // The victim comes back as a replica of its successor; the cluster is whole for the next test.
   victim->start();
