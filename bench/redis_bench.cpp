@@ -2,7 +2,7 @@
 //
 //   build/bin/bench_redis --port 6379 [--seconds 3] [--key-size 16] [--value-size 3]
 //                         [--connections 4] [--concurrency 1,10,100,1000] [--modes own,shared]
-//                         [--tls-ca ca.crt]
+//                         [--tls-ca ca.crt] [--cluster]
 //
 // For each concurrency, N coroutines on one io_context (the app's executor, one thread) each loop
 // `co_await redis.get(key)` (or set) until a deadline, with the manager in two ways:
@@ -14,12 +14,15 @@
 // The peer is one hiredis connection doing redisCommand in a loop: what a bare hiredis user gets.
 // --tls-ca: the manager connects over TLS (verifying the server against that CA) to --port, a
 // tls-port; the hiredis loop is left out (it speaks plaintext only): redis-benchmark --tls is the peer.
+// --cluster: --port is a node of a Redis Cluster; the manager learns the others and measures once
+// connected to every master; the hiredis loop is left out: redis-benchmark --cluster is the peer.
 //
 // Defaults match redis-benchmark's (16-byte keys "key:000000000042", 3-byte values) so the figures
 // compare with it; scripts/bench.sh runs both and prints the ratios.
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -58,13 +61,14 @@ struct Options {
   bool own = true;                  // --modes own,shared: which ways to run the manager (see above)
   bool shared = true;
   std::string tls_ca;               // --tls-ca: TLS to the server, trusting this CA
+  bool cluster = false;             // --cluster: --port is a seed node of a Redis Cluster
 };
 
 enum class Operation { get, set };
 
 const char* usage =
     "usage: bench_redis --port N [--seconds S] [--key-size B] [--value-size B] [--connections N]\n"
-    "                   [--concurrency 1,10,100,1000] [--modes own,shared] [--no-peer] [--tls-ca FILE]\n"
+    "                   [--concurrency 1,10,100,1000] [--modes own,shared] [--no-peer] [--tls-ca FILE] [--cluster]\n"
     "Measures RedisManager GET/SET and a synchronous hiredis loop against redis-server on 127.0.0.1:N.\n";
 
 std::vector<int> parse_list(const std::string& flag, const std::string& text) {
@@ -97,6 +101,10 @@ Options parse_options(int argc, char** argv) {
       options.peer = false;
       continue;
     }
+    if (flag == "--cluster") {
+      options.cluster = true;
+      continue;
+    }
     if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value (or is unknown)");
     const std::string value = argv[++i];
     if (flag == "--port") options.port = static_cast<int>(parse_number(flag, value));
@@ -110,7 +118,7 @@ Options parse_options(int argc, char** argv) {
     else throw std::invalid_argument("unknown option " + flag);
   }
   if (options.port == 0) throw std::invalid_argument("--port is required");
-  if (!options.tls_ca.empty()) options.peer = false;  // hiredis here speaks plaintext only
+  if (!options.tls_ca.empty() || options.cluster) options.peer = false;  // hiredis here: one plaintext server
   return options;
 }
 
@@ -266,6 +274,7 @@ redis::RedisConfig manager_config(const Options& options) {
   config.max_connections = options.connections;
   config.key_prefix = "";  // the same keys, of the same size, as the hiredis loop and redis-benchmark
   config.client_name = "bench_redis";
+  if (options.cluster) config.cluster.nodes = {"127.0.0.1:" + std::to_string(options.port)};
   config.tls.enabled = !options.tls_ca.empty();
   config.tls.ca_file = options.tls_ca;
   return config;
@@ -329,10 +338,24 @@ void progress(const Measurement& m) {
 }
 
 // Every concurrency, SET then GET (GETs find the keys written), on one manager.
+// A cluster: every master connected, or the commands for some slots would fail while measuring.
+bool wait_every_master(const redis::RedisManager& manager, int connections) {
+  for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline; std::this_thread::sleep_for(10ms)) {
+    const auto masters = manager.stats().cluster_masters;
+    if (!masters.empty() && std::all_of(masters.begin(), masters.end(), [&](const auto& master) {
+          return master.connections_ready == static_cast<std::size_t>(connections);
+        }))
+      return true;
+  }
+  return false;
+}
+
 void measure_modes(redis::RedisManager& manager, Mode mode, const std::vector<std::string>& keys,
                    const std::string& value, const Options& options, std::vector<Measurement>& measurements) {
   manager.initialize();
   if (!manager.wait_connected(10s)) throw std::runtime_error("RedisManager did not connect within 10 s");
+  if (options.cluster && !wait_every_master(manager, options.connections))
+    throw std::runtime_error("RedisManager did not connect to every cluster master within 10 s");
   prefill(manager, keys, value);
   for (int concurrency : options.concurrency) {
     for (auto operation : {Operation::set, Operation::get}) {

@@ -9,9 +9,9 @@
 # BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
 # default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md), BENCH_ROUTING_SECONDS
 # (per bench_routing measurement, default 1), BENCH_ONLY (comma list of parts to run: redis, middleware,
-# routing, e2e, acks, tls, failover; default all), BENCH_E2E_MESSAGES (default 100000).
+# routing, e2e, acks, tls, failover, cluster; default all), BENCH_E2E_MESSAGES (default 100000).
 #
-# TLS and failover behind Sentinel: scripts/bench-redis-ha.sh.
+# TLS, failover behind Sentinel, and Redis Cluster: scripts/bench-redis-ha.sh.
 #
 # Middleware: build/bin/bench_middleware (decisions/s of each middleware at 1000 devices, beside
 # plain GET) on the same redis-server. Route matching: build/bin/bench_routing (the trie vs a
@@ -421,3 +421,4 @@ if wants e2e; then bench_e2e_part; fi
 if wants acks; then bench_acks_part; fi
 if wants tls; then bench_tls_part; fi
 if wants failover; then bench_failover_part; fi
+if wants cluster; then bench_cluster_part; fi

@@ -247,7 +247,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     request.completion = [self = shared_from_this(), pending, node, asking](Result result) {
       self->answered(pending, node, asking ? without_asking_reply(std::move(result), pending->replies) : std::move(result));
     };
-    pool_for(node).submit(std::move(request));
+    pool_for(node).submit_on_executor(std::move(request));  // we are on the strand: no second hop
   }
 
   void answered(const PendingPtr& pending, const NodeAddress& node, Result result) {

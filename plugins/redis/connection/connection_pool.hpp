@@ -22,8 +22,12 @@ class ConnectionPool final : public CommandSink {
   bool any_ready() const override;
   std::size_t ready_count() const override;
   void submit(Request request) override;
+  // The same from a handler on the pool's executor: straight into a connection's queue, no post.
+  void submit_on_executor(Request request);
 
  private:
+  Connection* next_ready();  // round-robin; null when none is ready
+
   std::vector<std::shared_ptr<Connection>> connections_;
   std::atomic<std::size_t> next_{0};
   std::shared_ptr<ClientStats> stats_;
