@@ -31,6 +31,9 @@ class Connection;
 struct LeaseOptions {
   // Per command; a blocking command needs more than its own timeout. Default: redis.socket_timeout.
   std::optional<std::chrono::milliseconds> command_timeout{};
+  // On a cluster: the key (as stored, redis.key(...)) whose slot's master the lease connects to; its
+  // commands must keep to that slot. Unused on one Redis. Empty: the first seed node.
+  std::string key{};
 };
 
 class LeasedConnection {

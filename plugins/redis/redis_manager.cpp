@@ -16,6 +16,7 @@
 #include "plugins/redis/protocol/command_policy.hpp"
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/protocol/node_address.hpp"
 #include "plugins/redis/sentinel/master_locator.hpp"
 #include "plugins/redis/subscriber.hpp"
 
@@ -483,6 +484,11 @@ LeasedConnection RedisManager::lease(LeaseOptions options) {
 LeasedConnection RedisManager::open_lease(LeaseOptions options) {
   if (!is_connected()) return LeasedConnection(share(), nullptr, engine_->refuse_unavailable());
   auto settings = engine_->connection_settings;  // those of start(): the same TLS context
+  if (auto* pool = engine_->pool.load(std::memory_order_acquire); pool && !options.key.empty())
+    if (const auto node = parse_node_address(pool->node_for_key(options.key))) {  // a cluster: the key's master
+      settings.host = node->host;
+      settings.port = node->port;
+    }
   settings.reconnect = false;  // one connection, one attempt: a lease that lost it fails, as it must
   if (options.command_timeout) settings.command_timeout = *options.command_timeout;
   auto connection = Connection::create(engine_->strand, settings, engine_->shared_stats);
@@ -562,7 +568,8 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   for (const auto& name : names) args.push_back(key(name));
   args.push_back(std::to_string(timeout.count()));
   // A blocking command holds its connection: one of its own, for the wait and then some.
-  auto blocking = open_lease({.command_timeout = milliseconds(engine_->config.socket_timeout_s) + timeout});
+  auto blocking = open_lease({.command_timeout = milliseconds(engine_->config.socket_timeout_s) + timeout,
+                              .key = args[1]});  // on a cluster: the first key's master
   const Result result = co_await blocking.command(std::move(args));
   if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
   co_return std::pair{strip_prefix(result.reply.elements[0].text), result.reply.elements[1].text};

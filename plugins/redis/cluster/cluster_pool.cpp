@@ -97,6 +97,13 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return false;
   }
 
+  // Any thread: the master of the key's slot in the map learned last (a MOVED since is not in it).
+  std::string master_of_key(std::string_view key) const {
+    std::lock_guard lock(published_mutex_);
+    const auto* master = published_ ? published_->master_of(hash_slot(key)) : nullptr;
+    return master ? master->text() : std::string();
+  }
+
   std::vector<SinkNode> masters() const {
     std::lock_guard lock(pools_mutex_);
     std::vector<SinkNode> states;
@@ -376,6 +383,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     const bool settled = map.unserved_slots() == 0;
     if (!settled) spdlog::warn("redis: cluster: {} slot(s) have no master", map.unserved_slots());
     map_ = std::move(map);
+    {
+      std::lock_guard lock(published_mutex_);
+      published_ = std::make_shared<const SlotMap>(*map_);
+    }
     if (refresh_again_) return refresh_soon();
     schedule_refresh(settled && all_masters_ready() ? settings_.refresh_interval : settings_.unsettled_interval);
   }
@@ -417,6 +428,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   std::shared_ptr<ClientStats> query_stats_ = std::make_shared<ClientStats>();  // the map's questions, apart
   Unavailable unavailable_{stats_};
   std::optional<SlotMap> map_;  // on the strand only
+  mutable std::mutex published_mutex_;  // a copy of the map as learned, for readers on other threads
+  std::shared_ptr<const SlotMap> published_;
   std::string slots_problem_ = "the cluster's slots were not asked yet";
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand; other threads read it
   std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
@@ -449,5 +462,6 @@ std::size_t ClusterPool::ready_count() const {
 
 void ClusterPool::submit(Request request) { core_->submit(std::move(request)); }
 std::vector<SinkNode> ClusterPool::nodes() const { return core_->masters(); }
+std::string ClusterPool::node_for_key(std::string_view key) const { return core_->master_of_key(key); }
 
 }  // namespace routemq::redis

@@ -44,6 +44,7 @@ class ClusterPool final : public CommandSink {
   std::size_t ready_count() const override;
   void submit(Request request) override;
   std::vector<SinkNode> nodes() const override;  // the masters known now
+  std::string node_for_key(std::string_view key) const override;
 
  private:
   class Core;

@@ -3,6 +3,7 @@
 // pools, one per master, each command sent to the master of its keys (cluster/cluster_pool.hpp).
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plugins/redis/protocol/request_queue.hpp"
@@ -25,6 +26,9 @@ class CommandSink {
   virtual void submit(Request request) = 0;       // thread-safe; completes at once when it cannot be sent
   // Thread-safe: the servers behind, when there are several (a cluster's masters); else empty.
   virtual std::vector<SinkNode> nodes() const { return {}; }
+  // Thread-safe: "host:port" of the server that holds `key`, when that depends on the key (a
+  // cluster); else empty.
+  virtual std::string node_for_key(std::string_view /*key*/) const { return {}; }
 };
 
 }  // namespace routemq::redis

@@ -142,6 +142,27 @@ TEST_CASE("cluster client: keys(), scan() and pattern invalidation see every mas
   CHECK(wait_until([&] { return received.contains("news:hello"); }, 10s));
 }
 
+TEST_CASE("cluster client: BLPOP and leases connect to the master of their key, on every master") {
+  redis::RedisManager r(cluster_config("lease:"));
+  wait_all_masters(r);
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 12; ++i) {
+    const auto queue = "queue:" + std::to_string(i);
+    masters_used.insert(RedisCluster::shared().master_port_of(redis::hash_slot("lease:" + queue)));
+    REQUIRE(r.run_sync(r.rpush(queue, {"job"})) == 1);
+    CHECK(r.run_sync(r.blpop({queue}, 1s)) == std::pair<std::string, std::string>{queue, "job"});
+
+    // WATCH ... MULTI ... EXEC on the key's own master.
+    auto lease = r.lease({.key = r.key(queue)});
+    CHECK(r.run_sync(lease.command({"WATCH", r.key(queue)})).succeeded());
+    redis::Batch update;
+    update.push({"SET", r.key(queue), "done"});
+    CHECK(r.run_sync(lease.transaction(update)).succeeded());
+    CHECK(r.run_sync(r.get(queue)) == "done");
+  }
+  CHECK(masters_used.size() == 3);
+}
+
 TEST_CASE("cluster client: a slot moved to another master is followed (MOVED), the caller sees only its reply") {
   redis::RedisManager r(cluster_config("moved:"));
   wait_all_masters(r);
