@@ -264,16 +264,20 @@ bool RedisManager::start() {
     engine_->connection_settings.port = first.port;
   }
   const auto& settings = engine_->connection_settings;
+  auto subscriber_settings = settings;
   auto& pools = engine_->pools;
-  if (config.cluster.nodes.empty())
+  if (config.cluster.nodes.empty()) {
     pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, config.max_connections,
                                                      engine_->shared_stats));
-  else
-    pools.push_back(std::make_unique<ClusterPool>(engine_->strand, cluster_settings_for(config, settings),
-                                                  engine_->shared_stats));
+  } else {
+    auto cluster = std::make_unique<ClusterPool>(engine_->strand, cluster_settings_for(config, settings),
+                                                 engine_->shared_stats);
+    subscriber_settings.master_lookup = cluster->any_master();  // any master; another when it fails
+    pools.push_back(std::move(cluster));
+  }
   pools.back()->start();
   engine_->pool.store(pools.back().get(), std::memory_order_release);
-  engine_->subscriber->start(settings);
+  engine_->subscriber->start(subscriber_settings);
   if (config.tls.enabled && !config.tls.verify)
     spdlog::warn("redis: TLS without certificate verification (redis.tls.verify false): anyone on the path can "
                  "read and change the traffic");

@@ -104,6 +104,20 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return master ? master->text() : std::string();
   }
 
+  std::shared_ptr<const MasterLookup> any_master_lookup() {
+    auto lookup = std::make_shared<MasterLookup>();
+    std::weak_ptr<Core> weak = weak_from_this();
+    lookup->current = [weak]() -> std::optional<std::pair<std::string, int>> {
+      auto self = weak.lock();
+      return self ? self->chosen_master() : std::nullopt;
+    };
+    lookup->suspect = [weak](const std::pair<std::string, int>& at, const std::string&) {
+      if (auto self = weak.lock()) self->leave_master({at.first, at.second});
+    };
+    lookup->why_unknown = [] { return std::string("the cluster's slots are not known yet"); };
+    return lookup;
+  }
+
   std::vector<SinkNode> masters() const {
     std::lock_guard lock(pools_mutex_);
     std::vector<SinkNode> states;
@@ -123,6 +137,20 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
  private:
+  std::optional<std::pair<std::string, int>> chosen_master() {
+    std::lock_guard lock(published_mutex_);
+    if (!published_ || published_->masters().empty()) return std::nullopt;
+    const auto& masters = published_->masters();
+    if (std::find(masters.begin(), masters.end(), chosen_) == masters.end())
+      chosen_ = masters[chosen_turn_++ % masters.size()];
+    return std::pair{chosen_.host, chosen_.port};
+  }
+
+  void leave_master(const NodeAddress& at) {
+    std::lock_guard lock(published_mutex_);
+    if (at == chosen_) chosen_ = {};  // the next current() takes the next master in turn
+  }
+
   // A request on its way, kept whole until it completes: a redirection sends its bytes again.
   struct Pending {
     std::string bytes;
@@ -430,6 +458,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   std::optional<SlotMap> map_;  // on the strand only
   mutable std::mutex published_mutex_;  // a copy of the map as learned, for readers on other threads
   std::shared_ptr<const SlotMap> published_;
+  NodeAddress chosen_;            // any_master()'s choice, under published_mutex_
+  std::size_t chosen_turn_ = 0;
   std::string slots_problem_ = "the cluster's slots were not asked yet";
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand; other threads read it
   std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
@@ -463,5 +493,6 @@ std::size_t ClusterPool::ready_count() const {
 void ClusterPool::submit(Request request) { core_->submit(std::move(request)); }
 std::vector<SinkNode> ClusterPool::nodes() const { return core_->masters(); }
 std::string ClusterPool::node_for_key(std::string_view key) const { return core_->master_of_key(key); }
+std::shared_ptr<const MasterLookup> ClusterPool::any_master() const { return core_->any_master_lookup(); }
 
 }  // namespace routemq::redis

@@ -45,6 +45,9 @@ class ClusterPool final : public CommandSink {
   void submit(Request request) override;
   std::vector<SinkNode> nodes() const override;  // the masters known now
   std::string node_for_key(std::string_view key) const override;
+  // For connections that may use any master (the subscriber): the same one while it serves and
+  // answers, the next after a failure there (connection_settings.hpp's MasterLookup).
+  std::shared_ptr<const MasterLookup> any_master() const;
 
  private:
   class Core;

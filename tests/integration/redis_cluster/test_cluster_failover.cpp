@@ -12,6 +12,7 @@
 
 #include "plugins/redis/cluster/hash_slot.hpp"
 #include "tests/integration/redis_cluster/cluster_fixture.hpp"
+#include "tests/support/received_messages.hpp"
 
 using namespace routemq;
 using namespace routemq::test;
@@ -106,5 +107,31 @@ TEST_CASE("cluster client: a master killed -9 under 200 writers, its replica tak
 
   // The victim comes back as a replica of its successor; the cluster is whole for the next test.
   victim->start();
+  CHECK(cluster.wait_ok());
+}
+
+TEST_CASE("cluster client: the subscriber's node killed -9, it moves to another master and subscribes again") {
+  auto& cluster = RedisCluster::shared();
+  redis::RedisManager r(cluster_config("subscriber:"));
+  wait_all_masters(r);
+  ReceivedMessages received;
+  r.subscribe("alerts", received.handler());
+  REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+  // The node holding the subscription: PUBSUB NUMSUB counts the node's own subscribers only.
+  RedisServer* holder = nullptr;
+  for (std::size_t i = 0; i < cluster.size() && !holder; ++i)
+    if (cluster.node(i).command({"PUBSUB", "NUMSUB", "alerts"}).ends_with(":1\r\n")) holder = &cluster.node(i);
+  REQUIRE(holder);
+
+  holder->kill9();
+  // Published through a live master until one arrives: the subscriber moved and subscribed again.
+  CHECK(wait_until(
+      [&] {
+        r.run_sync(r.publish("alerts", "after"));
+        return received.contains("alerts:after");
+      },
+      20s, 50ms));
+
+  holder->start();  // back as a replica of its successor, for the tests after this one
   CHECK(cluster.wait_ok());
 }
