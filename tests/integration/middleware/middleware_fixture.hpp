@@ -6,9 +6,11 @@
 #include <string>
 
 #include "middleware/register_all.hpp"
+#include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/redis_plugin.hpp"
 #include "tests/integration/app/app_fixture.hpp"
 #include "tests/support/mqtt_probe.hpp"
+#include "tests/support/redis_cluster.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sentinel_group.hpp"
 #include "tests/support/test_certificates.hpp"
@@ -20,10 +22,14 @@ namespace routemq::test {
 // reach it; data() is the server holding the data, for checks through its plaintext port.
 class SharedRedis {
  public:
-  enum class Kind { plain, tls, sentinel };
+  enum class Kind { plain, tls, sentinel, cluster };
   explicit SharedRedis(Kind kind = Kind::plain) : kind_(kind) {
     if (kind == Kind::sentinel) {
       group_ = std::make_unique<SentinelGroup>();
+      return;
+    }
+    if (kind == Kind::cluster) {
+      cluster_ = std::make_unique<RedisCluster>();
       return;
     }
     server_ = std::make_unique<RedisServer>(
@@ -31,6 +37,7 @@ class SharedRedis {
     server_->start();
   }
   std::string connection_yaml() const {
+    if (kind_ == Kind::cluster) return fmt::format("  cluster: {{nodes: ['127.0.0.1:{}']}}\n", cluster_->node(0).port());
     if (kind_ == Kind::sentinel)
       return fmt::format("  sentinel: {{nodes: [{}], master_name: {}}}\n", group_->sentinel_list(), SentinelGroup::master_name);
     if (kind_ == Kind::tls)
@@ -38,12 +45,17 @@ class SharedRedis {
                          test_certificates().ca);
     return fmt::format("  host: 127.0.0.1\n  port: {}\n", server_->port());
   }
-  RedisServer& data() { return group_ ? group_->master() : *server_; }
+  // The server that holds `key` (on a cluster: the master of its slot).
+  RedisServer& holding(const std::string& key) {
+    if (cluster_) return *cluster_->node_on(cluster_->master_port_of(redis::hash_slot(key)));
+    return group_ ? group_->master() : *server_;
+  }
 
  private:
   Kind kind_;
   std::unique_ptr<RedisServer> server_;
   std::unique_ptr<SentinelGroup> group_;
+  std::unique_ptr<RedisCluster> cluster_;
 };
 
 struct MiddlewareInstance {

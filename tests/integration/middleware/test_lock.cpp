@@ -68,7 +68,7 @@ void run_contention(SharedRedis::Kind kind) {
   REQUIRE(detector->fences.size() == 9);
   for (std::size_t i = 1; i < detector->fences.size(); ++i) CHECK(detector->fences[i] > detector->fences[i - 1]);
   CHECK(detector->fences.front() >= 1);
-  CHECK(redis.data().command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n");  // released
+  CHECK(redis.holding("routemq:lock:{r:shared}").command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n");  // released
 }
 
 }  // namespace
@@ -81,6 +81,10 @@ TEST_CASE("lock over TLS: three contending instances never overlap") { run_conte
 
 TEST_CASE("lock behind Sentinel: three contending instances never overlap") {
   run_contention(SharedRedis::Kind::sentinel);
+}
+
+TEST_CASE("lock on a Redis Cluster: three contending instances never overlap") {
+  run_contention(SharedRedis::Kind::cluster);
 }
 
 TEST_CASE("lock: a dead holder's lock expires and the next message gets it, contention past the wait is skipped") {

@@ -66,6 +66,10 @@ TEST_CASE("GCRA behind Sentinel: exactly the burst passes through three instance
   run_exactness(gcra_yaml, SharedRedis::Kind::sentinel);
 }
 
+TEST_CASE("GCRA on a Redis Cluster: exactly the burst passes through three instances") {
+  run_exactness(gcra_yaml, SharedRedis::Kind::cluster);
+}
+
 TEST_CASE("fixed_window: exactly the limit passes") {
   run_exactness("{key: \"{device_id}\", rate: 10, period: 86400, strategy: fixed_window, "
                 "reject_topic: \"rejected/{device_id}\"}");

@@ -78,7 +78,7 @@ void run_concurrent_increments(SharedRedis::Kind kind) {
   probe.subscribe("seen/#", 1);
   for (int i = 0; i < 30; ++i) probe.publish("dev/shared", "m" + std::to_string(i), 1);
   REQUIRE(count_prefix(probe, "seen/", 30, 30s) == 30);
-  CHECK(redis.data().command({"HGET", "routemq:session:{r:shared}", "count"}) == "$2\r\n30\r\n");
+  CHECK(redis.holding("routemq:session:{r:shared}").command({"HGET", "routemq:session:{r:shared}", "count"}) == "$2\r\n30\r\n");
 }
 
 }  // namespace
@@ -93,6 +93,10 @@ TEST_CASE("session over TLS: concurrent increments from three instances are neve
 
 TEST_CASE("session behind Sentinel: concurrent increments from three instances are never lost") {
   run_concurrent_increments(SharedRedis::Kind::sentinel);
+}
+
+TEST_CASE("session on a Redis Cluster: concurrent increments from three instances are never lost") {
+  run_concurrent_increments(SharedRedis::Kind::cluster);
 }
 
 TEST_CASE("session with Redis down: an empty, ephemeral session, and the handler still runs") {
