@@ -235,7 +235,7 @@ bool RedisManager::initialize() {
   const auto failures_before = engine_->stats.connection_failures.load();
   if (!start()) return false;
   const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->config.connect_timeout_s);
-  while (!is_connected()) {
+  while (!fully_connected()) {
     // A refused or failed first attempt answers at once: no point waiting out the timeout.
     if (engine_->stats.connection_failures.load() > failures_before || std::chrono::steady_clock::now() >= give_up)
       return false;
@@ -297,9 +297,17 @@ bool RedisManager::is_connected() const {
   return pool && pool->any_ready();
 }
 
+// Connected, and on a cluster to every master: what start-up waits for before the first command.
+bool RedisManager::fully_connected() const {
+  auto* pool = engine_->pool.load(std::memory_order_acquire);
+  if (!pool || !pool->any_ready()) return false;
+  const auto masters = pool->nodes();
+  return std::all_of(masters.begin(), masters.end(), [](const SinkNode& master) { return master.connections_ready > 0; });
+}
+
 bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
   const auto give_up = std::chrono::steady_clock::now() + deadline;
-  while (!is_connected()) {
+  while (!fully_connected()) {
     if (std::chrono::steady_clock::now() >= give_up) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -169,8 +169,8 @@ class RedisManager {
   // Starts connecting in the background when configured; returns is_configured(). Never blocks: a
   // Redis that is down is connected to later, by itself. What the plugin does at start-up.
   bool start();
-  // Seed 001's initialize(): start(), then wait for the first connection (up to the connect timeout,
-  // or the first failed attempt); true when connected. A Redis down now is still connected to later.
+  // Seed 001's initialize(): start(), then wait for the first connection (on a cluster: one to every
+  // master) up to the connect timeout, or the first failed attempt; true when connected. A Redis down now is still connected to later.
   // On your io_context, it needs that io_context running on another thread: else use start().
   bool initialize();
   // Closes every connection; commands are "unavailable" until start() or initialize() again.
@@ -180,7 +180,7 @@ class RedisManager {
   bool is_enabled() const { return is_configured() && is_connected(); }
   bool is_configured() const { return config().enabled; }
   bool is_connected() const;
-  // Waits up to `deadline` for a first connection (tests, start-up checks).
+  // Waits up to `deadline` for a first connection, on a cluster one to every master (tests, start-up checks).
   bool wait_connected(std::chrono::milliseconds deadline) const;
 
   // The prefixed key: the manager's prefix, the scope's, then `name`.
@@ -383,6 +383,7 @@ class RedisManager {
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
   awaitable<Result> execute(std::string bytes, std::size_t replies);
+  bool fully_connected() const;
   // On a connection of its own (a lease), not the pool's.
   awaitable<Result> execute_on(std::shared_ptr<Connection> connection, std::string bytes, std::size_t replies);
   LeasedConnection open_lease(LeaseOptions options);  // without the view check: blpop() on a view
