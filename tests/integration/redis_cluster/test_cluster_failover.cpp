@@ -4,7 +4,9 @@
 // flight when the master died fails with an unknown outcome, the rest fail at once as unavailable.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -12,6 +14,7 @@
 
 #include "plugins/redis/cluster/hash_slot.hpp"
 #include "tests/integration/redis_cluster/cluster_fixture.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/received_messages.hpp"
 
 using namespace routemq;
@@ -41,6 +44,17 @@ awaitable<void> keep_writing(redis::RedisManager& r, std::string key, const std:
     ++tally.failed;
     pause.expires_after(5ms);
     co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+// Sets `key` to 1, 2, 3 ... until told to stop; `acknowledged` is the last value Redis confirmed.
+awaitable<void> count_up(redis::RedisManager& r, std::string key, std::atomic<long>& acknowledged,
+                         std::atomic<long>& failed, const std::atomic<bool>& stop) {
+  for (long n = 1; !stop; ++n) {
+    if (co_await r.set(key, std::to_string(n)))
+      acknowledged = n;
+    else
+      ++failed;
   }
 }
 
@@ -134,4 +148,62 @@ TEST_CASE("cluster client: the subscriber's node killed -9, it moves to another 
 
   holder->start();  // back as a replica of its successor, for the tests after this one
   CHECK(cluster.wait_ok());
+}
+
+TEST_CASE("cluster client: 200 writers while their slots move to another master (redis-cli --cluster reshard), none fails") {
+  auto& cluster = RedisCluster::shared();
+  redis::RedisManager r(cluster_config("reshard:"));
+  wait_all_masters(r);
+  const auto source_port = cluster.master_port_of(redis::hash_slot("reshard:w0"));
+  auto* source = cluster.node_on(source_port);
+  REQUIRE(source);
+  RedisServer* target = nullptr;
+  for (std::size_t i = 0; i < cluster.size() && !target; ++i)
+    if (cluster.node(i).port() != source_port && cluster.node(i).command({"ROLE"}).find("master") != std::string::npos)
+      target = &cluster.node(i);
+  REQUIRE(target);
+
+  // The first 200 slots the source serves (redis-cli moves those), and a writer's key in each.
+  std::vector<std::uint16_t> moving;
+  for (std::uint16_t slot = 0; slot < redis::cluster_slots && moving.size() < 200; ++slot)
+    if (cluster.master_port_of(slot) == source_port) moving.push_back(slot);
+  REQUIRE(moving.size() == 200);
+  std::map<std::uint16_t, std::string> key_in_slot;
+  for (int n = 0; key_in_slot.size() < moving.size() && n < 10'000'000; ++n) {
+    const auto key = "w" + std::to_string(n);
+    const auto slot = redis::hash_slot("reshard:" + key);
+    if (std::binary_search(moving.begin(), moving.end(), slot)) key_in_slot.try_emplace(slot, key);
+  }
+  REQUIRE(key_in_slot.size() == 200);
+
+  // Each writer counts up on its key; what it last saw acknowledged must be what the key holds.
+  std::vector<std::atomic<long>> acknowledged(key_in_slot.size());
+  std::atomic<long> failed{0};
+  std::atomic<bool> stop{false};
+  asio::io_context io;
+  std::size_t index = 0;
+  for (const auto& [slot, key] : key_in_slot)
+    asio::co_spawn(io, count_up(r, key, acknowledged[index++], failed, stop), asio::detached);
+  std::thread writers([&] { io.run(); });
+  REQUIRE(wait_until([&] { return acknowledged[0] > 100; }, 10s));
+  const auto redirects_before = r.stats().redirects;
+  const auto id = [](RedisServer& node) {
+    const auto reply = node.command({"CLUSTER", "MYID"});
+    return reply.substr(reply.find("\r\n") + 2, 40);
+  };
+  auto reshard = ChildProcess::spawn({"redis-cli", "--cluster", "reshard", "127.0.0.1:" + std::to_string(source_port),
+                                      "--cluster-from", id(*source), "--cluster-to", id(*target), "--cluster-slots",
+                                      "200", "--cluster-yes"});
+  const bool moved = reshard.wait_exit(60s) && reshard.exit_code() == 0;
+  stop = true;
+  writers.join();
+
+  INFO(reshard.log_text());
+  REQUIRE(moved);
+  CHECK(cluster.master_port_of(moving.front()) == target->port());
+  CHECK(failed == 0);                                // every write followed ASK and MOVED through the move
+  CHECK(r.stats().redirects > redirects_before);     // and there were some to follow
+  index = 0;
+  for (const auto& [slot, key] : key_in_slot)        // nothing lost, nothing replayed over a newer value
+    CHECK(r.run_sync(r.get(key)) == std::to_string(acknowledged[index++].load()));
 }
