@@ -31,30 +31,36 @@ std::uint16_t master_port_in(const std::string& reply, std::uint16_t slot) {
   return 0;
 }
 
+RedisOptions node_options() {
+  // The bus port on a free port of its own: the default (port + 10000) may be taken or beyond 65535.
+  // Slots of a failed master do not stop the others (cluster-require-full-coverage no, as production
+  // clusters that want partial availability set it: with yes, every node answers CLUSTERDOWN).
+  // A replication ping each second: CLUSTER SLOTS lists a replica only once its offset moved from 0,
+  // which with the default period (10 s) and no writes takes ten seconds.
+  return {.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
+                           "cluster-port " + std::to_string(free_port()), "cluster-replica-validity-factor 0",
+                           "repl-diskless-sync-delay 0", "repl-ping-replica-period 1",
+                           "cluster-require-full-coverage no"}};
+}
+
+void run_redis_cli(const std::vector<std::string>& args, const char* what) {
+  auto cli = ChildProcess::spawn(args);
+  if (!cli.wait_exit(std::chrono::seconds(30)) || cli.exit_code() != 0)
+    throw std::runtime_error(std::string(what) + " failed: " + cli.log_text());
+}
+
 }  // namespace
 
 RedisCluster::RedisCluster(int masters, int replicas_per_master) {
   const int count = masters * (1 + replicas_per_master);
   for (int i = 0; i < count; ++i) {
-    // Gossip and failover on a short clock; replicas may serve while their master is away.
-    // The bus port on a free port of its own: the default (port + 10000) may be taken or beyond 65535.
-    // Slots of a failed master do not stop the others (cluster-require-full-coverage no, as production
-    // clusters that want partial availability set it: with yes, every node answers CLUSTERDOWN).
-    // A replication ping each second: CLUSTER SLOTS lists a replica only once its offset moved from 0,
-    // which with the default period (10 s) and no writes takes ten seconds.
-    nodes_.push_back(std::make_unique<RedisServer>(RedisOptions{
-        .extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-                         "cluster-port " + std::to_string(free_port()), "cluster-replica-validity-factor 0",
-                         "repl-diskless-sync-delay 0", "repl-ping-replica-period 1",
-                         "cluster-require-full-coverage no"}}));
+    nodes_.push_back(std::make_unique<RedisServer>(node_options()));
     nodes_.back()->start();
   }
   std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
   for (const auto& node : nodes_) create.push_back("127.0.0.1:" + std::to_string(node->port()));
   create.insert(create.end(), {"--cluster-replicas", std::to_string(replicas_per_master), "--cluster-yes"});
-  auto cli = ChildProcess::spawn(create);
-  if (!cli.wait_exit(std::chrono::seconds(30)) || cli.exit_code() != 0)
-    throw std::runtime_error("redis-cli --cluster create failed: " + cli.log_text());
+  run_redis_cli(create, "redis-cli --cluster create");
   if (!wait_ok()) throw std::runtime_error("the cluster did not reach cluster_state:ok");
   // Replicas in sync, so that a master killed by a test has a replica ready to take over.
   const bool synced = wait_until(
@@ -70,6 +76,17 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master) {
 RedisCluster& RedisCluster::shared() {
   static RedisCluster cluster;
   return cluster;
+}
+
+RedisServer& RedisCluster::add_master() {
+  nodes_.push_back(std::make_unique<RedisServer>(node_options()));
+  auto& added = *nodes_.back();
+  added.start();
+  run_redis_cli({"redis-cli", "--cluster", "add-node", "127.0.0.1:" + std::to_string(added.port()),
+                 "127.0.0.1:" + std::to_string(nodes_.front()->port())},
+                "redis-cli --cluster add-node");
+  if (!wait_ok()) throw std::runtime_error("the cluster did not take the new node in");
+  return added;
 }
 
 RedisServer* RedisCluster::node_on(std::uint16_t port) {

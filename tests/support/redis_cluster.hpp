@@ -25,6 +25,9 @@ class RedisCluster {
   // it (move slots, kill nodes) put it back as it was before they end.
   static RedisCluster& shared();
 
+  // A new node joined as a master serving no slot yet (redis-cli --cluster add-node).
+  RedisServer& add_master();
+
   std::size_t size() const { return nodes_.size(); }
   RedisServer& node(std::size_t i) { return *nodes_.at(i); }
   RedisServer* node_on(std::uint16_t port);

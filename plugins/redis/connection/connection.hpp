@@ -47,6 +47,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void stop();   // thread-safe; fails everything queued with "unavailable"
   bool ready() const { return state_.load(std::memory_order_acquire) == State::ready; }
   State state() const { return state_.load(std::memory_order_acquire); }
+  // On the executor: connecting for the first time (never ready, no attempt failed yet).
+  bool first_attempt() const {
+    const auto now = state();
+    return (now == State::idle || now == State::connecting) && !ever_connected_ && failed_attempts_ == 0;
+  }
 
   // Thread-safe. Completes with "unavailable" at once when the connection is not ready; `done` is
   // called on the executor otherwise.

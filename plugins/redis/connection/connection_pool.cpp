@@ -38,6 +38,8 @@ void ConnectionPool::submit(Request request) {
 
 void ConnectionPool::submit_on_executor(Request request) {
   if (auto* connection = next_ready()) return connection->push_on_io_thread(std::move(request));
+  for (auto& connection : connections_)
+    if (connection->first_attempt()) return connection->push_on_io_thread(std::move(request));
   unavailable_.refuse(request, Unavailable::Reason::not_connected);
 }
 

@@ -51,9 +51,13 @@ void RequestQueue::complete_front(Result result) {
 void RequestQueue::fail_all(Failure failure, const std::string& detail) {
   std::deque<Entry> failed;
   failed.swap(entries_);
-  first_unwritten_ = 0;
-  for (auto& entry : failed)
-    if (entry.request.completion) entry.request.completion(Result::failed(failure, detail));
+  const std::size_t written = std::exchange(first_unwritten_, 0);
+  for (std::size_t i = 0; i < failed.size(); ++i) {
+    auto& completion = failed[i].request.completion;
+    if (!completion) continue;
+    completion(Result::failed(i < written ? failure : Failure::unavailable,
+                              i < written ? detail : "not sent: " + detail));
+  }
 }
 
 std::optional<Clock::time_point> RequestQueue::oldest_written() const {

@@ -72,7 +72,8 @@ class RequestQueue {
   // request expects a reply (the server sent something unasked for: a protocol error).
   bool on_reply(Reply reply);
 
-  // Completes every request, written or not, with `failure`; the queue is empty afterwards.
+  // Completes every request: those written with `failure`, those never written as unavailable
+  // (nothing was sent: their outcome is known). The queue is empty afterwards.
   void fail_all(Failure failure, const std::string& detail);
 
   std::size_t size() const { return entries_.size(); }

@@ -10,6 +10,7 @@
 #include "tests/integration/middleware/middleware_fixture.hpp"
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace routemq;
 using namespace routemq::test;
@@ -68,7 +69,10 @@ void run_contention(SharedRedis::Kind kind) {
   REQUIRE(detector->fences.size() == 9);
   for (std::size_t i = 1; i < detector->fences.size(); ++i) CHECK(detector->fences[i] > detector->fences[i - 1]);
   CHECK(detector->fences.front() >= 1);
-  CHECK(redis.holding("routemq:lock:{r:shared}").command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n");  // released
+  // Released: after the last handler's "done" is published, so wait for it rather than race it.
+  CHECK(wait_until(
+      [&] { return redis.holding("routemq:lock:{r:shared}").command({"EXISTS", "routemq:lock:{r:shared}"}) == ":0\r\n"; },
+      10s));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "middleware/session.hpp"
 #include "tests/integration/middleware/middleware_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -47,18 +48,23 @@ TEST_CASE("session: values written by one message are seen by the next, and the 
   auto second = probe.wait_for_topic("seen/b", 10s);
   REQUIRE(second);
   CHECK(second->payload == "2,a,stored");
-  CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n2\r\n");
+  // Saved after the handler publishes: each check waits for its save rather than race it.
+  CHECK(wait_until([&] { return redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n2\r\n"; }, 10s));
   CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "__version"}) == "$1\r\n2\r\n");
   // Sliding: shorten the TTL by hand, a message brings it back to the configured 30 s.
   redis_server.command({"PEXPIRE", "routemq:session:{r:d1}", "5000"});
   probe.publish("dev/d1", "c", 1);
   REQUIRE(probe.wait_for_topic("seen/c", 10s));
-  const auto pttl = redis_server.command({"PTTL", "routemq:session:{r:d1}"});
-  CHECK(std::stoll(pttl.substr(1)) > 20000);
-  // Over max_value_bytes: the handler ran, the session is not saved.
+  CHECK(wait_until(
+      [&] { return std::stoll(redis_server.command({"PTTL", "routemq:session:{r:d1}"}).substr(1)) > 20000; }, 10s));
+  // Over max_value_bytes: the handler ran, the session is not saved. The next message (handled
+  // after it: one device's messages are ordered) sees the session as "c" left it.
   probe.publish("dev/d1", "big", 1);
   REQUIRE(probe.wait_for_topic("seen/big", 10s));
-  CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n3\r\n");
+  probe.publish("dev/d1", "d", 1);
+  const auto after_big = probe.wait_for_topic("seen/d", 10s);
+  REQUIRE(after_big);
+  CHECK(after_big->payload == "4,c,stored");
 }
 
 namespace {
@@ -78,7 +84,13 @@ void run_concurrent_increments(SharedRedis::Kind kind) {
   probe.subscribe("seen/#", 1);
   for (int i = 0; i < 30; ++i) probe.publish("dev/shared", "m" + std::to_string(i), 1);
   REQUIRE(count_prefix(probe, "seen/", 30, 30s) == 30);
-  CHECK(redis.holding("routemq:session:{r:shared}").command({"HGET", "routemq:session:{r:shared}", "count"}) == "$2\r\n30\r\n");
+  // The session is saved after the handler publishes: wait for the last save rather than race it.
+  CHECK(wait_until(
+      [&] {
+        return redis.holding("routemq:session:{r:shared}").command({"HGET", "routemq:session:{r:shared}", "count"}) ==
+               "$2\r\n30\r\n";
+      },
+      10s));
 }
 
 }  // namespace

@@ -13,9 +13,9 @@
 namespace routemq::test {
 
 // Keys under `prefix`, one seed node (the others are learned), short timers as the other Redis tests.
-inline redis::RedisConfig cluster_config(const std::string& prefix) {
+inline redis::RedisConfig cluster_config(const std::string& prefix, RedisCluster& cluster = RedisCluster::shared()) {
   auto config = redis_config_for(0, prefix);
-  config.cluster.nodes = {"127.0.0.1:" + std::to_string(RedisCluster::shared().node(0).port())};  // one seed: the rest is learned
+  config.cluster.nodes = {"127.0.0.1:" + std::to_string(cluster.node(0).port())};  // one seed: the rest is learned
   return config;
 }
 

@@ -207,3 +207,47 @@ TEST_CASE("cluster client: 200 writers while their slots move to another master 
   for (const auto& [slot, key] : key_in_slot)        // nothing lost, nothing replayed over a newer value
     CHECK(r.run_sync(r.get(key)) == std::to_string(acknowledged[index++].load()));
 }
+
+TEST_CASE("cluster client: the whole cluster down at start-up, commands fail at once, all is found when it comes up") {
+  RedisCluster cluster;  // its own: every node of it goes down
+  for (std::size_t i = 0; i < cluster.size(); ++i) cluster.node(i).kill9();
+  auto config = cluster_config("startup:", cluster);
+  config.cluster.nodes = {"127.0.0.1:" + std::to_string(cluster.node(0).port()),
+                          "127.0.0.1:" + std::to_string(cluster.node(1).port())};
+  redis::RedisManager r(config);
+  CHECK_FALSE(r.initialize());
+  CHECK_FALSE(r.is_connected());
+  CHECK_FALSE(r.run_sync(r.set("k", "v")));  // at once, as unavailable
+  CHECK(r.stats().unavailable > 0);
+
+  for (std::size_t i = 0; i < cluster.size(); ++i) cluster.node(i).start();  // they remember the cluster
+  REQUIRE(cluster.wait_ok());
+  REQUIRE(r.wait_connected(20s));  // every master found, with no restart of ours
+  for (int i = 0; i < 30; ++i) CHECK(r.run_sync(r.set("k" + std::to_string(i), "v")));
+  CHECK(r.stats().cluster_masters.size() == 3);
+}
+
+TEST_CASE("cluster client: a master added and given slots that hold keys, the client follows the keys there") {
+  RedisCluster cluster;  // its own: it grows
+  redis::RedisManager r(cluster_config("grow:", cluster));
+  REQUIRE(r.initialize());
+  for (int i = 0; i < 100; ++i) REQUIRE(r.run_sync(r.set("k" + std::to_string(i), std::to_string(i))));
+
+  auto& added = cluster.add_master();
+  const auto reply = added.command({"CLUSTER", "MYID"});
+  auto reshard = ChildProcess::spawn({"redis-cli", "--cluster", "reshard", "127.0.0.1:" + std::to_string(cluster.node(0).port()),
+                                      "--cluster-from", "all", "--cluster-to", reply.substr(reply.find("\r\n") + 2, 40),
+                                      "--cluster-slots", "2000", "--cluster-yes"});
+  INFO(reshard.log_text());
+  REQUIRE((reshard.wait_exit(60s) && reshard.exit_code() == 0));
+
+  int on_added = 0;
+  for (int i = 0; i < 100; ++i) {
+    const auto key = "k" + std::to_string(i);
+    CHECK(r.run_sync(r.get(key)) == std::to_string(i));  // wherever it went
+    on_added += cluster.master_port_of(redis::hash_slot("grow:" + key)) == added.port();
+  }
+  CHECK(on_added > 0);
+  CHECK(r.run_sync(r.set("k0", "again")));
+  CHECK(wait_until([&] { return r.stats().cluster_masters.size() == 4; }, 10s));  // the new master is known
+}

@@ -220,14 +220,15 @@ TEST_CASE("the request queue writes everything queued at once and completes in F
   CHECK_FALSE(queue.on_reply(Reply::number(9)));  // nobody asked: protocol error
 }
 
-TEST_CASE("failing the queue completes written and unwritten requests exactly once") {
+TEST_CASE("failing the queue completes written requests with the failure and unwritten ones as unavailable, once") {
   RequestQueue queue;
   std::vector<Failure> failures;
   for (int i = 0; i < 3; ++i) queue.push({"X", 1, [&](Result r) { failures.push_back(r.failure); }});
   written(queue);
   queue.push({"Y", 1, [&](Result r) { failures.push_back(r.failure); }});
   queue.fail_all(Failure::connection_lost, "reset");
-  CHECK(failures == std::vector<Failure>(4, Failure::connection_lost));
+  CHECK(failures == std::vector<Failure>{Failure::connection_lost, Failure::connection_lost, Failure::connection_lost,
+                                         Failure::unavailable});  // never sent: its outcome is known
   CHECK(queue.empty());
   CHECK_FALSE(queue.has_unwritten());
   queue.fail_all(Failure::timeout, "again");
