@@ -1,11 +1,14 @@
-// bench_failover: the failover window as a service on the RedisManager sees it, behind Sentinel.
+// bench_failover: the failover window as a service on the RedisManager sees it, behind Sentinel or
+// on a Redis Cluster.
 //
 //   build/bin/bench_failover --sentinels 127.0.0.1:26379,... --master-name mymaster --kill-pid PID
 //                            [--writers 200] [--before 2]
+//   build/bin/bench_failover --cluster 127.0.0.1:7000 --victim-port 7001 --kill-pid PID ...
 //
 // `writers` coroutines SET their own key in a loop through a manager that found the master through
-// the Sentinels. After `before` seconds the master (PID) is killed with SIGKILL; the window ends with
-// the first write that succeeds after the writes started failing. Prints, in wall-clock milliseconds
+// the Sentinels (or, on a cluster, keys in one slot the victim master serves). After `before`
+// seconds the master (PID) is killed with SIGKILL; the window ends with the first write that
+// succeeds after the writes started failing. Prints, in wall-clock milliseconds
 // (so scripts/bench.sh can set them beside the "+switch-master" line of Sentinel's log):
 //
 //   RESULT name=failover writers=200 kill_ms=... first_write_ms=... refused=N unknown=N before=N after=N
@@ -18,12 +21,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "bench/flags.hpp"
 #include "core/asio.hpp"
+#include "plugins/redis/cluster/cluster_replies.hpp"
+#include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace {
@@ -36,13 +42,16 @@ namespace redis = routemq::redis;
 struct Options {
   std::string sentinels;
   std::string master_name;
+  std::string cluster;   // a seed node: the cluster mode
+  int victim_port = 0;   // the cluster master whose slot the writers' keys share
   pid_t kill_pid = 0;
   int writers = 200;
   int before_s = 2;
 };
 
 const char* const usage =
-    "usage: bench_failover --sentinels host:port,... --master-name NAME --kill-pid PID [--writers 200] [--before 2]\n";
+    "usage: bench_failover --sentinels host:port,... --master-name NAME --kill-pid PID [--writers 200] [--before 2]\n"
+    "       bench_failover --cluster host:port --victim-port PORT --kill-pid PID [--writers 200] [--before 2]\n";
 
 Options parse_options(int argc, char** argv) {
   Options options;
@@ -52,13 +61,17 @@ Options parse_options(int argc, char** argv) {
     const std::string value = argv[i + 1];
     if (flag == "--sentinels") options.sentinels = value;
     else if (flag == "--master-name") options.master_name = value;
+    else if (flag == "--cluster") options.cluster = value;
+    else if (flag == "--victim-port") options.victim_port = static_cast<int>(routemq::bench::parse_number(flag, value));
     else if (flag == "--kill-pid") options.kill_pid = static_cast<pid_t>(routemq::bench::parse_number(flag, value));
     else if (flag == "--writers") options.writers = static_cast<int>(routemq::bench::parse_number(flag, value));
     else if (flag == "--before") options.before_s = static_cast<int>(routemq::bench::parse_number(flag, value));
     else throw std::invalid_argument("unknown option " + flag);
   }
-  if (options.sentinels.empty() || options.master_name.empty() || options.kill_pid == 0)
-    throw std::invalid_argument("--sentinels, --master-name and --kill-pid are required");
+  const bool sentinel = !options.sentinels.empty() && !options.master_name.empty();
+  const bool cluster = !options.cluster.empty() && options.victim_port != 0;
+  if (sentinel == cluster || options.kill_pid == 0)
+    throw std::invalid_argument("--sentinels and --master-name, or --cluster and --victim-port, and --kill-pid are required");
   return options;
 }
 
@@ -75,9 +88,8 @@ struct Window {
   std::atomic<int> running{0};
 };
 
-awaitable<void> write_forever(redis::RedisManager& manager, Window& window, int id) {
+awaitable<void> write_forever(redis::RedisManager& manager, Window& window, std::string key) {
   ++window.running;
-  const auto key = "failover:" + std::to_string(id);
   while (!window.stop) {
     std::vector<std::string> set{"SET", manager.key(key), "v"};
     const auto result = co_await manager.command(std::move(set));
@@ -98,19 +110,40 @@ awaitable<void> write_forever(redis::RedisManager& manager, Window& window, int 
   --window.running;
 }
 
+// On a cluster: a hash tag whose slot the victim serves, so that every writer waits on its failover.
+std::string tag_served_by(redis::RedisManager& manager, int victim_port) {
+  const auto slots = manager.run_sync(manager.command({"CLUSTER", "SLOTS"}));
+  std::string why;
+  const auto map = redis::SlotMap::from_cluster_slots(slots.reply, {"127.0.0.1", 0}, why);
+  if (!map) throw std::runtime_error("CLUSTER SLOTS: " + why);
+  for (int n = 0; n < 1'000'000; ++n) {
+    const auto tag = "{failover-" + std::to_string(n) + "}";
+    const auto* master = map->master_of(redis::hash_slot(manager.key(tag)));
+    if (master && master->port == victim_port) return tag;
+  }
+  throw std::runtime_error("no slot of the victim found");
+}
+
 int run(const Options& options) {
+  const bool cluster = !options.cluster.empty();
   redis::RedisConfig config = redis::read_redis_config(
-      routemq::ConfigNode(), routemq::Environment({{"ENABLE_REDIS", "true"},
-                                                   {"REDIS_SENTINELS", options.sentinels},
-                                                   {"REDIS_SENTINEL_MASTER", options.master_name},
-                                                   {"REDIS_SOCKET_TIMEOUT", "1"}}));
+      routemq::ConfigNode(),
+      routemq::Environment(cluster ? std::map<std::string, std::string>{{"ENABLE_REDIS", "true"},
+                                                                        {"REDIS_CLUSTER_NODES", options.cluster},
+                                                                        {"REDIS_SOCKET_TIMEOUT", "1"}}
+                                   : std::map<std::string, std::string>{{"ENABLE_REDIS", "true"},
+                                                                        {"REDIS_SENTINELS", options.sentinels},
+                                                                        {"REDIS_SENTINEL_MASTER", options.master_name},
+                                                                        {"REDIS_SOCKET_TIMEOUT", "1"}}));
   redis::RedisManager manager(config);
-  if (!manager.initialize() && !manager.wait_connected(10s)) throw std::runtime_error("no master found through Sentinel");
-  const auto first_master = manager.stats().master;
+  if (!manager.initialize() && !manager.wait_connected(10s)) throw std::runtime_error("no master found");
+  const auto first_master = cluster ? "127.0.0.1:" + std::to_string(options.victim_port) : manager.stats().master;
+  const auto prefix = cluster ? tag_served_by(manager, options.victim_port) + ":" : std::string("failover:");
 
   Window window;
   asio::io_context io(1);
-  for (int i = 0; i < options.writers; ++i) asio::co_spawn(io, write_forever(manager, window, i), asio::detached);
+  for (int i = 0; i < options.writers; ++i)
+    asio::co_spawn(io, write_forever(manager, window, prefix + std::to_string(i)), asio::detached);
   std::thread callers([&] { io.run(); });
   std::this_thread::sleep_for(std::chrono::seconds(options.before_s));
   window.killed_ms = now_ms();
@@ -128,7 +161,7 @@ int run(const Options& options) {
               "after=%ld from=%s to=%s\n",
               options.writers, window.killed_ms.load(), window.first_write_ms.load(), window.refused.load(),
               window.unknown.load(), window.before.load(), window.after.load(), first_master.c_str(),
-              manager.stats().master.c_str());
+              cluster ? "its-promoted-replica" : manager.stats().master.c_str());
   return 0;
 }
 

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -31,36 +30,73 @@ std::uint16_t master_port_in(const std::string& reply, std::uint16_t slot) {
   return 0;
 }
 
-RedisOptions node_options() {
+RedisOptions node_options(std::uint16_t bus_port) {
   // The bus port on a free port of its own: the default (port + 10000) may be taken or beyond 65535.
   // Slots of a failed master do not stop the others (cluster-require-full-coverage no, as production
   // clusters that want partial availability set it: with yes, every node answers CLUSTERDOWN).
   // A replication ping each second: CLUSTER SLOTS lists a replica only once its offset moved from 0,
   // which with the default period (10 s) and no writes takes ten seconds.
   return {.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-                           "cluster-port " + std::to_string(free_port()), "cluster-replica-validity-factor 0",
+                           "cluster-port " + std::to_string(bus_port), "cluster-replica-validity-factor 0",
                            "repl-diskless-sync-delay 0", "repl-ping-replica-period 1",
                            "cluster-require-full-coverage no"}};
 }
 
-void run_redis_cli(const std::vector<std::string>& args, const char* what) {
-  auto cli = ChildProcess::spawn(args);
-  if (!cli.wait_exit(std::chrono::seconds(30)) || cli.exit_code() != 0)
-    throw std::runtime_error(std::string(what) + " failed: " + cli.log_text());
+void expect_ok(const std::string& reply, const std::string& what) {
+  if (reply != "+OK\r\n") throw std::runtime_error(what + " answered " + reply);
+}
+
+// A bulk string reply's text ("$40\r\n<id>\r\n" -> "<id>").
+std::string bulk_text(const std::string& reply) {
+  const auto start = reply.find("\r\n");
+  if (reply.empty() || reply[0] != '$' || start == std::string::npos) throw std::runtime_error("not a bulk string: " + reply);
+  return reply.substr(start + 2, std::stoul(reply.substr(1, start - 1)));
 }
 
 }  // namespace
 
+RedisServer& RedisCluster::start_node() {
+  const auto bus_port = free_port();
+  nodes_.push_back(std::make_unique<RedisServer>(node_options(bus_port)));
+  bus_ports_.push_back(bus_port);
+  nodes_.back()->start();
+  return *nodes_.back();
+}
+
+// Every node told to meet the first, then waited for until each knows them all.
+void RedisCluster::meet_all() {
+  auto& first = *nodes_.front();
+  for (std::size_t i = 1; i < nodes_.size(); ++i)
+    expect_ok(first.command({"CLUSTER", "MEET", "127.0.0.1", std::to_string(nodes_[i]->port()), std::to_string(bus_ports_[i])}),
+              "CLUSTER MEET");
+  const auto known = "cluster_known_nodes:" + std::to_string(nodes_.size()) + "\r\n";
+  const bool met = wait_until(
+      [&] {
+        for (auto& node : nodes_)
+          if (node->running() && node->command({"CLUSTER", "INFO"}).find(known) == std::string::npos) return false;
+        return true;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(10));
+  if (!met) throw std::runtime_error("the cluster's nodes did not all meet");
+}
+
 RedisCluster::RedisCluster(int masters, int replicas_per_master) {
+  // What redis-cli --cluster create does, without its one-second waits: masters take equal slot
+  // ranges, every node meets the others, each replica follows its master.
   const int count = masters * (1 + replicas_per_master);
-  for (int i = 0; i < count; ++i) {
-    nodes_.push_back(std::make_unique<RedisServer>(node_options()));
-    nodes_.back()->start();
+  for (int i = 0; i < count; ++i) start_node();
+  constexpr int slots = 16384;
+  for (int m = 0; m < masters; ++m)
+    expect_ok(nodes_[m]->command({"CLUSTER", "ADDSLOTSRANGE", std::to_string(m * slots / masters),
+                                  std::to_string((m + 1) * slots / masters - 1)}),
+              "CLUSTER ADDSLOTSRANGE");
+  meet_all();
+  for (int m = 0; m < masters; ++m) {
+    const auto master_id = bulk_text(nodes_[m]->command({"CLUSTER", "MYID"}));
+    for (int r = 0; r < replicas_per_master; ++r)
+      expect_ok(nodes_[masters + m * replicas_per_master + r]->command({"CLUSTER", "REPLICATE", master_id}),
+                "CLUSTER REPLICATE");
   }
-  std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
-  for (const auto& node : nodes_) create.push_back("127.0.0.1:" + std::to_string(node->port()));
-  create.insert(create.end(), {"--cluster-replicas", std::to_string(replicas_per_master), "--cluster-yes"});
-  run_redis_cli(create, "redis-cli --cluster create");
   if (!wait_ok()) throw std::runtime_error("the cluster did not reach cluster_state:ok");
   // Replicas in sync, so that a master killed by a test has a replica ready to take over.
   const bool synced = wait_until(
@@ -79,12 +115,8 @@ RedisCluster& RedisCluster::shared() {
 }
 
 RedisServer& RedisCluster::add_master() {
-  nodes_.push_back(std::make_unique<RedisServer>(node_options()));
-  auto& added = *nodes_.back();
-  added.start();
-  run_redis_cli({"redis-cli", "--cluster", "add-node", "127.0.0.1:" + std::to_string(added.port()),
-                 "127.0.0.1:" + std::to_string(nodes_.front()->port())},
-                "redis-cli --cluster add-node");
+  auto& added = start_node();
+  meet_all();
   if (!wait_ok()) throw std::runtime_error("the cluster did not take the new node in");
   return added;
 }

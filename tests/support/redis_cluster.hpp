@@ -1,6 +1,6 @@
 #pragma once
-// A Redis Cluster on loopback as production shards one: masters with a replica each, joined by
-// `redis-cli --cluster create`, with a short cluster-node-timeout so that a failover takes a second or
+// A Redis Cluster on loopback as production shards one: masters with a replica each, joined as
+// `redis-cli --cluster create` joins them (slots, MEET, REPLICATE), with a short cluster-node-timeout so that a failover takes a second or
 // two. Every node is a RedisServer: it can be killed, paused and restarted for real.
 //
 //   RedisCluster cluster;                          // 3 masters + 3 replicas, every slot served
@@ -18,14 +18,14 @@ namespace routemq::test {
 
 class RedisCluster {
  public:
-  // Starts the nodes, creates the cluster and waits until every node says cluster_state:ok (throws
-  // std::runtime_error with redis-cli's output otherwise).
+  // Starts the nodes, joins them and waits until every node says cluster_state:ok and every replica
+  // is in sync (throws std::runtime_error saying which step failed otherwise).
   explicit RedisCluster(int masters = 3, int replicas_per_master = 1);
   // The one cluster of a test process, started at first use (about two seconds). Tests that change
   // it (move slots, kill nodes) put it back as it was before they end.
   static RedisCluster& shared();
 
-  // A new node joined as a master serving no slot yet (redis-cli --cluster add-node).
+  // A new node joined as a master serving no slot yet (as redis-cli --cluster add-node does).
   RedisServer& add_master();
 
   std::size_t size() const { return nodes_.size(); }
@@ -38,7 +38,11 @@ class RedisCluster {
   bool wait_ok(std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
  private:
+  RedisServer& start_node();
+  void meet_all();
+
   std::vector<std::unique_ptr<RedisServer>> nodes_;
+  std::vector<std::uint16_t> bus_ports_;  // each node's cluster bus, by index
 };
 
 }  // namespace routemq::test
