@@ -45,6 +45,21 @@ wait_until_output() {
   return 1
 }
 
+# manager_rows FILE PEER_GET PEER_SET GOAL WHERE TAG PEER_FLAG: the table rows (stdout) and summary
+# lines (stderr) of bench_redis's own and shared modes at 1000 coroutines, as percentages of the peer.
+manager_rows() {
+  local file=$1 peer_get=$2 peer_set=$3 goal=$4 where=$5 tag=$6 peer_flag=$7 mode name get set pct_get pct_set
+  for mode in own shared; do
+    name=routemq; [[ $mode == shared ]] && name=routemq_shared
+    get=$(line_field "$file" RESULT ops "name=${name}_get" c=1000)
+    set=$(line_field "$file" RESULT ops "name=${name}_set" c=1000)
+    pct_get=$(percent "$get" "$peer_get")
+    pct_set=$(percent "$set" "$peer_set")
+    echo "| RedisManager $where ($([[ $mode == own ]] && echo "own io thread" || echo "callers' io_context")) | $get | $set | ${pct_get}%: $(verdict "$pct_get" "$goal" "%") | ${pct_set}%: $(verdict "$pct_set" "$goal" "%") |"
+    echo "== $tag ($mode): RedisManager GET ${pct_get}% / SET ${pct_set}% of redis-benchmark $peer_flag -P 16 (goal >= ${goal}%)" >&2
+  done
+}
+
 # ---- TLS
 
 bench_tls_part() {
@@ -77,16 +92,7 @@ bench_tls_part() {
     echo "| measurement | GET ops/s | SET ops/s | GET vs peer | SET vs peer |"
     echo "|---|---|---|---|---|"
     echo "| redis-benchmark --tls -c 50 -P 16 (peer) | $tls_peer_get | $tls_peer_set | | |"
-    local mode name get set pct_get pct_set
-    for mode in own shared; do
-      name=routemq; [[ $mode == shared ]] && name=routemq_shared
-      get=$(line_field "$work_dir/bench_redis_tls.txt" RESULT ops "name=${name}_get" c=1000)
-      set=$(line_field "$work_dir/bench_redis_tls.txt" RESULT ops "name=${name}_set" c=1000)
-      pct_get=$(percent "$get" "$tls_peer_get")
-      pct_set=$(percent "$set" "$tls_peer_set")
-      echo "| RedisManager over TLS ($([[ $mode == own ]] && echo "own io thread" || echo "callers' io_context")) | $get | $set | ${pct_get}%: $(verdict "$pct_get" "$goal_tls_pct" "%") | ${pct_set}%: $(verdict "$pct_set" "$goal_tls_pct" "%") |"
-      echo "== TLS ($mode): RedisManager GET ${pct_get}% / SET ${pct_set}% of redis-benchmark --tls -P 16 (goal >= ${goal_tls_pct}%)" >&2
-    done
+    manager_rows "$work_dir/bench_redis_tls.txt" "$tls_peer_get" "$tls_peer_set" "$goal_tls_pct" "over TLS" TLS "--tls"
     echo "<!-- tls:end -->"
     echo
   } >"$work_dir/tls_section.md"
@@ -231,16 +237,8 @@ bench_cluster_part() {
     echo "| measurement | GET ops/s | SET ops/s | GET vs peer | SET vs peer |"
     echo "|---|---|---|---|---|"
     echo "| redis-benchmark --cluster -c 50 -P 16 (peer) | $cluster_peer_get | $cluster_peer_set | | |"
-    local mode name get set pct_get pct_set
-    for mode in own shared; do
-      name=routemq; [[ $mode == shared ]] && name=routemq_shared
-      get=$(line_field "$work_dir/bench_redis_cluster.txt" RESULT ops "name=${name}_get" c=1000)
-      set=$(line_field "$work_dir/bench_redis_cluster.txt" RESULT ops "name=${name}_set" c=1000)
-      pct_get=$(percent "$get" "$cluster_peer_get")
-      pct_set=$(percent "$set" "$cluster_peer_set")
-      echo "| RedisManager on the cluster ($([[ $mode == own ]] && echo "own io thread" || echo "callers' io_context")) | $get | $set | ${pct_get}%: $(verdict "$pct_get" "$goal_cluster_pct" "%") | ${pct_set}%: $(verdict "$pct_set" "$goal_cluster_pct" "%") |"
-      echo "== cluster ($mode): RedisManager GET ${pct_get}% / SET ${pct_set}% of redis-benchmark --cluster -P 16 (goal >= ${goal_cluster_pct}%)" >&2
-    done
+    manager_rows "$work_dir/bench_redis_cluster.txt" "$cluster_peer_get" "$cluster_peer_set" "$goal_cluster_pct" \
+      "on the cluster" cluster "--cluster"
     echo
     echo "The failover: 200 coroutines write (SET) keys of one slot of a master (not the seed), which is killed with SIGKILL (cluster-node-timeout 1000 ms)."
     echo

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -183,7 +184,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       case RequestSlot::Kind::unreadable:
         return finish(pending, Result::failed(Failure::refused, "not a sequence of encoded commands"));
       case RequestSlot::Kind::cross_slot:
-        if (auto split = split_request(pending->bytes)) return send_parts(pending, std::move(*split));
+        if (auto split = split_request(pending->bytes)) return send_slot_split(pending, std::move(*split));
+        if (is_pipeline(*pending)) return send_each_command(pending);
         return finish(pending, Result::failed(Failure::refused, cross_slot_words(pending->where.keys)));
       case RequestSlot::Kind::any_node:
       case RequestSlot::Kind::one_slot:
@@ -204,36 +206,107 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return args ? split_by_slot(*args) : std::nullopt;
   }
 
-  // A multi-key command over several slots: one request per slot, each routed (and redirected) on
-  // its own; the caller's one reply is put together when the last part completes.
-  void send_parts(const PendingPtr& whole, SlotSplit split) {
+  // Several commands with one reply each, not a transaction: a pipeline, which is not atomic on one
+  // Redis either, so its commands may run on several masters.
+  static bool is_pipeline(const Pending& pending) {
+    return pending.replies > 1 && !pending.bytes.starts_with(multi_command) &&
+           each_command(pending.bytes).size() == pending.replies;
+  }
+
+  // A multi-key command over several slots: one request per slot; one reply put together from theirs.
+  void send_slot_split(const PendingPtr& whole, SlotSplit split) {
+    std::vector<PendingPtr> parts;
+    for (const auto& part : split.parts) parts.push_back(part_request(encode_command(part.args), part.slot));
+    send_parts(whole, std::move(parts), [split = std::move(split)](const std::vector<Reply>& replies) {
+      return merge_parts(split, replies);
+    });
+  }
+
+  // A pipeline over several slots: its commands grouped by slot, each group one request to its slot's
+  // master (one connection: the commands on a key run in the pipeline's order), the replies put back
+  // in the pipeline's order. Keyless commands, and commands themselves over several slots, go alone.
+  void send_each_command(const PendingPtr& whole) {
+    struct Group {
+      std::string bytes;
+      std::vector<std::size_t> positions;  // of its commands in the pipeline
+      RequestSlot where;
+    };
+    std::vector<Group> groups;
+    std::map<std::uint16_t, std::size_t> group_of_slot;
+    std::size_t position = 0;
+    for (const auto command : each_command(whole->bytes)) {
+      auto where = slot_of_request(command);
+      std::size_t index = groups.size();
+      if (where.kind == RequestSlot::Kind::one_slot) index = group_of_slot.try_emplace(where.slot, groups.size()).first->second;
+      if (index == groups.size()) groups.push_back({{}, {}, std::move(where)});
+      groups[index].bytes += command;
+      groups[index].positions.push_back(position++);
+    }
+    std::vector<PendingPtr> parts;
+    std::vector<std::vector<std::size_t>> positions;
+    for (auto& group : groups) {
+      auto part = std::make_shared<Pending>();
+      part->bytes = std::move(group.bytes);
+      part->replies = group.positions.size();
+      part->where = std::move(group.where);
+      parts.push_back(std::move(part));
+      positions.push_back(std::move(group.positions));
+    }
+    send_parts(whole, std::move(parts), [positions = std::move(positions), total = position](const std::vector<Reply>& replies) {
+      std::vector<Reply> in_order(total);
+      for (std::size_t part = 0; part < replies.size(); ++part) {
+        if (positions[part].size() == 1) {
+          in_order[positions[part][0]] = replies[part];
+          continue;
+        }
+        for (std::size_t i = 0; i < positions[part].size() && i < replies[part].elements.size(); ++i)
+          in_order[positions[part][i]] = replies[part].elements[i];
+      }
+      return Reply::array(std::move(in_order));
+    });
+  }
+
+  static PendingPtr part_request(std::string bytes, std::uint16_t slot) {
+    auto part = std::make_shared<Pending>();
+    part->bytes = std::move(bytes);
+    part->where = {RequestSlot::Kind::one_slot, slot, {}};
+    return part;
+  }
+
+  // Each part routed (and redirected) on its own; the caller's one reply is made from the parts'
+  // when the last completes. A part without a reply fails the whole: unavailable when no part was
+  // answered (nothing ran), else with an unknown outcome (some parts may have run).
+  using Merge = std::function<Reply(const std::vector<Reply>&)>;
+  void send_parts(const PendingPtr& whole, std::vector<PendingPtr> parts, Merge merge) {
     struct Gather {
       PendingPtr whole;
-      SlotSplit split;
+      Merge merge;
       std::vector<Reply> replies;
       std::size_t waiting = 0;
+      std::size_t answered = 0;
       std::optional<Result> failure;  // the first part that got no reply
     };
     auto gather = std::make_shared<Gather>();
     gather->whole = whole;
-    gather->replies.resize(split.parts.size());
-    gather->waiting = split.parts.size();
-    gather->split = std::move(split);
-    for (std::size_t i = 0; i < gather->split.parts.size(); ++i) {
-      auto part = std::make_shared<Pending>();
-      part->bytes = encode_command(gather->split.parts[i].args);
-      part->where = {RequestSlot::Kind::one_slot, gather->split.parts[i].slot, {}};
-      part->completion = [gather, i](Result result) {
-        if (result.ok())
+    gather->merge = std::move(merge);
+    gather->replies.resize(parts.size());
+    gather->waiting = parts.size();
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      parts[i]->completion = [gather, i](Result result) {
+        if (result.ok()) {
           gather->replies[i] = std::move(result.reply);
-        else if (!gather->failure)
+          ++gather->answered;
+        } else if (!gather->failure) {
           gather->failure = std::move(result);
+        }
         if (--gather->waiting > 0) return;
-        finish(gather->whole, gather->failure ? std::move(*gather->failure)
-                                              : Result::success(merge_parts(gather->split, gather->replies)));
+        if (gather->failure && gather->answered > 0)
+          gather->failure = Result::failed(Failure::connection_lost,
+                                           "part of it ran, part did not: " + gather->failure->error_text());
+        finish(gather->whole, gather->failure ? std::move(*gather->failure) : Result::success(gather->merge(gather->replies)));
       };
-      route(part);
     }
+    for (auto& part : parts) route(part);
   }
 
   // SCAN's arguments, when the request is one SCAN.

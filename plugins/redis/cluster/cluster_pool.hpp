@@ -2,8 +2,11 @@
 // The RedisManager's commands on a Redis Cluster. Each master gets a pool of multiplexed connections,
 // as one Redis does (auto-pipelined, degrading, reconnecting). A request goes to the master serving
 // its keys' slot (command_keys.hpp), a keyless one to any master. MGET, MSET, DEL, UNLINK, EXISTS
-// and TOUCH over several slots are split per slot and put back together (slot_split.hpp); any other
-// request over several slots is refused before sending, naming its keys. SCAN walks every master
+// and TOUCH over several slots are split per slot and put back together (slot_split.hpp), and a
+// pipeline's commands go, grouped by slot, each group to its slot's master, the replies in the
+// pipeline's order; any
+// other request over several slots (a transaction, a script) is refused before sending, naming its
+// keys. SCAN walks every master
 // (scan_cursor.hpp), so keys() and pattern invalidation see the whole cluster. Replies that prove a command did not run are followed
 // (redirections.hpp: MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY); a timeout or a lost connection
 // is never resent: its outcome is unknown.

@@ -190,4 +190,15 @@ std::optional<std::vector<std::string_view>> only_command(std::string_view bytes
   return args;
 }
 
+std::vector<std::string_view> each_command(std::string_view bytes) {
+  std::vector<std::string_view> commands;
+  std::vector<std::string_view> args;
+  while (!bytes.empty()) {
+    const auto* start = bytes.data();
+    if (!next_command(bytes, args)) return {};
+    commands.emplace_back(start, static_cast<std::size_t>(bytes.data() - start));
+  }
+  return commands;
+}
+
 }  // namespace routemq::redis

@@ -33,5 +33,7 @@ RequestSlot slot_of_request(std::string_view bytes);
 
 // The arguments of a request that holds exactly one command; nullopt for several, or unreadable bytes.
 std::optional<std::vector<std::string_view>> only_command(std::string_view bytes);
+// Each encoded command of a request, as its bytes; empty for unreadable bytes.
+std::vector<std::string_view> each_command(std::string_view bytes);
 
 }  // namespace routemq::redis

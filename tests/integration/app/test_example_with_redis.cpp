@@ -1,6 +1,6 @@
 // The example service with the Redis plugin, through a real mosquitto and a real redis-server:
 // telemetry is stored and counted; with Redis gone the acks still go out; behind Sentinel, a master
-// killed with -9 is followed without a restart.
+// killed with -9 is followed without a restart (on a Redis Cluster: tests/integration/redis_cluster).
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "plugins/redis/cluster/hash_slot.hpp"
+#include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/recipes/invalidation.hpp"
 #include "tests/support/received_messages.hpp"
 #include "tests/integration/redis_cluster/cluster_fixture.hpp"
@@ -161,6 +162,36 @@ TEST_CASE("cluster client: BLPOP and leases connect to the master of their key, 
     CHECK(r.run_sync(r.get(queue)) == "done");
   }
   CHECK(masters_used.size() == 3);
+}
+
+TEST_CASE("cluster client: a pipeline over keys on every master runs, replies in order, a transaction over them is refused") {
+  redis::RedisManager r(cluster_config("piped:"));
+  wait_all_masters(r);
+  redis::Pipeline pipe(r);
+  std::vector<redis::Queued<std::optional<long long>>> counts;
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 30; ++i) {
+    const auto key = "n" + std::to_string(i);
+    masters_used.insert(RedisCluster::shared().master_port_of(redis::hash_slot("piped:" + key)));
+    for (int j = 0; j <= i % 3; ++j) counts.push_back(pipe.incr(key));  // 1, 2 or 3 increments per key
+  }
+  auto read_back = pipe.get("n2");
+  auto missing = pipe.get("missing");
+  REQUIRE(masters_used.size() == 3);
+  REQUIRE(r.run_sync(pipe.run()));
+  std::size_t at = 0;
+  for (int i = 0; i < 30; ++i)
+    for (int j = 0; j <= i % 3; ++j) CHECK(counts[at++].get() == j + 1);  // each reply where it belongs
+  CHECK(read_back.get() == "3");
+  CHECK(missing.get() == std::nullopt);
+
+  redis::Batch batch;
+  batch.push({"INCR", r.key("n0")});
+  batch.push({"INCR", r.key("n1")});
+  const auto refused = r.run_sync(r.transaction(batch));
+  CHECK(refused.failure == redis::Failure::refused);
+  CHECK_THAT(refused.detail, Catch::Contains("different cluster slots"));
+  CHECK(r.run_sync(r.get("n0")) == "1");  // nothing of it ran
 }
 
 TEST_CASE("cluster client: a slot moved to another master is followed (MOVED), the caller sees only its reply") {

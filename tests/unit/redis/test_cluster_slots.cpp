@@ -95,6 +95,13 @@ TEST_CASE("cluster: where a request runs: any node, one slot, or refused as cros
   CHECK(apart.kind == RequestSlot::Kind::cross_slot);
   CHECK(apart.keys == std::vector<std::string>{"foo", "bar"});
 
+  // A request's commands one by one, as their bytes.
+  const auto commands = each_command(tagged);
+  REQUIRE(commands.size() == 4);
+  CHECK(commands[1] == encode_command({"SET", "{user:1}:a", "1"}));
+  CHECK(commands[3] == "*1\r\n$4\r\nEXEC\r\n");
+  CHECK(each_command("*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET").empty());  // unreadable: none
+
   // Anything else is unreadable, never a guess.
   for (const std::string bad : {"GET foo\r\n", "*2\r\n$3\r\nGET\r\n", "*1\r\n$9\r\nGET\r\n", "*99999999999\r\n",
                                 "*1\r\n$-1\r\n", "*1\r\n$3\r\nGETxx"})
