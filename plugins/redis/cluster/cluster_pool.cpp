@@ -29,11 +29,6 @@ namespace {
 constexpr std::string_view asking_command = "*1\r\n$6\r\nASKING\r\n";
 constexpr std::string_view multi_command = "*1\r\n$5\r\nMULTI\r\n";
 
-bool names_other_node(const Reply& reply) {
-  return reply.is_error() && (reply.text.starts_with("MOVED ") || reply.text.starts_with("ASK ") ||
-                              reply.text.starts_with("READONLY") || retry_later(reply));
-}
-
 // The reply that decides what becomes of a request: its one reply; of several (a pipeline, MULTI ...
 // EXEC), the first that names another node or asks to retry, but only when none of its commands ran:
 // every reply is such an error, or it is a transaction that was aborted (EXECABORT).
@@ -43,9 +38,9 @@ const Reply* deciding_reply(std::string_view bytes, std::size_t replies, const R
   const auto& all = reply.elements;
   const bool aborted = bytes.starts_with(multi_command) && all.back().is_error() &&
                        all.back().text.starts_with("EXECABORT");
-  const bool none_ran = std::all_of(all.begin(), all.end(), names_other_node);
+  const bool none_ran = std::all_of(all.begin(), all.end(), not_run_here);
   if (!aborted && !none_ran) return nullptr;
-  const auto first = std::find_if(all.begin(), all.end(), names_other_node);
+  const auto first = std::find_if(all.begin(), all.end(), not_run_here);
   return first == all.end() ? nullptr : &*first;
 }
 
@@ -185,7 +180,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
         return finish(pending, Result::failed(Failure::refused, "not a sequence of encoded commands"));
       case RequestSlot::Kind::cross_slot:
         if (auto split = split_request(pending->bytes)) return send_slot_split(pending, std::move(*split));
-        if (is_pipeline(*pending)) return send_each_command(pending);
+        if (auto commands = pipeline_commands(*pending); !commands.empty()) return send_each_command(pending, commands);
         return finish(pending, Result::failed(Failure::refused, cross_slot_words(pending->where.keys)));
       case RequestSlot::Kind::any_node:
       case RequestSlot::Kind::one_slot:
@@ -206,11 +201,13 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return args ? split_by_slot(*args) : std::nullopt;
   }
 
-  // Several commands with one reply each, not a transaction: a pipeline, which is not atomic on one
-  // Redis either, so its commands may run on several masters.
-  static bool is_pipeline(const Pending& pending) {
-    return pending.replies > 1 && !pending.bytes.starts_with(multi_command) &&
-           each_command(pending.bytes).size() == pending.replies;
+  // The commands of a pipeline: several with one reply each, not a transaction (a pipeline is not
+  // atomic on one Redis either, so its commands may run on several masters). Empty for anything else.
+  static std::vector<std::string_view> pipeline_commands(const Pending& pending) {
+    if (pending.replies < 2 || pending.bytes.starts_with(multi_command)) return {};
+    auto commands = each_command(pending.bytes);
+    if (commands.size() != pending.replies) return {};
+    return commands;
   }
 
   // A multi-key command over several slots: one request per slot; one reply put together from theirs.
@@ -225,7 +222,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   // A pipeline over several slots: its commands grouped by slot, each group one request to its slot's
   // master (one connection: the commands on a key run in the pipeline's order), the replies put back
   // in the pipeline's order. Keyless commands, and commands themselves over several slots, go alone.
-  void send_each_command(const PendingPtr& whole) {
+  void send_each_command(const PendingPtr& whole, const std::vector<std::string_view>& commands) {
     struct Group {
       std::string bytes;
       std::vector<std::size_t> positions;  // of its commands in the pipeline
@@ -234,7 +231,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     std::vector<Group> groups;
     std::map<std::uint16_t, std::size_t> group_of_slot;
     std::size_t position = 0;
-    for (const auto command : each_command(whole->bytes)) {
+    for (const auto command : commands) {
       auto where = slot_of_request(command);
       std::size_t index = groups.size();
       if (where.kind == RequestSlot::Kind::one_slot) index = group_of_slot.try_emplace(where.slot, groups.size()).first->second;

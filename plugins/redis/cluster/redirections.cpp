@@ -6,6 +6,11 @@
 
 namespace routemq::redis {
 
+bool not_run_here(const Reply& reply) {
+  return reply.is_error() && (reply.text.starts_with("MOVED ") || reply.text.starts_with("ASK ") ||
+                              reply.text.starts_with("READONLY") || retry_later(reply));
+}
+
 NextStep Redirections::after(const Reply& reply, const NodeAddress& sent_to, SlotMap& map) {
   if (!reply.is_error()) return {};
   if (const auto redirect = redirect_from(reply, sent_to)) {

@@ -29,6 +29,9 @@ struct NextStep {
   std::string why;
 };
 
+// A reply proving the command did not run there: MOVED, ASK, READONLY, TRYAGAIN or CLUSTERDOWN.
+bool not_run_here(const Reply& reply);
+
 class Redirections {
  public:
   // Redirections followed at most (MOVED and ASK together), retries at most (TRYAGAIN, CLUSTERDOWN,
