@@ -1,5 +1,6 @@
 // The typed commands of RedisManager: each builds the command with prefixed keys, runs it, and turns
 // the reply into its documented type, or into the documented default when there is no usable reply.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
@@ -10,6 +11,7 @@
 
 #include "core/json/bounded_json.hpp"
 #include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/set_arguments.hpp"
@@ -111,6 +113,7 @@ awaitable<std::vector<std::optional<std::string>>> RedisManager::mget(std::vecto
 awaitable<bool> RedisManager::mset(std::vector<std::pair<std::string, std::string>> pairs,
                                    std::optional<std::chrono::seconds> expiry) {
   if (pairs.empty()) co_return false;
+  if (on_cluster() && !one_slot(pairs)) co_return co_await mset_across_slots(std::move(pairs), expiry);
   Batch batch;
   Strings args{"MSET"};
   for (const auto& [name, value] : pairs) args.insert(args.end(), {key(name), value});
@@ -120,6 +123,28 @@ awaitable<bool> RedisManager::mset(std::vector<std::pair<std::string, std::strin
   auto result = co_await run_transaction(batch);
   co_return result.succeeded() && result.reply.is_array() && !result.reply.elements.empty() &&
       result.reply.elements.front().text == "OK";
+}
+
+bool RedisManager::one_slot(const std::vector<std::pair<std::string, std::string>>& pairs) const {
+  const auto slot = hash_slot(key(pairs.front().first));
+  return std::all_of(pairs.begin(), pairs.end(), [&](const auto& pair) { return hash_slot(key(pair.first)) == slot; });
+}
+
+// No transaction spans slots: each key is SET with its TTL in one command, all of them in one
+// pipeline (the cluster sends each slot's part to its master at once).
+awaitable<bool> RedisManager::mset_across_slots(std::vector<std::pair<std::string, std::string>> pairs,
+                                                std::optional<std::chrono::seconds> expiry) {
+  const auto ttl = expiry ? expiry : default_ttl();
+  Batch batch;
+  for (auto& [name, value] : pairs) {
+    Strings args{"SET", key(name), std::move(value)};
+    if (ttl) args.insert(args.end(), {"EX", std::to_string(ttl->count())});
+    batch.push(std::move(args));
+  }
+  const auto results = co_await run_pipeline(batch);
+  co_return std::all_of(results.begin(), results.end(), [](const Result& result) {
+    return result.succeeded() && result.reply.text == "OK";
+  });
 }
 
 awaitable<long long> RedisManager::strlen(std::string_view name) {

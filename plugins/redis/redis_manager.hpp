@@ -179,6 +179,8 @@ class RedisManager {
   // code ported from RouteMQ with it; is_configured() is the setting alone (ENABLE_REDIS).
   bool is_enabled() const { return is_configured() && is_connected(); }
   bool is_configured() const { return config().enabled; }
+  // Configured for a Redis Cluster (redis.cluster.nodes): keys live in slots on several masters.
+  bool on_cluster() const { return !config().cluster.nodes.empty(); }
   bool is_connected() const;
   // Waits up to `deadline` for a first connection, on a cluster one to every master (tests, start-up checks).
   bool wait_connected(std::chrono::milliseconds deadline) const;
@@ -219,6 +221,8 @@ class RedisManager {
   awaitable<std::optional<long long>> decrby(std::string_view key, long long by);
   awaitable<std::vector<std::optional<std::string>>> mget(std::vector<std::string> keys);
   // All or none (one MULTI/EXEC), each key with `ttl` (default: the default TTL): seed 003's set_many.
+  // On a cluster, keys in several slots cannot be all or none: each is SET with its TTL, all sent at
+  // once; true when every one was stored.
   awaitable<bool> mset(std::vector<std::pair<std::string, std::string>> pairs,
                        std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<long long> strlen(std::string_view key);
@@ -393,6 +397,9 @@ class RedisManager {
   template <class Submit>
   awaitable<Result> await_completion(Submit submit, Statistics statistics);
   awaitable<Result> run(std::vector<std::string> args);
+  bool one_slot(const std::vector<std::pair<std::string, std::string>>& pairs) const;
+  awaitable<bool> mset_across_slots(std::vector<std::pair<std::string, std::string>> pairs,
+                                    std::optional<std::chrono::seconds> expiry);
   awaitable<long long> integer_reply(const char* verb, std::string_view name, std::vector<std::string> values);
   awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
   void count_read(bool hit);

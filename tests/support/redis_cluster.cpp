@@ -30,16 +30,19 @@ std::uint16_t master_port_in(const std::string& reply, std::uint16_t slot) {
   return 0;
 }
 
-RedisOptions node_options(std::uint16_t bus_port) {
+RedisOptions node_options(std::uint16_t bus_port, const std::optional<RedisTlsOptions>& tls) {
   // The bus port on a free port of its own: the default (port + 10000) may be taken or beyond 65535.
   // Slots of a failed master do not stop the others (cluster-require-full-coverage no, as production
   // clusters that want partial availability set it: with yes, every node answers CLUSTERDOWN).
   // A replication ping each second: CLUSTER SLOTS lists a replica only once its offset moved from 0,
   // which with the default period (10 s) and no writes takes ten seconds.
-  return {.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
+  RedisOptions options{.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
                            "cluster-port " + std::to_string(bus_port), "cluster-replica-validity-factor 0",
                            "repl-diskless-sync-delay 0", "repl-ping-replica-period 1",
-                           "cluster-require-full-coverage no"}};
+                           "cluster-require-full-coverage no"},
+                       .tls = tls};
+  if (tls) options.extra_config.insert(options.extra_config.end(), {"tls-cluster yes", "tls-replication yes"});
+  return options;
 }
 
 void expect_ok(const std::string& reply, const std::string& what) {
@@ -57,7 +60,7 @@ std::string bulk_text(const std::string& reply) {
 
 RedisServer& RedisCluster::start_node() {
   const auto bus_port = free_port();
-  nodes_.push_back(std::make_unique<RedisServer>(node_options(bus_port)));
+  nodes_.push_back(std::make_unique<RedisServer>(node_options(bus_port, tls_)));
   bus_ports_.push_back(bus_port);
   nodes_.back()->start();
   return *nodes_.back();
@@ -80,7 +83,7 @@ void RedisCluster::meet_all() {
   if (!met) throw std::runtime_error("the cluster's nodes did not all meet");
 }
 
-RedisCluster::RedisCluster(int masters, int replicas_per_master) {
+RedisCluster::RedisCluster(int masters, int replicas_per_master, std::optional<RedisTlsOptions> tls) : tls_(std::move(tls)) {
   // What redis-cli --cluster create does, without its one-second waits: masters take equal slot
   // ranges, every node meets the others, each replica follows its master.
   const int count = masters * (1 + replicas_per_master);

@@ -6,9 +6,11 @@
 //   RedisCluster cluster;                          // 3 masters + 3 replicas, every slot served
 //   cluster.node_list();                           // "127.0.0.1:p1,...,127.0.0.1:p6"
 //   cluster.master_port_of(hash_slot("k"));        // who serves a slot now, by CLUSTER SLOTS
+//   RedisCluster tls(3, 0, RedisTlsOptions{...});  // TLS between the nodes too; CLUSTER SLOTS names TLS ports
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,9 @@ class RedisCluster {
  public:
   // Starts the nodes, joins them and waits until every node says cluster_state:ok and every replica
   // is in sync (throws std::runtime_error saying which step failed otherwise).
-  explicit RedisCluster(int masters = 3, int replicas_per_master = 1);
+  // With `tls`, each node also serves TLS (tls_port()), its bus and replication run over TLS, and
+  // CLUSTER SLOTS names the TLS ports (tls-cluster yes); the plaintext ports stay for command().
+  explicit RedisCluster(int masters = 3, int replicas_per_master = 1, std::optional<RedisTlsOptions> tls = {});
   // The one cluster of a test process, started at first use (about two seconds). Tests that change
   // it (move slots, kill nodes) put it back as it was before they end.
   static RedisCluster& shared();
@@ -43,6 +47,7 @@ class RedisCluster {
 
   std::vector<std::unique_ptr<RedisServer>> nodes_;
   std::vector<std::uint16_t> bus_ports_;  // each node's cluster bus, by index
+  std::optional<RedisTlsOptions> tls_;
 };
 
 }  // namespace routemq::test

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "plugins/redis/recipes/tag_index.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
@@ -23,6 +25,14 @@ for i = 1, #members, 500 do
 end
 redis.call('DEL', KEYS[1])
 return removed
+)lua");
+
+// On a cluster the keys a set names live in other slots: KEYS[1] the tag set, its members returned
+// and the set deleted in one step (tag_index.hpp says why that order suffices).
+const Script take_tag_members_script(R"lua(
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return members
 )lua");
 
 }  // namespace
@@ -65,9 +75,36 @@ awaitable<bool> Invalidation::tag(std::string_view name, std::vector<std::string
 }
 
 awaitable<long long> Invalidation::invalidate_tag(std::string_view tag) {
+  if (redis_->on_cluster()) co_return co_await invalidate_tag_across_slots(std::string(tag));
   std::vector<std::string> keys{tag_key(tag)};
   const auto result = co_await redis_->eval(invalidate_tag_script, std::move(keys), {});
   co_return result.succeeded() ? result.reply.as_integer().value_or(0) : 0;
+}
+
+// The members taken from the set are unlinked in batches (UNLINK is split by slot); a batch that got
+// no answer is named by the set again, so the next invalidate_tag removes it: none is forgotten.
+awaitable<long long> Invalidation::invalidate_tag_across_slots(std::string tag) {
+  std::vector<std::string> keys{tag_key(tag)};
+  const auto taken = co_await redis_->eval(take_tag_members_script, std::move(keys), {});
+  if (!taken.succeeded() || !taken.reply.is_array()) co_return 0;
+  long long removed = 0;
+  const auto& members = taken.reply.elements;
+  for (std::size_t at = 0; at < members.size(); at += kUnlinkBatch) {
+    const auto end = std::min(members.size(), at + kUnlinkBatch);
+    std::vector<std::string> unlink_keys{"UNLINK"};  // full names, as the set holds them
+    for (auto i = at; i < end; ++i) unlink_keys.push_back(members[i].text);
+    const auto result = co_await redis_->run(unlink_keys);
+    if (result.succeeded()) {
+      removed += result.reply.as_integer().value_or(0);
+      continue;
+    }
+    unlink_keys[0] = "SADD";
+    unlink_keys.insert(unlink_keys.begin() + 1, redis_->key(tag_key(tag)));
+    if (!(co_await redis_->run(std::move(unlink_keys))).succeeded())
+      spdlog::warn("redis: invalidate_tag '{}': {} key(s) neither removed nor named by the tag again: {}", tag,
+                   end - at, result.error_text());
+  }
+  co_return removed;
 }
 
 }  // namespace routemq::redis

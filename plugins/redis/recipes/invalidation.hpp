@@ -33,8 +33,8 @@ class Invalidation {
   awaitable<long long> invalidate(std::string_view key);
   awaitable<long long> invalidate_prefix(std::string_view prefix);   // every key starting with it
   awaitable<long long> invalidate_pattern(std::string_view pattern);  // a glob: escape user data
-  // A string value stored with tags; invalidate_tag removes every key stored with that tag, atomically,
-  // so no tagged key is left behind. Tag sets live at "tag:<tag>" and expire no earlier than their keys.
+  // A string value stored with tags; invalidate_tag removes every key stored with that tag, atomically
+  // on one Redis, so no tagged key is left behind (on a cluster too: tag_index.hpp says how). Tag sets live at "tag:<tag>" and expire no earlier than their keys.
   awaitable<bool> set_tagged(std::string_view key, std::string_view value, std::chrono::seconds ttl,
                              std::vector<std::string> tags);
   // Tags a key that exists (a hash, a list, a value set by any means); false when it does not.
@@ -42,6 +42,8 @@ class Invalidation {
   awaitable<long long> invalidate_tag(std::string_view tag);
 
  private:
+  awaitable<long long> invalidate_tag_across_slots(std::string tag);
+
   std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 

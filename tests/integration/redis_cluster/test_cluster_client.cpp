@@ -108,8 +108,27 @@ TEST_CASE("cluster client: MGET, MSET, DEL and EXISTS over keys on every master,
   CHECK(r.run_sync(r.command(exists)).reply.integer == 50);
   CHECK(r.run_sync(r.del(asked)) == 50);
   CHECK(r.run_sync(r.command(exists)).reply.integer == 0);
-  // All or none cannot span slots: the manager's mset (MULTI ... EXEC) is refused, naming the keys.
-  CHECK_FALSE(r.run_sync(r.mset({{"foo", "1"}, {"bar", "2"}})));
+}
+
+TEST_CASE("cluster client: the manager's mset over keys on every master sets each with its TTL") {
+  redis::RedisManager r(cluster_config("mset:"));
+  wait_all_masters(r);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 40; ++i) {
+    pairs.emplace_back("k" + std::to_string(i), "v" + std::to_string(i));
+    masters_used.insert(RedisCluster::shared().master_port_of(redis::hash_slot("mset:" + pairs.back().first)));
+  }
+  REQUIRE(masters_used.size() == 3);
+  CHECK(r.run_sync(r.mset(pairs, 60s)));
+  for (const auto& [name, value] : pairs) {
+    CHECK(r.run_sync(r.get(name)) == value);
+    const auto left = r.run_sync(r.ttl(name));
+    CHECK((left > 50 && left <= 60));
+  }
+  // Within one hash tag it is still one transaction; without a TTL the keys persist.
+  CHECK(r.run_sync(r.mset({{"{u:1}:a", "1"}, {"{u:1}:b", "2"}})));
+  CHECK(r.run_sync(r.ttl("{u:1}:b")) == -1);
 }
 
 TEST_CASE("cluster client: keys(), scan() and pattern invalidation see every master, pub/sub works through any node") {
