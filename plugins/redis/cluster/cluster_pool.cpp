@@ -147,13 +147,22 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     if (at == chosen_) chosen_ = {};  // the next current() takes the next master in turn
   }
 
-  // A request on its way, kept whole until it completes: a redirection sends its bytes again.
-  struct Pending {
+  // A request on its way, kept whole until it completes: a redirection sends its bytes again. It is
+  // also the Completion of each send (so a send allocates nothing for it): the reply comes back to
+  // the core that sent it, with where it was sent.
+  struct Pending final : Completion::Target, std::enable_shared_from_this<Pending> {
     std::string bytes;
     std::size_t replies = 1;
-    Completion completion;
+    Completion completion;  // the caller's
     RequestSlot where;
     Redirections redirections;
+    std::shared_ptr<Core> sender;  // while sent
+    NodeAddress sent_to;
+    bool asking = false;
+
+    void complete(Result result) override {
+      std::exchange(sender, nullptr)->answered(shared_from_this(), std::move(result));
+    }
   };
   using PendingPtr = std::shared_ptr<Pending>;
 
@@ -345,17 +354,20 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return masters.empty() ? nullptr : &masters[next_any_++ % masters.size()];
   }
 
-  void send(const PendingPtr& pending, const NodeAddress& node, bool asking) {
+  void send(const PendingPtr& pending, NodeAddress node, bool asking) {
     Request request;
     request.bytes = asking ? std::string(asking_command) + pending->bytes : pending->bytes;
     request.replies = pending->replies + (asking ? 1 : 0);
-    request.completion = [self = shared_from_this(), pending, node, asking](Result result) {
-      self->answered(pending, node, asking ? without_asking_reply(std::move(result), pending->replies) : std::move(result));
-    };
-    pool_for(node).submit_on_executor(std::move(request));  // we are on the strand: no second hop
+    request.completion = Completion(pending);
+    pending->sender = shared_from_this();
+    pending->sent_to = std::move(node);
+    pending->asking = asking;
+    pool_for(pending->sent_to).submit_on_executor(std::move(request));  // we are on the strand: no second hop
   }
 
-  void answered(const PendingPtr& pending, const NodeAddress& node, Result result) {
+  void answered(const PendingPtr& pending, Result result) {
+    if (pending->asking) result = without_asking_reply(std::move(result), pending->replies);
+    const auto& node = pending->sent_to;
     if (!result.ok()) {  // nothing to follow: unavailable was not sent, the rest has an unknown outcome
       refresh_soon();    // the node may be gone: learn the slots again
       return finish(pending, std::move(result));

@@ -89,17 +89,52 @@ std::size_t count_at(const std::vector<std::string_view>& args, std::size_t at) 
   return error == std::errc() && end == text.data() + text.size() ? count : 0;
 }
 
-// The arguments from `first` on, `count` of them (as many as there are).
-std::vector<std::string_view> span(const std::vector<std::string_view>& args, std::size_t first, std::size_t count) {
-  if (first >= args.size()) return {};
-  const auto last = first + std::min(count, args.size() - first);
-  return {args.begin() + static_cast<std::ptrdiff_t>(first), args.begin() + static_cast<std::ptrdiff_t>(last)};
+// Calls `visit` with the arguments from `first` on, `count` of them (as many as there are).
+template <class Visit>
+void visit_span(const std::vector<std::string_view>& args, std::size_t first, std::size_t count, Visit& visit) {
+  for (std::size_t i = first; i < args.size() && i - first < count; ++i) visit(args[i]);
 }
 
-std::vector<std::string_view> keys_after_streams(const std::vector<std::string_view>& args) {
+// XREAD's keys: half of what follows STREAMS (the other half are their ids).
+template <class Visit>
+void visit_keys_after_streams(const std::vector<std::string_view>& args, Visit& visit) {
   for (std::size_t i = 1; i < args.size(); ++i)
-    if (lowercase(args[i]) == "streams") return span(args, i + 1, (args.size() - i - 1) / 2);
-  return {};
+    if (lowercase(args[i]) == "streams") return visit_span(args, i + 1, (args.size() - i - 1) / 2, visit);
+}
+
+// Calls `visit` with each key of one command, in order, without collecting them: the cluster asks
+// this of every command it routes.
+template <class Visit>
+void visit_keys(const std::vector<std::string_view>& args, Visit&& visit) {
+  if (args.size() < 2) return;
+  switch (spec_of(args[0])) {
+    case KeySpec::first:
+      return visit(args[1]);
+    case KeySpec::none:
+      return;
+    case KeySpec::all:
+      return visit_span(args, 1, args.size(), visit);
+    case KeySpec::first_two:
+      return visit_span(args, 1, 2, visit);
+    case KeySpec::all_but_last:
+      return visit_span(args, 1, args.size() - 2, visit);
+    case KeySpec::every_other:
+      for (std::size_t i = 1; i < args.size(); i += 2) visit(args[i]);
+      return;
+    case KeySpec::numkeys_at_2:
+      return visit_span(args, 3, count_at(args, 2), visit);
+    case KeySpec::numkeys_at_1:
+      return visit_span(args, 2, count_at(args, 1), visit);
+    case KeySpec::dest_numkeys:
+      visit(args[1]);
+      return visit_span(args, 3, count_at(args, 2), visit);
+    case KeySpec::after_first:
+      return visit_span(args, 2, args.size(), visit);
+    case KeySpec::second:
+      return visit_span(args, 2, 1, visit);
+    case KeySpec::after_streams:
+      return visit_keys_after_streams(args, visit);
+  }
 }
 
 // Reads one "<marker><number>\r\n" line of an encoded command.
@@ -131,56 +166,26 @@ bool next_command(std::string_view& bytes, std::vector<std::string_view>& args) 
 }  // namespace
 
 std::vector<std::string_view> command_keys(const std::vector<std::string_view>& args) {
-  if (args.size() < 2) return {};
-  switch (spec_of(args[0])) {
-    case KeySpec::first:
-      return span(args, 1, 1);
-    case KeySpec::none:
-      return {};
-    case KeySpec::all:
-      return span(args, 1, args.size());
-    case KeySpec::first_two:
-      return span(args, 1, 2);
-    case KeySpec::all_but_last:
-      return span(args, 1, args.size() - 2);
-    case KeySpec::every_other: {
-      std::vector<std::string_view> keys;
-      for (std::size_t i = 1; i < args.size(); i += 2) keys.push_back(args[i]);
-      return keys;
-    }
-    case KeySpec::numkeys_at_2:
-      return span(args, 3, count_at(args, 2));
-    case KeySpec::numkeys_at_1:
-      return span(args, 2, count_at(args, 1));
-    case KeySpec::dest_numkeys: {
-      auto keys = span(args, 3, count_at(args, 2));
-      keys.insert(keys.begin(), args[1]);
-      return keys;
-    }
-    case KeySpec::after_first:
-      return span(args, 2, args.size());
-    case KeySpec::second:
-      return span(args, 2, 1);
-    case KeySpec::after_streams:
-      return keys_after_streams(args);
-  }
-  return {};
+  std::vector<std::string_view> keys;
+  visit_keys(args, [&](std::string_view key) { keys.push_back(key); });
+  return keys;
 }
 
 RequestSlot slot_of_request(std::string_view bytes) {
   RequestSlot where;
   std::vector<std::string_view> args;
-  std::vector<std::string_view> keys;
-  while (!bytes.empty()) {
-    if (!next_command(bytes, args)) return {RequestSlot::Kind::unreadable, 0, {}};
-    for (const auto key : command_keys(args)) {
+  args.reserve(8);  // most commands: one allocation for the whole request
+  for (auto rest = bytes; !rest.empty();) {
+    if (!next_command(rest, args)) return {RequestSlot::Kind::unreadable, 0, {}};
+    visit_keys(args, [&](std::string_view key) {
       const auto slot = hash_slot(key);
       if (where.kind == RequestSlot::Kind::any_node) where = {RequestSlot::Kind::one_slot, slot, {}};
       if (slot != where.slot) where.kind = RequestSlot::Kind::cross_slot;
-      keys.push_back(key);
-    }
+    });
   }
-  if (where.kind == RequestSlot::Kind::cross_slot) where.keys.assign(keys.begin(), keys.end());  // for the failure's words
+  if (where.kind == RequestSlot::Kind::cross_slot)  // the keys again, for the failure's words
+    for (auto rest = bytes; next_command(rest, args);)
+      visit_keys(args, [&](std::string_view key) { where.keys.emplace_back(key); });
   return where;
 }
 

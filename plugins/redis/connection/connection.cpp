@@ -99,9 +99,17 @@ void Connection::drain_inbox() {
   flush();
 }
 
+// A handler often pushes many requests (a cluster's burst routed to its nodes): the write waits for
+// the end of the handler's turn, so that they leave together. Written at once, the first would go
+// alone and the rest wait for its write to complete: one command, then the others, every burst.
 void Connection::push_on_io_thread(Request request) {
   queue_.push(std::move(request));
-  if (ready()) flush();
+  if (!ready() || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
 }
 
 void Connection::connect() {

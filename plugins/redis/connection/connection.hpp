@@ -56,7 +56,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Thread-safe. Completes with "unavailable" at once when the connection is not ready; `done` is
   // called on the executor otherwise.
   void submit(Request request);
-  // On the executor only (events, follow-ups): queues even while not ready; flushed once ready.
+  // On the executor only (events, follow-ups): queues even while not ready; written at the end of
+  // the caller's turn (with whatever else it pushes), or once ready.
   void push_on_io_thread(Request request);
 
  private:
@@ -90,6 +91,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<ReplyParser> parser_;
   std::string write_buffer_;
   bool writing_ = false;
+  bool flush_posted_ = false;  // a flush waits for the end of the current handler's turn
   int generation_ = 0;  // bumped per connection attempt: callbacks of an old socket are ignored
   int failed_attempts_ = 0;
   bool ever_connected_ = false;
