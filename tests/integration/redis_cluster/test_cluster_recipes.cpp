@@ -6,8 +6,13 @@
 #include <atomic>
 #include <algorithm>
 #include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "plugins/redis/recipes/cache_aside.hpp"
 #include "plugins/redis/recipes/codec_values.hpp"
@@ -16,6 +21,10 @@
 #include "plugins/redis/recipes/invalidation.hpp"
 #include "plugins/redis/recipes/tag_index.hpp"
 #include "plugins/redis/recipes/rate_limiter.hpp"
+#include "plugins/redis/recipes/session_store.hpp"
+#include "plugins/redis/recipes/values_with_metadata.hpp"
+#include "plugins/redis/recipes/write_behind.hpp"
+#include "plugins/redis/recipes/write_through.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
 #include "tests/integration/redis_cluster/cluster_fixture.hpp"
 
@@ -52,6 +61,49 @@ TEST_CASE("cluster recipes: rate limits, locks, dedupe and remember over keys on
     CHECK(r.run_sync(cache.remember("profile:" + id, {.ttl = 60s}, loader)).source == redis::Remembered::Source::cache);
   }
   CHECK(loads->load() == 30);  // one load per key, the second call a hit
+}
+
+TEST_CASE("cluster recipes: sessions, values with metadata, write-through and write-behind (tagged) on every master") {
+  redis::RedisManager r(cluster_config("stores:"));
+  wait_all_masters(r);
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 20; ++i) masters_used.insert(RedisCluster::shared().master_port_of(redis::hash_slot("stores:d" + std::to_string(i))));
+  REQUIRE(masters_used.size() == 3);
+
+  redis::SessionStore sessions(r, {.ttl = 1h});
+  redis::ValuesWithMetadata described(r);
+  for (int i = 0; i < 20; ++i) {
+    const auto id = "d" + std::to_string(i);
+    CHECK(r.run_sync(sessions.create(id, {{"owner", "ops"}})).status == redis::SaveStatus::saved);
+    CHECK(r.run_sync(sessions.update(id, [](redis::Session& s) { s.incr("logins"); })).version == 2);
+    CHECK(r.run_sync(described.set("meta:" + id, nlohmann::json{{"v", i}}, nlohmann::json{{"source", "test"}}, 60s)));
+    const auto read = r.run_sync(described.get("meta:" + id));
+    CHECK(read.value == nlohmann::json{{"v", i}});
+    CHECK(read.metadata == nlohmann::json{{"source", "test"}});
+  }
+  CHECK(r.run_sync(sessions.list()).size() == 20);  // listed from every master
+
+  std::mutex store_mutex;
+  std::map<std::string, nlohmann::json> store;
+  const redis::BatchWriter writer = [&](const std::vector<redis::PendingWrite>& batch) -> awaitable<void> {
+    std::lock_guard lock(store_mutex);
+    for (const auto& write : batch) store[write.key] = write.value;
+    co_return;
+  };
+  CHECK(r.run_sync(redis::WriteThrough(r).put("through:1", nlohmann::json(1), 60s,
+                                                [](const nlohmann::json&) -> awaitable<void> { co_return; })).cached);
+  asio::thread_pool app(1);
+  {
+    redis::WriteBehind behind(r, app.get_executor(), {.batch_size = 10, .interval = 50ms}, writer);
+    for (int i = 0; i < 20; ++i) {
+      const auto queued = r.run_sync(behind.put("behind:d" + std::to_string(i), nlohmann::json{{"i", i}}, 60s, {"fleet"}));
+      CHECK((queued.stored && queued.cached));
+    }
+    asio::co_spawn(app, behind.drain(), asio::use_future).get();
+  }
+  app.join();
+  CHECK(store.size() == 20);
+  CHECK(r.run_sync(redis::Invalidation(r).invalidate_tag("fleet")) == 20);  // cached on every master, all found
 }
 
 TEST_CASE("cluster recipes: tags name keys on every master, invalidate_tag removes them all") {
