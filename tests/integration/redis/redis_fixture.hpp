@@ -35,6 +35,10 @@ struct RedisFixture {
     redis.configure(config);
     redis.initialize();
     REQUIRE(redis.wait_connected(std::chrono::seconds(10)));
+    // Every connection up, not just the first: tests that count the server's clients take their
+    // baseline now, and one connecting later (on a loaded machine) would look like a leak.
+    REQUIRE(wait_until([&] { return redis.stats().connections_ready == static_cast<std::size_t>(config.max_connections); },
+                       std::chrono::seconds(10)));
   }
   template <class T>
   T sync(awaitable<T> operation) {
