@@ -20,6 +20,7 @@
 #include "plugins/redis/cluster/slot_split.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
+#include "plugins/redis/connection/inbox.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 
@@ -123,13 +124,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
   // Any thread: requests wait in the inbox; one post moves a whole burst to the strand.
   void submit(Request request) {
-    bool first_in_burst = false;
-    {
-      std::lock_guard lock(inbox_mutex_);
-      first_in_burst = inbox_.empty();
-      inbox_.push_back(std::move(request));
-    }
-    if (first_in_burst) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
+    if (inbox_.put(std::move(request))) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
   }
 
  private:
@@ -167,12 +162,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   using PendingPtr = std::shared_ptr<Pending>;
 
   void drain_inbox() {
-    std::vector<Request> burst;
-    {
-      std::lock_guard lock(inbox_mutex_);
-      burst.swap(inbox_);
-    }
-    for (auto& request : burst) {
+    for (auto& request : inbox_.take()) {
       auto pending = std::make_shared<Pending>();
       pending->where = slot_of_request(request.bytes);
       pending->bytes = std::move(request.bytes);
@@ -553,8 +543,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   bool stopped_ = false;
   asio::steady_timer refresh_timer_;
   std::size_t next_any_ = 0;
-  std::mutex inbox_mutex_;
-  std::vector<Request> inbox_;
+  Inbox<Request> inbox_;
 };
 
 ClusterPool::ClusterPool(asio::any_io_executor executor, ClusterSettings settings, std::shared_ptr<ClientStats> stats)

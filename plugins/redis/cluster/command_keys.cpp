@@ -1,6 +1,7 @@
 #include "plugins/redis/cluster/command_keys.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <utility>
@@ -65,6 +66,21 @@ constexpr Entry key_specs[] = {
 
 static_assert(std::is_sorted(std::begin(key_specs), std::end(key_specs),
                              [](const Entry& a, const Entry& b) { return a.name < b.name; }));
+// The entries starting with each letter, [first, last): the search looks at a handful, not all.
+constexpr auto entries_by_letter = [] {
+  std::array<std::pair<std::size_t, std::size_t>, 26> ranges{};
+  for (auto& range : ranges) range = {std::size(key_specs), std::size(key_specs)};
+  for (std::size_t i = std::size(key_specs); i-- > 0;) {
+    auto& range = ranges[static_cast<std::size_t>(key_specs[i].name[0] - 'a')];
+    if (range.first == std::size(key_specs)) range.second = i + 1;  // its last entry, met first
+    range.first = i;
+  }
+  return ranges;
+}();
+
+constexpr std::size_t longest_name = 12;  // "punsubscribe": a longer name has no entry
+static_assert(std::all_of(std::begin(key_specs), std::end(key_specs),
+                          [](const Entry& entry) { return entry.name.size() <= longest_name; }));
 
 std::string lowercase(std::string_view text) {
   std::string lower(text);
@@ -72,12 +88,18 @@ std::string lowercase(std::string_view text) {
   return lower;
 }
 
-// Commands without an entry name their key first (GET, SET, HSET, EXPIRE, ZADD ...).
+// Commands without an entry name their key first (GET, SET, HSET, EXPIRE, ZADD ...). Asked of every
+// command the cluster routes: the name is lowered into a buffer on the stack, not a string.
 KeySpec spec_of(std::string_view name) {
-  const auto lower = lowercase(name);
-  const auto found = std::lower_bound(std::begin(key_specs), std::end(key_specs), lower,
-                                      [](const Entry& entry, const std::string& wanted) { return entry.name < wanted; });
-  if (found != std::end(key_specs) && found->name == lower) return found->spec;
+  if (name.size() > longest_name) return KeySpec::first;
+  char buffer[longest_name];
+  for (std::size_t i = 0; i < name.size(); ++i) buffer[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  const std::string_view lower(buffer, name.size());
+  if (lower.empty() || lower[0] < 'a' || lower[0] > 'z') return KeySpec::first;
+  const auto [first, last] = entries_by_letter[static_cast<std::size_t>(lower[0] - 'a')];
+  const auto found = std::lower_bound(key_specs + first, key_specs + last, lower,
+                                      [](const Entry& entry, std::string_view wanted) { return entry.name < wanted; });
+  if (found != key_specs + last && found->name == lower) return found->spec;
   return KeySpec::first;
 }
 
@@ -137,14 +159,28 @@ void visit_keys(const std::vector<std::string_view>& args, Visit&& visit) {
   }
 }
 
-// Reads one "<marker><number>\r\n" line of an encoded command.
+// Reads one "<marker><number>\r\n" line of an encoded command (digits read by hand: this runs for
+// every argument the cluster routes).
 bool read_length(std::string_view& bytes, char marker, std::size_t& length) {
+  constexpr std::size_t most_digits = 18;  // no overflow below
   if (bytes.empty() || bytes.front() != marker) return false;
-  const auto end = bytes.find("\r\n");
-  if (end == std::string_view::npos) return false;
-  const auto [stop, error] = std::from_chars(bytes.data() + 1, bytes.data() + end, length);
-  if (error != std::errc() || stop != bytes.data() + end) return false;
-  bytes.remove_prefix(end + 2);
+  std::size_t at = 1, value = 0;
+  for (; at < bytes.size() && bytes[at] >= '0' && bytes[at] <= '9'; ++at) {
+    if (at > most_digits) return false;
+    value = value * 10 + static_cast<std::size_t>(bytes[at] - '0');
+  }
+  if (at == 1 || at + 1 >= bytes.size() || bytes[at] != '\r' || bytes[at + 1] != '\n') return false;
+  length = value;
+  bytes.remove_prefix(at + 2);
+  return true;
+}
+
+// One bulk string off the front of `bytes`.
+bool read_bulk(std::string_view& bytes, std::string_view& arg) {
+  std::size_t length = 0;
+  if (!read_length(bytes, '$', length) || bytes.size() < length + 2 || bytes.substr(length, 2) != "\r\n") return false;
+  arg = bytes.substr(0, length);
+  bytes.remove_prefix(length + 2);
   return true;
 }
 
@@ -154,12 +190,32 @@ bool next_command(std::string_view& bytes, std::vector<std::string_view>& args) 
   if (!read_length(bytes, '*', count) || count > bytes.size()) return false;
   args.clear();
   for (std::size_t i = 0; i < count; ++i) {
-    std::size_t length = 0;
-    if (!read_length(bytes, '$', length) || bytes.size() < length + 2 || bytes.substr(length, 2) != "\r\n")
-      return false;
-    args.push_back(bytes.substr(0, length));
-    bytes.remove_prefix(length + 2);
+    std::string_view arg;
+    if (!read_bulk(bytes, arg)) return false;
+    args.push_back(arg);
   }
+  return true;
+}
+
+// One encoded command off the front of `bytes`, its keys visited. Most commands name their key
+// first (GET, SET, HSET ...): those are read without gathering their arguments; the others fill `args`.
+template <class Visit>
+bool visit_next_command_keys(std::string_view& bytes, std::vector<std::string_view>& args, Visit&& visit) {
+  auto rest = bytes;
+  std::size_t count = 0;
+  std::string_view name, key;
+  if (!read_length(rest, '*', count) || count < 2 || !read_bulk(rest, name) || spec_of(name) != KeySpec::first) {
+    if (!next_command(bytes, args)) return false;
+    visit_keys(args, visit);
+    return true;
+  }
+  if (!read_bulk(rest, key)) return false;
+  for (std::size_t i = 2; i < count; ++i) {
+    std::string_view skipped;
+    if (!read_bulk(rest, skipped)) return false;
+  }
+  visit(key);
+  bytes = rest;
   return true;
 }
 
@@ -173,16 +229,14 @@ std::vector<std::string_view> command_keys(const std::vector<std::string_view>& 
 
 RequestSlot slot_of_request(std::string_view bytes) {
   RequestSlot where;
-  std::vector<std::string_view> args;
-  args.reserve(8);  // most commands: one allocation for the whole request
-  for (auto rest = bytes; !rest.empty();) {
-    if (!next_command(rest, args)) return {RequestSlot::Kind::unreadable, 0, {}};
-    visit_keys(args, [&](std::string_view key) {
-      const auto slot = hash_slot(key);
-      if (where.kind == RequestSlot::Kind::any_node) where = {RequestSlot::Kind::one_slot, slot, {}};
-      if (slot != where.slot) where.kind = RequestSlot::Kind::cross_slot;
-    });
-  }
+  std::vector<std::string_view> args;  // filled only for commands whose key is not simply the first argument
+  const auto in_slot = [&](std::string_view key) {
+    const auto slot = hash_slot(key);
+    if (where.kind == RequestSlot::Kind::any_node) where = {RequestSlot::Kind::one_slot, slot, {}};
+    if (slot != where.slot) where.kind = RequestSlot::Kind::cross_slot;
+  };
+  for (auto rest = bytes; !rest.empty();)
+    if (!visit_next_command_keys(rest, args, in_slot)) return {RequestSlot::Kind::unreadable, 0, {}};
   if (where.kind == RequestSlot::Kind::cross_slot)  // the keys again, for the failure's words
     for (auto rest = bytes; next_command(rest, args);)
       visit_keys(args, [&](std::string_view key) { where.keys.emplace_back(key); });

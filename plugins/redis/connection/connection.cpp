@@ -74,22 +74,11 @@ void Connection::stop() {
 
 void Connection::submit(Request request) {
   if (!ready()) return unavailable_.refuse(request, Unavailable::Reason::not_connected);
-  bool first_in_burst = false;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    first_in_burst = inbox_.empty();
-    inbox_.push_back(std::move(request));
-  }
-  if (first_in_burst) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
+  if (inbox_.put(std::move(request))) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void Connection::drain_inbox() {
-  std::vector<Request> burst;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    burst.swap(inbox_);
-  }
-  for (auto& request : burst) {
+  for (auto& request : inbox_.take()) {
     if (ready()) {
       queue_.push(std::move(request));
       continue;

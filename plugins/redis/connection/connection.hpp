@@ -19,6 +19,7 @@
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
+#include "plugins/redis/connection/inbox.hpp"
 #include "plugins/redis/connection/transport.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/reply_parser.hpp"
@@ -98,8 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point last_activity_{};
   std::atomic<State> state_{State::idle};
   // Requests from other threads wait here; one post to the executor moves a whole burst at once.
-  std::mutex inbox_mutex_;
-  std::vector<Request> inbox_;
+  Inbox<Request> inbox_;
 };
 
 }  // namespace routemq::redis
