@@ -17,8 +17,8 @@
 #include "plugins/redis/cluster/command_keys.hpp"
 #include "plugins/redis/cluster/redirections.hpp"
 #include "plugins/redis/cluster/scan_cursor.hpp"
+#include "plugins/redis/cluster/slot_map_keeper.hpp"
 #include "plugins/redis/cluster/slot_split.hpp"
-#include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/connection/inbox.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
@@ -67,21 +67,27 @@ std::string cross_slot_words(const std::vector<std::string>& keys) {
 class ClusterPool::Core : public std::enable_shared_from_this<Core> {
  public:
   Core(asio::any_io_executor executor, ClusterSettings settings, std::shared_ptr<ClientStats> stats)
-      : executor_(std::move(executor)), settings_(std::move(settings)), stats_(std::move(stats)), refresh_timer_(executor_) {}
+      : executor_(std::move(executor)), settings_(std::move(settings)), stats_(std::move(stats)) {}
+
+  // After construction: the keeper tells this core of each map through a weak handle.
+  void keep_slot_map() {
+    keeper_ = SlotMapKeeper::create(executor_, settings_, stats_, [weak = weak_from_this()](const SlotMap& map) {
+      auto self = weak.lock();
+      return self && self->connect_masters_of(map);
+    });
+  }
 
   void start() {
     asio::post(executor_, [self = shared_from_this()] {
       self->stopped_ = false;
-      self->refresh();
+      self->keeper_->start();
     });
   }
 
   void stop() {
     asio::post(executor_, [self = shared_from_this()] {
       self->stopped_ = true;
-      self->refresh_timer_.cancel();
-      if (self->query_) self->query_->stop();
-      self->query_.reset();
+      self->keeper_->stop();
       std::lock_guard lock(self->pools_mutex_);
       for (auto& [address, pool] : self->pools_) pool->stop();
     });
@@ -96,8 +102,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
   // Any thread: the master of the key's slot in the map learned last (a MOVED since is not in it).
   std::string master_of_key(std::string_view key) const {
-    std::lock_guard lock(published_mutex_);
-    const auto* master = published_ ? published_->master_of(hash_slot(key)) : nullptr;
+    const auto map = keeper_->published();
+    const auto* master = map ? map->master_of(hash_slot(key)) : nullptr;
     return master ? master->text() : std::string();
   }
 
@@ -129,16 +135,17 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
  private:
   std::optional<std::pair<std::string, int>> chosen_master() {
-    std::lock_guard lock(published_mutex_);
-    if (!published_ || published_->masters().empty()) return std::nullopt;
-    const auto& masters = published_->masters();
+    const auto map = keeper_->published();
+    if (!map || map->masters().empty()) return std::nullopt;
+    const auto& masters = map->masters();
+    std::lock_guard lock(chosen_mutex_);
     if (std::find(masters.begin(), masters.end(), chosen_) == masters.end())
       chosen_ = masters[chosen_turn_++ % masters.size()];
     return std::pair{chosen_.host, chosen_.port};
   }
 
   void leave_master(const NodeAddress& at) {
-    std::lock_guard lock(published_mutex_);
+    std::lock_guard lock(chosen_mutex_);
     if (at == chosen_) chosen_ = {};  // the next current() takes the next master in turn
   }
 
@@ -185,11 +192,11 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       case RequestSlot::Kind::one_slot:
         break;
     }
-    if (pending->where.kind == RequestSlot::Kind::any_node && map_)
+    if (pending->where.kind == RequestSlot::Kind::any_node && keeper_->map())
       if (auto scan = scan_arguments(pending->bytes)) return send_scan(pending, std::move(*scan));
     const auto* master = master_for(pending->where);
     if (!master) {
-      refresh_soon();
+      keeper_->refresh_soon();
       return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
     }
     send(pending, *master, false);
@@ -320,7 +327,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   // SCAN walks the masters one after the other, the cluster's cursor saying which (scan_cursor.hpp).
   void send_scan(const PendingPtr& pending, std::vector<std::string_view> args) {
     const auto at = parse_cluster_cursor(args[1]);
-    const auto masters = map_->masters();
+    const auto masters = keeper_->map()->masters();
     if (!at || at->master >= masters.size())
       return finish(pending, Result::failed(Failure::refused, "not a cursor this cluster gave (or its masters changed "
                                                               "since): start the SCAN again from 0"));
@@ -338,9 +345,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
   // The master of the request's slot; for a keyless request, the next master in turn.
   const NodeAddress* master_for(const RequestSlot& where) {
-    if (!map_) return nullptr;
-    if (where.kind == RequestSlot::Kind::one_slot) return map_->master_of(where.slot);
-    const auto& masters = map_->masters();
+    const auto* map = keeper_->map();
+    if (!map) return nullptr;
+    if (where.kind == RequestSlot::Kind::one_slot) return map->master_of(where.slot);
+    const auto& masters = map->masters();
     return masters.empty() ? nullptr : &masters[next_any_++ % masters.size()];
   }
 
@@ -359,18 +367,19 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     if (pending->asking) result = without_asking_reply(std::move(result), pending->replies);
     const auto& node = pending->sent_to;
     if (!result.ok()) {  // nothing to follow: unavailable was not sent, the rest has an unknown outcome
-      refresh_soon();    // the node may be gone: learn the slots again
+      keeper_->refresh_soon();  // the node may be gone: learn the slots again
       return finish(pending, std::move(result));
     }
-    const auto* deciding = map_ ? deciding_reply(pending->bytes, pending->replies, result.reply) : nullptr;
+    auto* map = keeper_->map();
+    const auto* deciding = map ? deciding_reply(pending->bytes, pending->replies, result.reply) : nullptr;
     if (!deciding) return finish(pending, std::move(result));
-    const auto next = pending->redirections.after(*deciding, node, *map_);
+    const auto next = pending->redirections.after(*deciding, node, *map);
     switch (next.kind) {
       case NextStep::Kind::deliver:
         return finish(pending, std::move(result));
       case NextStep::Kind::send_to:
         stats_->redirects.fetch_add(1, std::memory_order_relaxed);
-        refresh_soon();  // one slot moved: others may have too
+        keeper_->refresh_soon();  // one slot moved: others may have too
         return send(pending, next.node, false);
       case NextStep::Kind::ask_at:
         stats_->redirects.fetch_add(1, std::memory_order_relaxed);
@@ -378,7 +387,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       case NextStep::Kind::retry_after:
         return retry_after(pending, next.wait);
       case NextStep::Kind::refresh_and_send:
-        refresh_soon();
+        keeper_->refresh_soon();
         return retry_after(pending, settings_.unsettled_interval);
       case NextStep::Kind::give_up:
         spdlog::debug("redis: cluster: {}", next.why);
@@ -404,7 +413,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       settings.port = node.port;
       ConnectionEvents events;
       events.on_down = [weak = weak_from_this()] {
-        if (auto self = weak.lock()) self->refresh_soon();
+        if (auto self = weak.lock()) self->keeper_->refresh_soon();
       };
       pool = std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node, stats_, std::move(events));
       pool->start();
@@ -412,83 +421,12 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return *pool;
   }
 
-  // ---- the slot map
-
-  // A sign that the map may be stale (a MOVED, a node down, a slot without master): ask soon, but
-  // no more often than once per unsettled_interval, however many commands saw the sign.
-  void refresh_soon() {
-    if (stopped_) return;
-    if (refreshing_) {
-      refresh_again_ = true;
-      return;
-    }
-    const auto due = last_asked_ + settings_.unsettled_interval;
-    if (Clock::now() >= due) return refresh();
-    if (refresh_timer_.expiry() > due) schedule_refresh_at(due);
-  }
-
-  // Asks for the slots now.
-  void refresh() {
-    if (stopped_ || refreshing_) return;
-    refreshing_ = true;
-    refresh_again_ = false;
-    last_asked_ = Clock::now();
-    std::vector<NodeAddress> candidates = map_ ? map_->masters() : std::vector<NodeAddress>{};
-    for (const auto& seed : settings_.seeds)
-      if (std::find(candidates.begin(), candidates.end(), seed) == candidates.end()) candidates.push_back(seed);
-    ask_slots(0, std::move(candidates), {});
-  }
-
-  // Asks the candidates in turn, one at a time: the first that answers with a map wins.
-  void ask_slots(std::size_t index, std::vector<NodeAddress> candidates, std::vector<std::string> problems) {
-    if (stopped_) return;
-    if (index >= candidates.size()) {
-      refreshing_ = false;
-      auto problem = fmt::format("no node said where the slots are ({})", fmt::join(problems, "; "));
-      if (problem != slots_problem_) spdlog::warn("redis: cluster: {}", problem);
-      slots_problem_ = std::move(problem);
-      return schedule_refresh(settings_.unsettled_interval);
-    }
-    auto settings = settings_.node;
-    settings.host = candidates[index].host;
-    settings.port = candidates[index].port;
-    settings.reconnect = false;
-    settings.log_failures = false;
-    query_ = Connection::create(executor_, settings, query_stats_);
-    std::weak_ptr<Core> weak = weak_from_this();
-    query_->push_on_io_thread(
-        {encode_command({"CLUSTER", "SLOTS"}), 1,
-         [weak, index, candidates, problems](Result result) mutable {
-           auto self = weak.lock();
-           if (!self || self->stopped_) return;
-           self->query_->stop();
-           self->query_.reset();
-           std::string why;
-           auto map = result.ok() ? SlotMap::from_cluster_slots(result.reply, candidates[index], why) : std::nullopt;
-           if (!map) {
-             problems.push_back(candidates[index].text() + ": " + (result.ok() ? why : result.error_text()));
-             return self->ask_slots(index + 1, std::move(candidates), std::move(problems));
-           }
-           self->adopt(std::move(*map));
-         }});
-    query_->start();
-  }
-
-  void adopt(SlotMap map) {
-    refreshing_ = false;
-    slots_problem_.clear();
-    stats_->slot_refreshes.fetch_add(1, std::memory_order_relaxed);
-    for (const auto& master : map.masters()) pool_for(master);  // connect before the first command
+  // A map learned: every master connected before its first command, the others let go. Whether
+  // every master is reachable now.
+  bool connect_masters_of(const SlotMap& map) {
+    for (const auto& master : map.masters()) pool_for(master);
     retire_pools_not_in(map);
-    const bool settled = map.unserved_slots() == 0;
-    if (!settled) spdlog::warn("redis: cluster: {} slot(s) have no master", map.unserved_slots());
-    map_ = std::move(map);
-    {
-      std::lock_guard lock(published_mutex_);
-      published_ = std::make_shared<const SlotMap>(*map_);
-    }
-    if (refresh_again_) return refresh_soon();
-    schedule_refresh(settled && all_masters_ready() ? settings_.refresh_interval : settings_.unsettled_interval);
+    return all_masters_ready();
   }
 
   // Nodes that serve no slot any more (a master demoted, a node removed) are let go.
@@ -513,41 +451,26 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return true;
   }
 
-  void schedule_refresh(std::chrono::milliseconds after) { schedule_refresh_at(Clock::now() + after); }
-
-  void schedule_refresh_at(Clock::time_point when) {
-    refresh_timer_.expires_at(when);  // replaces the wait scheduled before, if any
-    refresh_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      if (auto self = weak.lock(); self && !ec) self->refresh();
-    });
-  }
-
   asio::any_io_executor executor_;
   ClusterSettings settings_;
   std::shared_ptr<ClientStats> stats_;
-  std::shared_ptr<ClientStats> query_stats_ = std::make_shared<ClientStats>();  // the map's questions, apart
   Unavailable unavailable_{stats_};
-  std::optional<SlotMap> map_;  // on the strand only
-  mutable std::mutex published_mutex_;  // a copy of the map as learned, for readers on other threads
-  std::shared_ptr<const SlotMap> published_;
-  NodeAddress chosen_;            // any_master()'s choice, under published_mutex_
+  std::shared_ptr<SlotMapKeeper> keeper_;  // set once, before any other thread sees this core
+  std::mutex chosen_mutex_;
+  NodeAddress chosen_;  // any_master()'s choice
   std::size_t chosen_turn_ = 0;
-  std::string slots_problem_ = "the cluster's slots were not asked yet";
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand; other threads read it
   std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
-  std::shared_ptr<Connection> query_;
-  bool refreshing_ = false;
-  bool refresh_again_ = false;
-  Clock::time_point last_asked_{};
   bool stopped_ = false;
-  asio::steady_timer refresh_timer_;
   std::size_t next_any_ = 0;
   Inbox<Request> inbox_;
 };
 
 ClusterPool::ClusterPool(asio::any_io_executor executor, ClusterSettings settings, std::shared_ptr<ClientStats> stats)
-    : core_(std::make_shared<Core>(std::move(executor), std::move(settings), std::move(stats))) {}
+    : core_(std::make_shared<Core>(std::move(executor), std::move(settings), std::move(stats))) {
+  core_->keep_slot_map();
+}
 
 ClusterPool::~ClusterPool() { core_->stop(); }
 
