@@ -172,7 +172,9 @@ TEST_CASE("cluster recipes: values stored while their tag is invalidated are nam
 // unlinked) after it named the value but before the value was stored. The check after storing
 // finds the set no longer names it, and removes the value again.
 TEST_CASE("cluster recipes: a tag invalidated between naming a value and storing it takes the value too") {
-  redis::RedisManager r(cluster_config("tagstep:"));
+  auto config = cluster_config("tagstep:");
+  config.socket_timeout_s = 10;  // the SET waits out the pause below, however loaded the machine
+  redis::RedisManager r(config);
   wait_all_masters(r);
   auto& cluster = RedisCluster::shared();
   const auto set_key = "tagstep:" + redis::tag_key("t");
@@ -184,14 +186,16 @@ TEST_CASE("cluster recipes: a tag invalidated between naming a value and storing
   auto* set_master = cluster.node_on(set_port);
   REQUIRE((value_master && set_master));
 
-  value_master->pause();  // briefly: well inside cluster-node-timeout, so no failover
+  // The value's master holds clients' writes back (CLIENT PAUSE WRITE: unlike SIGSTOP, its cluster
+  // bus goes on, so however long a loaded machine takes, no failover starts).
+  REQUIRE(value_master->command({"CLIENT", "PAUSE", "10000", "WRITE"}) == "+OK\r\n");
   auto storing = std::async(std::launch::async, [&] {
     return r.run_sync(redis::Invalidation(r).set_tagged(name, "x", 60s, {"t"}));
   });
   const bool named = wait_until([&] { return set_master->command({"SISMEMBER", set_key, "tagstep:" + name}) == ":1\r\n"; },
-                                std::chrono::seconds(2), std::chrono::milliseconds(2));
+                                std::chrono::seconds(5), std::chrono::milliseconds(2));
   set_master->command({"DEL", set_key});  // invalidate_tag took the set; its UNLINK found no value yet
-  value_master->resume();
+  value_master->command({"CLIENT", "UNPAUSE"});
   CHECK(named);
   CHECK_FALSE(storing.get());
   CHECK_FALSE(r.run_sync(r.exists(name)));
