@@ -164,7 +164,10 @@ App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<
   }
 }
 
-App::~App() { stop(); }
+App::~App() {
+  stop();
+  stop_in_process();  // run() has stopped serving before it returns; an in-process app may not have
+}
 
 App::RouteDefinition& App::definition(std::size_t index) {
   if (built_) throw std::logic_error("routes cannot change after the app is built");
@@ -347,9 +350,7 @@ awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
   route.stats.latency.record(std::chrono::steady_clock::now() - started);
 }
 
-void App::publish(OutboundMessage message) {
-  if (auto* mqtt = live_mqtt_.load(std::memory_order_acquire)) mqtt->publish(std::move(message));
-}
+void App::publish(OutboundMessage message) { outbox_(std::move(message)); }
 
 // ---- lifecycle
 
@@ -366,6 +367,50 @@ void App::wait_for_stop_request() {
   stop_signal_->requested_changed.wait(lock, [this] { return stop_signal_->requested; });
 }
 
+struct App::Serving {
+  Serving(asio::io_context& io, int workers) : work(asio::make_work_guard(io)), running(workers) {}
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  WorkersRunning running;
+  std::vector<std::thread> workers;
+};
+
+void App::start_serving(std::function<void(OutboundMessage)> outbox) {
+  if (serving_ || in_flight_.closed()) throw std::logic_error("an app serves once");
+  build();
+  outbox_ = std::move(outbox);
+  for (auto& plugin : plugins_) plugin->start();
+  serving_ = std::make_unique<Serving>(*io_, std::max(config_.app.workers, 1));
+  for (int i = 0; i < serving_->running.count; ++i)
+    serving_->workers.emplace_back([this] {
+      io_->run();
+      serving_->running.one_returned();
+    });
+}
+
+void App::drain() {
+  const auto timeout = std::chrono::duration<double>(config_.app.shutdown_timeout_s);
+  if (!in_flight_.wait_idle(std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)))
+    spdlog::warn("shutdown: {} handler(s) still running after {:.1f}s; abandoning them", in_flight_.in_flight(),
+                 timeout.count());
+  else
+    spdlog::info("shutdown: all in-flight handlers finished");
+  in_flight_.close();
+}
+
+void App::finish_serving() {
+  for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) (*it)->stop();
+  // What the stops queued (a plugin failing its pending work, handlers abandoned by drain() resuming
+  // with that failure, sockets closing) runs before the io_context stops. A timer someone left behind
+  // would keep it running for ever, so the wait is bounded.
+  serving_->work.reset();
+  if (!serving_->running.all_returned_within(std::chrono::seconds(2)))
+    spdlog::warn("shutdown: work still queued on the app's io_context after 2 s; dropping it");
+  io_->stop();
+  for (auto& worker : serving_->workers) worker.join();
+  serving_.reset();
+  spdlog::info("stopped");
+}
+
 int App::run() {
   build();
   std::vector<Subscription> subscriptions;
@@ -378,22 +423,15 @@ int App::run() {
     operations_port_ = operations->port();
     spdlog::info("operations endpoint: http://{}:{}/metrics, /health, /ready", config_.metrics.host, operations->port());
   }
-  for (auto& plugin : plugins_) plugin->start();
-
-  auto work = asio::make_work_guard(*io_);
+  start_serving([this](OutboundMessage message) {
+    if (auto* mqtt = live_mqtt_.load(std::memory_order_acquire)) mqtt->publish(std::move(message));
+  });
   asio::signal_set signals(*io_, SIGINT, SIGTERM);
   signals.async_wait([this](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received signal {}: shutting down", signal);
     stop();
   });
-  WorkersRunning running(std::max(config_.app.workers, 1));
-  std::vector<std::thread> workers;
-  for (int i = 0; i < running.count; ++i)
-    workers.emplace_back([this, &running] {
-      io_->run();
-      running.one_returned();
-    });
 
   mqtt_ = std::make_unique<MqttClient>(
       config_.mqtt, std::move(subscriptions),
@@ -409,27 +447,29 @@ int App::run() {
   // false) keeps its subscriptions instead: what is published while the service is down waits at the
   // broker for its next start, and what still arrives now is handled until nothing is in flight.
   if (config_.mqtt.clean_start) mqtt_->unsubscribe_all(std::chrono::seconds(2));
-  const auto timeout = std::chrono::duration<double>(config_.app.shutdown_timeout_s);
-  if (!in_flight_.wait_idle(std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)))
-    spdlog::warn("shutdown: {} handler(s) still running after {:.1f}s; abandoning them", in_flight_.in_flight(),
-                 timeout.count());
-  else
-    spdlog::info("shutdown: all in-flight handlers finished");
-  in_flight_.close();
+  drain();
   mqtt_->stop(std::chrono::seconds(2));
-  for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) (*it)->stop();
   if (operations) operations->stop();
   signals.cancel();
-  // What the stops queued (a plugin failing its pending work, handlers abandoned above resuming with
-  // that failure, sockets closing) runs before the io_context stops. A timer someone left behind would
-  // keep it running for ever, so the wait is bounded.
-  work.reset();
-  if (!running.all_returned_within(std::chrono::seconds(2)))
-    spdlog::warn("shutdown: work still queued on the app's io_context after 2 s; dropping it");
-  io_->stop();
-  for (auto& worker : workers) worker.join();
-  spdlog::info("stopped");
+  finish_serving();
   return 0;
+}
+
+// ---- in process
+
+void App::start_in_process(std::function<void(OutboundMessage)> outbox) { start_serving(std::move(outbox)); }
+
+void App::deliver(InboundMessage message) {
+  if (!serving_) throw std::logic_error("deliver() needs start_in_process() first");
+  on_message(std::move(message));
+}
+
+bool App::wait_idle(std::chrono::milliseconds deadline) { return in_flight_.wait_idle(deadline); }
+
+void App::stop_in_process() {
+  if (!serving_) return;
+  drain();
+  finish_serving();
 }
 
 }  // namespace routemq

@@ -11,8 +11,10 @@
 // Middleware order for a route: app.use(...) in code, then the YAML global `middleware:` list, then each
 // enclosing group's middleware from the outermost, then the route's own (code, then YAML `routes.<name>`).
 // YAML `routes.<name>` can also override qos and shared, or disable the route (enabled: false).
-#include <deque>
 #include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,6 +116,18 @@ class App {
   int run();
   void stop();  // thread-safe, idempotent
 
+  // --- in process, without a broker: what routemq::testing::TestApp is built on. start_in_process()
+  // starts what run() starts but the MQTT client, the operations endpoint and the signal handler;
+  // deliver() hands a message to the routes as the broker would (routing, ordering, middleware,
+  // backpressure: it waits while app.max_in_flight messages are being handled), and what handlers
+  // publish or reply goes to `outbox`, from their threads. stop_in_process() drains and stops, as
+  // run() does at SIGTERM; the destructor does it too.
+  void start_in_process(std::function<void(OutboundMessage)> outbox);
+  void deliver(InboundMessage message);
+  // Waits until no message is being handled; false if some still are at the deadline.
+  bool wait_idle(std::chrono::milliseconds deadline);
+  void stop_in_process();
+
   // For health checks and tests.
   bool mqtt_connected() const;
   bool mqtt_subscribed() const;
@@ -148,6 +162,12 @@ class App {
   awaitable<void> handle(CompiledRoute& route, AdmittedMessage admitted);
   void publish(OutboundMessage message);
   void wait_for_stop_request();
+  // run() and the in-process mode share these: plugins started and workers running the io_context;
+  // the handlers in flight finished (up to app.shutdown_timeout), no more taken; everything stopped.
+  struct Serving;
+  void start_serving(std::function<void(OutboundMessage)> outbox);
+  void drain();
+  void finish_serving();
 
   // First, so it is destroyed last: the services plugins provide (a database client and its connections)
   // and the middleware in compiled routes may run on it, and post their last work to it, until they go.
@@ -170,6 +190,8 @@ class App {
   std::atomic<MqttClient*> live_mqtt_{nullptr};
   struct StopSignal;
   std::unique_ptr<StopSignal> stop_signal_;
+  std::unique_ptr<Serving> serving_;
+  std::function<void(OutboundMessage)> outbox_;  // where handlers' messages go; set before workers start
   std::vector<std::function<metrics::Families()>> metrics_sources_;
   std::atomic<std::uint16_t> operations_port_{0};
 };

@@ -46,6 +46,11 @@ class InFlightLimit {
     changed_.notify_all();
   }
 
+  bool closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
   std::size_t in_flight() const {
     std::lock_guard lock(mutex_);
     return in_flight_;
