@@ -82,7 +82,9 @@ Delivery TestApp::deliver(InboundMessage message) {
 
 void TestApp::send(InboundMessage message) { app_->deliver(std::move(message)); }
 
-bool TestApp::wait_idle() { return app_->wait_idle(options_.handled_within); }
+bool TestApp::wait_idle() { return wait_idle(options_.handled_within); }
+
+bool TestApp::wait_idle(std::chrono::milliseconds deadline) { return app_->wait_idle(deadline); }
 
 std::vector<OutboundMessage> TestApp::published() const {
   std::lock_guard lock(published_mutex_);

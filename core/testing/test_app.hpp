@@ -70,7 +70,9 @@ class TestApp {
   Delivery deliver(InboundMessage message);
   // Hands a message over without waiting (many at once, as a broker would); then wait_idle().
   void send(InboundMessage message);
+  // Whether nothing is in flight any more, waiting up to handled_within (or `deadline`) for it.
   bool wait_idle();
+  bool wait_idle(std::chrono::milliseconds deadline);
 
   // Every message the handlers published or replied since the start, in order.
   std::vector<OutboundMessage> published() const;

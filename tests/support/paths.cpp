@@ -8,4 +8,6 @@ std::string example_config() { return source_path("config/app.yaml"); }
 
 std::string routemq_binary() { return ROUTEMQ_BIN; }
 
+std::string build_dir() { return ROUTEMQ_BUILD_DIR; }
+
 }  // namespace routemq::test

@@ -14,4 +14,7 @@ std::string example_config();
 // The example service's binary (build/bin/routemq of this build tree).
 std::string routemq_binary();
 
+// This build tree (build/, build-asan/ ...), e.g. for `cmake --install`.
+std::string build_dir();
+
 }  // namespace routemq::test

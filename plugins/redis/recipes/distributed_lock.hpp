@@ -56,11 +56,14 @@ class DistributedLock {
                                std::chrono::milliseconds ttl);
 
  private:
+  struct Renewal;
   struct State {
     std::atomic<bool> lost{false};
     std::atomic<bool> finished{false};
+    std::shared_ptr<Renewal> renewal;  // set by start_renewal, before the lock is handed out
   };
   DistributedLock(const RedisManager& redis, std::string key, LockOptions options);
+  bool finish();  // false when it already was (released, or never held)
   void start_renewal();
   void clear_phantom();
 
