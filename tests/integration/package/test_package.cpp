@@ -43,19 +43,24 @@ Finished run(std::vector<std::string> argv, std::map<std::string, std::string> e
     REQUIRE(done_.exit_code == 0);            \
   } while (false)
 
-// One install per process, shared by the cases: what `cmake --install build --prefix P` makes.
-const fs::path& installed_prefix() {
+// The folder of every case's files, and of the one install they share: ccache_env makes paths
+// relative to it, so the next run's compiles of the same files hit the cache whatever its name.
+const fs::path& workspace() {
   static TempDir root;
+  return root.path();
+}
+
+// What `cmake --install build --prefix P` makes, once per process.
+const fs::path& installed_prefix() {
   static const fs::path prefix = [] {
-    const auto path = root / "prefix";
+    const auto path = workspace() / "prefix";
     REQUIRE_SUCCEEDS(run({"cmake", "--install", build_dir(), "--prefix", path.string()}));
     return path;
   }();
   return prefix;
 }
 
-// The consumer's compiles go through ccache when it is installed, as ours do (ccache_env below makes
-// their paths relative, so a later run in another temporary folder hits the same entries).
+// The consumer's compiles go through ccache when it is installed, as ours do.
 std::vector<std::string> configure_command(const fs::path& source) {
   std::vector<std::string> command{"cmake", "-S", source.string(), "-B", (source / "build").string(),
                                    "-DCMAKE_PREFIX_PATH=" + installed_prefix().string()};
@@ -63,9 +68,7 @@ std::vector<std::string> configure_command(const fs::path& source) {
   return command;
 }
 
-std::map<std::string, std::string> ccache_env(const fs::path& root) {
-  return {{"CCACHE_BASEDIR", root.string()}, {"CCACHE_NOHASHDIR", "true"}};
-}
+const std::map<std::string, std::string> ccache_env{{"CCACHE_BASEDIR", workspace().string()}, {"CCACHE_NOHASHDIR", "true"}};
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -78,12 +81,11 @@ TEST_CASE("package: a service made by `routemq new --redis --docker` builds with
   const auto prefix = installed_prefix();
   CHECK(fs::exists(prefix / "include/routemq/routemq.hpp"));
   CHECK(fs::exists(prefix / "lib/cmake/routemq/routemqConfigVersion.cmake"));
-  TempDir root;
-  const auto project = root / "greenhouse";
+  const auto project = workspace() / "greenhouse";
   REQUIRE_SUCCEEDS(run({(prefix / "bin/routemq").string(), "new", "greenhouse", "--redis", "--docker", "--dir", project.string()}));
   CHECK(read_file(project / "CMakeLists.txt").find("find_package(routemq 0.2 CONFIG REQUIRED)") != std::string::npos);
 
-  const auto env = ccache_env(root.path());
+  const auto env = ccache_env;
   REQUIRE_SUCCEEDS(run(configure_command(project), env));
   REQUIRE_SUCCEEDS(run({"cmake", "--build", (project / "build").string(), "-j2"}, env));
 
@@ -127,12 +129,11 @@ TEST_CASE("package: a service made by `routemq new --redis --docker` builds with
 }
 
 TEST_CASE("package: a service made by `routemq new` without Redis configures against the package") {
-  TempDir root;
-  const auto project = root / "plain";
+  const auto project = workspace() / "plain";
   REQUIRE_SUCCEEDS(run({(installed_prefix() / "bin/routemq").string(), "new", "plain", "--dir", project.string()}));
   CHECK_FALSE(fs::exists(project / "Dockerfile"));
   CHECK(read_file(project / "config/app.yaml").find("enabled: false") != std::string::npos);
-  REQUIRE_SUCCEEDS(run(configure_command(project), ccache_env(root.path()), 2min));
+  REQUIRE_SUCCEEDS(run(configure_command(project), ccache_env, 2min));
   // A second `new` into the same place refuses and writes nothing.
   const auto again = run({(installed_prefix() / "bin/routemq").string(), "new", "plain", "--dir", project.string()});
   CHECK(again.exit_code == 2);

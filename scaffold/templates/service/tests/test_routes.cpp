@@ -17,7 +17,7 @@ using routemq::testing::Outcome;
 namespace {
 
 routemq::testing::TestAppOptions service(std::map<std::string, std::string> environment) {
-  return {.config_file = CONFIG_FILE,
+  return {.config_file = "config/app.yaml",  // ctest runs this from the project's folder
           .environment = std::move(environment),
           .plugins = [] { return std::vector<std::shared_ptr<routemq::Plugin>>{routemq::middleware::redis_plugin()}; },
           .routes = __IDENT__::add_routes};
