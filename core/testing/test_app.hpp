@@ -3,16 +3,14 @@
 // ordering, the YAML's middleware, the plugins and their services). Messages go in with deliver();
 // what the handlers published or replied comes back with it.
 //
-//   routemq::testing::TestApp app({.yaml = "redis:\n  enabled: false\n",
-//                                  .plugins = [] { return std::vector<std::shared_ptr<routemq::Plugin>>{
-//                                                      routemq::middleware::redis_plugin()}; }});
+//   routemq::testing::TestApp app({.config_file = "config/app.yaml", .environment = {{"LOG_LEVEL", "warn"}},
+//                                  .plugins = my_plugins, .routes = add_routes});
 //   auto delivery = app.deliver("devices/d1/telemetry", R"({"msg_id":"m1","value":21.5})", {.qos = 1});
 //   CHECK(delivery.outcome == routemq::testing::Outcome::handled);
 //   CHECK(delivery.published.at(0).topic == "devices/d1/ack");
 //
-// With a real Redis (environment {{"REDIS_HOST", ...}, {"REDIS_PORT", ...}} or the YAML), the plugin
-// connects before the first delivery; with Redis disabled or down, the routes run degraded, as they
-// would in production.
+// A plugin that connects somewhere (a database) is connected before the first delivery when what it
+// connects to is up; disabled or down, the routes run degraded, as they would in production.
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -30,7 +28,7 @@ struct TestAppOptions {
   // The config: a file (the service's own config/app.yaml), or YAML text; neither: every default.
   std::filesystem::path config_file{};
   std::string yaml{};
-  // The variables the app reads instead of the process environment (ENABLE_REDIS, REDIS_HOST ...).
+  // The variables the app and its plugins read instead of the process environment.
   std::map<std::string, std::string> environment{};
   std::function<std::vector<std::shared_ptr<Plugin>>()> plugins{};
   std::function<void(App&)> routes{};
@@ -80,7 +78,7 @@ class TestApp {
   bool wait_ready(std::chrono::milliseconds deadline);
 
   App& app() { return *app_; }
-  // A service a plugin provides, e.g. test.service<routemq::redis::RedisManager>().
+  // A service a plugin provides (the one the handlers get from ctx.service<T>()).
   template <class T>
   T& service() {
     return app_->services().get<T>();
