@@ -3,6 +3,7 @@
 // it serves through a real mosquitto), the library as a subproject, and the .deb.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -120,6 +121,14 @@ TEST_CASE("package: a service made by `routemq new --redis --docker` builds with
   REQUIRE(ack);
   CHECK(nlohmann::json::parse(ack->payload)["count"] == 1);
   CHECK(redis.command({"HGET", "greenhouse:sensor:s1", "last_value"}) == "$4\r\n21.5\r\n");
+  // config/app.yaml's dedupe, kept in Redis: a repeated msg_id is not handled again, the next one is.
+  probe.publish("sensors/s1/reading", R"({"msg_id": "m1", "value": 99})", 1);
+  probe.publish("sensors/s1/reading", R"({"msg_id": "m2", "value": 22})", 1);
+  const auto next = probe.wait_for([](const ReceivedMessage& m) { return m.topic == "sensors/s1/ack" && m.payload.find("m2") != std::string::npos; }, 10s);
+  REQUIRE(next);
+  CHECK(nlohmann::json::parse(next->payload)["count"] == 2);
+  const auto received = probe.messages();  // the readings of a sensor are handled in order: the repeat came before m2
+  CHECK(std::count_if(received.begin(), received.end(), [](const ReceivedMessage& m) { return m.topic == "sensors/s1/ack"; }) == 2);
   service.stop();
   CHECK(service.exit_code() == 0);
 
