@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/testing/test_app.hpp"
 #include "middleware/register_all.hpp"
 #include "routes/routes.hpp"
 #include "tests/integration/app/app_fixture.hpp"
@@ -39,44 +40,39 @@ nlohmann::json wait_ack(MqttProbe& probe, const std::string& msg_id) {
 
 }  // namespace
 
+// In process (routemq::testing::TestApp): what is checked is the route and Redis, not the broker.
 TEST_CASE("telemetry is stored in Redis and counted, with Redis down the ack still goes out") {
-  MosquittoServer broker;
-  broker.start();
   RedisServer redis_server;
   redis_server.start();
-  auto plugin = middleware::redis_plugin();
-  App app(app_config_for(broker.port(), redis_yaml(redis_server.port()), {}), Environment(), {plugin});
-  auto& manager = plugin->manager();
-  example::add_routes(app);
-  RunningApp running(app);
-  REQUIRE(running.wait_subscribed());
-  REQUIRE(manager.wait_connected(10s));
-  CHECK(plugin->health().state == PluginHealth::State::ok);
+  testing::TestApp app({.yaml = redis_yaml(redis_server.port()),
+                        .plugins = [] { return std::vector<std::shared_ptr<Plugin>>{middleware::redis_plugin()}; },
+                        .routes = example::add_routes});
+  auto& manager = app.service<redis::RedisManager>();
+  auto redis_health = [&] { return app.app().plugin_health().at(0).second; };
+  auto ack = [&](const std::string& msg_id, double value) {
+    const auto delivery = app.deliver("devices/d1/telemetry", fmt::format(R"({{"msg_id":"{}","value":{}}})", msg_id, value));
+    REQUIRE(delivery.published.size() == 1);
+    return nlohmann::json::parse(delivery.published[0].payload);
+  };
+  CHECK(redis_health().state == PluginHealth::State::ok);
 
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("devices/+/ack", 1);
-  probe.publish("devices/d1/telemetry", R"({"msg_id":"a","value":20.5})", 1);
-  CHECK(wait_ack(probe, "a")["count"] == 1);
-  probe.publish("devices/d1/telemetry", R"({"msg_id":"b","value":21})", 1);
-  CHECK(wait_ack(probe, "b")["count"] == 2);
+  CHECK(ack("a", 20.5)["count"] == 1);
+  CHECK(ack("b", 21)["count"] == 2);
   CHECK(redis_server.command({"HGET", "routemq:device:d1", "last_value"}) == "$4\r\n21.0\r\n");
   CHECK(redis_server.command({"LRANGE", "routemq:device:d1:recent", "0", "-1"}) ==
         "*2\r\n$4\r\n21.0\r\n$4\r\n20.5\r\n");
 
   redis_server.kill9();
   REQUIRE(wait_until([&] { return !manager.is_connected(); }, 10s));
-  CHECK(plugin->health().state == PluginHealth::State::degraded);
+  CHECK(redis_health().state == PluginHealth::State::degraded);
   // /ready says why: the connection's last failure, in words.
-  CHECK_THAT(plugin->health().detail, Catch::Contains("127.0.0.1:" + std::to_string(redis_server.port())) &&
-                                          (Catch::Contains("connection lost") || Catch::Contains("cannot connect")));
-  probe.publish("devices/d1/telemetry", R"({"msg_id":"c","value":1})", 1);
-  CHECK(wait_ack(probe, "c")["count"].is_null());
+  CHECK_THAT(redis_health().detail, Catch::Contains("127.0.0.1:" + std::to_string(redis_server.port())) &&
+                                        (Catch::Contains("connection lost") || Catch::Contains("cannot connect")));
+  CHECK(ack("c", 1)["count"].is_null());
 
   redis_server.restart();
   REQUIRE(manager.wait_connected(10s));
-  probe.publish("devices/d1/telemetry", R"({"msg_id":"d","value":2})", 1);
-  CHECK(wait_ack(probe, "d")["count"] == 1);  // a fresh redis-server (no persistence)
+  CHECK(ack("d", 2)["count"] == 1);  // a fresh redis-server (no persistence)
 }
 
 TEST_CASE("the example service behind Sentinel: kill -9 of the master is followed without a restart, counts go on on the promoted replica") {
