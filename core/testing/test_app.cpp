@@ -3,6 +3,8 @@
 #include <set>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 namespace routemq::testing {
 
 // Each route's counters and the app's unmatched count: what one delivery changed says how it ended.
@@ -41,7 +43,10 @@ TestApp::TestApp(TestAppOptions options) : options_(std::move(options)) {
     std::lock_guard lock(published_mutex_);
     published_.push_back(std::move(message));
   });
-  if (options_.ready_within.count() > 0) wait_ready(options_.ready_within);
+  if (options_.ready_within.count() > 0 && !wait_ready(options_.ready_within))
+    for (const auto& [name, health] : app_->plugin_health())  // the test runs on; say why it may see defaults
+      if (health.state == PluginHealth::State::degraded || health.state == PluginHealth::State::down)
+        spdlog::warn("test app: plugin '{}' not ready after {} ms: {}", name, options_.ready_within.count(), health.detail);
 }
 
 // The app drains and stops first: its handlers may still publish into published_.
