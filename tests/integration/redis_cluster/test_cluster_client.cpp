@@ -44,6 +44,10 @@ void give_slot(std::uint16_t slot, RedisServer& to) {
     if (&node != &to && node.command({"ROLE"}).find("master") != std::string::npos)
       REQUIRE(node.command({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}) == "+OK\r\n");
   }
+  // The new owner's claim must carry the greatest config epoch, or the nodes not told above (the
+  // replicas, which CLUSTER SLOTS may ask) keep the previous owner for ever: an owner that was not
+  // importing the slot gets no epoch bump from SETSLOT (once seen: the test waited out 10 s).
+  REQUIRE(to.command({"CLUSTER", "BUMPEPOCH"}).starts_with("+"));
   REQUIRE(wait_until([&] { return RedisCluster::shared().master_port_of(slot) == to.port(); }, 10s));
 }
 
