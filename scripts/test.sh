@@ -28,10 +28,13 @@ trap print_summary EXIT
 # Each stage's build, from its own folder. The sanitizer builds need no benchmarks; CMakeLists.txt
 # compiles them at -Og -g1 whatever the type.
 build_stage() {  # build_stage STAGE
+  local BUILD_DIR
+  BUILD_DIR=$(stage_dir "$1")
+  export BUILD_DIR
   case "$1" in
-    Release) BUILD_DIR=build ./scripts/build.sh ;;
-    ASan+UBSan) BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo ./scripts/build.sh -DROUTEMQ_SANITIZE=address -DROUTEMQ_BUILD_BENCH=OFF ;;
-    TSan) BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo ./scripts/build.sh -DROUTEMQ_SANITIZE=thread -DROUTEMQ_BUILD_BENCH=OFF ;;
+    Release) ./scripts/build.sh ;;
+    ASan+UBSan) BUILD_TYPE=RelWithDebInfo ./scripts/build.sh -DROUTEMQ_SANITIZE=address -DROUTEMQ_BUILD_BENCH=OFF ;;
+    TSan) BUILD_TYPE=RelWithDebInfo ./scripts/build.sh -DROUTEMQ_SANITIZE=thread -DROUTEMQ_BUILD_BENCH=OFF ;;
   esac
 }
 kill_tree() {  # kill_tree PID: it and everything it started (a background build: cmake, ninja, compilers)

@@ -87,6 +87,7 @@ class TestApp {
  private:
   struct Counts;
   Counts counts() const;
+  std::size_t published_count() const;
 
   TestAppOptions options_;
   std::unique_ptr<App> app_;
