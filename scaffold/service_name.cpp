@@ -25,19 +25,27 @@ constexpr std::array reserved_identifiers = {
 
 bool allowed(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
 
+// The name as an error message can show it: bytes outside printable ASCII as \xNN (a NUL would end
+// the message, and a terminal control byte would act).
+std::string shown(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) out += c >= 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return out;
+}
+
 }  // namespace
 
 ServiceName parse_service_name(std::string_view name) {
   constexpr std::size_t max_length = 64;
   if (name.empty()) throw InvalidName("the service needs a name, e.g. `routemq new greenhouse`");
   if (name.size() > max_length)
-    throw InvalidName(fmt::format("'{}...' is {} characters long; at most {}", name.substr(0, 16), name.size(), max_length));
+    throw InvalidName(fmt::format("'{}...' is {} characters long; at most {}", shown(name.substr(0, 16)), name.size(), max_length));
   if (name.front() < 'a' || name.front() > 'z')
-    throw InvalidName(fmt::format("'{}' must start with a lower-case letter", name));
+    throw InvalidName(fmt::format("'{}' must start with a lower-case letter", shown(name)));
   if (auto bad = std::find_if_not(name.begin(), name.end(), allowed); bad != name.end())
     throw InvalidName(fmt::format("'{}' has '{}' at {}: use lower-case letters, digits, '-' and '_' (it names a "
                                   "directory, a binary, a C++ namespace and an image)",
-                                  name, *bad, bad - name.begin() + 1));
+                                  shown(name), shown(std::string_view(&*bad, 1)), bad - name.begin() + 1));
   ServiceName result{std::string(name), std::string(name), {}};
   std::replace(result.identifier.begin(), result.identifier.end(), '-', '_');
   if (std::find(reserved_identifiers.begin(), reserved_identifiers.end(), result.identifier) != reserved_identifiers.end())

@@ -44,6 +44,11 @@ TEST_CASE("scaffold: a service's name, and the spellings its files need") {
   CHECK_THROWS_WITH(parse_service_name("a/b"), Catch::Contains("'/' at 2"));
   CHECK_THROWS_WITH(parse_service_name("grün"), Catch::Contains("at 3"));
   CHECK_THROWS_WITH(parse_service_name(std::string(65, 'a')), Catch::Contains("at most 64"));
+  CHECK_THROWS_WITH(parse_service_name(std::string(1 << 20, 'a')), Catch::Contains("at most 64"));  // not echoed whole
+  CHECK_THROWS_WITH(parse_service_name("svc*"), Catch::Contains("'*' at 4"));  // globs name no directory
+  CHECK_THROWS_WITH(parse_service_name("svc?x"), Catch::Contains("'?' at 4"));
+  CHECK_THROWS_WITH(parse_service_name(std::string("svc\xff\xfe", 5)), Catch::Contains("'svc\\xff\\xfe' has '\\xff' at 4"));  // not UTF-8, shown as bytes
+  CHECK_THROWS_WITH(parse_service_name(std::string("svc\0x", 5)), Catch::Contains("'svc\\x00x' has '\\x00' at 4"));
   CHECK_THROWS_WITH(parse_service_name("delete"), Catch::Contains("C++ namespace"));
   CHECK_THROWS_WITH(parse_service_name("routemq"), Catch::Contains("C++ namespace"));
   CHECK_THROWS_AS(parse_service_name("co-await"), InvalidName);  // co_await
