@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs ctest (unit and integration; the integration
 # tests start private redis-server and mosquitto processes on free loopback ports and stop them by PID).
-# Then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and under
-# ThreadSanitizer (SANITIZERS=none|address|thread|all; default all). Ends with each stage's build and
+# Then the same suite again under ThreadSanitizer, and under AddressSanitizer +
+# UndefinedBehaviorSanitizer (SANITIZERS=none|address|thread|all; default all). Ends with each stage's build and
 # test seconds and its count of tests passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,9 +72,10 @@ case "${SANITIZERS:-all}" in
   none|address|thread|all) ;;
   *) echo "SANITIZERS must be none, address, thread or all" >&2; exit 2 ;;
 esac
+# ASan+UBSan last: its tests are the shorter, and the last stage's tests have no build beside them.
 stages=(Release)
-case "${SANITIZERS:-all}" in address|all) stages+=(ASan+UBSan) ;; esac
 case "${SANITIZERS:-all}" in thread|all) stages+=(TSan) ;; esac
+case "${SANITIZERS:-all}" in address|all) stages+=(ASan+UBSan) ;; esac
 
 # The next stage builds while this one's tests run, at the lowest CPU priority: most tests wait on
 # servers and timers, and the compiler takes the cores they leave (docs/ci.md). Its output goes to
