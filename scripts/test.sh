@@ -13,6 +13,8 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$PWD/tests/tsan
 # Two tests per core: most tests wait on servers and timers, so this halves the test time
 # (docs/ci.md). TEST_JOBS=2 on a loaded machine.
 TEST_JOBS=${TEST_JOBS:-$(( $(nproc) * 2 ))}
+# The last stage's tests have the cores to themselves (no build beside them): half as many again.
+LAST_TEST_JOBS=${LAST_TEST_JOBS:-$(( TEST_JOBS * 3 / 2 ))}
 ./scripts/install-deps.sh
 
 summary=() passed=0 failed=0
@@ -45,12 +47,12 @@ kill_tree() {  # kill_tree PID: it and everything it started (a background build
 }
 stage_dir() { case "$1" in Release) echo build ;; ASan+UBSan) echo build-asan ;; TSan) echo build-tsan ;; esac; }
 
-test_stage() {  # test_stage STAGE BUILD_SECONDS: runs its tests, adds its line to the summary
-  local stage=$1 build_seconds=$2 build_dir started=$SECONDS status=0
+test_stage() {  # test_stage STAGE BUILD_SECONDS JOBS: runs its tests, adds its line to the summary
+  local stage=$1 build_seconds=$2 jobs=$3 build_dir started=$SECONDS status=0
   build_dir=$(stage_dir "$1")
   echo "== test $build_dir"
   local log=$build_dir/ctest.log
-  ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$TEST_JOBS" --timeout 300 2>&1 | tee "$log" || status=$?
+  ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" --timeout 300 2>&1 | tee "$log" || status=$?
   # ctest's own closing line: "100% tests passed, 0 tests failed out of 245".
   local stage_failed stage_total counts="no count"
   read -r stage_failed stage_total < <(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$log" | awk '{print $1, $6}') || true
@@ -95,7 +97,9 @@ for i in "${!stages[@]}"; do
     next_build=$!
   fi
   test_status=0
-  test_stage "${stages[$i]}" "$build_seconds" || test_status=$?
+  jobs=$TEST_JOBS
+  [[ -z "$next" ]] && jobs=$LAST_TEST_JOBS
+  test_stage "${stages[$i]}" "$build_seconds" "$jobs" || test_status=$?
   [[ -z "$next" ]] && exit "$test_status"
   if [[ $test_status -ne 0 ]]; then
     kill_tree "$next_build"

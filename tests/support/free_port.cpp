@@ -18,7 +18,9 @@ struct Socket {
   }
 };
 
-sockaddr_in loopback(std::uint16_t port) {
+}  // namespace
+
+sockaddr_in loopback_address(std::uint16_t port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -26,11 +28,9 @@ sockaddr_in loopback(std::uint16_t port) {
   return address;
 }
 
-}  // namespace
-
 std::uint16_t free_port() {
   Socket socket;
-  auto address = loopback(0);
+  auto address = loopback_address(0);
   socklen_t length = sizeof address;
   if (socket.fd < 0 || ::bind(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       ::getsockname(socket.fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
@@ -40,7 +40,7 @@ std::uint16_t free_port() {
 
 int listen_on_loopback(std::uint16_t& port, const char* who) {
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  auto address = loopback(0);
+  auto address = loopback_address(0);
   socklen_t length = sizeof address;
   if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       ::listen(listener, 64) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
@@ -53,7 +53,7 @@ int listen_on_loopback(std::uint16_t& port, const char* who) {
 
 bool port_accepts(std::uint16_t port) {
   Socket socket;
-  auto address = loopback(port);
+  auto address = loopback_address(port);
   return socket.fd >= 0 && ::connect(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 

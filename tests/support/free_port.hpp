@@ -2,7 +2,12 @@
 // Loopback ports for private test servers.
 #include <cstdint>
 
+#include <netinet/in.h>
+
 namespace routemq::test {
+
+// 127.0.0.1:port, for bind() and connect().
+sockaddr_in loopback_address(std::uint16_t port);
 
 // A port the kernel just handed out on 127.0.0.1 (bound, read, closed): free unless someone races us.
 std::uint16_t free_port();

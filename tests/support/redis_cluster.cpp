@@ -147,6 +147,18 @@ std::uint16_t RedisCluster::master_port_of(std::uint16_t slot) {
   return 0;
 }
 
+bool RedisCluster::every_node_names(std::uint16_t slot, std::uint16_t port) {
+  for (auto& node : nodes_) {
+    if (!node->running()) continue;
+    try {
+      if (master_port_in(node->command({"CLUSTER", "SLOTS"}), slot) != port) return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool RedisCluster::wait_ok(std::chrono::milliseconds deadline) {
   return wait_until(
       [&] {

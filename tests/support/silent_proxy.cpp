@@ -14,14 +14,6 @@
 namespace routemq::test {
 namespace {
 
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
-}
-
 // Waits for `fd` to be readable, up to 50 ms, so loops can notice stop requests.
 bool readable(int fd) {
   pollfd entry{fd, POLLIN, 0};
@@ -50,7 +42,7 @@ void SilentProxy::accept_loop() {
     const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    auto target = loopback(target_port_);
+    auto target = loopback_address(target_port_);
     if (server < 0 || ::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof target) != 0) {
       ::close(client);
       if (server >= 0) ::close(server);
