@@ -147,16 +147,40 @@ std::uint16_t RedisCluster::master_port_of(std::uint16_t slot) {
   return 0;
 }
 
-bool RedisCluster::every_node_names(std::uint16_t slot, std::uint16_t port) {
+bool RedisCluster::every_master_names(std::uint16_t slot, std::uint16_t port) {
   for (auto& node : nodes_) {
     if (!node->running()) continue;
     try {
+      if (node->command({"ROLE"}).find("master") == std::string::npos) continue;
       if (master_port_in(node->command({"CLUSTER", "SLOTS"}), slot) != port) return false;
     } catch (const std::exception&) {
       return false;
     }
   }
   return true;
+}
+
+bool RedisCluster::wait_epochs_agree(std::chrono::milliseconds deadline) {
+  const auto current_epoch = [](const std::string& info) {
+    const auto at = info.find("cluster_current_epoch:");
+    return at == std::string::npos ? std::string() : info.substr(at, info.find("\r\n", at) - at);
+  };
+  return wait_until(
+      [&] {
+        std::optional<std::string> seen;
+        for (auto& node : nodes_) {
+          if (!node->running()) continue;
+          try {
+            const auto epoch = current_epoch(node->command({"CLUSTER", "INFO"}));
+            if (epoch.empty() || (seen && *seen != epoch)) return false;
+            seen = epoch;
+          } catch (const std::exception&) {
+            return false;
+          }
+        }
+        return true;
+      },
+      deadline, std::chrono::milliseconds(20));
 }
 
 bool RedisCluster::wait_ok(std::chrono::milliseconds deadline) {

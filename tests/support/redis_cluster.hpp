@@ -38,8 +38,11 @@ class RedisCluster {
   std::string node_list() const;
   // The port of the master serving `slot` now, as the first node that answers says; 0 when none does.
   std::uint16_t master_port_of(std::uint16_t slot);
-  // Whether every running node (replicas too) says `port` serves `slot`.
-  bool every_node_names(std::uint16_t slot, std::uint16_t port);
+  // Whether every running master says `port` serves `slot`.
+  bool every_master_names(std::uint16_t slot, std::uint16_t port);
+  // Waits (bounded) until every running node knows the same current epoch: the next config epoch
+  // a node takes is then one nobody has.
+  bool wait_epochs_agree(std::chrono::milliseconds deadline = std::chrono::seconds(10));
   // Waits (bounded) until every running node reports cluster_state:ok.
   bool wait_ok(std::chrono::milliseconds deadline = std::chrono::seconds(20));
 

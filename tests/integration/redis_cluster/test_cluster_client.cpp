@@ -35,29 +35,27 @@ RedisServer& other_master(std::uint16_t slot) {
   throw std::logic_error("unreachable");
 }
 
-// Gives `slot` (holding no keys) to `to`, telling every master, and waits until every node agrees.
+// Gives `slot` to `to`, telling every master, and waits until every master names it.
+//
+// The new owner's claim must carry a config epoch no other node has. A claim that meets another with
+// an equal or greater epoch loses, and the loser gives up the slot with the keys imported into it:
+// seen in CI, the new owner answering MOVED, or the key just written there by ASK gone. Its epoch can
+// fall short when it bumps before hearing of another node's bump (a previous move), and an owner
+// that was not importing the slot gets no bump from SETSLOT at all. So every node first agrees on
+// the current epoch, then the new owner takes the next one (BUMPEPOCH), then claims the slot.
 void give_slot(std::uint16_t slot, RedisServer& to) {
+  auto& cluster = RedisCluster::shared();
   const auto id = node_id(to);
   const auto slot_text = std::to_string(slot);
+  REQUIRE(cluster.wait_epochs_agree());
+  REQUIRE(to.command({"CLUSTER", "BUMPEPOCH"}).starts_with("+"));
   REQUIRE(to.command({"CLUSTER", "SETSLOT", slot_text, "NODE", id}) == "+OK\r\n");
-  for (std::size_t i = 0; i < RedisCluster::shared().size(); ++i) {
-    auto& node = RedisCluster::shared().node(i);
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    auto& node = cluster.node(i);
     if (&node != &to && node.command({"ROLE"}).find("master") != std::string::npos)
       REQUIRE(node.command({"CLUSTER", "SETSLOT", slot_text, "NODE", id}) == "+OK\r\n");
   }
-  // The new owner's claim must carry the greatest config epoch, or a node still gossiping the
-  // previous owner's claim (a replica of it) wins it back, the new owner included, for ever. Its
-  // bump takes the greatest epoch it has heard of, which may be behind another node's (an owner
-  // not importing the slot gets no bump at all): both seen in CI, the second with the new owner
-  // itself answering MOVED. So the claim and the bump are repeated until every node agrees.
-  REQUIRE(wait_until(
-      [&] {
-        if (RedisCluster::shared().every_node_names(slot, to.port())) return true;
-        to.command({"CLUSTER", "SETSLOT", slot_text, "NODE", id});
-        to.command({"CLUSTER", "BUMPEPOCH"});
-        return false;
-      },
-      10s, 50ms));
+  REQUIRE(wait_until([&] { return cluster.every_master_names(slot, to.port()); }, 10s));
 }
 
 }  // namespace
