@@ -2,8 +2,8 @@
 # Runs every test: installs what is missing, builds, runs ctest (unit and integration; the integration
 # tests start private redis-server and mosquitto processes on free loopback ports and stop them by PID).
 # Then the same suite again under ThreadSanitizer, and under AddressSanitizer +
-# UndefinedBehaviorSanitizer (SANITIZERS=none|address|thread|all; default all). Ends with each stage's build and
-# test seconds and its count of tests passed.
+# UndefinedBehaviorSanitizer (SANITIZERS=none|address|thread|all; default all). Ends with each
+# stage's build and test seconds and its count of tests passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
