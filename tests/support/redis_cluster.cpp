@@ -147,17 +147,24 @@ std::uint16_t RedisCluster::master_port_of(std::uint16_t slot) {
   return 0;
 }
 
-bool RedisCluster::every_master_names(std::uint16_t slot, std::uint16_t port) {
+// A node that does not answer (paused, dying) fails the check.
+bool RedisCluster::every_running_node(const std::function<bool(RedisServer&)>& check) {
   for (auto& node : nodes_) {
     if (!node->running()) continue;
     try {
-      if (node->command({"ROLE"}).find("master") == std::string::npos) continue;
-      if (master_port_in(node->command({"CLUSTER", "SLOTS"}), slot) != port) return false;
+      if (!check(*node)) return false;
     } catch (const std::exception&) {
       return false;
     }
   }
   return true;
+}
+
+bool RedisCluster::every_master_names(std::uint16_t slot, std::uint16_t port) {
+  return every_running_node([&](RedisServer& node) {
+    return node.command({"ROLE"}).find("master") == std::string::npos ||
+           master_port_in(node.command({"CLUSTER", "SLOTS"}), slot) == port;
+  });
 }
 
 bool RedisCluster::wait_epochs_agree(std::chrono::milliseconds deadline) {
@@ -168,17 +175,12 @@ bool RedisCluster::wait_epochs_agree(std::chrono::milliseconds deadline) {
   return wait_until(
       [&] {
         std::optional<std::string> seen;
-        for (auto& node : nodes_) {
-          if (!node->running()) continue;
-          try {
-            const auto epoch = current_epoch(node->command({"CLUSTER", "INFO"}));
-            if (epoch.empty() || (seen && *seen != epoch)) return false;
-            seen = epoch;
-          } catch (const std::exception&) {
-            return false;
-          }
-        }
-        return true;
+        return every_running_node([&](RedisServer& node) {
+          const auto epoch = current_epoch(node.command({"CLUSTER", "INFO"}));
+          if (epoch.empty() || (seen && *seen != epoch)) return false;
+          seen = epoch;
+          return true;
+        });
       },
       deadline, std::chrono::milliseconds(20));
 }
@@ -186,15 +188,9 @@ bool RedisCluster::wait_epochs_agree(std::chrono::milliseconds deadline) {
 bool RedisCluster::wait_ok(std::chrono::milliseconds deadline) {
   return wait_until(
       [&] {
-        for (auto& node : nodes_) {
-          if (!node->running()) continue;
-          try {
-            if (node->command({"CLUSTER", "INFO"}).find("cluster_state:ok") == std::string::npos) return false;
-          } catch (const std::exception&) {
-            return false;
-          }
-        }
-        return true;
+        return every_running_node([](RedisServer& node) {
+          return node.command({"CLUSTER", "INFO"}).find("cluster_state:ok") != std::string::npos;
+        });
       },
       deadline, std::chrono::milliseconds(50));
 }

@@ -9,6 +9,7 @@
 //   RedisCluster tls(3, 0, RedisTlsOptions{...});  // TLS between the nodes too; CLUSTER SLOTS names TLS ports
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,7 @@ class RedisCluster {
 
  private:
   RedisServer& start_node();
+  bool every_running_node(const std::function<bool(RedisServer&)>& check);
   void meet_all();
 
   std::vector<std::unique_ptr<RedisServer>> nodes_;
