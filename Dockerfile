@@ -18,7 +18,7 @@ FROM debian:bookworm-slim
 # Only the shared libraries build/bin/routemq links (see `ldd`), and curl for the healthcheck.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libpaho-mqttpp3-1 libpaho-mqtt1.3 libhiredis0.14 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
+      libpaho-mqttpp3-1 libpaho-mqtt1.3 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
       libprometheus-cpp-core1.0 libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin routemq

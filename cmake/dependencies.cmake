@@ -12,7 +12,4 @@ macro(routemq_find_dependencies find)
   cmake_language(CALL ${find} fmt ${ARGN})
   cmake_language(CALL ${find} CLI11 ${ARGN})
   cmake_language(CALL ${find} prometheus-cpp ${ARGN})
-  cmake_language(CALL ${find} PkgConfig ${ARGN})
-  # hiredis 0.14 ships no CMake package: its pkg-config file makes the imported target.
-  pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 endmacro()

@@ -56,5 +56,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "g++ (>= 4:12), cmake (>= 3.22), pkg-config, libboost-dev, libssl-dev, libpaho-mqttpp-dev, libhiredis-dev, libyaml-cpp-dev, nlohmann-json3-dev (>= 3.11), libspdlog-dev, libfmt-dev, libcli11-dev, prometheus-cpp-dev")
+    "g++ (>= 4:12), cmake (>= 3.22), pkg-config, libboost-dev, libssl-dev, libpaho-mqttpp-dev, libyaml-cpp-dev, nlohmann-json3-dev (>= 3.11), libspdlog-dev, libfmt-dev, libcli11-dev, prometheus-cpp-dev")
 include(CPack)

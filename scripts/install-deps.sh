@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ninja-build ccache mold
   libboost-dev libboost-system-dev libssl-dev
   libpaho-mqtt-dev libpaho-mqttpp-dev
-  libhiredis-dev
+  libhiredis-dev  # tests and benchmarks only (the libraries read RESP themselves)
   libyaml-cpp-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcli11-dev
   prometheus-cpp-dev

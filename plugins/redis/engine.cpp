@@ -49,7 +49,7 @@ Result Engine::refuse_unavailable() const {
   return unavailable.refuse(config.enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
 }
 
-void Resumption::complete(Result outcome) {
+void Resumption::complete(Result&& outcome) {
   if (in_command_statistics && outcome.ok()) {
     engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
     if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);

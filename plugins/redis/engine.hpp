@@ -39,7 +39,7 @@ struct Engine;
 // with. Completing it hands it to the engine, which resumes it on its executor.
 struct Resumption : Completion::Target, std::enable_shared_from_this<Resumption> {
   Resumption(Engine& owner, asio::any_io_executor on) : engine(owner), executor(std::move(on)) {}
-  void complete(Result outcome) final;
+  void complete(Result&& outcome) final;
   virtual void resume() = 0;  // on `executor`, once, with `result`
 
   Engine& engine;

@@ -150,8 +150,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
   // A request on its way, kept whole until it completes: a redirection sends its bytes again. It is
-  // also the Completion of each send (so a send allocates nothing for it): the reply comes back to
-  // the core that sent it, with where it was sent.
+  // also the Completion of each send, and lends it its bytes (so a send allocates nothing): the reply
+  // comes back to the core that sent it, with where it was sent.
   struct Pending final : Completion::Target, std::enable_shared_from_this<Pending> {
     std::string bytes;
     std::size_t replies = 1;
@@ -162,7 +162,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     NodeAddress sent_to;
     bool asking = false;
 
-    void complete(Result result) override {
+    void complete(Result&& result) override {
       std::exchange(sender, nullptr)->answered(shared_from_this(), std::move(result));
     }
   };
@@ -354,7 +354,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
   void send(const PendingPtr& pending, NodeAddress node, bool asking) {
     Request request;
-    request.bytes = asking ? std::string(asking_command) + pending->bytes : pending->bytes;
+    if (asking)
+      request.bytes = std::string(asking_command) + pending->bytes;
+    else
+      request.lent_bytes = pending->bytes;  // unchanged while it is sent: `pending` is the completion
     request.replies = pending->replies + (asking ? 1 : 0);
     request.completion = Completion(pending);
     pending->sender = shared_from_this();
@@ -363,7 +366,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     pool_for(pending->sent_to).submit_on_executor(std::move(request));  // we are on the strand: no second hop
   }
 
-  void answered(const PendingPtr& pending, Result result) {
+  void answered(const PendingPtr& pending, Result&& result) {
     if (pending->asking) result = without_asking_reply(std::move(result), pending->replies);
     const auto& node = pending->sent_to;
     if (!result.ok()) {  // nothing to follow: unavailable was not sent, the rest has an unknown outcome
@@ -400,7 +403,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     timer->async_wait([self = shared_from_this(), pending, timer](boost::system::error_code) { self->route(pending); });
   }
 
-  static void finish(const PendingPtr& pending, Result result) {
+  static void finish(const PendingPtr& pending, Result&& result) {
     if (pending->completion) pending->completion(std::move(result));
   }
 

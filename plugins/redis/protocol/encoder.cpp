@@ -1,5 +1,6 @@
 #include "plugins/redis/protocol/encoder.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -7,29 +8,41 @@ namespace routemq::redis {
 
 namespace {
 
+std::size_t digits_of(std::size_t n) {
+  std::size_t digits = 1;
+  for (; n >= 10; n /= 10) ++digits;
+  return digits;
+}
+
 // "<marker><n>\r\n": an array's or a bulk string's header.
-void append_header(std::string& out, char marker, std::size_t n) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-  out.push_back(marker);
-  out.append(digits, end);
-  out.append("\r\n", 2);
+std::size_t header_size(std::size_t n) { return 1 + digits_of(n) + 2; }
+
+char* write_header(char* at, char marker, std::size_t n) {
+  *at++ = marker;
+  at = std::to_chars(at, at + digits_of(n), n).ptr;
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
 }
 
 // RESP written here rather than by hiredis' redisFormatCommandArgv, which formats every length with
 // sprintf into a buffer of its own that is then copied and freed: in the example service's profile
-// that formatting alone was about 4% of the app's CPU. One reservation per command instead.
+// that formatting alone was about 4% of the app's CPU. The exact size is counted first, then every
+// byte written in place: one allocation and no checks of capacity per piece (this runs per command).
 template <class Args>
 void append_args(std::string& out, const Args& args) {
   if (args.empty()) throw std::invalid_argument("a Redis command needs at least its name");
-  std::size_t size = 16;
-  for (const auto& arg : args) size += arg.size() + 16;
-  out.reserve(out.size() + size);
-  append_header(out, '*', args.size());
+  std::size_t size = header_size(args.size());
+  for (const auto& arg : args) size += header_size(arg.size()) + arg.size() + 2;
+  const std::size_t old_size = out.size();
+  out.resize(old_size + size);
+  char* at = out.data() + old_size;
+  at = write_header(at, '*', args.size());
   for (const auto& arg : args) {
-    append_header(out, '$', arg.size());
-    out.append(arg.data(), arg.size());
-    out.append("\r\n", 2);
+    at = write_header(at, '$', arg.size());
+    at = std::copy(arg.data(), arg.data() + arg.size(), at);
+    *at++ = '\r';
+    *at++ = '\n';
   }
 }
 

@@ -16,11 +16,11 @@ void RequestQueue::complete_fire_and_forget() {
 void RequestQueue::take_unwritten(Clock::time_point now, std::string& out) {
   out.clear();
   std::size_t size = 0;
-  for (std::size_t i = first_unwritten_; i < entries_.size(); ++i) size += entries_[i].request.bytes.size();
+  for (std::size_t i = first_unwritten_; i < entries_.size(); ++i) size += entries_[i].request.wire_bytes().size();
   out.reserve(size);
   for (; first_unwritten_ < entries_.size(); ++first_unwritten_) {
     auto& entry = entries_[first_unwritten_];
-    out += entry.request.bytes;
+    out += entry.request.wire_bytes();
     entry.written_at = now;
   }
   complete_fire_and_forget();
@@ -40,7 +40,7 @@ bool RequestQueue::on_reply(Reply reply) {
   return true;
 }
 
-void RequestQueue::complete_front(Result result) {
+void RequestQueue::complete_front(Result&& result) {
   Completion completion = std::move(entries_.front().request.completion);
   entries_.pop_front();
   --first_unwritten_;

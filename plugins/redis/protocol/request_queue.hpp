@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,7 @@ class Completion {
   class Target {
    public:
     virtual ~Target() = default;
-    virtual void complete(Result result) = 0;
+    virtual void complete(Result&& result) = 0;  // takes the result: it is moved once, at its end
   };
 
   Completion() = default;
@@ -38,13 +39,13 @@ class Completion {
   Completion(Callback callback) : target_(std::make_shared<Calls<Callback>>(std::move(callback))) {}
 
   explicit operator bool() const { return target_ != nullptr; }
-  void operator()(Result result) { std::exchange(target_, nullptr)->complete(std::move(result)); }  // once
+  void operator()(Result&& result) { std::exchange(target_, nullptr)->complete(std::move(result)); }  // once
 
  private:
   template <class Callback>
   struct Calls final : Target {
     explicit Calls(Callback f) : callback(std::move(f)) {}
-    void complete(Result result) override { callback(std::move(result)); }
+    void complete(Result&& result) override { callback(std::move(result)); }
     Callback callback;
   };
 
@@ -52,9 +53,19 @@ class Completion {
 };
 
 struct Request {
+  Request() = default;
+  Request(std::string encoded, std::size_t expected_replies, Completion done)
+      : bytes(std::move(encoded)), replies(expected_replies), completion(std::move(done)) {}
+
   std::string bytes;        // one or more encoded commands
   std::size_t replies = 1;  // how many replies complete it (0: none expected, e.g. SUBSCRIBE pushes)
   Completion completion;    // gets one reply, or an array of `replies` replies when more than one
+  // Instead of `bytes`, when set: bytes lent by the completion's target, which keeps them unchanged
+  // until it is told (a cluster keeps every request's bytes for a redirection; lent, they are not
+  // copied for each send).
+  std::string_view lent_bytes;
+
+  std::string_view wire_bytes() const { return lent_bytes.empty() ? std::string_view(bytes) : lent_bytes; }
 };
 
 class RequestQueue {
@@ -88,7 +99,7 @@ class RequestQueue {
     std::vector<Reply> replies;
     Clock::time_point written_at{};
   };
-  void complete_front(Result result);
+  void complete_front(Result&& result);
   void complete_fire_and_forget();
 
   std::deque<Entry> entries_;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <optional>
 #include <random>
 
 #include <hiredis/hiredis.h>  // the oracle the encoder is checked against
@@ -148,20 +149,48 @@ TEST_CASE("large bulk strings and binary payloads") {
   CHECK(replies[1].text == binary);
 }
 
-TEST_CASE("nested arrays up to hiredis' depth") {
+TEST_CASE("nested arrays up to the parser's depth, also when every byte comes alone") {
   std::string stream;
-  for (int i = 0; i < 7; ++i) stream += "*1\r\n";
+  for (std::size_t i = 0; i < ReplyParser::max_depth; ++i) stream += "*1\r\n";
   stream += ":7\r\n";
-  ReplyParser parser;
-  parser.feed(stream);
-  auto reply = parser.next();
-  REQUIRE(reply);
-  const Reply* level = &*reply;
-  for (int i = 0; i < 7; ++i) {
-    REQUIRE(level->is_array());
-    level = &level->elements.at(0);
+  for (const bool bytewise : {false, true}) {
+    ReplyParser parser;
+    std::optional<Reply> reply;
+    if (bytewise) {
+      for (const char c : stream) {
+        CHECK_FALSE(reply);
+        parser.feed(std::string_view(&c, 1));
+        reply = parser.next();
+      }
+    } else {
+      parser.feed(stream);
+      reply = parser.next();
+    }
+    REQUIRE(reply);
+    const Reply* level = &*reply;
+    for (std::size_t i = 0; i < ReplyParser::max_depth; ++i) {
+      REQUIRE(level->is_array());
+      level = &level->elements.at(0);
+    }
+    CHECK(level->integer == 7);
   }
-  CHECK(level->integer == 7);
+}
+
+TEST_CASE("an array's elements arrive over many feeds and complete it once") {
+  ReplyParser parser;
+  parser.feed("*3\r\n$1\r\na\r\n");
+  CHECK_FALSE(parser.next());
+  parser.feed("*2\r\n:1\r\n");
+  CHECK_FALSE(parser.next());
+  parser.feed(":2\r\n$3\r\nxy");
+  CHECK_FALSE(parser.next());
+  parser.feed("z\r\n+after\r\n");
+  const auto reply = parser.next();
+  REQUIRE(reply);
+  CHECK(*reply == Reply::array({Reply::string("a"), Reply::array({Reply::number(1), Reply::number(2)}), Reply::string("xyz")}));
+  CHECK(parser.next() == Reply::status("after"));
+  CHECK_FALSE(parser.next());
+  CHECK_FALSE(parser.failed());
 }
 
 TEST_CASE("protocol errors are reported and sticky") {
@@ -183,10 +212,38 @@ TEST_CASE("protocol errors are reported and sticky") {
 
   ReplyParser too_deep;
   std::string deep;
-  for (int i = 0; i < 10; ++i) deep += "*1\r\n";
+  for (std::size_t i = 0; i <= ReplyParser::max_depth; ++i) deep += "*1\r\n";
   too_deep.feed(deep + ":1\r\n");
   CHECK_FALSE(too_deep.next());
   CHECK(too_deep.failed());
+  CHECK_THAT(too_deep.error(), Catch::Contains("nested more than 32 deep"));
+}
+
+TEST_CASE("hostile replies fail the parser with what was wrong, and allocate nothing they claim") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"$-2\r\n", "a bulk string of length -2"},
+      {"$99999999999999\r\n", "a bulk string of length 99999999999999"},
+      {"$99999999999999999999999\r\n", "is not a number"},
+      {"*-5\r\n", "an array of length -5"},
+      {":12x\r\n", "'12x' is not a number"},
+      {":\r\n", "'' is not a number"},
+      {"\r\n", "an empty line"},
+      {"$3\r\nabcd\r\n", "not followed by CRLF"},
+      {std::string("\x01OK\r\n"), "got \\x01 as a reply's type byte"},
+  };
+  for (const auto& [stream, why] : cases) {
+    ReplyParser parser;
+    parser.feed(stream);
+    INFO(stream);
+    CHECK_FALSE(parser.next());
+    CHECK(parser.failed());
+    CHECK_THAT(parser.error(), Catch::Contains(why));
+  }
+  // An array claiming billions of elements holds only those that came.
+  ReplyParser huge;
+  huge.feed("*4000000000\r\n:1\r\n:2\r\n");
+  CHECK_FALSE(huge.next());
+  CHECK_FALSE(huge.failed());
 }
 
 TEST_CASE("reply helpers") {
