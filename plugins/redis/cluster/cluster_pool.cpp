@@ -407,7 +407,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     if (pending->completion) pending->completion(std::move(result));
   }
 
+  // On the strand, pools_' only writer: finding a pool needs no lock (every send asks); adding one
+  // takes it, for the readers on other threads.
   ConnectionPool& pool_for(const NodeAddress& node) {
+    if (const auto found = pools_.find(node); found != pools_.end()) return *found->second;
     std::lock_guard lock(pools_mutex_);
     auto& pool = pools_[node];
     if (!pool) {
@@ -462,7 +465,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   std::mutex chosen_mutex_;
   NodeAddress chosen_;  // any_master()'s choice
   std::size_t chosen_turn_ = 0;
-  mutable std::mutex pools_mutex_;  // pools_ changes on the strand; other threads read it
+  mutable std::mutex pools_mutex_;  // pools_ changes on the strand, under it; other threads read it under it
   std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
   bool stopped_ = false;
