@@ -411,51 +411,69 @@ void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->
 
 namespace {
 
-awaitable<Result> already(Result result) { co_return result; }
+template <class T>
+awaitable<T> already(T value) { co_return value; }
+
+Result the_result(RedisManager&, Result&& result) { return std::move(result); }
 
 }  // namespace
 
 // The one path every command takes: refused at once while nothing is connected (the circuit is open),
 // otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
 // caller awaits the operation itself, one coroutine frame less per command.
-awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
+template <class T>
+awaitable<T> RedisManager::execute_as(std::string bytes, std::size_t replies, Convert<T> convert) {
   auto* pool = engine_->pool.load(std::memory_order_acquire);
-  if (!pool || !pool->any_ready()) return already(engine_->refuse_unavailable());
+  if (!pool || !pool->any_ready()) return already(convert(*this, engine_->refuse_unavailable()));
   auto submit = [pool, bytes = std::move(bytes), replies](Completion completion) mutable {
     pool->submit({std::move(bytes), replies, std::move(completion)});
   };
-  return await_completion(std::move(submit), Statistics::recorded);
+  return await_completion(std::move(submit), Statistics::recorded, convert);
+}
+
+awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
+  return execute_as<Result>(std::move(bytes), replies, the_result);
 }
 
 namespace {
 
-// The Resumption of a suspended coroutine: calls its Asio completion handler, on the executor it wants.
-template <class Handler>
+// The Resumption of a suspended coroutine: calls its Asio completion handler, on the executor it
+// wants, with the result as the command's caller takes it.
+template <class Handler, class T>
 struct HandlerResumption final : Resumption {
-  HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler)
-      : Resumption(engine, std::move(executor)), handler(std::move(handler)) {}
-  void resume() override { handler(std::move(result)); }
+  HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler, RedisManager& manager,
+                    T (*convert)(RedisManager&, Result&&))
+      : Resumption(engine, std::move(executor)), handler(std::move(handler)), manager(manager), convert(convert) {}
+  void resume() override { handler(convert(manager, std::move(result))); }
   Handler handler;
+  RedisManager& manager;  // alive: its caller is suspended in one of its methods
+  T (*convert)(RedisManager&, Result&&);
 };
 
 }  // namespace
 
 // Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
 // executor (through Engine::deliver()). Not a coroutine: `submit` is moved into the operation.
-template <class Submit>
-awaitable<Result> RedisManager::await_completion(Submit submit, Statistics statistics) {
-  auto initiation = [engine = engine_.get(), submit = std::move(submit), statistics](auto handler) mutable {
+template <class T, class Submit>
+awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics, Convert<T> convert) {
+  auto initiation = [this, submit = std::move(submit), statistics, convert](auto handler) mutable {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
-    auto caller = std::make_shared<HandlerResumption<decltype(handler)>>(*engine, std::move(executor), std::move(handler));
+    auto caller = std::make_shared<HandlerResumption<decltype(handler), T>>(*engine_, std::move(executor),
+                                                                            std::move(handler), *this, convert);
     if (statistics == Statistics::recorded) {
       caller->in_command_statistics = true;
       if (sampled_for_latency()) caller->sent_at = Clock::now();
     }
     submit(Completion(std::move(caller)));
   };
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(std::move(initiation), asio::use_awaitable);
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(std::move(initiation), asio::use_awaitable);
 }
+
+// The typed commands that use it (their files see only the declaration).
+template awaitable<std::optional<std::string>> RedisManager::execute_as(std::string, std::size_t,
+                                                                        Convert<std::optional<std::string>>);
+template awaitable<bool> RedisManager::execute_as(std::string, std::size_t, Convert<bool>);
 
 // Not a coroutine itself: one frame less on every command's path.
 awaitable<Result> RedisManager::run(std::vector<std::string> args) { return execute(encode_command(args), 1); }
@@ -517,7 +535,7 @@ awaitable<Result> RedisManager::execute_on(std::shared_ptr<Connection> connectio
       connection->push_on_io_thread({std::move(bytes), replies, std::move(completion)});
     });
   };
-  return await_completion(std::move(submit), Statistics::skipped);  // a blocking wait is no latency
+  return await_completion(std::move(submit), Statistics::skipped, the_result);  // a blocking wait is no latency
 }
 
 awaitable<std::vector<Result>> RedisManager::run_pipeline(const Batch& batch) {

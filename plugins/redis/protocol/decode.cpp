@@ -9,6 +9,11 @@ std::optional<std::string> string_or_nil(const Result& result) {
   return result.reply.text;
 }
 
+std::optional<std::string> string_or_nil(Result&& result) {
+  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
+  return std::move(result.reply.text);
+}
+
 long long integer_or(const Result& result, long long fallback) {
   if (!result.succeeded()) return fallback;
   return result.reply.as_integer().value_or(fallback);

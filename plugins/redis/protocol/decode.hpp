@@ -11,6 +11,7 @@
 namespace routemq::redis::decode {
 
 std::optional<std::string> string_or_nil(const Result& result);          // GET: nullopt when nil
+std::optional<std::string> string_or_nil(Result&& result);               // the same, the value moved out
 long long integer_or(const Result& result, long long fallback);          // DEL, LPUSH, TTL ...
 std::optional<long long> optional_integer(const Result& result);         // INCR: nullopt when none
 std::optional<double> optional_double(const Result& result);             // INCRBYFLOAT, ZSCORE
