@@ -129,7 +129,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
   // Any thread: requests wait in the inbox; one post moves a whole burst to the strand.
-  void submit(Request request) {
+  void submit(Request&& request) {
     if (inbox_.put(std::move(request))) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
   }
 
@@ -490,7 +490,7 @@ std::size_t ClusterPool::ready_count() const {
   return count;
 }
 
-void ClusterPool::submit(Request request) { core_->submit(std::move(request)); }
+void ClusterPool::submit(Request&& request) { core_->submit(std::move(request)); }
 std::vector<SinkNode> ClusterPool::nodes() const { return core_->masters(); }
 std::string ClusterPool::node_for_key(std::string_view key) const { return core_->master_of_key(key); }
 std::shared_ptr<const MasterLookup> ClusterPool::any_master() const { return core_->any_master_lookup(); }

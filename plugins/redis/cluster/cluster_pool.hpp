@@ -33,7 +33,7 @@ class ClusterPool final : public CommandSink {
   void stop() override;
   bool any_ready() const override;
   std::size_t ready_count() const override;
-  void submit(Request request) override;
+  void submit(Request&& request) override;
   std::vector<SinkNode> nodes() const override;  // the masters known now
   std::string node_for_key(std::string_view key) const override;
   // For connections that may use any master (the subscriber): the same one while it serves and

@@ -72,7 +72,7 @@ void Connection::stop() {
   });
 }
 
-void Connection::submit(Request request) {
+void Connection::submit(Request&& request) {
   if (!ready()) return unavailable_.refuse(request, Unavailable::Reason::not_connected);
   if (inbox_.put(std::move(request))) asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
 }
@@ -91,7 +91,7 @@ void Connection::drain_inbox() {
 // A handler often pushes many requests (a cluster's burst routed to its nodes): the write waits for
 // the end of the handler's turn, so that they leave together. Written at once, the first would go
 // alone and the rest wait for its write to complete: one command, then the others, every burst.
-void Connection::push_on_io_thread(Request request) {
+void Connection::push_on_io_thread(Request&& request) {
   queue_.push(std::move(request));
   if (!ready() || flush_posted_) return;
   flush_posted_ = true;
@@ -254,7 +254,7 @@ void Connection::read() {
       });
 }
 
-void Connection::handle_reply(Reply reply) {
+void Connection::handle_reply(Reply&& reply) {
   if (events_.on_push && state_ == State::ready && events_.on_push(reply)) return;
   if (reply.is_error()) stats_->errors.fetch_add(1, std::memory_order_relaxed);
   // A write refused by a replica: the master was demoted under us (the caller gets the error, as is).

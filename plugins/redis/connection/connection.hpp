@@ -56,10 +56,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Thread-safe. Completes with "unavailable" at once when the connection is not ready; `done` is
   // called on the executor otherwise.
-  void submit(Request request);
+  void submit(Request&& request);
   // On the executor only (events, follow-ups): queues even while not ready; written at the end of
   // the caller's turn (with whatever else it pushes), or once ready.
-  void push_on_io_thread(Request request);
+  void push_on_io_thread(Request&& request);
 
  private:
   Connection(asio::any_io_executor executor, ConnectionSettings settings, std::shared_ptr<ClientStats> stats,
@@ -75,7 +75,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_tick();
   void fail(Failure failure, const std::string& detail);
   void schedule_reconnect();
-  void handle_reply(Reply reply);
+  void handle_reply(Reply&& reply);
   void write_unwritten();
   void drain_inbox();
 

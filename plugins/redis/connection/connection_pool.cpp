@@ -31,12 +31,12 @@ std::size_t ConnectionPool::ready_count() const {
   return count;
 }
 
-void ConnectionPool::submit(Request request) {
+void ConnectionPool::submit(Request&& request) {
   if (auto* connection = next_ready()) return connection->submit(std::move(request));
   unavailable_.refuse(request, Unavailable::Reason::not_connected);
 }
 
-void ConnectionPool::submit_on_executor(Request request) {
+void ConnectionPool::submit_on_executor(Request&& request) {
   if (auto* connection = next_ready()) return connection->push_on_io_thread(std::move(request));
   for (auto& connection : connections_)
     if (connection->first_attempt()) return connection->push_on_io_thread(std::move(request));

@@ -21,11 +21,11 @@ class ConnectionPool final : public CommandSink {
   void stop() override;
   bool any_ready() const override;
   std::size_t ready_count() const override;
-  void submit(Request request) override;
+  void submit(Request&& request) override;
   // The same from a handler on the pool's executor: straight into a connection's queue, no post. A
   // pool still making its first connection (a cluster node just learned) queues the request for it
   // instead of refusing: the connect timeout bounds the wait.
-  void submit_on_executor(Request request);
+  void submit_on_executor(Request&& request);
 
  private:
   Connection* next_ready();  // round-robin; null when none is ready

@@ -12,7 +12,7 @@ template <class T>
 class Inbox {
  public:
   // Any thread. True when the inbox was empty: the caller posts the drain.
-  bool put(T item) {
+  bool put(T&& item) {
     std::lock_guard lock(mutex_);
     const bool first = waiting_.empty();
     waiting_.push_back(std::move(item));

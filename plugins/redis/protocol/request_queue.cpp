@@ -2,9 +2,9 @@
 
 namespace routemq::redis {
 
-void RequestQueue::push(Request request) { entries_.push_back(Entry{std::move(request), {}, {}}); }
+void RequestQueue::push(Request&& request) { entries_.push_back(Entry{std::move(request), {}, {}}); }
 
-void RequestQueue::push_front_unwritten(Request request) {
+void RequestQueue::push_front_unwritten(Request&& request) {
   entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(first_unwritten_), Entry{std::move(request), {}, {}});
 }
 
@@ -26,7 +26,7 @@ void RequestQueue::take_unwritten(Clock::time_point now, std::string& out) {
   complete_fire_and_forget();
 }
 
-bool RequestQueue::on_reply(Reply reply) {
+bool RequestQueue::on_reply(Reply&& reply) {
   if (first_unwritten_ == 0) return false;
   auto& front = entries_.front();
   if (front.request.replies == 1) {  // most requests: no list of replies to gather

@@ -70,9 +70,9 @@ struct Request {
 
 class RequestQueue {
  public:
-  void push(Request request);
+  void push(Request&& request);
   // Ahead of everything not yet written (a connection's handshake goes before queued commands).
-  void push_front_unwritten(Request request);
+  void push_front_unwritten(Request&& request);
 
   bool has_unwritten() const { return first_unwritten_ < entries_.size(); }
   // The bytes of every request not yet written, concatenated into `out` (replacing what it held but
@@ -81,7 +81,7 @@ class RequestQueue {
 
   // Completes the oldest written request once all its replies are in. Returns false when no written
   // request expects a reply (the server sent something unasked for: a protocol error).
-  bool on_reply(Reply reply);
+  bool on_reply(Reply&& reply);
 
   // Completes every request: those written with `failure`, those never written as unavailable
   // (nothing was sent: their outcome is known). The queue is empty afterwards.
