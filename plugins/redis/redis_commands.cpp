@@ -51,17 +51,18 @@ std::string glob_escape(std::string_view text) {
 awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
   const auto full = key(name);
   const std::array<std::string_view, 2> args{"GET", full};
-  return execute_as<std::optional<std::string>>(encode_views(args), 1, [](RedisManager& self, Result&& result) {
+  const auto read = [](RedisManager& self, Result&& result) {
     auto value = string_or_nil(std::move(result));
     self.count_read(value.has_value());
     return value;
-  });
+  };
+  return execute_as<std::optional<std::string>>(encode_views(args), 1, read, full);
 }
 
 awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
   const auto full = key(name);
   const SetArguments args(full, value, options, default_ttl());
-  return execute_as<bool>(encode_views(args.views()), 1, [](RedisManager&, Result&& result) { return is_ok(result); });
+  return execute_as<bool>(encode_views(args.views()), 1, [](RedisManager&, Result&& result) { return is_ok(result); }, full);
 }
 
 awaitable<bool> RedisManager::setex(std::string_view name, std::chrono::seconds ttl, std::string_view value) {

@@ -8,6 +8,7 @@
 
 #include "core/config/config_error.hpp"
 #include "plugins/redis/cluster/cluster_pool.hpp"
+#include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/connection/tls_context.hpp"
@@ -422,11 +423,15 @@ Result the_result(RedisManager&, Result&& result) { return std::move(result); }
 // otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
 // caller awaits the operation itself, one coroutine frame less per command.
 template <class T>
-awaitable<T> RedisManager::execute_as(std::string bytes, std::size_t replies, Convert<T> convert) {
+awaitable<T> RedisManager::execute_as(std::string bytes, std::size_t replies, Convert<T> convert, std::string_view key) {
   auto* pool = engine_->pool.load(std::memory_order_acquire);
   if (!pool || !pool->any_ready()) return already(convert(*this, engine_->refuse_unavailable()));
-  auto submit = [pool, bytes = std::move(bytes), replies](Completion completion) mutable {
-    pool->submit({std::move(bytes), replies, std::move(completion)});
+  std::optional<std::uint16_t> slot;
+  if (!key.empty() && !engine_->config.cluster.nodes.empty()) slot = hash_slot(key);
+  auto submit = [pool, bytes = std::move(bytes), replies, slot](Completion completion) mutable {
+    Request request(std::move(bytes), replies, std::move(completion));
+    request.key_slot = slot;
+    pool->submit(std::move(request));
   };
   return await_completion(std::move(submit), Statistics::recorded, convert);
 }
@@ -472,8 +477,9 @@ awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics
 
 // The typed commands that use it (their files see only the declaration).
 template awaitable<std::optional<std::string>> RedisManager::execute_as(std::string, std::size_t,
-                                                                        Convert<std::optional<std::string>>);
-template awaitable<bool> RedisManager::execute_as(std::string, std::size_t, Convert<bool>);
+                                                                        Convert<std::optional<std::string>>,
+                                                                        std::string_view);
+template awaitable<bool> RedisManager::execute_as(std::string, std::size_t, Convert<bool>, std::string_view);
 
 // Not a coroutine itself: one frame less on every command's path.
 awaitable<Result> RedisManager::run(std::vector<std::string> args) { return execute(encode_command(args), 1); }

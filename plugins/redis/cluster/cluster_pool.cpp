@@ -171,7 +171,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   void drain_inbox() {
     for (auto& request : inbox_.take()) {
       auto pending = std::make_shared<Pending>();
-      pending->where = slot_of_request(request.bytes);
+      pending->where = request.key_slot ? RequestSlot{RequestSlot::Kind::one_slot, *request.key_slot, {}}
+                                        : slot_of_request(request.bytes);
       pending->bytes = std::move(request.bytes);
       pending->replies = request.replies;
       pending->completion = std::move(request.completion);

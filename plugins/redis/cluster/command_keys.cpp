@@ -32,7 +32,7 @@ struct Entry {
   KeySpec spec;
 };
 
-// Sorted by name, for a binary search.
+// Sorted by name: each letter's entries are together.
 constexpr Entry key_specs[] = {
     {"asking", KeySpec::none},        {"auth", KeySpec::none},           {"bitop", KeySpec::after_first},
     {"blmove", KeySpec::first_two},   {"blmpop", KeySpec::numkeys_at_2},   {"blpop", KeySpec::all_but_last},
@@ -78,6 +78,9 @@ constexpr auto entries_by_letter = [] {
   return ranges;
 }();
 
+static_assert(std::all_of(entries_by_letter.begin(), entries_by_letter.end(),
+                          [](const auto& range) { return range.second - range.first <= 16; }));
+
 constexpr std::size_t longest_name = 12;  // "punsubscribe": a longer name has no entry
 static_assert(std::all_of(std::begin(key_specs), std::end(key_specs),
                           [](const Entry& entry) { return entry.name.size() <= longest_name; }));
@@ -96,10 +99,10 @@ KeySpec spec_of(std::string_view name) {
   for (std::size_t i = 0; i < name.size(); ++i) buffer[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
   const std::string_view lower(buffer, name.size());
   if (lower.empty() || lower[0] < 'a' || lower[0] > 'z') return KeySpec::first;
+  // A letter has at most 16 entries: their lengths, compared first, rule out all but one or two.
   const auto [first, last] = entries_by_letter[static_cast<std::size_t>(lower[0] - 'a')];
-  const auto found = std::lower_bound(key_specs + first, key_specs + last, lower,
-                                      [](const Entry& entry, std::string_view wanted) { return entry.name < wanted; });
-  if (found != key_specs + last && found->name == lower) return found->spec;
+  for (std::size_t i = first; i < last; ++i)
+    if (key_specs[i].name.size() == lower.size() && key_specs[i].name == lower) return key_specs[i].spec;
   return KeySpec::first;
 }
 

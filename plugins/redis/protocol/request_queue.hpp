@@ -5,6 +5,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -64,6 +65,9 @@ struct Request {
   // until it is told (a cluster keeps every request's bytes for a redirection; lent, they are not
   // copied for each send).
   std::string_view lent_bytes;
+  // The hash slot of its keys, when its sender computed it (the RedisManager's GET and SET on a
+  // cluster): a cluster then routes it without reading its keys back from the bytes.
+  std::optional<std::uint16_t> key_slot;
 
   std::string_view wire_bytes() const { return lent_bytes.empty() ? std::string_view(bytes) : lent_bytes; }
 };
