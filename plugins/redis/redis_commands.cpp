@@ -12,6 +12,7 @@
 #include "core/json/bounded_json.hpp"
 #include "plugins/redis/redis_manager.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
+#include "plugins/redis/joined_key.hpp"
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/set_arguments.hpp"
@@ -49,7 +50,8 @@ std::string glob_escape(std::string_view text) {
 // GET and SET are not coroutines: their replies are read on the way back (execute_as), one
 // coroutine frame less for the commands a service sends most.
 awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
-  const auto full = key(name);
+  const auto joined = joined_key(name);
+  const auto full = joined.view();
   const std::array<std::string_view, 2> args{"GET", full};
   const auto read = [](RedisManager& self, Result&& result) {
     auto value = string_or_nil(std::move(result));
@@ -60,7 +62,8 @@ awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
 }
 
 awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
-  const auto full = key(name);
+  const auto joined = joined_key(name);
+  const auto full = joined.view();
   const SetArguments args(full, value, options, default_ttl());
   return execute_as<bool>(encode_views(args.views()), 1, [](RedisManager&, Result&& result) { return is_ok(result); }, full);
 }

@@ -13,6 +13,7 @@
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/connection/tls_context.hpp"
 #include "plugins/redis/engine.hpp"
+#include "plugins/redis/joined_key.hpp"
 #include "plugins/redis/keyring.hpp"
 #include "plugins/redis/protocol/command_policy.hpp"
 #include "plugins/redis/protocol/decode.hpp"
@@ -317,6 +318,10 @@ bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
 
 std::string RedisManager::prefix() const { return engine_->config.key_prefix + scope_prefix_; }
 
+JoinedKey RedisManager::joined_key(std::string_view name) const {
+  return JoinedKey(engine_->config.key_prefix, scope_prefix_, name);
+}
+
 std::string RedisManager::key(std::string_view name) const {
   const auto& base = engine_->config.key_prefix;
   std::string full;
@@ -427,7 +432,7 @@ awaitable<T> RedisManager::execute_as(std::string bytes, std::size_t replies, Co
   auto* pool = engine_->pool.load(std::memory_order_acquire);
   if (!pool || !pool->any_ready()) return already(convert(*this, engine_->refuse_unavailable()));
   std::optional<std::uint16_t> slot;
-  if (!key.empty() && !engine_->config.cluster.nodes.empty()) slot = hash_slot(key);
+  if (!key.empty() && on_cluster()) slot = hash_slot(key);
   auto submit = [pool, bytes = std::move(bytes), replies, slot](Completion completion) mutable {
     Request request(std::move(bytes), replies, std::move(completion));
     request.key_slot = slot;

@@ -52,6 +52,8 @@
 
 namespace routemq::redis {
 
+class JoinedKey;
+
 struct Engine;
 class Connection;
 
@@ -394,6 +396,7 @@ class RedisManager {
   using Convert = T (*)(RedisManager&, Result&&);
   template <class T>
   awaitable<T> execute_as(std::string bytes, std::size_t replies, Convert<T> convert, std::string_view key = {});
+  JoinedKey joined_key(std::string_view name) const;  // key(name), without allocating when it is short
   bool fully_connected() const;
   // On a connection of its own (a lease), not the pool's.
   awaitable<Result> execute_on(std::shared_ptr<Connection> connection, std::string bytes, std::size_t replies);
