@@ -376,7 +376,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     }
     auto* map = keeper_->map();
     const auto* deciding = map ? deciding_reply(pending->bytes, pending->replies, result.reply) : nullptr;
-    if (!deciding) return finish(pending, std::move(result));
+    if (!deciding || !deciding->is_error()) return finish(pending, std::move(result));  // nearly every reply
     const auto next = pending->redirections.after(*deciding, node, *map);
     switch (next.kind) {
       case NextStep::Kind::deliver:

@@ -60,8 +60,9 @@ std::optional<Reply> ReplyParser::next() {
   return std::nullopt;
 }
 
-// One reply off the buffer, or the opening of an array (pushed on `open_`). Nothing is consumed
-// unless the whole item is there: a bulk string's header is read again once its bytes arrive.
+// One reply off the buffer, written into `out` (a nil Reply), or the opening of an array (pushed on
+// `open_`). Nothing is consumed unless the whole item is there: a bulk string's header is read
+// again once its bytes arrive.
 ReplyParser::Step ReplyParser::read_one(Reply& out) {
   const std::size_t start = read_;
   std::string_view line;
@@ -75,14 +76,17 @@ ReplyParser::Step ReplyParser::read_one(Reply& out) {
   long long count = 0;
   switch (type) {
     case '+':
-      out = Reply::status(std::string(line));
+      out.type = Reply::Type::status;
+      out.text.assign(line);
       return Step::reply;
     case '-':
-      out = Reply::error(std::string(line));
+      out.type = Reply::Type::error;
+      out.text.assign(line);
       return Step::reply;
     case ':':
       if (!read_count(line, count)) return Step::error;
-      out = Reply::number(count);
+      out.type = Reply::Type::integer;
+      out.integer = count;
       return Step::reply;
     case '$': {
       if (!read_count(line, count)) return Step::error;
@@ -100,7 +104,8 @@ ReplyParser::Step ReplyParser::read_one(Reply& out) {
         fail("Protocol error: a bulk string not followed by CRLF");
         return Step::error;
       }
-      out = Reply::string(buffer_.substr(read_, length));
+      out.type = Reply::Type::string;
+      out.text.assign(buffer_, read_, length);
       read_ += length + 2;
       return Step::reply;
     }
@@ -111,7 +116,7 @@ ReplyParser::Step ReplyParser::read_one(Reply& out) {
         fail(fmt::format("Protocol error: an array of length {}", count));
         return Step::error;
       }
-      out = Reply::array({});
+      out.type = Reply::Type::array;
       if (count == 0) return Step::reply;
       if (open_.size() == max_depth) {
         fail(fmt::format("Protocol error: arrays nested more than {} deep", max_depth));
