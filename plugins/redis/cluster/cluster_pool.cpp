@@ -1,6 +1,7 @@
 #include "plugins/redis/cluster/cluster_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <functional>
 #include <map>
@@ -90,15 +91,13 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       self->keeper_->stop();
       std::lock_guard lock(self->pools_mutex_);
       for (auto& [address, pool] : self->pools_) pool->stop();
+      self->note_readiness();
     });
   }
 
-  bool any_ready() const {
-    std::lock_guard lock(pools_mutex_);
-    for (const auto& [address, pool] : pools_)
-      if (pool->any_ready()) return true;
-    return false;
-  }
+  // Any thread, before every command: an atomic kept by the strand, not a walk of the pools under
+  // their lock.
+  bool any_ready() const { return any_ready_.load(std::memory_order_acquire); }
 
   // Any thread: the master of the key's slot in the map learned last (a MOVED since is not in it).
   std::string master_of_key(std::string_view key) const {
@@ -134,6 +133,13 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
  private:
+  // On the strand, whenever a connection comes up or goes down and when pools come or go.
+  void note_readiness() {
+    bool ready = false;
+    for (const auto& [address, pool] : pools_) ready = ready || pool->any_ready();
+    any_ready_.store(ready && !stopped_, std::memory_order_release);
+  }
+
   std::optional<std::pair<std::string, int>> chosen_master() {
     const auto map = keeper_->published();
     if (!map || map->masters().empty()) return std::nullopt;
@@ -419,8 +425,14 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       settings.host = node.host;
       settings.port = node.port;
       ConnectionEvents events;
+      events.on_ready = [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->note_readiness();
+      };
       events.on_down = [weak = weak_from_this()] {
-        if (auto self = weak.lock()) self->keeper_->refresh_soon();
+        if (auto self = weak.lock()) {
+          self->note_readiness();
+          self->keeper_->refresh_soon();
+        }
       };
       pool = std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node, stats_, std::move(events));
       pool->start();
@@ -449,6 +461,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       retired_.push_back(std::move(it->second));  // alive until we go: a reader may hold it
       it = pools_.erase(it);
     }
+    note_readiness();
   }
 
   bool all_masters_ready() const {
@@ -470,6 +483,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
   bool stopped_ = false;
+  std::atomic<bool> any_ready_{false};  // note_readiness()'s last answer
   std::size_t next_any_ = 0;
   Inbox<Request> inbox_;
 };
