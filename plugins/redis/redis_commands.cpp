@@ -46,9 +46,9 @@ std::string glob_escape(std::string_view text) {
 
 // ---- strings and counters
 
-// GET and SET, the commands used most, encode from views: no vector of argument copies.
-// GET and SET are not coroutines: their replies are read on the way back (execute_as), one
-// coroutine frame less for the commands a service sends most.
+// GET and SET, the commands used most: encoded from views (no vector of argument copies), their key
+// joined on the stack, and no coroutines of their own (their replies are read on the way back,
+// execute_as: one coroutine frame less per command).
 awaitable<std::optional<std::string>> RedisManager::get(std::string_view name) {
   const auto joined = joined_key(name);
   const auto full = joined.view();

@@ -322,13 +322,7 @@ JoinedKey RedisManager::joined_key(std::string_view name) const {
   return JoinedKey(engine_->config.key_prefix, scope_prefix_, name);
 }
 
-std::string RedisManager::key(std::string_view name) const {
-  const auto& base = engine_->config.key_prefix;
-  std::string full;
-  full.reserve(base.size() + scope_prefix_.size() + name.size());
-  full.append(base).append(scope_prefix_).append(name);
-  return full;
-}
+std::string RedisManager::key(std::string_view name) const { return std::string(joined_key(name).view()); }
 
 std::string RedisManager::strip_prefix(std::string_view key) const {
   const auto full_prefix = prefix();
@@ -456,7 +450,7 @@ struct HandlerResumption final : Resumption {
       : Resumption(engine, std::move(executor)), handler(std::move(handler)), manager(manager), convert(convert) {}
   void resume() override { handler(convert(manager, std::move(result))); }
   Handler handler;
-  RedisManager& manager;  // alive: its caller is suspended in one of its methods
+  RedisManager& manager;  // alive while its caller awaits the command, as for any of its methods
   T (*convert)(RedisManager&, Result&&);
 };
 

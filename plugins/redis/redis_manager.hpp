@@ -52,10 +52,9 @@
 
 namespace routemq::redis {
 
-class JoinedKey;
-
 struct Engine;
 class Connection;
+class JoinedKey;
 
 struct SetOptions {
   std::optional<std::chrono::seconds> ex{};        // EX seconds
@@ -87,7 +86,7 @@ struct RedisStatsSnapshot {
   std::string state;  // disabled | connecting | connected | down
   std::string last_failure;  // the last connection failure in words (TLS failures explained); empty before any
   std::string master;        // with Sentinel: the master's address now ("" while none is known)
-  std::uint64_t failovers = 0;  // with Sentinel: moves of the master followed
+  std::uint64_t failovers = 0;  // with Sentinel: moves of the master followed (reached, not only named)
   std::uint64_t redirects = 0, slot_refreshes = 0;  // with a cluster: MOVED and ASK followed, slot maps learned
   std::vector<ClusterNodeStats> cluster_masters;    // with a cluster: every master known
   std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;

@@ -203,6 +203,8 @@ void Connection::handshake() {
                                                  "failover in progress", self->settings_.address(),
                                                  replies.back().describe()));
                  self->connect_timer_.cancel();
+                 if (self->settings_.master_lookup && self->settings_.master_lookup->reached)  // before "ready" shows
+                   self->settings_.master_lookup->reached({self->settings_.host, self->settings_.port});
                  self->state_ = State::ready;
                  self->stats_->connects.fetch_add(1, std::memory_order_relaxed);
                  if (self->ever_connected_) {

@@ -33,6 +33,9 @@ struct MasterLookup {
   // `at`: the address the sign came from ("host", port); an empty host when none was tried yet.
   std::function<void(const std::pair<std::string, int>& at, const std::string& why)> suspect;
   std::function<std::string()> why_unknown;  // when current() has nothing: why (the Sentinels' answers)
+  // A connection reached the master at `at` and it said ROLE master: a move is complete only then
+  // (a stale Sentinel can name a dead or demoted node for a moment). May be empty.
+  std::function<void(const std::pair<std::string, int>& at)> reached;
   // Registers `on_move`, called (from any thread) the moment the master moves, so a connection
   // follows at once rather than at its next tick; it returns false once its connection is gone.
   std::function<void(std::function<bool()> on_move)> listen;

@@ -81,6 +81,9 @@ std::shared_ptr<const MasterLookup> MasterLocator::lookup() {
     auto self = weak.lock();
     return self ? self->problem() : std::string("Sentinel is stopped");
   };
+  lookup->reached = [weak](const std::pair<std::string, int>& at) {
+    if (auto self = weak.lock()) self->reached(NodeAddress{at.first, at.second});
+  };
   lookup->listen = [weak](std::function<bool()> on_move) {
     if (auto self = weak.lock()) {
       std::lock_guard lock(self->mutex_);
@@ -175,12 +178,20 @@ void MasterLocator::adopt(const NodeAddress& master, const std::string& source) 
   if (before == master) return;
   tell_followers();
   if (before) {
-    failovers_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("redis: Sentinel: the master of '{}' moved from {} to {} ({}): following it", settings_.master_name,
                  before->text(), master.text(), source);
   } else {
     spdlog::info("redis: Sentinel: the master of '{}' is {} ({})", settings_.master_name, master.text(), source);
   }
+}
+
+// A failover is counted when the connections reach the new master, not when a Sentinel names it: a
+// Sentinel that has not heard of the last failover yet names the old master, dead or demoted, and
+// the connections come straight back; that detour is no move (it once counted two).
+void MasterLocator::reached(const NodeAddress& at) {
+  std::lock_guard lock(mutex_);
+  if (reached_ && *reached_ != at) failovers_.fetch_add(1, std::memory_order_relaxed);
+  reached_ = at;
 }
 
 // Every connection that listens moves now; those gone are dropped.

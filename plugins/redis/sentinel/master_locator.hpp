@@ -46,6 +46,7 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   // Thread-safe.
   std::optional<NodeAddress> master() const;
   std::vector<NodeAddress> sentinels() const;
+  // Moves of the master the connections followed: each time they reached a master other than the last.
   std::uint64_t failovers_followed() const { return failovers_.load(std::memory_order_relaxed); }
   std::string problem() const;  // why no master is known, when none is
   // What the master's connections follow (holds this weakly).
@@ -54,6 +55,7 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
  private:
   MasterLocator(asio::any_io_executor executor, SentinelSettings settings);
   void suspect(const NodeAddress& at, const std::string& why);  // thread-safe
+  void reached(const NodeAddress& at);                           // thread-safe
   void resolve();
   void ask(std::size_t asked, std::vector<std::string> problems);
   void answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems);
@@ -90,7 +92,8 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   std::vector<NodeAddress> sentinels_;
   std::string problem_;
   std::vector<std::function<bool()>> followers_;  // connections to tell when the master moves
-  std::atomic<std::uint64_t> failovers_{0};
+  std::optional<NodeAddress> reached_;            // the master the connections reached last
+  std::atomic<std::uint64_t> failovers_{0};       // changes of reached_
 };
 
 }  // namespace routemq::redis

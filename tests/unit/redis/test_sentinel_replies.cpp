@@ -1,7 +1,8 @@
 // What Sentinels and servers say about the master, read without I/O: every shape a reply can take,
-// and the malformed ones a bad or hostile server could send.
+// and the malformed ones a bad or hostile server could send; and how the locator counts failovers.
 #include <catch2/catch.hpp>
 
+#include "plugins/redis/sentinel/master_locator.hpp"
 #include "plugins/redis/sentinel/sentinel_replies.hpp"
 
 using namespace routemq::redis;
@@ -50,4 +51,23 @@ TEST_CASE("+switch-master: the new address when the message is about our master"
   CHECK_FALSE(switched_master_from("mymaster 127.0.0.1 6379 127.0.0.1", "mymaster"));
   CHECK_FALSE(switched_master_from("mymaster 127.0.0.1 6379 127.0.0.1 6380 extra", "mymaster"));
   CHECK_FALSE(switched_master_from("", "mymaster"));
+}
+
+// The failover count follows the master the connections reach, not every name a Sentinel gives:
+// a Sentinel that missed the last failover names the old master, the connections find it dead or
+// demoted and come back, and that detour is no move.
+TEST_CASE("Sentinel: a failover counts when the connections reach another master, never twice for one move") {
+  asio::io_context io;
+  auto locator = MasterLocator::create(io.get_executor(), SentinelSettings{{{"127.0.0.1", 1}}, "mymaster", {}});
+  const auto lookup = locator->lookup();
+  REQUIRE(lookup->reached);
+  const std::pair<std::string, int> a{"10.0.0.1", 6379}, b{"10.0.0.2", 6379};
+  lookup->reached(a);  // the first master: no move
+  lookup->reached(a);  // its other connections, a reconnect
+  CHECK(locator->failovers_followed() == 0);
+  lookup->reached(b);
+  lookup->reached(b);
+  CHECK(locator->failovers_followed() == 1);
+  lookup->reached(a);  // a real move back
+  CHECK(locator->failovers_followed() == 2);
 }
