@@ -23,7 +23,7 @@ class CommandSink {
   virtual void stop() = 0;                        // fails what is queued with "unavailable"
   virtual bool any_ready() const = 0;             // thread-safe: some command could be sent now
   virtual std::size_t ready_count() const = 0;    // thread-safe: connections ready, for stats
-  virtual void submit(Request&& request) = 0;       // thread-safe; completes at once when it cannot be sent
+  virtual void submit(Request&& request) = 0;     // thread-safe; completes at once when it cannot be sent
   // Thread-safe: the servers behind, when there are several (a cluster's masters); else empty.
   virtual std::vector<SinkNode> nodes() const { return {}; }
   // Thread-safe: "host:port" of the server that holds `key`, when that depends on the key (a

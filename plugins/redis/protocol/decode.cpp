@@ -4,13 +4,19 @@
 
 namespace routemq::redis::decode {
 
+namespace {
+
+bool holds_string(const Result& result) { return result.succeeded() && result.reply.type == Reply::Type::string; }
+
+}  // namespace
+
 std::optional<std::string> string_or_nil(const Result& result) {
-  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
+  if (!holds_string(result)) return std::nullopt;
   return result.reply.text;
 }
 
 std::optional<std::string> string_or_nil(Result&& result) {
-  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
+  if (!holds_string(result)) return std::nullopt;
   return std::move(result.reply.text);
 }
 
@@ -25,7 +31,7 @@ std::optional<long long> optional_integer(const Result& result) {
 }
 
 std::optional<double> optional_double(const Result& result) {
-  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
+  if (!holds_string(result)) return std::nullopt;
   const auto& text = result.reply.text;
   double value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
