@@ -58,6 +58,28 @@ TEST_CASE("strings and counters") {
   CHECK(stats.misses >= 1);
 }
 
+// GET and SET join prefix, scope and name in a buffer on the stack up to 128 bytes, on the heap
+// past it: keys on both sides of that edge, and hostile ones, reach Redis byte for byte.
+TEST_CASE("GET and SET: hostile keys (empty, at the 128-byte edge, 1 MiB, NUL, non-UTF-8, globs) round-trip under their full name") {
+  RedisFixture f;
+  auto scoped = f.redis.scoped("tenant:*:");  // prefix "test:" + scope + name
+  std::string huge(1 << 20, 'k');
+  huge[7] = '\0';
+  huge[8] = '\xff';
+  std::vector<std::string> names{"", std::string("n\0\xfe\xff*?[x]{tag}", 16), huge};
+  for (const std::size_t total : {127, 128, 129})  // the full key's length, prefix and scope included
+    names.push_back(std::string(total - std::string("test:tenant:*:").size(), 'e'));
+  for (const auto& name : names) {
+    INFO("name of " << name.size() << " bytes");
+    const std::string value = "v" + std::to_string(name.size());
+    CHECK(f.sync(scoped.set(name, value)));
+    CHECK(f.sync(scoped.get(name)) == value);
+    CHECK(f.server.command({"STRLEN", "test:tenant:*:" + name}) == ":" + std::to_string(value.size()) + "\r\n");
+  }
+  CHECK(f.server.command({"DBSIZE"}) == ":" + std::to_string(names.size()) + "\r\n");  // nothing under another name
+  CHECK(f.sync(f.redis.ping()));  // and the connection still serves
+}
+
 TEST_CASE("keys") {
   RedisFixture f;
   auto& r = f.redis;
