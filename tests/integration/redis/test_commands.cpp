@@ -66,7 +66,8 @@ TEST_CASE("GET and SET: hostile keys (empty, at the 128-byte edge, 1 MiB, NUL, n
   std::string huge(1 << 20, 'k');
   huge[7] = '\0';
   huge[8] = '\xff';
-  std::vector<std::string> names{"", std::string("n\0\xfe\xff*?[x]{tag}", 16), huge};
+  constexpr char hostile[] = "n\0\xfe\xff*?[x]{tag}";
+  std::vector<std::string> names{"", std::string(hostile, sizeof hostile - 1), huge};
   for (const std::size_t total : {127, 128, 129})  // the full key's length, prefix and scope included
     names.push_back(std::string(total - std::string("test:tenant:*:").size(), 'e'));
   for (const auto& name : names) {
