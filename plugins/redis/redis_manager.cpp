@@ -19,6 +19,7 @@
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/protocol/node_address.hpp"
+#include "plugins/redis/recycled.hpp"
 #include "plugins/redis/sentinel/master_locator.hpp"
 #include "plugins/redis/subscriber.hpp"
 
@@ -463,8 +464,8 @@ awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics
   auto initiation = [this, submit = std::move(submit), statistics, convert](auto handler) mutable {
     asio::any_io_executor executor = asio::prefer(asio::get_associated_executor(handler),
                                                   asio::execution::outstanding_work.tracked);
-    auto caller = std::make_shared<HandlerResumption<decltype(handler), T>>(*engine_, std::move(executor),
-                                                                            std::move(handler), *this, convert);
+    auto caller = make_recycled<HandlerResumption<decltype(handler), T>>(*engine_, std::move(executor),
+                                                                               std::move(handler), *this, convert);
     if (statistics == Statistics::recorded) {
       caller->in_command_statistics = true;
       if (sampled_for_latency()) caller->sent_at = Clock::now();

@@ -24,6 +24,7 @@
 #include "plugins/redis/connection/inbox.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/recycled.hpp"
 
 namespace routemq::redis {
 namespace {
@@ -168,6 +169,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     NodeAddress sent_to;
     bool asking = false;
 
+    ~Pending() override { RecycledBytes::give(std::move(bytes)); }
     void complete(Result&& result) override {
       std::exchange(sender, nullptr)->answered(shared_from_this(), std::move(result));
     }
@@ -176,7 +178,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
   void drain_inbox() {
     for (auto& request : inbox_.take()) {
-      auto pending = std::make_shared<Pending>();
+      auto pending = make_recycled<Pending>();
       pending->where = request.key_slot ? RequestSlot{RequestSlot::Kind::one_slot, *request.key_slot, {}}
                                         : slot_of_request(request.bytes);
       pending->bytes = std::move(request.bytes);
@@ -255,7 +257,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     std::vector<PendingPtr> parts;
     std::vector<std::vector<std::size_t>> positions;
     for (auto& group : groups) {
-      auto part = std::make_shared<Pending>();
+      auto part = make_recycled<Pending>();
       part->bytes = std::move(group.bytes);
       part->replies = group.positions.size();
       part->where = std::move(group.where);
@@ -277,7 +279,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
   static PendingPtr part_request(std::string bytes, std::uint16_t slot) {
-    auto part = std::make_shared<Pending>();
+    auto part = make_recycled<Pending>();
     part->bytes = std::move(bytes);
     part->where = {RequestSlot::Kind::one_slot, slot, {}};
     return part;
@@ -340,7 +342,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
                                                               "since): start the SCAN again from 0"));
     std::vector<std::string> node_args(args.begin(), args.end());
     node_args[1] = at->cursor;
-    auto on_node = std::make_shared<Pending>();
+    auto on_node = make_recycled<Pending>();
     on_node->bytes = encode_command(node_args);
     on_node->completion = [pending, master = at->master, count = masters.size()](Result result) {
       if (result.ok() && result.reply.is_array() && result.reply.elements.size() == 2)
@@ -415,28 +417,28 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
   // On the strand, pools_' only writer: finding a pool needs no lock (every send asks); adding one
-  // takes it, for the readers on other threads.
+  // takes it, for the readers on other threads. A cluster has a handful of masters: a walk comparing
+  // ports first finds one in a few instructions, where a search of a sorted map compared host names.
   ConnectionPool& pool_for(const NodeAddress& node) {
-    if (const auto found = pools_.find(node); found != pools_.end()) return *found->second;
+    const auto same = [&node](const auto& entry) { return entry.first.port == node.port && entry.first.host == node.host; };
+    if (const auto found = std::find_if(pools_.begin(), pools_.end(), same); found != pools_.end()) return *found->second;
     std::lock_guard lock(pools_mutex_);
-    auto& pool = pools_[node];
-    if (!pool) {
-      auto settings = settings_.node;
-      settings.host = node.host;
-      settings.port = node.port;
-      ConnectionEvents events;
-      events.on_ready = [weak = weak_from_this()] {
-        if (auto self = weak.lock()) self->note_readiness();
-      };
-      events.on_down = [weak = weak_from_this()] {
-        if (auto self = weak.lock()) {
-          self->note_readiness();
-          self->keeper_->refresh_soon();
-        }
-      };
-      pool = std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node, stats_, std::move(events));
-      pool->start();
-    }
+    auto settings = settings_.node;
+    settings.host = node.host;
+    settings.port = node.port;
+    ConnectionEvents events;
+    events.on_ready = [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->note_readiness();
+    };
+    events.on_down = [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->note_readiness();
+        self->keeper_->refresh_soon();
+      }
+    };
+    auto& pool = pools_.emplace_back(node, std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node,
+                                                                          stats_, std::move(events))).second;
+    pool->start();
     return *pool;
   }
 
@@ -480,7 +482,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   NodeAddress chosen_;  // any_master()'s choice
   std::size_t chosen_turn_ = 0;
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand, under it; other threads read it under it
-  std::map<NodeAddress, std::unique_ptr<ConnectionPool>> pools_;
+  std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>> pools_;  // in the order first met
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
   bool stopped_ = false;
   std::atomic<bool> any_ready_{false};  // note_readiness()'s last answer

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "plugins/redis/recycled.hpp"
+
 namespace routemq::redis {
 
 namespace {
@@ -52,6 +54,7 @@ void append_command(std::string& out, const std::vector<std::string>& args) { ap
 
 std::string encode_command(const std::vector<std::string>& args) {
   std::string out;
+  RecycledBytes::take(out);
   append_args(out, args);
   return out;
 }
@@ -60,6 +63,7 @@ void append_views(std::string& out, std::span<const std::string_view> args) { ap
 
 std::string encode_views(std::span<const std::string_view> args) {
   std::string out;
+  RecycledBytes::take(out);
   append_args(out, args);
   return out;
 }

@@ -1,5 +1,7 @@
 #include "plugins/redis/protocol/request_queue.hpp"
 
+#include "plugins/redis/recycled.hpp"
+
 namespace routemq::redis {
 
 void RequestQueue::push(Request&& request) { entries_.push_back(Entry{std::move(request), {}, {}}); }
@@ -42,6 +44,7 @@ bool RequestQueue::on_reply(Reply&& reply) {
 
 void RequestQueue::complete_front(Result&& result) {
   Completion completion = std::move(entries_.front().request.completion);
+  RecycledBytes::give(std::move(entries_.front().request.bytes));  // for a later command's encoding
   entries_.pop_front();
   --first_unwritten_;
   // Completed after the queue is consistent: the callback may push new requests.

@@ -23,7 +23,7 @@ struct Result {
   Failure failure = Failure::none;
   std::string detail;
 
-  static Result success(Reply reply) { return {std::move(reply), Failure::none, {}}; }
+  static Result success(Reply&& reply) { return {std::move(reply), Failure::none, {}}; }
   static Result failed(Failure failure, std::string detail) { return {Reply::nil(), failure, std::move(detail)}; }
 
   // A reply arrived (possibly an error reply).
