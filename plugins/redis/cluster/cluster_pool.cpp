@@ -361,7 +361,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return masters.empty() ? nullptr : &masters[next_any_++ % masters.size()];
   }
 
-  void send(const PendingPtr& pending, NodeAddress node, bool asking) {
+  void send(const PendingPtr& pending, const NodeAddress& node, bool asking) {
     Request request;
     if (asking)
       request.bytes = std::string(asking_command) + pending->bytes;
@@ -370,7 +370,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     request.replies = pending->replies + (asking ? 1 : 0);
     request.completion = Completion(pending);
     pending->sender = shared_from_this();
-    pending->sent_to = std::move(node);
+    pending->sent_to = node;
     pending->asking = asking;
     pool_for(pending->sent_to).submit_on_executor(std::move(request));  // we are on the strand: no second hop
   }

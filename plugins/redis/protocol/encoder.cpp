@@ -19,9 +19,10 @@ std::size_t digits_of(std::size_t n) {
 // "<marker><n>\r\n": an array's or a bulk string's header.
 std::size_t header_size(std::size_t n) { return 1 + digits_of(n) + 2; }
 
-char* write_header(char* at, char marker, std::size_t n) {
+// `end` bounds the buffer, sized for every header and argument: the digits fit, uncounted again.
+char* write_header(char* at, char* end, char marker, std::size_t n) {
   *at++ = marker;
-  at = std::to_chars(at, at + digits_of(n), n).ptr;
+  at = std::to_chars(at, end, n).ptr;
   *at++ = '\r';
   *at++ = '\n';
   return at;
@@ -39,9 +40,10 @@ void append_args(std::string& out, const Args& args) {
   const std::size_t old_size = out.size();
   out.resize(old_size + size);
   char* at = out.data() + old_size;
-  at = write_header(at, '*', args.size());
+  char* const end = out.data() + out.size();
+  at = write_header(at, end, '*', args.size());
   for (const auto& arg : args) {
-    at = write_header(at, '$', arg.size());
+    at = write_header(at, end, '$', arg.size());
     at = std::copy(arg.data(), arg.data() + arg.size(), at);
     *at++ = '\r';
     *at++ = '\n';

@@ -4,10 +4,10 @@
 
 namespace routemq::redis {
 
-void RequestQueue::push(Request&& request) { entries_.push_back(Entry{std::move(request), {}, {}}); }
+void RequestQueue::push(Request&& request) { entries_.emplace_back(std::move(request)); }
 
 void RequestQueue::push_front_unwritten(Request&& request) {
-  entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(first_unwritten_), Entry{std::move(request), {}, {}});
+  entries_.emplace(entries_.begin() + static_cast<std::ptrdiff_t>(first_unwritten_), std::move(request));
 }
 
 // Written requests that expect no reply are done; they must not hold up the FIFO.

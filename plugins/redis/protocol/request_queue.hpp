@@ -99,6 +99,7 @@ class RequestQueue {
 
  private:
   struct Entry {
+    explicit Entry(Request&& queued) : request(std::move(queued)) {}  // built in place: one move
     Request request;
     std::vector<Reply> replies;
     Clock::time_point written_at{};
