@@ -51,7 +51,7 @@ TEST_CASE("recycled: a burst freed at once is handed out again, most recently fr
   if constexpr (kept_per_thread > 0) CHECK(reused == 100);
 }
 
-TEST_CASE("recycled: no more than kept_per_thread blocks are kept; the rest are freed") {
+TEST_CASE("recycled: no more than kept_per_thread blocks are kept, the rest are freed") {
   std::vector<std::shared_ptr<Payload>> many;
   for (std::size_t i = 0; i < kept_per_thread + 50; ++i) many.push_back(make_recycled<Payload>(static_cast<int>(i)));
   std::set<const void*> first_kept;
