@@ -149,7 +149,9 @@ struct Window {
   }
 };
 
-// One caller's figures; each worker has its own, so nothing is shared while measuring.
+// A measurement's figures. The RedisManager's workers share one: they all run on one thread, and
+// their samples go one after the other into one array instead of into a thousand (a cache line
+// touched per command that no handler would touch, as redis-benchmark records into one histogram).
 struct Tally {
   std::uint64_t operations = 0;
   std::uint64_t errors = 0;
@@ -211,27 +213,26 @@ void rethrow(std::exception_ptr error) {
 // Own mode: the callers on their own io_context and thread, the manager on its io thread (the
 // service's shape: handlers on the app's executor, two thread hops per command).
 void run_workers_on_own_thread(redis::RedisManager& manager, Operation operation, const std::vector<std::string>& keys,
-                               const std::string& value, const Window& window, std::vector<Tally>& tallies) {
+                               std::size_t workers, const std::string& value, const Window& window, Tally& tally) {
   asio::io_context io;
-  for (std::size_t i = 0; i < tallies.size(); ++i)
-    asio::co_spawn(io, manager_worker(manager, operation, keys[i], value, window, tallies[i]), rethrow);
+  for (std::size_t i = 0; i < workers; ++i)
+    asio::co_spawn(io, manager_worker(manager, operation, keys[i], value, window, tally), rethrow);
   io.run();
 }
 
 // Shared mode: the callers on the io_context the manager runs on (run by another thread, which
 // keeps running it between measurements for the manager's timers).
 void run_workers_on_manager_io(redis::RedisManager& manager, Operation operation, const std::vector<std::string>& keys,
-                               const std::string& value, const Window& window, std::vector<Tally>& tallies) {
+                               std::size_t workers, const std::string& value, const Window& window, Tally& tally) {
   std::promise<void> all_done;
-  std::size_t running = tallies.size();  // only touched on the io_context's one thread
+  std::size_t running = workers;  // only touched on the io_context's one thread, as `tally` is
   std::exception_ptr first_error;
   auto on_exit = [&](std::exception_ptr error) {
     if (error && !first_error) first_error = error;
     if (--running == 0) all_done.set_value();
   };
-  for (std::size_t i = 0; i < tallies.size(); ++i)
-    asio::co_spawn(manager.io_context(), manager_worker(manager, operation, keys[i], value, window, tallies[i]),
-                   on_exit);
+  for (std::size_t i = 0; i < workers; ++i)
+    asio::co_spawn(manager.io_context(), manager_worker(manager, operation, keys[i], value, window, tally), on_exit);
   all_done.get_future().wait();
   if (first_error) std::rethrow_exception(first_error);
 }
@@ -240,12 +241,13 @@ enum class Mode { own, shared };
 
 Measurement measure_manager(redis::RedisManager& manager, Mode mode, Operation operation, int concurrency,
                             const std::vector<std::string>& keys, const std::string& value, const Options& options) {
-  std::vector<Tally> tallies(static_cast<std::size_t>(concurrency));
+  std::vector<Tally> tallies(1);  // one for every worker: see Tally
+  const auto workers = static_cast<std::size_t>(concurrency);
   const auto window = Window::after_warm_up(options.seconds);
   if (mode == Mode::shared)
-    run_workers_on_manager_io(manager, operation, keys, value, window, tallies);
+    run_workers_on_manager_io(manager, operation, keys, workers, value, window, tallies[0]);
   else
-    run_workers_on_own_thread(manager, operation, keys, value, window, tallies);
+    run_workers_on_own_thread(manager, operation, keys, workers, value, window, tallies[0]);
   std::string name = mode == Mode::shared ? "routemq_shared_" : "routemq_";
   name += operation == Operation::get ? "get" : "set";
   return merge(std::move(name), concurrency, tallies, window);

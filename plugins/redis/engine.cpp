@@ -49,13 +49,13 @@ Result Engine::refuse_unavailable() const {
   return unavailable.refuse(config.enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
 }
 
-void Resumption::complete(Result&& outcome) {
+void Resumption::complete(std::shared_ptr<Target>&& self, Result&& outcome) {
   if (in_command_statistics && outcome.ok()) {
     engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
     if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);
   }
   result = std::move(outcome);
-  engine.deliver(shared_from_this());
+  engine.deliver(std::static_pointer_cast<Resumption>(std::move(self)));
 }
 
 void Engine::deliver(std::shared_ptr<Resumption> caller) {

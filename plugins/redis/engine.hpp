@@ -37,9 +37,9 @@ struct Engine;
 
 // A caller suspended on a command: the request's Completion::Target, its executor, and the result to resume it
 // with. Completing it hands it to the engine, which resumes it on its executor.
-struct Resumption : Completion::Target, std::enable_shared_from_this<Resumption> {
+struct Resumption : Completion::Target {
   Resumption(Engine& owner, asio::any_io_executor on) : engine(owner), executor(std::move(on)) {}
-  void complete(Result&& outcome) final;
+  void complete(std::shared_ptr<Target>&& self, Result&& outcome) final;
   virtual void resume() = 0;  // on `executor`, once, with `result`
 
   Engine& engine;

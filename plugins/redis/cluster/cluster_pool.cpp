@@ -159,7 +159,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   // A request on its way, kept whole until it completes: a redirection sends its bytes again. It is
   // also the Completion of each send, and lends it its bytes (so a send allocates nothing): the reply
   // comes back to the core that sent it, with where it was sent.
-  struct Pending final : Completion::Target, std::enable_shared_from_this<Pending> {
+  struct Pending final : Completion::Target {
     std::string bytes;
     std::size_t replies = 1;
     Completion completion;  // the caller's
@@ -170,8 +170,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     bool asking = false;
 
     ~Pending() override { RecycledBytes::give(std::move(bytes)); }
-    void complete(Result&& result) override {
-      std::exchange(sender, nullptr)->answered(shared_from_this(), std::move(result));
+    void complete(std::shared_ptr<Target>&& self, Result&& result) override {
+      std::exchange(sender, nullptr)->answered(std::static_pointer_cast<Pending>(std::move(self)), std::move(result));
     }
   };
   using PendingPtr = std::shared_ptr<Pending>;

@@ -32,21 +32,21 @@ std::size_t ConnectionPool::ready_count() const {
 }
 
 void ConnectionPool::submit(Request&& request) {
-  if (auto* connection = next_ready()) return connection->submit(std::move(request));
+  if (auto* connection = next_ready(next_.fetch_add(1, std::memory_order_relaxed)))
+    return connection->submit(std::move(request));
   unavailable_.refuse(request, Unavailable::Reason::not_connected);
 }
 
 void ConnectionPool::submit_on_executor(Request&& request) {
-  if (auto* connection = next_ready()) return connection->push_on_io_thread(std::move(request));
+  if (auto* connection = next_ready(next_on_executor_++)) return connection->push_on_io_thread(std::move(request));
   for (auto& connection : connections_)
     if (connection->first_attempt()) return connection->push_on_io_thread(std::move(request));
   unavailable_.refuse(request, Unavailable::Reason::not_connected);
 }
 
-Connection* ConnectionPool::next_ready() {
-  const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
+Connection* ConnectionPool::next_ready(std::size_t turn) {
   for (std::size_t i = 0; i < connections_.size(); ++i) {
-    auto& connection = connections_[(start + i) % connections_.size()];
+    auto& connection = connections_[(turn + i) % connections_.size()];
     if (connection->ready()) return connection.get();
   }
   return nullptr;

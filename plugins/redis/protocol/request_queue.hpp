@@ -29,7 +29,10 @@ class Completion {
   class Target {
    public:
     virtual ~Target() = default;
-    virtual void complete(Result&& result) = 0;  // takes the result: it is moved once, at its end
+    // Takes the result (moved once, at its end) and `self`, the reference its Completion held: a
+    // target that lives on keeps that one, instead of counting a new one (shared_from_this: a
+    // compare-and-swap per hop per command).
+    virtual void complete(std::shared_ptr<Target>&& self, Result&& result) = 0;
   };
 
   Completion() = default;
@@ -40,13 +43,16 @@ class Completion {
   Completion(Callback callback) : target_(std::make_shared<Calls<Callback>>(std::move(callback))) {}
 
   explicit operator bool() const { return target_ != nullptr; }
-  void operator()(Result&& result) { std::exchange(target_, nullptr)->complete(std::move(result)); }  // once
+  void operator()(Result&& result) {  // once
+    auto target = std::move(target_);
+    target->complete(std::move(target), std::move(result));
+  }
 
  private:
   template <class Callback>
   struct Calls final : Target {
     explicit Calls(Callback f) : callback(std::move(f)) {}
-    void complete(Result&& result) override { callback(std::move(result)); }
+    void complete(std::shared_ptr<Target>&&, Result&& result) override { callback(std::move(result)); }
     Callback callback;
   };
 
