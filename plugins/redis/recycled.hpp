@@ -1,6 +1,6 @@
 #pragma once
 // Storage for what every command allocates and frees again (a suspended caller, a cluster's pending
-// request): freed blocks are kept by the thread that freed them and handed out again, the most
+// request, the buffer a command is encoded into): freed blocks are kept by the thread that freed them and handed out again, the most
 // recently freed first (still in cache). glibc keeps 7 freed blocks per size and thread; a burst of
 // replies frees hundreds at once, and the rest went through its slower bins: a quarter of the
 // client's instructions per command on the cluster benchmark. Internal to plugins/redis/.
@@ -17,7 +17,8 @@
 
 namespace routemq::redis {
 
-// How many of a kind one thread keeps: a burst of replies may complete every caller at once.
+// How many of a kind one thread keeps: a burst of replies may complete every caller at once. (The
+// list of a block size is 8 KiB of thread-local storage per thread.)
 #if defined(__SANITIZE_ADDRESS__)
 inline constexpr std::size_t kept_per_thread = 0;
 #else
@@ -28,8 +29,6 @@ inline constexpr std::size_t kept_per_thread = 1024;
 template <std::size_t Size>
 class BlockCache {
  public:
-  static constexpr std::size_t kept = kept_per_thread;
-
   static void* take() {
     auto& blocks = stack();
     if (blocks.count > 0) return blocks.at[--blocks.count];
@@ -38,7 +37,7 @@ class BlockCache {
 
   static void give(void* block) {
     auto& blocks = stack();
-    if (blocks.count == kept || blocks.closed) return ::operator delete(block);
+    if (blocks.count == kept_per_thread || blocks.closed) return ::operator delete(block);
     thread_local Reaper reaper;  // built with the first kept block: frees them all when the thread ends
     blocks.at[blocks.count++] = block;
   }
@@ -47,7 +46,7 @@ class BlockCache {
   // Trivially destroyed, so a block freed by another thread-local's destructor after the reaper ran
   // still finds it (closed, and frees the block itself).
   struct Stack {
-    void* at[kept == 0 ? 1 : kept];
+    void* at[kept_per_thread == 0 ? 1 : kept_per_thread];
     std::size_t count;
     bool closed;
   };
@@ -98,7 +97,7 @@ class RecycledBytes {
   // Into an empty `bytes`: the buffer of a string given back on this thread, when there is one.
   static void take(std::string& bytes) {
     if (closed) return;
-    auto& strings = kept();
+    auto& strings = list();
     if (strings.empty()) return;
     bytes.swap(strings.back());
     strings.pop_back();
@@ -108,7 +107,7 @@ class RecycledBytes {
   // Kept when it holds a buffer of an ordinary command's size and there is room; freed otherwise.
   static void give(std::string&& bytes) {
     if (closed || bytes.capacity() <= std::string().capacity() || bytes.capacity() > largest) return;
-    auto& strings = kept();
+    auto& strings = list();
     if (strings.size() < kept_per_thread) strings.push_back(std::move(bytes));
   }
 
@@ -120,7 +119,7 @@ class RecycledBytes {
     std::vector<std::string> strings;
     ~List() { closed = true; }
   };
-  static std::vector<std::string>& kept() {
+  static std::vector<std::string>& list() {
     thread_local List list;
     return list.strings;
   }

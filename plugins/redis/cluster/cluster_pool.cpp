@@ -420,8 +420,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   // takes it, for the readers on other threads. A cluster has a handful of masters: a walk comparing
   // ports first finds one in a few instructions, where a search of a sorted map compared host names.
   ConnectionPool& pool_for(const NodeAddress& node) {
-    const auto same = [&node](const auto& entry) { return entry.first.port == node.port && entry.first.host == node.host; };
-    if (const auto found = std::find_if(pools_.begin(), pools_.end(), same); found != pools_.end()) return *found->second;
+    for (const auto& [address, pool] : pools_)
+      if (address.port == node.port && address.host == node.host) return *pool;
     std::lock_guard lock(pools_mutex_);
     auto settings = settings_.node;
     settings.host = node.host;
@@ -436,8 +436,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
         self->keeper_->refresh_soon();
       }
     };
-    auto& pool = pools_.emplace_back(node, std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node,
-                                                                          stats_, std::move(events))).second;
+    auto& pool = pools_.emplace_back(node, nullptr).second;
+    pool = std::make_unique<ConnectionPool>(executor_, settings, settings_.connections_per_node, stats_, std::move(events));
     pool->start();
     return *pool;
   }

@@ -31,8 +31,8 @@ class ConnectionPool final : public CommandSink {
   Connection* next_ready(std::size_t turn);  // round-robin from `turn`; null when none is ready
 
   std::vector<std::shared_ptr<Connection>> connections_;
-  std::atomic<std::size_t> next_{0};    // submit()'s turns, from any thread
-  std::size_t next_on_executor_ = 0;     // submit_on_executor()'s, on the executor: no atomic per command
+  std::atomic<std::size_t> next_{0};  // submit()'s turns, from any thread
+  std::size_t next_on_executor_ = 0;  // submit_on_executor()'s, on the executor: no atomic per command
   std::shared_ptr<ClientStats> stats_;
   Unavailable unavailable_{stats_};
 };
