@@ -1,5 +1,7 @@
 #include "plugins/redis/engine.hpp"
 
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/connection/connection_pool.hpp"
@@ -58,9 +60,21 @@ void Resumption::complete(std::shared_ptr<Target>&& self, Result&& outcome) {
   engine.deliver(std::static_pointer_cast<Resumption>(std::move(self)));
 }
 
+namespace {
+
+// A caller's executor, counted busy while this thread posts to it: the caller's coroutine may end
+// as soon as the post has queued it, and its io_context or thread pool with it (a pool's join()
+// returns once no work is counted), while this thread is still inside the post. Counted per post,
+// not per command: a suspended caller's own executor is not counted (co_spawn counts it).
+asio::any_io_executor busy_while_posting(const asio::any_io_executor& executor) {
+  return asio::prefer(executor, asio::execution::outstanding_work.tracked);
+}
+
+}  // namespace
+
 void Engine::deliver(std::shared_ptr<Resumption> caller) {
   if (!strand.running_in_this_thread()) {  // refused at once on the caller's thread
-    auto executor = caller->executor;
+    auto executor = busy_while_posting(caller->executor);
     asio::post(executor, [caller = std::move(caller)] { caller->resume(); });
     return;
   }
@@ -76,7 +90,7 @@ void Engine::flush_deliveries() {
     while (end < batch.size() && batch[end]->executor == batch[first]->executor) ++end;
     std::vector<std::shared_ptr<Resumption>> callers(std::make_move_iterator(batch.begin() + first),
                                                      std::make_move_iterator(batch.begin() + end));
-    auto executor = callers.front()->executor;
+    auto executor = busy_while_posting(callers.front()->executor);
     asio::post(executor, [callers = std::move(callers)] {
       for (const auto& caller : callers) caller->resume();
     });

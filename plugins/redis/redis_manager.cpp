@@ -462,7 +462,7 @@ awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics
   auto initiation = [this, submit = std::move(submit), statistics, convert](auto handler) mutable {
     // Not counted as the executor's outstanding work: only a co_spawned coroutine awaits, and co_spawn
     // counts its executor busy until the coroutine ends (co_spawn_work_guard). Counted again here, it
-    // cost two atomic operations on the io_context per command.
+    // cost two atomic operations on the io_context per command; the engine counts it per post instead.
     asio::any_io_executor executor = asio::get_associated_executor(handler);
     auto caller = make_recycled<HandlerResumption<decltype(handler), T>>(*engine_, std::move(executor),
                                                                                std::move(handler), *this, convert);
