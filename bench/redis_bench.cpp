@@ -2,7 +2,7 @@
 //
 //   build/bin/bench_redis --port 6379 [--seconds 3] [--key-size 16] [--value-size 3]
 //                         [--connections 4] [--concurrency 1,10,100,1000] [--modes own,shared]
-//                         [--tls-ca ca.crt] [--cluster]
+//                         [--tls-ca ca.crt] [--cluster] [--operations set,get]
 //
 // For each concurrency, N coroutines on one io_context (the app's executor, one thread) each loop
 // `co_await redis.get(key)` (or set) until a deadline, with the manager in two ways:
@@ -16,6 +16,7 @@
 // tls-port; the hiredis loop is left out (it speaks plaintext only): redis-benchmark --tls is the peer.
 // --cluster: --port is a node of a Redis Cluster; the manager learns the others and measures once
 // connected to every master; the hiredis loop is left out: redis-benchmark --cluster is the peer.
+// --operations: measure only SET or only GET (to profile one; GETs still find their keys written).
 //
 // Defaults match redis-benchmark's (16-byte keys "key:000000000042", 3-byte values) so the figures
 // compare with it; scripts/bench.sh runs both and prints the ratios.
@@ -62,6 +63,8 @@ struct Options {
   bool shared = true;
   std::string tls_ca;               // --tls-ca: TLS to the server, trusting this CA
   bool cluster = false;             // --cluster: --port is a seed node of a Redis Cluster
+  bool sets = true;                 // --operations set,get: which commands to measure (to profile one)
+  bool gets = true;
 };
 
 enum class Operation { get, set };
@@ -69,6 +72,7 @@ enum class Operation { get, set };
 const char* usage =
     "usage: bench_redis --port N [--seconds S] [--key-size B] [--value-size B] [--connections N]\n"
     "                   [--concurrency 1,10,100,1000] [--modes own,shared] [--no-peer] [--tls-ca FILE] [--cluster]\n"
+    "                   [--operations set,get]\n"
     "Measures RedisManager GET/SET and a synchronous hiredis loop against redis-server on 127.0.0.1:N.\n";
 
 std::vector<int> parse_list(const std::string& flag, const std::string& text) {
@@ -77,6 +81,16 @@ std::vector<int> parse_list(const std::string& flag, const std::string& text) {
   for (std::string item; std::getline(stream, item, ',');) values.push_back(static_cast<int>(parse_number(flag, item)));
   if (values.empty()) throw std::invalid_argument(flag + " expects a comma-separated list");
   return values;
+}
+
+void parse_operations(const std::string& text, Options& options) {
+  options.sets = options.gets = false;
+  std::stringstream stream(text);
+  for (std::string operation; std::getline(stream, operation, ',');) {
+    if (operation == "set") options.sets = true;
+    else if (operation == "get") options.gets = true;
+    else throw std::invalid_argument("--operations expects set, get or both (set,get), not '" + operation + "'");
+  }
 }
 
 void parse_modes(const std::string& text, Options& options) {
@@ -114,6 +128,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--connections") options.connections = static_cast<int>(parse_number(flag, value));
     else if (flag == "--concurrency") options.concurrency = parse_list(flag, value);
     else if (flag == "--modes") parse_modes(value, options);
+    else if (flag == "--operations") parse_operations(value, options);
     else if (flag == "--tls-ca") options.tls_ca = value;
     else throw std::invalid_argument("unknown option " + flag);
   }
@@ -361,6 +376,7 @@ void measure_modes(redis::RedisManager& manager, Mode mode, const std::vector<st
   prefill(manager, keys, value);
   for (int concurrency : options.concurrency) {
     for (auto operation : {Operation::set, Operation::get}) {
+      if (!(operation == Operation::set ? options.sets : options.gets)) continue;
       measurements.push_back(measure_manager(manager, mode, operation, concurrency, keys, value, options));
       progress(measurements.back());
     }

@@ -9,7 +9,9 @@
 # BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
 # default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md), BENCH_ROUTING_SECONDS
 # (per bench_routing measurement, default 1), BENCH_ONLY (comma list of parts to run: redis, middleware,
-# routing, e2e, acks, tls, failover, cluster; default all), BENCH_E2E_MESSAGES (default 100000).
+# routing, e2e, acks, tls, failover, cluster; default all), BENCH_E2E_MESSAGES (default 100000),
+# BENCH_CLUSTER_ROUNDS (rounds of the cluster's peer and manager, default 5), BENCH_CLUSTER_REQUESTS
+# (the cluster peer's redis-benchmark -n, default 4000000).
 #
 # TLS, failover behind Sentinel, and Redis Cluster: scripts/bench-redis-ha.sh.
 #
