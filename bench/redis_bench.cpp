@@ -355,12 +355,14 @@ void progress(const Measurement& m) {
 }
 
 // Every concurrency, SET then GET (GETs find the keys written), on one manager.
-// A cluster: every master connected, or the commands for some slots would fail while measuring.
+// A cluster: every master connected, or the commands for some slots would fail while measuring. The
+// connections are shared out among the masters, at least one each.
 bool wait_every_master(const redis::RedisManager& manager, int connections) {
   for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline; std::this_thread::sleep_for(10ms)) {
     const auto masters = manager.stats().cluster_masters;
+    const auto each = std::max<std::size_t>(static_cast<std::size_t>(connections) / std::max<std::size_t>(masters.size(), 1), 1);
     if (!masters.empty() && std::all_of(masters.begin(), masters.end(), [&](const auto& master) {
-          return master.connections_ready == static_cast<std::size_t>(connections);
+          return master.connections_ready == each;
         }))
       return true;
   }

@@ -332,7 +332,7 @@ bench_cluster_part() {
     echo
     echo "Command: \`BENCH_ONLY=cluster ./scripts/bench.sh\` (BENCH_SECONDS=$seconds, BENCH_CONNECTIONS=$connections, BENCH_CLUSTER_ROUNDS=$cluster_rounds, BENCH_CLUSTER_REQUESTS=$cluster_requests), run $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "A Redis Cluster of three masters and three replicas on loopback (one redis-server process each, all on this machine's cores). 1000 coroutines on one thread, keys spread over every master, $connections connection(s) per master; the manager on an io thread of its own, or on the callers' io_context (as the plugin runs it in a service)."
+    echo "A Redis Cluster of three masters and three replicas on loopback (one redis-server process each, all on this machine's cores). 1000 coroutines on one thread, keys spread over every master, max_connections $connections shared out among the masters (at least one each); the manager on an io thread of its own, or on the callers' io_context (as the plugin runs it in a service)."
     echo
     echo "Seven processes share this machine's cores, so one measurement moves by a third from one run to the next, the peer's as much as ours. The peer and the manager are therefore measured in $cluster_rounds rounds, one after the other, alternating which goes first; each round gives a ratio, and the verdict is the median of the rounds' ratios (the throughputs shown are the medians of each column)."
     echo

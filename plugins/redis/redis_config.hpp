@@ -26,7 +26,7 @@
 //       tls: {enabled: false, ...}      # REDIS_SENTINEL_TLS (files: as redis.tls, REDIS_SENTINEL_TLS_CA_FILE ...)
 //     cluster:                          # a Redis Cluster (host and port unused; credentials and TLS as above)
 //       nodes: [host:7000, ...]         # REDIS_CLUSTER_NODES=host:port,host:port: some nodes, the others are learned
-//     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined)
+//     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined; a cluster's shared out among its masters, one each at least)
 //     socket_timeout: 5                 # REDIS_SOCKET_TIMEOUT, seconds per command
 //     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
 //     key_prefix: "routemq:"            # REDIS_KEY_PREFIX

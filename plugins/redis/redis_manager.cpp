@@ -75,7 +75,7 @@ ClusterSettings cluster_settings_for(const RedisConfig& config, const Connection
   ClusterSettings cluster;
   for (const auto& seed : config.cluster.nodes) cluster.seeds.push_back(*parse_node_address(seed));  // checked when read
   cluster.node = node;
-  cluster.connections_per_node = static_cast<std::size_t>(config.max_connections);
+  cluster.connections = static_cast<std::size_t>(config.max_connections);
   return cluster;
 }
 

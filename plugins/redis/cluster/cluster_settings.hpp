@@ -13,7 +13,11 @@ namespace routemq::redis {
 struct ClusterSettings {
   std::vector<NodeAddress> seeds;   // some nodes to ask first; the others are learned
   ConnectionSettings node;          // credentials, TLS and timers for every node (its address replaced)
-  std::size_t connections_per_node = 1;
+  // Shared out among the masters known when each is met, at least one each: a master's pipeline
+  // fills fuller on fewer connections (at 1000 coroutines on three masters, one connection each beat
+  // four each in every round measured: GET +17 to 44%, SET +10 to 86%, the client's CPU per command
+  // -20%), and the setting stays what its name says, the connections the manager keeps.
+  std::size_t connections = 4;
   std::chrono::milliseconds refresh_interval{5000};   // the slot map asked again, all being well
   std::chrono::milliseconds unsettled_interval{250};  // and while a slot or a master is missing
 };

@@ -1,6 +1,7 @@
 #pragma once
-// REDIS_MAX_CONNECTIONS multiplexed connections used round-robin. A request goes to the next ready
-// connection; when none is ready it completes at once with "unavailable".
+// Multiplexed connections to one Redis (REDIS_MAX_CONNECTIONS of them; on a cluster, a master's share
+// of them) used round-robin. A request goes to the next ready connection; when none is ready it
+// completes at once with "unavailable".
 #include <atomic>
 #include <memory>
 #include <vector>

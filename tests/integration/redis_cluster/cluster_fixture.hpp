@@ -16,6 +16,7 @@ namespace routemq::test {
 inline redis::RedisConfig cluster_config(const std::string& prefix, RedisCluster& cluster = RedisCluster::shared()) {
   auto config = redis_config_for(0, prefix);
   config.cluster.nodes = {"127.0.0.1:" + std::to_string(cluster.node(0).port())};  // one seed: the rest is learned
+  config.max_connections = 6;  // shared out among the three masters: two each, as the one-Redis tests have
   return config;
 }
 

@@ -77,6 +77,19 @@ TEST_CASE("cluster client: keys spread over every master, each on the master of 
   CHECK(r.stats().unavailable == 0);
 }
 
+TEST_CASE("cluster client: max_connections is shared out among the masters, at least one each") {
+  const auto [connections, each] = GENERATE(table<int, std::size_t>({{4, 1}, {7, 2}, {1, 1}, {9, 3}}));
+  auto config = cluster_config("shared-out:");
+  config.max_connections = connections;
+  redis::RedisManager r(config);
+  REQUIRE(r.initialize());
+  INFO("max_connections " << connections);
+  CHECK(wait_until([&] { return r.stats().connections_ready == 3 * each; }, 10s));
+  const auto masters = r.stats().cluster_masters;
+  REQUIRE(masters.size() == 3);
+  for (const auto& master : masters) CHECK(master.connections_ready == each);
+}
+
 TEST_CASE("cluster client: keys in one hash tag run together, keys in several slots are refused naming them") {
   redis::RedisManager r(cluster_config("tags:"));
   wait_all_masters(r);

@@ -19,6 +19,7 @@ TEST_CASE("cluster over TLS: the masters learned by their TLS ports, commands, s
   RedisCluster cluster(3, 0, RedisTlsOptions{.certificate = test_certificates().server});
   auto config = redis_config_for(0, "tls:");
   config.cluster.nodes = {"127.0.0.1:" + std::to_string(cluster.node(0).tls_port())};
+  config.max_connections = 6;  // two for each master, as wait_all_masters expects
   config.tls.enabled = true;
   config.tls.ca_file = test_certificates().ca;
   redis::RedisManager r(config);
