@@ -83,23 +83,17 @@ std::vector<int> parse_list(const std::string& flag, const std::string& text) {
   return values;
 }
 
-void parse_operations(const std::string& text, Options& options) {
-  options.sets = options.gets = false;
+// A comma-separated choice of one or both of two words ("own,shared"): sets the flag of each named.
+void parse_pair(const std::string& flag, const std::string& text, const char* first, bool& first_named,
+                const char* second, bool& second_named) {
+  first_named = second_named = false;
   std::stringstream stream(text);
-  for (std::string operation; std::getline(stream, operation, ',');) {
-    if (operation == "set") options.sets = true;
-    else if (operation == "get") options.gets = true;
-    else throw std::invalid_argument("--operations expects set, get or both (set,get), not '" + operation + "'");
-  }
-}
-
-void parse_modes(const std::string& text, Options& options) {
-  options.own = options.shared = false;
-  std::stringstream stream(text);
-  for (std::string mode; std::getline(stream, mode, ',');) {
-    if (mode == "own") options.own = true;
-    else if (mode == "shared") options.shared = true;
-    else throw std::invalid_argument("--modes expects own, shared or both (own,shared), not '" + mode + "'");
+  for (std::string word; std::getline(stream, word, ',');) {
+    if (word == first) first_named = true;
+    else if (word == second) second_named = true;
+    else
+      throw std::invalid_argument(flag + " expects " + first + ", " + second + " or both (" + first + "," + second +
+                                  "), not '" + word + "'");
   }
 }
 
@@ -127,8 +121,8 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--value-size") options.value_size = static_cast<std::size_t>(parse_number(flag, value));
     else if (flag == "--connections") options.connections = static_cast<int>(parse_number(flag, value));
     else if (flag == "--concurrency") options.concurrency = parse_list(flag, value);
-    else if (flag == "--modes") parse_modes(value, options);
-    else if (flag == "--operations") parse_operations(value, options);
+    else if (flag == "--modes") parse_pair(flag, value, "own", options.own, "shared", options.shared);
+    else if (flag == "--operations") parse_pair(flag, value, "set", options.sets, "get", options.gets);
     else if (flag == "--tls-ca") options.tls_ca = value;
     else throw std::invalid_argument("unknown option " + flag);
   }
