@@ -222,6 +222,7 @@ cluster_peer() {
   off_the_timer "$rates" "$cluster_requests"
 }
 
+# cluster_manager_round PORT ROUND: bench_redis at 1000 coroutines, both modes, into the round's file.
 cluster_manager_round() {
   "$build_dir/bin/bench_redis" --port "$1" --cluster --seconds "$seconds" --connections "$connections" \
     --concurrency 1000 --modes own,shared >"$work_dir/bench_redis_cluster_$2.txt"
@@ -249,7 +250,7 @@ round_median() {
       for (i = 2; i <= NF; i++) { eq = index($i, "="); v[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
       values[++n] = evaluate(expression)
     }
-    function evaluate(e,  a, b) {  # "x" or "x/y": a field, or a field as a percentage of another
+    function evaluate(e,  a) {  # "x" or "x/y": a field, or a field as a percentage of another
       if (split(e, a, "/") == 2) return v[a[2]] > 0 ? 100 * v[a[1]] / v[a[2]] : 0
       return v[e]
     }
