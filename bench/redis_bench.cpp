@@ -39,6 +39,7 @@
 #include "bench/flags.hpp"
 #include "bench/measurement.hpp"
 #include "core/asio.hpp"
+#include "plugins/redis/cluster/cluster_settings.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace {
@@ -354,7 +355,7 @@ void progress(const Measurement& m) {
 bool wait_every_master(const redis::RedisManager& manager, int connections) {
   for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline; std::this_thread::sleep_for(10ms)) {
     const auto masters = manager.stats().cluster_masters;
-    const auto each = std::max<std::size_t>(static_cast<std::size_t>(connections) / std::max<std::size_t>(masters.size(), 1), 1);
+    const auto each = redis::connections_per_master(static_cast<std::size_t>(connections), masters.size());
     if (!masters.empty() && std::all_of(masters.begin(), masters.end(), [&](const auto& master) {
           return master.connections_ready == each;
         }))

@@ -1,9 +1,10 @@
 #pragma once
 // Storage for what every command allocates and frees again (a suspended caller, a cluster's pending
-// request, the buffer a command is encoded into): freed blocks are kept by the thread that freed them and handed out again, the most
-// recently freed first (still in cache). glibc keeps 7 freed blocks per size and thread; a burst of
-// replies frees hundreds at once, and the rest went through its slower bins: a quarter of the
-// client's instructions per command on the cluster benchmark. Internal to plugins/redis/.
+// request, the buffer a command is encoded into): freed blocks are kept by the thread that freed them
+// and handed out again, the most recently freed first (still in cache). glibc keeps 7 freed blocks
+// per size and thread; a burst of replies frees hundreds at once, and the rest went through its
+// slower bins: a quarter of the client's instructions per command on the cluster benchmark.
+// Internal to plugins/redis/.
 //
 //   auto pending = make_recycled<Pending>();  // as std::make_shared, and as cheap as a free list
 //

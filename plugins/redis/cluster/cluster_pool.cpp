@@ -437,19 +437,16 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       }
     };
     auto& pool = pools_.emplace_back(node, nullptr).second;
-    pool = std::make_unique<ConnectionPool>(executor_, settings, connections_per_master(), stats_, std::move(events));
+    const auto connections = connections_per_master(settings_.connections, masters_known_);
+    pool = std::make_unique<ConnectionPool>(executor_, settings, connections, stats_, std::move(events));
     pool->start();
     return *pool;
   }
 
-  // The connections of a master met now: the configured ones shared out among the masters of the
-  // last map learned.
-  std::size_t connections_per_master() const { return std::max<std::size_t>(settings_.connections / masters_known_, 1); }
-
   // A map learned: every master connected before its first command, the others let go. Whether
   // every master is reachable now.
   bool connect_masters_of(const SlotMap& map) {
-    masters_known_ = std::max<std::size_t>(map.masters().size(), 1);
+    masters_known_ = map.masters().size();
     for (const auto& master : map.masters()) pool_for(master);
     retire_pools_not_in(map);
     return all_masters_ready();
@@ -489,7 +486,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand, under it; other threads read it under it
   std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>> pools_;  // in the order first met
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
-  std::size_t masters_known_ = 1;  // in the last map learned (on the strand)
+  std::size_t masters_known_ = 0;  // in the last map learned, sharing out the connections (on the strand)
   bool stopped_ = false;
   std::atomic<bool> any_ready_{false};  // note_readiness()'s last answer
   std::size_t next_any_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // How the manager reaches a Redis Cluster: where to start, how to reach each node, how often to ask
 // where the slots are.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <vector>
@@ -21,5 +22,10 @@ struct ClusterSettings {
   std::chrono::milliseconds refresh_interval{5000};   // the slot map asked again, all being well
   std::chrono::milliseconds unsettled_interval{250};  // and while a slot or a master is missing
 };
+
+// A master's share of `connections` when the cluster has `masters`: at least one.
+inline std::size_t connections_per_master(std::size_t connections, std::size_t masters) {
+  return std::max<std::size_t>(connections / std::max<std::size_t>(masters, 1), 1);
+}
 
 }  // namespace routemq::redis
