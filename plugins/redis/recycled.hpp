@@ -101,7 +101,7 @@ class RecycledBytes {
     if (closed) return;
     auto& strings = list();
     if (strings.empty()) return;
-    bytes.swap(strings.back());
+    bytes = std::move(strings.back());  // a move, not a swap: std::string's swap handles every SSO case
     strings.pop_back();
     bytes.clear();
   }

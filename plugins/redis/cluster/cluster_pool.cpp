@@ -184,11 +184,13 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       pending->bytes = std::move(request.bytes);
       pending->replies = request.replies;
       pending->completion = std::move(request.completion);
-      route(pending);
+      route(std::move(pending));
     }
   }
 
-  void route(const PendingPtr& pending) {
+  // Takes `pending` whole: the send moves it into the connection's queue (a copy and its release
+  // were two atomic operations per command).
+  void route(PendingPtr pending) {
     if (stopped_) return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
     switch (pending->where.kind) {
       case RequestSlot::Kind::unreadable:
@@ -208,7 +210,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       keeper_->refresh_soon();
       return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
     }
-    send(pending, *master, false);
+    send(std::move(pending), *master, false);
   }
 
   static std::optional<SlotSplit> split_request(std::string_view bytes) {
@@ -318,7 +320,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
         finish(gather->whole, gather->failure ? std::move(*gather->failure) : Result::success(gather->merge(gather->replies)));
       };
     }
-    for (auto& part : parts) route(part);
+    for (auto& part : parts) route(std::move(part));
   }
 
   // SCAN's arguments, when the request is one SCAN.
@@ -349,7 +351,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
         result.reply.elements[0].text = next_cluster_cursor(master, result.reply.elements[0].text, count);
       finish(pending, std::move(result));
     };
-    send(on_node, masters[at->master], false);
+    send(std::move(on_node), masters[at->master], false);
   }
 
   // The master of the request's slot; for a keyless request, the next master in turn.
@@ -361,18 +363,19 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return masters.empty() ? nullptr : &masters[next_any_++ % masters.size()];
   }
 
-  void send(const PendingPtr& pending, const NodeAddress& node, bool asking) {
+  void send(PendingPtr pending, const NodeAddress& node, bool asking) {
     Request request;
     if (asking)
       request.bytes = std::string(asking_command) + pending->bytes;
     else
       request.lent_bytes = pending->bytes;  // unchanged while it is sent: `pending` is the completion
     request.replies = pending->replies + (asking ? 1 : 0);
-    request.completion = Completion(pending);
     pending->sender = shared_from_this();
     pending->sent_to = node;
     pending->asking = asking;
-    pool_for(pending->sent_to).submit_on_executor(std::move(request));  // we are on the strand: no second hop
+    auto& pool = pool_for(pending->sent_to);
+    request.completion = Completion(std::move(pending));
+    pool.submit_on_executor(std::move(request));  // we are on the strand: no second hop
   }
 
   void answered(const PendingPtr& pending, Result&& result) {

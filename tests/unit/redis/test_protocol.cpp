@@ -103,6 +103,9 @@ TEST_CASE("encoding from views gives the same bytes, with few arguments and with
   std::string appended = "before";
   append_views(appended, few);
   CHECK(appended == "before" + encode_views(few));
+  const std::vector<std::string> big{"SET", "k", std::string(1000, 'x')};  // past the encoder's stack buffer
+  append_command(appended, big);
+  CHECK(appended == "before" + encode_views(few) + encode_command(big));
 }
 
 TEST_CASE("every reply type parses, in one piece") {
