@@ -156,9 +156,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     if (at == chosen_) chosen_ = {};  // the next current() takes the next master in turn
   }
 
-  // A request on its way, kept whole until it completes: a redirection sends its bytes again. It is
-  // also the Completion of each send, and lends it its bytes (so a send allocates nothing): the reply
-  // comes back to the core that sent it, with where it was sent.
+  // A request followed through redirections, kept whole until it completes: a redirection sends its
+  // bytes again. Every request that is not for one slot, and one that is once it was redirected. It
+  // is also the Completion of each send, and lends it its bytes (so a send allocates nothing): the
+  // reply comes back to the core that sent it, with where it was sent.
   struct Pending final : Completion::Target {
     std::string bytes;
     std::size_t replies = 1;
@@ -176,16 +177,57 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   };
   using PendingPtr = std::shared_ptr<Pending>;
 
+  // A request for one slot goes straight to its master's connection, as it came: nearly every one is
+  // answered there, and a Pending (kept for a resend, with a hop of its own on the way back) cost a
+  // sixth of the client's instructions per command. The few that are redirected come back through
+  // take_back() and are followed as pending requests from then on. Others (keyless, several slots,
+  // a SCAN) are pending requests from the start.
   void drain_inbox() {
     for (auto& request : inbox_.take()) {
+      auto where = request.key_slot ? RequestSlot{RequestSlot::Kind::one_slot, *request.key_slot, {}}
+                                     : slot_of_request(request.wire_bytes());
+      if (where.kind == RequestSlot::Kind::one_slot) {
+        request.key_slot = where.slot;
+        send_direct(std::move(request));
+        continue;
+      }
       auto pending = make_recycled<Pending>();
-      pending->where = request.key_slot ? RequestSlot{RequestSlot::Kind::one_slot, *request.key_slot, {}}
-                                        : slot_of_request(request.bytes);
+      pending->where = std::move(where);
       pending->bytes = std::move(request.bytes);
       pending->replies = request.replies;
       pending->completion = std::move(request.completion);
       route(std::move(pending));
     }
+  }
+
+  void send_direct(Request&& request) {
+    if (stopped_) return unavailable_.refuse(request, Unavailable::Reason::not_connected);
+    const auto* map = keeper_->map();
+    const auto* master = map ? map->master_of(*request.key_slot) : nullptr;
+    if (!master) {
+      keeper_->refresh_soon();
+      return unavailable_.refuse(request, Unavailable::Reason::not_connected);
+    }
+    pool_for(*master).submit_on_executor(std::move(request));
+  }
+
+  // A direct request answered by `node` with an error reply or an array (the connection's TakeBack):
+  // taken back when the reply says it did not run there, and followed as a pending request.
+  bool take_back(const NodeAddress& node, Request& request, Result& result) {
+    if (!request.key_slot) return false;  // a pending request's reply: its Pending is told (answered())
+    auto* map = keeper_->map();
+    const auto* deciding = map ? deciding_reply(request.wire_bytes(), request.replies, result.reply) : nullptr;
+    if (!deciding || !not_run_here(*deciding)) return false;
+    auto pending = make_recycled<Pending>();
+    const auto next = pending->redirections.after(*deciding, node, *map);
+    if (next.kind == NextStep::Kind::deliver) return false;
+    pending->where = {RequestSlot::Kind::one_slot, *request.key_slot, {}};
+    pending->bytes = std::move(request.bytes);
+    pending->replies = request.replies;
+    pending->completion = std::move(request.completion);
+    pending->sent_to = node;
+    follow(pending, next, std::move(result));
+    return true;
   }
 
   // Takes `pending` whole: the send moves it into the connection's queue (a copy and its release
@@ -380,7 +422,6 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
 
   void answered(const PendingPtr& pending, Result&& result) {
     if (pending->asking) result = without_asking_reply(std::move(result), pending->replies);
-    const auto& node = pending->sent_to;
     if (!result.ok()) {  // nothing to follow: unavailable was not sent, the rest has an unknown outcome
       keeper_->refresh_soon();  // the node may be gone: learn the slots again
       return finish(pending, std::move(result));
@@ -388,7 +429,11 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     auto* map = keeper_->map();
     const auto* deciding = map ? deciding_reply(pending->bytes, pending->replies, result.reply) : nullptr;
     if (!deciding || !deciding->is_error()) return finish(pending, std::move(result));  // nearly every reply
-    const auto next = pending->redirections.after(*deciding, node, *map);
+    follow(pending, pending->redirections.after(*deciding, pending->sent_to, *map), std::move(result));
+  }
+
+  // What a reply from pending->sent_to said to do.
+  void follow(const PendingPtr& pending, const NextStep& next, Result&& result) {
     switch (next.kind) {
       case NextStep::Kind::deliver:
         return finish(pending, std::move(result));
@@ -438,6 +483,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
         self->note_readiness();
         self->keeper_->refresh_soon();
       }
+    };
+    events.take_back = [weak = weak_from_this(), node](Request& request, Result& result) {
+      auto self = weak.lock();
+      return self && self->take_back(node, request, result);
     };
     auto& pool = pools_.emplace_back(node, nullptr).second;
     const auto connections = connections_per_master(settings_.connections, masters_known_);

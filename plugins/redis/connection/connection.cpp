@@ -41,7 +41,8 @@ Connection::Connection(asio::any_io_executor executor, ConnectionSettings settin
       events_(std::move(events)),
       connect_timer_(executor_),
       backoff_timer_(executor_),
-      tick_timer_(executor_) {}
+      tick_timer_(executor_),
+      queue_(events_.take_back) {}
 
 void Connection::start() {
   if (settings_.master_lookup && settings_.master_lookup->listen) {

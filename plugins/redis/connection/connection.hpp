@@ -32,6 +32,9 @@ struct ConnectionEvents {
   // Subscriber connections: replies the server pushes (messages); returns true when it took the reply.
   std::function<bool(const Reply&)> on_push;
   std::function<void()> on_down;   // after a failure, on the executor
+  // Requests answered with an error reply or an array, offered before they complete (RequestQueue's
+  // TakeBack): a cluster takes back those redirected to another node.
+  RequestQueue::TakeBack take_back;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -43,12 +43,25 @@ bool RequestQueue::on_reply(Reply&& reply) {
 }
 
 void RequestQueue::complete_front(Result&& result) {
+  const auto& reply = result.reply;
+  if (take_back_ && result.ok() && (reply.is_error() || reply.is_array())) return offer_front(std::move(result));
   Completion completion = std::move(entries_.front().request.completion);
   RecycledBytes::give(std::move(entries_.front().request.bytes));  // for a later command's encoding
   entries_.pop_front();
   --first_unwritten_;
   // Completed after the queue is consistent: the callback may push new requests.
   if (completion) completion(std::move(result));
+}
+
+// The rare reply the sender may want back: the request leaves the queue whole, first (the sender
+// may push it again, here or elsewhere), and completes unless taken.
+void RequestQueue::offer_front(Result&& result) {
+  Request request = std::move(entries_.front().request);
+  entries_.pop_front();
+  --first_unwritten_;
+  if (take_back_(request, result)) return;
+  RecycledBytes::give(std::move(request.bytes));
+  if (request.completion) request.completion(std::move(result));
 }
 
 void RequestQueue::fail_all(Failure failure, const std::string& detail) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,8 +69,8 @@ struct Request {
   std::size_t replies = 1;  // how many replies complete it (0: none expected, e.g. SUBSCRIBE pushes)
   Completion completion;    // gets one reply, or an array of `replies` replies when more than one
   // Instead of `bytes`, when set: bytes lent by the completion's target, which keeps them unchanged
-  // until it is told (a cluster keeps every request's bytes for a redirection; lent, they are not
-  // copied for each send).
+  // until it is told (a cluster keeps a pending request's bytes for its redirections; lent, they are
+  // not copied for each send).
   std::string_view lent_bytes;
   // The hash slot of its keys, when its sender computed it (the RedisManager's GET and SET on a
   // cluster): a cluster then routes it without reading its keys back from the bytes.
@@ -80,6 +81,14 @@ struct Request {
 
 class RequestQueue {
  public:
+  // Offered a request answered with an error reply or an array, before it completes: returns true
+  // when it took the request (a cluster follows MOVED and ASK: the request is sent again elsewhere,
+  // and completes there). Requests answered otherwise complete at once, unasked.
+  using TakeBack = std::function<bool(Request& request, Result& result)>;
+
+  RequestQueue() = default;
+  explicit RequestQueue(TakeBack take_back) : take_back_(std::move(take_back)) {}
+
   void push(Request&& request);
   // Ahead of everything not yet written (a connection's handshake goes before queued commands).
   void push_front_unwritten(Request&& request);
@@ -111,8 +120,10 @@ class RequestQueue {
     Clock::time_point written_at{};
   };
   void complete_front(Result&& result);
+  void offer_front(Result&& result);
   void complete_fire_and_forget();
 
+  TakeBack take_back_;
   std::deque<Entry> entries_;
   std::size_t first_unwritten_ = 0;  // entries_[0, first_unwritten_) are written
 };

@@ -308,6 +308,35 @@ TEST_CASE("a completion may queue a follow-up request (NOSCRIPT fallback)") {
   CHECK(follow_up_result == "done");
 }
 
+TEST_CASE("a request answered with an error or an array is offered back before it completes, and once taken is not completed") {
+  std::vector<std::string> offered;
+  RequestQueue* the_queue = nullptr;
+  RequestQueue queue([&](Request& request, Result& result) {
+    offered.push_back(request.bytes + "=" + result.reply.describe());
+    if (!result.reply.text.starts_with("MOVED")) return false;
+    the_queue->push(std::move(request));  // sent again (here: to the same queue), whole
+    return true;
+  });
+  the_queue = &queue;
+  std::vector<std::string> completed;
+  auto record = [&](std::string name) { return [&, name](Result r) { completed.push_back(name + "=" + r.reply.describe()); }; };
+  queue.push({"GET", 1, record("get")});
+  queue.push({"SET", 1, record("set")});
+  queue.push({"LRANGE", 1, record("lrange")});
+  queue.push({"INCR", 1, record("incr")});
+  written(queue);
+  CHECK(queue.on_reply(Reply::string("v")));                  // an ordinary reply: completed, not offered
+  CHECK(queue.on_reply(Reply::error("MOVED 7 127.0.0.1:7")));  // taken back and queued again
+  CHECK(queue.on_reply(Reply::array({Reply::string("a")})));  // offered, not taken: completed
+  CHECK(queue.on_reply(Reply::error("WRONGTYPE no")));         // offered, not taken: completed
+  CHECK(offered == std::vector<std::string>{"SET=(error) MOVED 7 127.0.0.1:7", "LRANGE=[\"a\"]", "INCR=(error) WRONGTYPE no"});
+  CHECK(completed == std::vector<std::string>{"get=\"v\"", "lrange=[\"a\"]", "incr=(error) WRONGTYPE no"});
+  CHECK(written(queue) == "SET");  // the request taken back, with its bytes and its completion
+  CHECK(queue.on_reply(Reply::status("OK")));
+  CHECK(completed.back() == "set=OK");
+  CHECK(queue.empty());
+}
+
 TEST_CASE("requests expecting no reply complete when written and never hold up the FIFO") {
   RequestQueue queue;
   std::vector<std::string> order;
