@@ -191,13 +191,18 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
         send_direct(std::move(request));
         continue;
       }
-      auto pending = make_recycled<Pending>();
-      pending->where = std::move(where);
-      pending->bytes = std::move(request.bytes);
-      pending->replies = request.replies;
-      pending->completion = std::move(request.completion);
-      route(std::move(pending));
+      route(pending_from(request, std::move(where)));
     }
+  }
+
+  // The request, kept whole from now on for its redirections.
+  static PendingPtr pending_from(Request& request, RequestSlot where) {
+    auto pending = make_recycled<Pending>();
+    pending->where = std::move(where);
+    pending->bytes = std::move(request.bytes);
+    pending->replies = request.replies;
+    pending->completion = std::move(request.completion);
+    return pending;
   }
 
   void send_direct(Request&& request) {
@@ -218,13 +223,11 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     auto* map = keeper_->map();
     const auto* deciding = map ? deciding_reply(request.wire_bytes(), request.replies, result.reply) : nullptr;
     if (!deciding || !not_run_here(*deciding)) return false;
-    auto pending = make_recycled<Pending>();
-    const auto next = pending->redirections.after(*deciding, node, *map);
+    Redirections redirections;
+    const auto next = redirections.after(*deciding, node, *map);
     if (next.kind == NextStep::Kind::deliver) return false;
-    pending->where = {RequestSlot::Kind::one_slot, *request.key_slot, {}};
-    pending->bytes = std::move(request.bytes);
-    pending->replies = request.replies;
-    pending->completion = std::move(request.completion);
+    auto pending = pending_from(request, {RequestSlot::Kind::one_slot, *request.key_slot, {}});
+    pending->redirections = redirections;
     pending->sent_to = node;
     follow(pending, next, std::move(result));
     return true;
