@@ -105,6 +105,10 @@ void MasterLocator::suspect(const NodeAddress& at, const std::string& why) {
     if (current && !at.host.empty()) self->doubted_ = true;
     if (self->resolving_) {
       self->ask_again_ = true;
+      if (at.host.empty())
+        self->ask_again_anyway_ = true;
+      else
+        self->suspected_while_resolving_.push_back(at);
       return;
     }
     if (!self->retry_pending_) self->resolve();  // else the backoff's retry asks: no storm while all are down
@@ -115,6 +119,8 @@ void MasterLocator::resolve() {
   if (stopped_ || resolving_) return;
   resolving_ = true;
   ask_again_ = false;
+  ask_again_anyway_ = false;
+  suspected_while_resolving_.clear();
   retry_pending_ = false;
   retry_timer_.cancel();
   if (std::exchange(doubted_, false)) first_to_ask_ = answered_by_ + 1;
@@ -164,7 +170,19 @@ void MasterLocator::answered(std::size_t asked, std::size_t index, const Result&
   learn(sentinel_addresses_from(result.reply.elements[1]));
   adopt(*master, "Sentinel " + sentinel.text());
   if (!watch_) watch();
-  if (ask_again_) resolve();
+  if (still_in_doubt(*master)) resolve();
+}
+
+// After a round's answer: whether a sign that came in during the round doubts it. Two connections
+// to a replica a stale Sentinel named both say so; the first sign's round finds the real master,
+// and the second, about the replica left behind, must not start another round that could ask the
+// stale Sentinel again and swing back to the replica (seen under ThreadSanitizer's timing).
+bool MasterLocator::still_in_doubt(const NodeAddress& answer) {
+  if (!std::exchange(ask_again_, false)) return false;
+  const auto& suspected = suspected_while_resolving_;
+  const bool doubted = ask_again_anyway_ || std::find(suspected.begin(), suspected.end(), answer) != suspected.end();
+  if (!doubted) doubted_ = false;  // the doubts were about addresses this answer left behind
+  return doubted;
 }
 
 void MasterLocator::adopt(const NodeAddress& master, const std::string& source) {

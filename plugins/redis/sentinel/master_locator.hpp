@@ -60,6 +60,7 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   void ask(std::size_t asked, std::vector<std::string> problems);
   void answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems);
   void adopt(const NodeAddress& master, const std::string& source);
+  bool still_in_doubt(const NodeAddress& answer);
   void learn(const std::vector<NodeAddress>& found);
   void tell_followers();
   void retry_later();
@@ -76,7 +77,9 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   // Executor only.
   bool stopped_ = true;
   bool resolving_ = false;
-  bool ask_again_ = false;          // a sign came in while resolving: ask once more after
+  bool ask_again_ = false;          // a sign came in while resolving: ask once more after, if still in doubt
+  bool ask_again_anyway_ = false;   // one of those signs came from no address (e.g. the watch)
+  std::vector<NodeAddress> suspected_while_resolving_;  // the addresses those signs came from
   bool doubted_ = false;            // the last answer is in doubt: the next round starts after its Sentinel
   bool retry_pending_ = false;      // a round failed: the next waits out a backoff
   std::size_t first_to_ask_ = 0;    // the Sentinel after the one whose answer was doubted
