@@ -184,14 +184,15 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   // a SCAN) are pending requests from the start.
   void drain_inbox() {
     for (auto& request : inbox_.take()) {
-      auto where = request.key_slot ? RequestSlot{RequestSlot::Kind::one_slot, *request.key_slot, {}}
-                                     : slot_of_request(request.wire_bytes());
-      if (where.kind == RequestSlot::Kind::one_slot) {
+      if (!request.key_slot) {  // its sender did not say: read its keys' slot from its bytes
+        auto where = slot_of_request(request.wire_bytes());
+        if (where.kind != RequestSlot::Kind::one_slot) {
+          route(pending_from(request, std::move(where)));
+          continue;
+        }
         request.key_slot = where.slot;
-        send_direct(std::move(request));
-        continue;
       }
-      route(pending_from(request, std::move(where)));
+      send_direct(std::move(request));
     }
   }
 

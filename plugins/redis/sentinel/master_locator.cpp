@@ -104,9 +104,8 @@ void MasterLocator::suspect(const NodeAddress& at, const std::string& why) {
     spdlog::debug("redis: Sentinel: asking again for '{}': {}", self->settings_.master_name, why);
     if (current && !at.host.empty()) self->doubted_ = true;
     if (self->resolving_) {
-      self->ask_again_ = true;
       if (at.host.empty())
-        self->ask_again_anyway_ = true;
+        self->doubted_while_resolving_ = true;
       else
         self->suspected_while_resolving_.push_back(at);
       return;
@@ -118,8 +117,7 @@ void MasterLocator::suspect(const NodeAddress& at, const std::string& why) {
 void MasterLocator::resolve() {
   if (stopped_ || resolving_) return;
   resolving_ = true;
-  ask_again_ = false;
-  ask_again_anyway_ = false;
+  doubted_while_resolving_ = false;
   suspected_while_resolving_.clear();
   retry_pending_ = false;
   retry_timer_.cancel();
@@ -178,9 +176,10 @@ void MasterLocator::answered(std::size_t asked, std::size_t index, const Result&
 // and the second, about the replica left behind, must not start another round that could ask the
 // stale Sentinel again and swing back to the replica (seen under ThreadSanitizer's timing).
 bool MasterLocator::still_in_doubt(const NodeAddress& answer) {
-  if (!std::exchange(ask_again_, false)) return false;
-  const auto& suspected = suspected_while_resolving_;
-  const bool doubted = ask_again_anyway_ || std::find(suspected.begin(), suspected.end(), answer) != suspected.end();
+  const auto suspected = std::exchange(suspected_while_resolving_, {});
+  const bool doubted_anyway = std::exchange(doubted_while_resolving_, false);
+  if (!doubted_anyway && suspected.empty()) return false;  // no sign came in during the round
+  const bool doubted = doubted_anyway || std::find(suspected.begin(), suspected.end(), answer) != suspected.end();
   if (!doubted) doubted_ = false;  // the doubts were about addresses this answer left behind
   return doubted;
 }

@@ -77,9 +77,9 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   // Executor only.
   bool stopped_ = true;
   bool resolving_ = false;
-  bool ask_again_ = false;          // a sign came in while resolving: ask once more after, if still in doubt
-  bool ask_again_anyway_ = false;   // one of those signs came from no address (e.g. the watch)
-  std::vector<NodeAddress> suspected_while_resolving_;  // the addresses those signs came from
+  // Signs that came in while resolving: asked once more after, if they doubt the round's answer.
+  bool doubted_while_resolving_ = false;                // a sign from no address (e.g. the watch)
+  std::vector<NodeAddress> suspected_while_resolving_;  // signs from these addresses
   bool doubted_ = false;            // the last answer is in doubt: the next round starts after its Sentinel
   bool retry_pending_ = false;      // a round failed: the next waits out a backoff
   std::size_t first_to_ask_ = 0;    // the Sentinel after the one whose answer was doubted
