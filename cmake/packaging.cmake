@@ -11,8 +11,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(routemq_libraries routemq_routing routemq_config routemq_json routemq_handling routemq_mqtt routemq_http
-    routemq_metrics routemq_core routemq_testing routemq_redis routemq_middleware routemq_all)
+set(routemq_libraries routemq_routing routemq_config routemq_json routemq_handling routemq_net routemq_mqtt_protocol
+    routemq_mqtt_session routemq_mqtt routemq_http routemq_metrics routemq_core routemq_testing routemq_redis routemq_middleware routemq_all)
 foreach(library IN LISTS routemq_libraries)
   if(NOT library STREQUAL "routemq_all")
     string(REPLACE "routemq_" "" short_name ${library})

@@ -44,6 +44,15 @@ class RecentIds {
   std::list<std::string> order_;
 };
 
+// The first claim of the message being handled, for mark_done_in(); `marked` once the handler's
+// pipeline carries the marker.
+struct ClaimInHand {
+  const redis::DedupeStore* store;
+  redis::DedupeStore::Claim claim;
+  bool marked = false;
+};
+constexpr ContextKey<ClaimInHand> claim_in_hand{"dedupe.claim"};
+
 struct DedupeOptions {
   KeyTemplate id = KeyTemplate::parse("{hash}");
   KeyScope key_scope;
@@ -64,6 +73,7 @@ DedupeOptions read_dedupe_options(const MiddlewareSetup& setup) {
   o.store.wait_for_in_flight = retry_in_flight ? retry_wait : std::chrono::milliseconds(0);
   o.allow_when_unavailable = r.string("on_unavailable", "allow", {.one_of = {"allow", "deny"}}) == "allow";
   o.memory = static_cast<std::size_t>(r.integer("memory", 10000, {.min = 1, .max = 10'000'000}));
+  o.store.owner = setup.client_id;
   r.finish();
   return o;
 }
@@ -82,7 +92,7 @@ class Dedupe {
     redis::DedupeStore store(redis::manager(ctx), options_.store);
     const auto scoped_id = options_.key_scope.apply(ctx, id.key);
     const auto claim = co_await store.claim(scoped_id);
-    const std::string outcome = redis::to_string(claim.outcome);
+    const std::string outcome = claim.taken_over ? "taken_over" : redis::to_string(claim.outcome);
     ctx.set(dedupe_decision, DedupeDecision{id.key, outcome});
     decision_counters().count("dedupe", outcome);
     if (claim.outcome == redis::DedupeStore::Outcome::unavailable) {
@@ -90,12 +100,14 @@ class Dedupe {
       co_return;
     }
     if (claim.outcome != redis::DedupeStore::Outcome::first) co_return;  // a duplicate, or still being handled
+    ctx.set(claim_in_hand, ClaimInHand{&store, claim});
     try {
       co_await next();
     } catch (...) {
       store.release(claim);  // let a redelivery be handled
       throw;
     }
+    if (ctx.get(claim_in_hand)->marked) co_return;
     // The marker is written after the handler, not awaited by it: the message's slot is free a round trip
     // sooner, and a copy arriving before the write lands still meets the claim.
     store.done_in_background(claim);
@@ -118,6 +130,13 @@ class Dedupe {
 };
 
 }  // namespace
+
+void mark_done_in(Context& ctx, redis::Pipeline& pipe) {
+  auto* held = ctx.get(claim_in_hand);
+  if (!held || held->marked) return;
+  held->store->done_in(pipe, held->claim);
+  held->marked = true;
+}
 
 void register_dedupe(MiddlewareRegistry& registry) {
   registry.add("dedupe", [](const MiddlewareSetup& setup) { return make_middleware("dedupe", Dedupe(read_dedupe_options(setup))); });

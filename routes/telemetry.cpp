@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "middleware/dedupe.hpp"
 #include "plugins/redis/context_redis.hpp"
 #include "plugins/redis/pipeline.hpp"
 #include "routes/routes.hpp"
@@ -46,16 +47,18 @@ std::string now_ms() {
 
 // Returns the new reading count, or nullopt when Redis did not take it. The four writes go as one
 // pipeline: one request and one wait per reading instead of four (bench_e2e: the handler's Redis
-// round trips were most of the route's cost).
-routemq::awaitable<std::optional<long long>> store(routemq::redis::RedisManager& redis, const std::string& device,
-                                                   double value) {
+// round trips were most of the route's cost). Dedupe's "done" rides in the same pipeline: a crash
+// cannot store a reading without marking its msg_id handled, so its redelivered copy is not counted
+// again.
+routemq::awaitable<std::optional<long long>> store(routemq::Context& ctx, const std::string& device, double value) {
   const std::string hash = "device:" + device;
   const std::string reading = nlohmann::json(value).dump();
-  routemq::redis::Pipeline pipe(redis);
+  routemq::redis::Pipeline pipe(routemq::redis::manager(ctx));
   pipe.hset(hash, {{"last_value", reading}, {"last_seen", now_ms()}});
   pipe.lpush(hash + ":recent", {reading});
   pipe.ltrim(hash + ":recent", 0, 99);
   auto count = pipe.incr(hash + ":telemetry_count");
+  routemq::middleware::mark_done_in(ctx, pipe);
   co_await pipe.run();
   co_return count.get();
 }
@@ -79,7 +82,7 @@ struct ValidateReading {
 routemq::awaitable<void> handle_telemetry(routemq::Context& ctx) {
   const auto& device = ctx.param("device_id");
   const auto& reading = *ctx.get(valid_reading);
-  const auto count = co_await store(routemq::redis::manager(ctx), device, reading.value);
+  const auto count = co_await store(ctx, device, reading.value);
   nlohmann::json ack{{"msg_id", reading.msg_id}, {"count", nullptr}};
   if (count) ack["count"] = *count;
   ctx.publish("devices/" + device + "/ack", ack, {.qos = 1});

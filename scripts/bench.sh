@@ -9,11 +9,13 @@
 # BENCH_REQUESTS (redis-benchmark -n, default 1000000), BENCH_CONNECTIONS (RedisManager connections,
 # default: the plugin's default of 4), BENCH_DOC (default docs/benchmarks.md), BENCH_ROUTING_SECONDS
 # (per bench_routing measurement, default 1), BENCH_ONLY (comma list of parts to run: redis, middleware,
-# routing, e2e, acks, tls, failover, cluster; default all), BENCH_E2E_MESSAGES (default 100000),
+# routing, e2e, acks, latency, crash, tls, failover, cluster; default all), BENCH_E2E_MESSAGES (default 100000),
 # BENCH_CLUSTER_ROUNDS (rounds of the cluster's peer and manager, default 5), BENCH_CLUSTER_REQUESTS
-# (the cluster peer's redis-benchmark -n, default 4000000).
+# (the cluster peer's redis-benchmark -n, default 4000000), BENCH_SKIP_BUILD (1: no build step).
 #
-# TLS, failover behind Sentinel, and Redis Cluster: scripts/bench-redis-ha.sh.
+# TLS, failover behind Sentinel, and Redis Cluster: scripts/bench-redis-ha.sh. Answer latency at fixed
+# rates beside a bare echo: scripts/bench-latency.sh; SIGKILL under load: scripts/bench-crash.sh (both
+# for each BENCH_MQTT_CLIENTS, default "native paho").
 #
 # Middleware: build/bin/bench_middleware (decisions/s of each middleware at 1000 devices, beside
 # plain GET) on the same redis-server. Route matching: build/bin/bench_routing (the trie vs a
@@ -52,10 +54,16 @@ source scripts/bench-e2e.sh
 source scripts/bench-acks.sh
 # shellcheck source=scripts/bench-redis-ha.sh
 source scripts/bench-redis-ha.sh
+# shellcheck source=scripts/bench-latency.sh
+source scripts/bench-latency.sh
+# shellcheck source=scripts/bench-crash.sh
+source scripts/bench-crash.sh
 
 cleanup() {
   stop_ha_servers
   stop_echo
+  stop_latency_echo
+  stop_crash_monitor
   stop_service
   stop_local_servers
   rm -rf "$work_dir"
@@ -339,10 +347,13 @@ write_middleware_section() {
 # ---- run
 
 ./scripts/install-deps.sh bench
-for target in bench_redis bench_middleware bench_routing bench_e2e bench_failover routemq; do
-  log "building $target (Release) in $build_dir"
-  BUILD_DIR="$build_dir" BUILD_TARGET=$target ./scripts/build.sh
-done
+# BENCH_SKIP_BUILD=1: run the binaries already in $build_dir/bin (a build dir someone else is building).
+if [[ -z "${BENCH_SKIP_BUILD:-}" ]]; then
+  for target in bench_redis bench_middleware bench_routing bench_e2e bench_failover bench_mqtt_latency bench_mqtt_echo routemq; do
+    log "building $target (Release) in $build_dir"
+    BUILD_DIR="$build_dir" BUILD_TARGET=$target ./scripts/build.sh
+  done
+fi
 
 machine_before=$(machine_line)
 log "machine: $machine_before"
@@ -424,3 +435,5 @@ if wants acks; then bench_acks_part; fi
 if wants tls; then bench_tls_part; fi
 if wants failover; then bench_failover_part; fi
 if wants cluster; then bench_cluster_part; fi
+if wants latency; then bench_latency_part; fi
+if wants crash; then bench_crash_part; fi

@@ -2,7 +2,7 @@
 # Installs every build, test and run dependency from Debian bookworm's packages.
 # Idempotent: when everything is present it prints nothing and touches nothing.
 #   ./scripts/install-deps.sh         # build, test and run
-#   ./scripts/install-deps.sh bench   # and what scripts/bench.sh uses besides (curl, gnuplot)
+#   ./scripts/install-deps.sh bench   # and what scripts/bench.sh uses besides (curl, gnuplot, libmosquitto-dev)
 set -euo pipefail
 
 PACKAGES=(
@@ -19,7 +19,8 @@ PACKAGES=(
   procps openssl
   docker-compose
 )
-if [[ "${1:-}" == "bench" ]]; then PACKAGES+=(curl gnuplot-nox); fi
+# libmosquitto-dev: bench_mqtt_latency and bench_mqtt_echo only (the library itself never uses it).
+if [[ "${1:-}" == "bench" ]]; then PACKAGES+=(curl gnuplot-nox libmosquitto-dev); fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

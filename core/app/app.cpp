@@ -145,7 +145,7 @@ App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<
       config_(std::move(config)),
       environment_(std::move(environment)),
       plugins_(std::move(plugins)),
-      in_flight_(static_cast<std::size_t>(config_.app.max_in_flight)),
+      in_flight_(static_cast<std::size_t>(config_.app.max_in_flight), static_cast<std::size_t>(config_.app.max_in_flight_bytes)),
       stop_signal_(std::make_unique<StopSignal>()) {
   // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
   // ThreadSanitizer cannot see that guard order the first log calls of the threads run() starts (and of
@@ -204,7 +204,7 @@ App& App::use(Middleware middleware) {
 std::vector<Middleware> App::middleware_for(const RouteDefinition& route) {
   std::vector<Middleware> chain = global_middleware_;
   for (const auto& spec : config_.global_middleware)
-    chain.push_back(middleware_registry_.create(spec, environment_, services_, route.name));
+    chain.push_back(middleware_registry_.create(spec, environment_, services_, route.name, config_.mqtt.client_id));
   std::vector<const GroupDefinition*> enclosing;
   for (auto group = route.group; group; group = groups_[*group].parent) enclosing.push_back(&groups_[*group]);
   for (auto it = enclosing.rbegin(); it != enclosing.rend(); ++it)
@@ -212,7 +212,7 @@ std::vector<Middleware> App::middleware_for(const RouteDefinition& route) {
   chain.insert(chain.end(), route.middleware.begin(), route.middleware.end());
   if (auto yaml = config_.routes.find(route.name); yaml != config_.routes.end())
     for (const auto& spec : yaml->second.middleware)
-      chain.push_back(middleware_registry_.create(spec, environment_, services_, route.name));
+      chain.push_back(middleware_registry_.create(spec, environment_, services_, route.name, config_.mqtt.client_id));
   return chain;
 }
 
@@ -290,13 +290,21 @@ const std::string& App::client_id() const { return config_.mqtt.client_id; }
 
 // ---- message path
 
-// On the MQTT library's thread, in the order messages arrive: take a slot (waiting when the app is
-// full), route, and admit to the route's ordering lane; then hand over to the workers. Ordering is
-// decided here because it is the one place that sees arrival order: two workers would race.
-void App::on_message(InboundMessage message) {
+// On the MQTT client's thread, in the order messages arrive: take room, route, and admit to the
+// route's ordering lane; then hand over to the workers. Ordering is decided here because it is the one
+// place that sees arrival order: two workers would race. The acknowledgement goes when the message is
+// done with, whichever way that is (unmatched, a duplicate copy, handled, rejected, failed), except
+// while shutting down: a message not handled is not acknowledged, so the broker delivers it again.
+void App::on_message(InboundMessage message, Acknowledgement acknowledgement, Admission admission) {
   ++stats_.received;
-  if (!in_flight_.acquire()) return;  // shutting down
-  AdmittedMessage admitted{std::move(message), {}, InFlightSlot(in_flight_), std::chrono::steady_clock::now()};
+  const auto bytes = message.payload.size();
+  const bool admitted_now = admission == Admission::wait ? in_flight_.acquire(bytes) : in_flight_.admit(bytes);
+  if (!admitted_now) {
+    acknowledgement.withhold();
+    return;
+  }
+  AdmittedMessage admitted{std::move(message), {}, std::move(acknowledgement), InFlightSlot(in_flight_, bytes),
+                           std::chrono::steady_clock::now()};
   auto match = router_.match(admitted.message.topic);
   if (!match) {
     ++stats_.unmatched;
@@ -433,9 +441,11 @@ int App::run() {
     stop();
   });
 
-  mqtt_ = std::make_unique<MqttClient>(
-      config_.mqtt, std::move(subscriptions),
-      MqttClientEvents{[this](InboundMessage message) { on_message(std::move(message)); }, nullptr, nullptr});
+  const auto admission = config_.mqtt.client == "native" ? Admission::at_once : Admission::wait;
+  mqtt_ = make_mqtt_client(config_, *io_, std::move(subscriptions),
+                           {[this, admission](InboundMessage message, Acknowledgement acknowledgement) {
+                             on_message(std::move(message), std::move(acknowledgement), admission);
+                           }});
   spdlog::info("{}: {} route(s), client id '{}', broker {}", config_.app.name, compiled_.size(),
                config_.mqtt.client_id, broker_uri(config_.mqtt));
   live_mqtt_.store(mqtt_.get(), std::memory_order_release);
@@ -461,7 +471,7 @@ void App::start_in_process(std::function<void(OutboundMessage)> outbox) { start_
 
 void App::deliver(InboundMessage message) {
   if (!serving_) throw std::logic_error("deliver() needs start_in_process() first");
-  on_message(std::move(message));
+  on_message(std::move(message), Acknowledgement{}, Admission::wait);
 }
 
 bool App::wait_idle(std::chrono::milliseconds deadline) { return in_flight_.wait_idle(deadline); }

@@ -27,6 +27,7 @@
 #include "core/handling/middleware.hpp"
 #include "core/http/http_message.hpp"
 #include "core/metrics/family.hpp"
+#include "core/mqtt/acknowledgement.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "core/routing/router.hpp"
 
@@ -157,7 +158,9 @@ class App {
   RouteBuilder add_route(std::string pattern, Handler handler, std::optional<std::size_t> group);
   RouteDefinition& definition(std::size_t index);
   std::vector<Middleware> middleware_for(const RouteDefinition& route);
-  void on_message(InboundMessage message);
+  // Waits for room (Paho, in-process) or takes it at once (the native client bounds what it hands over).
+  enum class Admission { wait, at_once };
+  void on_message(InboundMessage message, Acknowledgement acknowledgement, Admission admission);
   awaitable<void> handle_in_order(CompiledRoute& route, std::string key, AdmittedMessage first);
   awaitable<void> handle(CompiledRoute& route, AdmittedMessage admitted);
   void publish(OutboundMessage message);

@@ -54,6 +54,8 @@ metrics::Families App::metrics() const {
          static_cast<double>(stats_.unmatched.load()));
   single("routemq_messages_in_flight", "Messages being handled now", MetricType::Gauge,
          static_cast<double>(in_flight_.in_flight()));
+  single("routemq_messages_in_flight_bytes", "Payload bytes of the messages being handled now", MetricType::Gauge,
+         static_cast<double>(in_flight_.in_flight_bytes()));
   single("routemq_mqtt_connected", "1 when connected to the broker", MetricType::Gauge, mqtt_connected() ? 1 : 0);
   single("routemq_mqtt_subscribed", "1 when every route's subscription is acknowledged", MetricType::Gauge,
          mqtt_subscribed() ? 1 : 0);
@@ -67,6 +69,18 @@ metrics::Families App::metrics() const {
            static_cast<double>(s.published.load()));
     single("routemq_mqtt_publish_failures_total", "Publishes that failed", MetricType::Counter,
            static_cast<double>(s.publish_failures.load()));
+    single("routemq_mqtt_subscribe_failures_total", "Subscriptions the broker refused or that failed",
+           MetricType::Counter, static_cast<double>(s.subscribe_failures.load()));
+    single("routemq_mqtt_protocol_errors_total", "Connections closed because the broker broke the protocol",
+           MetricType::Counter, static_cast<double>(s.protocol_errors.load()));
+    single("routemq_mqtt_messages_refused_total", "Messages refused as larger than mqtt.max_message_bytes",
+           MetricType::Counter, static_cast<double>(s.messages_refused.load()));
+    single("routemq_mqtt_acks_pending", "Received QoS 1/2 messages not yet acknowledged to the broker",
+           MetricType::Gauge, static_cast<double>(s.acks_pending.load()));
+    single("routemq_mqtt_publishes_queued", "Publishes waiting for the connection or the broker's quota",
+           MetricType::Gauge, static_cast<double>(s.publishes_queued.load()));
+    single("routemq_mqtt_publishes_in_flight", "Publishes sent and not yet acknowledged by the broker",
+           MetricType::Gauge, static_cast<double>(s.publishes_in_flight.load()));
   }
   for (const auto& plugin : plugins_)
     for (auto& family : plugin->metrics()) families.push_back(std::move(family));

@@ -6,13 +6,17 @@
 #include "core/app/app.hpp"
 #include "core/app/in_flight_limit.hpp"
 #include "core/app/ordering.hpp"
+#include "core/mqtt/acknowledgement.hpp"
 
 namespace routemq {
 
-// A message routed and admitted: it holds its in-flight slot until it has been handled.
+// A message routed and admitted: it holds its in-flight slot until it has been handled, then
+// acknowledges it to the broker. Declared in that order so that the slot is free again before the
+// client hears of it (members go in reverse): the client may then hand over the next message at once.
 struct AdmittedMessage {
   InboundMessage message;
   Params params;
+  Acknowledgement acknowledgement;
   InFlightSlot slot;
   std::chrono::steady_clock::time_point arrived;
 };

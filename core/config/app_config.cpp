@@ -19,7 +19,7 @@ constexpr auto env_vars = {"APP_NAME", "APP_WORKERS", "APP_MAX_IN_FLIGHT", "APP_
                            "MQTT_BROKER", "MQTT_PORT", "MQTT_CLIENT_ID", "MQTT_USERNAME", "MQTT_PASSWORD",
                            "MQTT_VERSION", "MQTT_GROUP_NAME", "MQTT_KEEPALIVE", "MQTT_TLS_ENABLED",
                            "MQTT_TLS_CA_FILE", "MQTT_TLS_CERT_FILE", "MQTT_TLS_KEY_FILE", "MQTT_TLS_VERIFY",
-                           "METRICS_ENABLED", "METRICS_HOST", "METRICS_PORT"};
+                           "MQTT_CLIENT", "MQTT_MAX_MESSAGE_BYTES", "APP_MAX_IN_FLIGHT_BYTES", "METRICS_ENABLED", "METRICS_HOST", "METRICS_PORT"};
 
 // Unique per process, so two instances never kick each other off the broker: name-host-pid-random.
 std::string generated_client_id(const std::string& app_name) {
@@ -36,6 +36,9 @@ AppSection read_app(const ConfigNode& node, const Environment& env, EffectiveCon
   app.workers = static_cast<int>(r.integer("workers", app.workers, {.env = "APP_WORKERS", .min = 1, .max = 256}));
   app.max_in_flight = static_cast<int>(
       r.integer("max_in_flight", app.max_in_flight, {.env = "APP_MAX_IN_FLIGHT", .min = 1, .max = 1'000'000}));
+  // Bytes too: max_in_flight bounds messages, and 30 messages of 20 MB each are 600 MB.
+  app.max_in_flight_bytes = r.integer("max_in_flight_bytes", app.max_in_flight_bytes,
+                                      {.env = "APP_MAX_IN_FLIGHT_BYTES", .min = 1024, .max = 1LL << 40});
   app.shutdown_timeout_s =
       r.number("shutdown_timeout", app.shutdown_timeout_s, {.env = "APP_SHUTDOWN_TIMEOUT", .min = 0, .max = 3600});
   app.log_level = r.string("log_level", app.log_level,
@@ -98,6 +101,7 @@ MqttConfig read_mqtt(const ConfigNode& node, const Environment& env, EffectiveCo
                      const std::string& app_name) {
   SectionReader r(node, env, &effective);
   MqttConfig mqtt;
+  mqtt.client = r.string("client", mqtt.client, {.env = "MQTT_CLIENT", .one_of = {"native", "paho"}});
   mqtt.broker = r.string("broker", mqtt.broker, {.env = "MQTT_BROKER", .non_empty = true});
   mqtt.port = static_cast<int>(r.integer("port", mqtt.port, {.env = "MQTT_PORT", .min = 1, .max = 65535}));
   const auto explicit_id = r.optional_string("client_id", {.env = "MQTT_CLIENT_ID"});
@@ -125,6 +129,9 @@ MqttConfig read_mqtt(const ConfigNode& node, const Environment& env, EffectiveCo
       r.integer("session_expiry", mqtt.session_expiry_s, {.env = "MQTT_SESSION_EXPIRY", .min = 0, .max = 4294967295LL}));
   mqtt.will = read_will(r.section("will"), env, effective);
   mqtt.max_buffered = static_cast<int>(r.integer("max_buffered", mqtt.max_buffered, {.min = 1, .max = 10'000'000}));
+  // Up to the protocol's largest packet (268,435,455 bytes of remaining length, 1.5.5).
+  mqtt.max_message_bytes = r.integer("max_message_bytes", mqtt.max_message_bytes,
+                                     {.env = "MQTT_MAX_MESSAGE_BYTES", .min = 1024, .max = 268'435'455});
   read_reconnect(r.section("reconnect"), env, effective, mqtt);
   mqtt.tls = read_tls(r.section("tls"), env, effective);
   r.finish();

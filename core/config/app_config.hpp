@@ -2,14 +2,15 @@
 // The service's configuration: config/app.yaml, overridden by environment variables, validated in full
 // before anything starts. Every error is a ConfigError naming file:line:column, key, value and expectation.
 //
-//   app:        name, workers, max_in_flight, shutdown_timeout, log_level, log_format, max_json_depth
-//   mqtt:       broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
-//               session_expiry, max_buffered, reconnect: {min_delay, max_delay},
+//   app:        name, workers, max_in_flight, max_in_flight_bytes, shutdown_timeout, log_level, log_format, max_json_depth
+//   mqtt:       client, broker, port, client_id, username, password, version, group_name, keepalive, clean_start,
+//               session_expiry, max_message_bytes, max_buffered, reconnect: {min_delay, max_delay},
 //               tls: {enabled, ca_file, cert_file, key_file, verify}, will: {topic, payload, online_payload, qos, retain}
 //   metrics:    enabled, host, port: the HTTP endpoint for /metrics, /health and /ready
 //   middleware: global middleware, in order: `- name` or `- name: {options}`
 //   routes:     per route name: enabled, qos, shared, middleware
 //   <plugin>:   one section per plugin the service registers (e.g. `cache:`), read by that plugin
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -43,6 +44,9 @@ struct WillConfig {
 };
 
 struct MqttConfig {
+  // native: our own client on the app's io_context, acknowledging a message once it was handled
+  // (core/mqtt/native_client.hpp); paho: Eclipse Paho, which acknowledges on arrival.
+  std::string client = "native";
   std::string broker = "localhost";
   int port = 1883;
   std::string client_id;  // generated unique per process when not set
@@ -56,6 +60,9 @@ struct MqttConfig {
   WillConfig will;
   double reconnect_min_s = 0.5;
   double reconnect_max_s = 30;
+  // The largest message taken from the broker: our Maximum Packet Size (MQTT 5: the broker drops larger
+  // ones for us); larger ones are read past, refused, logged and counted (native client).
+  std::int64_t max_message_bytes = 1 << 20;
   int max_buffered = 100000;  // publishes waiting to be sent (disconnected, or a slow broker); more are dropped and counted
   TlsConfig tls;
 };
@@ -80,6 +87,7 @@ struct AppSection {
   std::string name = "routemq";
   int workers = 2;
   int max_in_flight = 1000;
+  std::int64_t max_in_flight_bytes = 64LL << 20;  // and their payloads' bytes
   double shutdown_timeout_s = 10;
   std::string log_level = "info";
   std::string log_format = "text";  // text, or json (one object per line)

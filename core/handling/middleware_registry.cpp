@@ -19,7 +19,8 @@ std::vector<std::string> MiddlewareRegistry::names() const {
 }
 
 Middleware MiddlewareRegistry::create(const MiddlewareSpec& spec, const Environment& environment,
-                                      const Services& services, const std::string& route_name) const {
+                                      const Services& services, const std::string& route_name,
+                                      const std::string& client_id) const {
   auto factory = factories_.find(spec.name);
   if (factory == factories_.end()) {
     const auto where = spec.options.location();
@@ -27,7 +28,7 @@ Middleware MiddlewareRegistry::create(const MiddlewareSpec& spec, const Environm
                                   where.column, spec.options.path(), spec.name,
                                   names().empty() ? std::string("none") : fmt::format("{}", fmt::join(names(), ", "))));
   }
-  Middleware middleware = factory->second(MiddlewareSetup{spec.options, environment, services, route_name});
+  Middleware middleware = factory->second(MiddlewareSetup{spec.options, environment, services, route_name, client_id});
   middleware.name = spec.name;
   return middleware;
 }

@@ -23,6 +23,9 @@ struct MiddlewareSetup {
   const Environment& environment;
   const Services& services;      // what plugins offer, e.g. a cache client
   std::string route_name;        // "" for global middleware
+  // The app's MQTT client id. Stable when the broker keeps the session (mqtt.clean_start false): then a
+  // message the broker delivers again after a crash comes back to the same id (middleware/dedupe.cpp).
+  std::string client_id{};
 };
 
 // Builds a middleware, reading and validating its options (throws ConfigError on bad ones).
@@ -35,7 +38,7 @@ class MiddlewareRegistry {
   std::vector<std::string> names() const;
   // Throws ConfigError naming the spec's location when no factory has that name.
   Middleware create(const MiddlewareSpec& spec, const Environment& environment, const Services& services,
-                    const std::string& route_name) const;
+                    const std::string& route_name, const std::string& client_id = {}) const;
 
  private:
   std::map<std::string, MiddlewareFactory, std::less<>> factories_;

@@ -1,29 +1,23 @@
 #pragma once
-// The app's connection to the broker, on Paho MQTT C++ (async_client).
-//
-// Paho delivers every message on its own thread: on_message must only copy and hand over. The client
-// connects in the background (retrying with backoff until the broker is there), lets Paho reconnect
-// automatically after a loss, and subscribes to every filter again after every (re)connect, because
-// Paho does not restore subscriptions by itself.
+// The app's connection to the broker, whichever client carries it (mqtt.client):
+//   native  our own (native_client.hpp): on the app's io_context, no thread between the socket and the
+//           handlers, a message acknowledged only once it was handled: a crash loses nothing the
+//           broker holds for the session.
+//   paho    Eclipse Paho MQTT C++ (paho_client.hpp): its own threads; acknowledges a message when it
+//           arrives, so messages in flight die with the process.
+// Both connect in the background, reconnect with backoff, and subscribe again after every connect.
 #include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "core/asio.hpp"
 #include "core/config/app_config.hpp"
 #include "core/handling/message.hpp"
-#include "core/mqtt/outbound_queue.hpp"
-
-namespace mqtt {
-class async_client;
-class delivery_token;
-class message;
-}
+#include "core/mqtt/acknowledgement.hpp"
 
 namespace routemq {
 
@@ -35,9 +29,10 @@ struct Subscription {
 };
 
 struct MqttClientEvents {
-  std::function<void(InboundMessage)> on_message;  // on Paho's thread: must not block on I/O or throw
-  std::function<void()> on_subscribed;             // every filter acknowledged after a (re)connect
-  std::function<void(const std::string&)> on_connection_lost;
+  // A message, with its acknowledgement to let go of once handled. Native: on the app's io_context,
+  // never more at once than app.max_in_flight (and max_in_flight_bytes). Paho: on Paho's thread.
+  // Must not block on I/O or throw.
+  std::function<void(InboundMessage, Acknowledgement)> on_message;
 };
 
 struct MqttClientStats {
@@ -46,60 +41,36 @@ struct MqttClientStats {
   std::atomic<std::uint64_t> published{0};
   std::atomic<std::uint64_t> publish_failures{0};
   std::atomic<std::uint64_t> subscribe_failures{0};
+  std::atomic<std::uint64_t> protocol_errors{0};     // the broker broke the protocol (native)
+  std::atomic<std::uint64_t> messages_refused{0};    // larger than mqtt.max_message_bytes (native)
+  // Gauges (native), refreshed as the connection works.
+  std::atomic<std::uint64_t> acks_pending{0};
+  std::atomic<std::uint64_t> in_flight_messages{0};
+  std::atomic<std::uint64_t> in_flight_bytes{0};
+  std::atomic<std::uint64_t> publishes_queued{0};
+  std::atomic<std::uint64_t> publishes_in_flight{0};
 };
 
 class MqttClient {
  public:
-  MqttClient(MqttConfig config, std::vector<Subscription> subscriptions, MqttClientEvents events);
-  ~MqttClient();  // disconnects
-  MqttClient(const MqttClient&) = delete;
-  MqttClient& operator=(const MqttClient&) = delete;
-
+  virtual ~MqttClient() = default;
   // Starts connecting in the background; returns at once.
-  void start();
+  virtual void start() = 0;
   // Stops taking messages: unsubscribes every filter (waits up to `timeout`).
-  void unsubscribe_all(std::chrono::milliseconds timeout);
-  // Disconnects cleanly (waits up to `timeout`) and stops reconnecting.
-  void stop(std::chrono::milliseconds timeout);
-
-  // Never blocks and never throws: the message is queued for the client's sending thread (see
-  // outbound_queue.hpp for why); a failure is logged and counted.
-  void publish(OutboundMessage message);
-
-  // Never calls into Paho: Paho's receive thread holds Paho's lock while it waits for a free
-  // in-flight slot, so a worker asking Paho (for /metrics, /ready) would wait for a slot it should
-  // free. Tracked from the connected and connection-lost callbacks instead.
-  bool connected() const;
-  bool subscribed() const { return subscribed_.load(); }
-  const std::string& client_id() const { return client_id_; }
-  const MqttClientStats& stats() const { return stats_; }
-
- private:
-  class SubscribeListener;
-  void connect_until_stopped();
-  void subscribe_all();
-  void on_message(const std::shared_ptr<const mqtt::message>& message);
-  void send(OutboundMessage message);  // on the sending thread
-  void wait_for_publish_window();      // on the sending thread
-
-  MqttConfig config_;
-  std::string client_id_;
-  std::vector<Subscription> subscriptions_;
-  MqttClientEvents events_;
-  MqttClientStats stats_;
-  std::unique_ptr<mqtt::async_client> client_;
-  std::unique_ptr<SubscribeListener> subscribe_listener_;
-  std::deque<std::shared_ptr<mqtt::delivery_token>> unacked_;  // QoS 1/2 publishes, sending thread only
-  OutboundQueue outbound_{static_cast<std::size_t>(config_.max_buffered),
-                          [this](OutboundMessage message) { send(std::move(message)); }};  // after client_
-  std::atomic<bool> connected_{false};
-  std::atomic<bool> subscribed_{false};
-  std::atomic<std::size_t> pending_subacks_{0};
-  std::atomic<bool> stopping_{false};
-  std::mutex stop_mutex_;
-  std::condition_variable stop_signal_;
-  std::thread connector_;
+  virtual void unsubscribe_all(std::chrono::milliseconds timeout) = 0;
+  // Sends what is queued, disconnects cleanly (waits up to `timeout`) and stops reconnecting.
+  virtual void stop(std::chrono::milliseconds timeout) = 0;
+  // Never blocks and never throws, from any thread; a failure is logged and counted.
+  virtual void publish(OutboundMessage message) = 0;
+  virtual bool connected() const = 0;
+  virtual bool subscribed() const = 0;
+  virtual const MqttClientStats& stats() const = 0;
+  virtual bool acknowledges_after_handling() const = 0;
 };
+
+// The client mqtt.client names. `io` is the app's io_context (the native client runs on it).
+std::unique_ptr<MqttClient> make_mqtt_client(const AppConfig& config, asio::io_context& io,
+                                             std::vector<Subscription> subscriptions, MqttClientEvents events);
 
 // "tcp://host:port" or "ssl://host:port" for the configured broker.
 std::string broker_uri(const MqttConfig& config);

@@ -5,11 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include "core/config/config_error.hpp"
+#include "core/net/tls_context.hpp"
 #include "plugins/redis/cluster/cluster_pool.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
-#include "plugins/redis/connection/tls_context.hpp"
 #include "plugins/redis/engine.hpp"
 #include "plugins/redis/joined_key.hpp"
 #include "plugins/redis/keyring.hpp"
@@ -28,11 +28,11 @@ std::chrono::milliseconds milliseconds(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
 }
 
-// The TLS context of these settings; a file that does not load is a configuration error, raised by
-// start() or initialize().
-std::shared_ptr<asio::ssl::context> tls_context_for(const TlsSettings& tls) {
+// The TLS context of these settings (named `setting` in errors: redis.tls); a file that does not load
+// is a configuration error, raised by start() or initialize().
+std::shared_ptr<asio::ssl::context> tls_context_for(const TlsSettings& tls, const std::string& setting) {
   try {
-    return make_tls_context(tls);
+    return net::make_tls_context(tls, setting);
   } catch (const std::runtime_error& e) {
     throw ConfigError(e.what());
   }
@@ -53,7 +53,7 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   settings.reconnect_max = milliseconds(config.reconnect_max_s);
   settings.socket_path = config.socket_path;
   settings.tls = config.tls;
-  if (config.tls.enabled) settings.tls_context = tls_context_for(config.tls);
+  if (config.tls.enabled) settings.tls_context = tls_context_for(config.tls, settings.tls_setting);
   return settings;
 }
 
@@ -67,7 +67,9 @@ SentinelSettings sentinel_settings_for(const RedisConfig& config, const Connecti
   sentinel.connection.username = config.sentinel.username;
   sentinel.connection.password = config.sentinel.password;
   sentinel.connection.tls = config.sentinel.tls;
-  sentinel.connection.tls_context = config.sentinel.tls.enabled ? tls_context_for(config.sentinel.tls) : nullptr;
+  sentinel.connection.tls_setting = "redis.sentinel.tls";
+  sentinel.connection.tls_context =
+      config.sentinel.tls.enabled ? tls_context_for(config.sentinel.tls, sentinel.connection.tls_setting) : nullptr;
   return sentinel;
 }
 

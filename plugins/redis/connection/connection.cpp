@@ -132,6 +132,7 @@ bool Connection::aim_at_master() {
   }
   settings_.host = where->first;
   settings_.port = where->second;
+  transport_.set_address(settings_.host, settings_.port);
   return true;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // One multiplexed Redis connection on the plugin's executor (a strand), over TCP, TLS or a unix socket
-// (transport.hpp): connect (with a deadline), handshake
+// (core/net/transport.hpp): connect (with a deadline), handshake
 // (AUTH, SELECT, CLIENT SETNAME), then every queued request is written in one batch and completed in
 // FIFO order (auto-pipelining). A reply that does not come within the command timeout fails the
 // connection; so does an unanswered health-check PING. After a failure every request in flight fails
@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "core/asio.hpp"
+#include "core/net/transport.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
 #include "plugins/redis/connection/inbox.hpp"
-#include "plugins/redis/connection/transport.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/reply_parser.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
@@ -87,7 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<ClientStats> stats_;
   Unavailable unavailable_{stats_};
   ConnectionEvents events_;
-  Transport transport_{executor_, settings_};
+  net::Transport transport_{executor_, settings_.transport_options()};
   asio::steady_timer connect_timer_;
   asio::steady_timer backoff_timer_;
   asio::steady_timer tick_timer_;

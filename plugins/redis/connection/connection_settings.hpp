@@ -8,20 +8,14 @@
 #include <string>
 #include <utility>
 
-namespace boost::asio::ssl {
-class context;
-}
+#include "core/net/tls_options.hpp"
+#include "core/net/transport_options.hpp"
 
 namespace routemq::redis {
 
-struct TlsSettings {
+// redis.tls (and redis.sentinel.tls): whether TLS is on, and the files and checks it uses.
+struct TlsSettings : net::TlsOptions {
   bool enabled = false;
-  std::string ca_file;      // PEM: the CAs that may sign the server's certificate
-  std::string ca_dir;       // a directory of hashed CA certificates (c_rehash)
-  std::string cert_file;    // PEM: our certificate, for servers that check clients (mutual TLS)
-  std::string key_file;     // PEM: its private key
-  bool verify = true;       // check the server's certificate and name; off only for tests
-  std::string server_name;  // SNI and the name the certificate must carry; empty: the host
 };
 
 // How a connection follows a master that moves (Sentinel): where the master is now (asked before
@@ -50,8 +44,9 @@ struct ConnectionSettings {
   std::string password;
   std::string client_name;
   TlsSettings tls;
-  // Built once from `tls` (tls_context.hpp) and shared by every connection; null: plaintext.
+  // Built once from `tls` (core/net/tls_context.hpp) and shared by every connection; null: plaintext.
   std::shared_ptr<boost::asio::ssl::context> tls_context;
+  std::string tls_setting = "redis.tls";  // the settings TLS failures name (redis.sentinel.tls for Sentinels)
   std::shared_ptr<const MasterLookup> master_lookup;  // null: host and port, always
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
@@ -60,6 +55,18 @@ struct ConnectionSettings {
   std::chrono::milliseconds reconnect_max{5000};
   bool reconnect = true;  // false: one attempt (dedicated short-lived connections)
   bool log_failures = true;  // false: the owner reports them (a Sentinel question)
+
+  // What the connection's Transport opens: the address and TLS of these settings.
+  net::TransportOptions transport_options() const {
+    return {.host = host,
+            .port = port,
+            .socket_path = socket_path,
+            .tls_context = tls_context,
+            .server_name = tls.server_name,
+            .verify = tls.verify,
+            .tls_setting = tls_setting,
+            .not_tls_hint = "a plaintext Redis port? use redis:// or its tls-port"};
+  }
 
   // "host:port" or the socket path, for logs and errors.
   std::string address() const {

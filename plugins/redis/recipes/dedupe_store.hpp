@@ -9,7 +9,8 @@
 //   try { co_await work(); } catch (...) { store.release(claim); throw; }
 //   co_await store.done(claim);
 //
-// The marker is one key, dd:{<id>} under the manager's prefix (hash-tagged: one slot per decision).
+// The marker is one key, dd:{<id>} under the manager's prefix (hash-tagged: one slot per decision):
+// "done", or "claim:<token>:<incarnation>:<owner>".
 #include <chrono>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 
 namespace routemq::redis {
 
+class Pipeline;
 class RedisManager;
 
 class DedupeStore {
@@ -27,7 +29,16 @@ class DedupeStore {
     std::chrono::milliseconds lease{std::chrono::seconds(30)};  // how long a claim holds without done
     // A claim meeting another one in flight waits up to this long for its outcome (0: answer at once).
     std::chrono::milliseconds wait_for_in_flight{0};
+    // Who claims: an owner that outlives a process (the MQTT client id of a kept session) and this
+    // process's incarnation. A claim left by an earlier incarnation of the same owner is taken over at
+    // once: that process died (the broker delivers a kept session's unacknowledged messages again only
+    // to its next connection), and its claim would otherwise hold the copy back for the whole lease.
+    // An empty owner: claims are only ever given up by their lease.
+    std::string owner{};
+    std::string incarnation = process_incarnation();
   };
+  // Random, made once per process.
+  static const std::string& process_incarnation();
   enum class Outcome {
     first,        // claimed: do the work, then done() or release()
     duplicate,    // done within the window: skip
@@ -38,6 +49,7 @@ class DedupeStore {
     std::string id;
     Outcome outcome = Outcome::unavailable;
     std::string token;  // this claim's, when first
+    bool taken_over = false;  // first, over a claim an earlier incarnation of the owner left
   };
 
   // The manager must outlive the store and the releases it starts.
@@ -53,6 +65,10 @@ class DedupeStore {
   // Gives a first claim up (compare-and-delete: only this claim's) without waiting, so a redelivery
   // can be handled at once; for a failed handler, whose error must propagate now.
   void release(const Claim& claim) const;
+  // Queues "done" for a first claim in `pipe` (a plain SET, no compare: the pipeline's writes are this
+  // claim's work, and they land with the marker), so a crash cannot leave the work done without the
+  // marker, and the broker's redelivered copy handled a second time.
+  void done_in(Pipeline& pipe, const Claim& claim) const;
 
  private:
   std::string marker(const std::string& id) const;

@@ -1,6 +1,7 @@
 #pragma once
 // An in-process App served on a background thread against a real mosquitto, for integration tests.
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,8 @@ inline AppConfig app_config_for(std::uint16_t broker_port, const std::string& ex
       "app:\n  workers: 2\n  shutdown_timeout: 10\n  log_level: warn\n"
       "mqtt:\n  broker: 127.0.0.1\n  port: {}\n  reconnect:\n    min_delay: 0.1\n    max_delay: 0.5\n{}",
       broker_port, extra_yaml);
+  // The MQTT behaviour tests ([mqtt]) run once with each client: CTest sets MQTT_CLIENT for the second run.
+  if (const char* client = std::getenv("MQTT_CLIENT"); client && !env.count("MQTT_CLIENT")) env["MQTT_CLIENT"] = client;
   return load_app_config_text(yaml, "test.yaml", Environment(std::move(env)), {"redis"});
 }
 

@@ -44,7 +44,7 @@ void make_certificates(const TempDir& dir) {
 
 }  // namespace
 
-TEST_CASE("the app authenticates with a username and password, a wrong password never connects") {
+TEST_CASE("the app authenticates with a username and password, a wrong password never connects", "[mqtt]") {
   MosquittoServer broker({.username = "svc", .password = "s3cret"});
   broker.start();
   App app(app_config_for(broker.port(), "", {{"MQTT_USERNAME", "svc"}, {"MQTT_PASSWORD", "s3cret"}}), Environment());
@@ -61,7 +61,7 @@ TEST_CASE("the app authenticates with a username and password, a wrong password 
   CHECK_FALSE(wait_until([&] { return refused.mqtt_connected(); }, 2s));
 }
 
-TEST_CASE("the app speaks MQTT 3.1.1 too") {
+TEST_CASE("the app speaks MQTT 3.1.1 too", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   App app(app_config_for(broker.port(), "", {{"MQTT_VERSION", "3"}}), Environment());
@@ -73,7 +73,7 @@ TEST_CASE("the app speaks MQTT 3.1.1 too") {
   check_telemetry_acked(probe);
 }
 
-TEST_CASE("the app connects over TLS, verifying the broker's certificate against the configured CA") {
+TEST_CASE("the app connects over TLS, verifying the broker's certificate against the configured CA", "[mqtt]") {
   TempDir certificates;
   make_certificates(certificates);
   const auto plain_port = free_port();  // the probe's own, unencrypted listener on the same broker

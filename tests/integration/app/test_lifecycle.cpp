@@ -17,7 +17,7 @@ using namespace routemq;
 using namespace routemq::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("after a broker restart the app reconnects, resubscribes, and later messages arrive") {
+TEST_CASE("after a broker restart the app reconnects, resubscribes, and later messages arrive", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   App app(app_config_for(broker.port()), Environment());
@@ -45,7 +45,7 @@ TEST_CASE("after a broker restart the app reconnects, resubscribes, and later me
   REQUIRE(probe.wait_for_topic("pong/2", 10s));
 }
 
-TEST_CASE("the app connects by itself when the broker starts after it") {
+TEST_CASE("the app connects by itself when the broker starts after it", "[mqtt]") {
   MosquittoServer broker;  // configured (port chosen) but not started yet
   App app(app_config_for(broker.port()), Environment());
   app.route("late", [](Context& ctx) { ctx.publish("late/ok", std::string("1"), {.qos = 1}); }).name("late").qos(1);
@@ -60,7 +60,7 @@ TEST_CASE("the app connects by itself when the broker starts after it") {
   REQUIRE(probe.wait_for_topic("late/ok", 10s));
 }
 
-TEST_CASE("SIGTERM stops taking messages, drains handlers in flight, then exits cleanly") {
+TEST_CASE("SIGTERM stops taking messages, drains handlers in flight, then exits cleanly", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   App app(app_config_for(broker.port()), Environment());
@@ -119,7 +119,7 @@ TEST_CASE("the service binary exits 0 on SIGTERM after draining, and reports bad
 
 // A handler that publishes while the app is at max_in_flight used to wait for Paho's lock, which
 // Paho's receiving thread held while waiting for a free slot: the app stopped for good.
-TEST_CASE("a flood at max_in_flight with handlers that publish, scraped all along: every message is handled, no deadlock") {
+TEST_CASE("a flood at max_in_flight with handlers that publish, scraped all along: every message is handled, no deadlock", "[mqtt]") {
   // Paho's receive thread holds Paho's lock while it waits for a free slot: neither a handler's
   // publish nor a /metrics or /ready request (served on the workers) may wait for that lock.
   MosquittoServer broker;

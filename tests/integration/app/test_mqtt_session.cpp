@@ -28,7 +28,7 @@ std::unique_ptr<App> job_worker(std::uint16_t broker_port) {
 
 }  // namespace
 
-TEST_CASE("a kept session: QoS 1 messages published while the service is stopped are handled when it starts again") {
+TEST_CASE("a kept session: QoS 1 messages published while the service is stopped are handled when it starts again", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   MqttProbe probe;
@@ -61,7 +61,7 @@ TEST_CASE("mqtt session settings: clean_start false needs a stable client id, a 
   CHECK(will.retain);
 }
 
-TEST_CASE("a status topic: online on connect, offline on a clean stop, and the broker's will on kill -9") {
+TEST_CASE("a status topic: online on connect, offline on a clean stop, and the broker's will on kill -9", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   MqttProbe probe;

@@ -106,7 +106,7 @@ TEST_CASE("ordering: a slow first message keeps the key's next one waiting, othe
   CHECK(app.route_stats("bytopic")->handled == 4);
 }
 
-TEST_CASE("ordering: thousands of readings from several devices at once, acks in publish order, the last value stored last") {
+TEST_CASE("ordering: thousands of readings from several devices at once, acks in publish order, the last value stored last", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   RedisServer redis_server;

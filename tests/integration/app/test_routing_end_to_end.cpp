@@ -12,7 +12,7 @@ using namespace routemq;
 using namespace routemq::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("telemetry is acknowledged and invalid payloads are rejected while the service keeps serving") {
+TEST_CASE("telemetry is acknowledged and invalid payloads are rejected while the service keeps serving", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   App app(app_config_for(broker.port()), Environment());
@@ -51,7 +51,7 @@ TEST_CASE("telemetry is acknowledged and invalid payloads are rejected while the
   CHECK(stats->failed == 0);
 }
 
-TEST_CASE("an MQTT 5 request is answered on its response topic with its correlation data") {
+TEST_CASE("an MQTT 5 request is answered on its response topic with its correlation data", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   App app(app_config_for(broker.port()), Environment());
@@ -95,7 +95,7 @@ TEST_CASE("a throwing handler is counted and the next message is still handled")
   CHECK(app.route_stats("jobs")->handled == 1);
 }
 
-TEST_CASE("overlapping routes: the most specific one handles each message exactly once") {
+TEST_CASE("overlapping routes: the most specific one handles each message exactly once", "[mqtt]") {
   MosquittoServer broker;
   broker.start();
   App app(app_config_for(broker.port()), Environment());

@@ -51,6 +51,30 @@ TEST_CASE("dedupe store: waiting for an in-flight claim returns its outcome, and
   CHECK(claimed.outcome == Outcome::first);
 }
 
+TEST_CASE("dedupe store: a claim an earlier incarnation of the same owner left is taken over at once, another owner's is not") {
+  RedisFixture f;
+  // The dead process: the same client id (a kept session's), another incarnation.
+  redis::DedupeStore dead(f.redis, {.window = 60s, .lease = 30s, .owner = "svc-1", .incarnation = "0a"});
+  redis::DedupeStore restarted(f.redis, {.window = 60s, .lease = 30s, .owner = "svc-1", .incarnation = "0b"});
+  redis::DedupeStore other_instance(f.redis, {.window = 60s, .lease = 30s, .owner = "svc-2", .incarnation = "0c"});
+  redis::DedupeStore sibling(f.redis, {.window = 60s, .lease = 30s, .owner = "svc-1", .incarnation = "0b"});
+  const auto orphan = f.sync(dead.claim("m1"));
+  REQUIRE(orphan.outcome == Outcome::first);
+  CHECK(f.sync(other_instance.claim("m1")).outcome == Outcome::in_flight);  // alive, as far as it can tell
+  const auto taken = f.sync(restarted.claim("m1"));
+  CHECK(taken.outcome == Outcome::first);
+  CHECK(taken.taken_over);
+  CHECK(f.sync(sibling.claim("m1")).outcome == Outcome::in_flight);  // its own incarnation's claim: alive
+  CHECK_FALSE(f.sync(dead.done(orphan)));                             // the dead claim lost its hold
+  CHECK(f.sync(restarted.done(taken)));
+  CHECK(f.sync(restarted.claim("m1")).outcome == Outcome::duplicate);
+  // Without an owner, nothing is ever taken over.
+  redis::DedupeStore anonymous(f.redis, {.window = 60s, .lease = 30s});
+  REQUIRE(f.sync(anonymous.claim("m2")).outcome == Outcome::first);
+  redis::DedupeStore anonymous_again(f.redis, {.window = 60s, .lease = 30s, .incarnation = "ff"});
+  CHECK(f.sync(anonymous_again.claim("m2")).outcome == Outcome::in_flight);
+}
+
 TEST_CASE("dedupe store: with Redis down a claim is unavailable at once") {
   RedisFixture f;
   redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s, .wait_for_in_flight = 5s});

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/app/in_flight_limit.hpp"
@@ -79,19 +80,37 @@ TEST_CASE("hostile topics are order keys like any other: the longest MQTT topic,
 }
 
 TEST_CASE("an in-flight slot is released once, by whichever owner has it last") {
-  InFlightLimit limit(2);
-  REQUIRE(limit.acquire());
+  InFlightLimit limit(2, 1000);
+  REQUIRE(limit.acquire(10));
   {
-    InFlightSlot slot(limit);
+    InFlightSlot slot(limit, 10);
     OrderedLanes<InFlightSlot> lanes;
-    InFlightSlot running(limit);  // a second message of the same key, already holding its slot
-    REQUIRE(limit.acquire());
+    REQUIRE(limit.acquire(20));
+    InFlightSlot running(limit, 20);  // a second message of the same key, already holding its slot
     CHECK(lanes.admit("k", running));
     CHECK_FALSE(lanes.admit("k", slot));  // moved into the lane: not released here
     CHECK(limit.in_flight() == 2);
+    CHECK(limit.in_flight_bytes() == 30);
     auto queued = lanes.next("k");
     REQUIRE(queued);
     CHECK(limit.in_flight() == 2);
   }
   CHECK(limit.in_flight() == 0);
+  CHECK(limit.in_flight_bytes() == 0);
+}
+
+TEST_CASE("in-flight bytes are bounded too, but one message of any size is let in when none is in flight") {
+  InFlightLimit limit(10, 100);
+  REQUIRE(limit.acquire(500));  // alone: let in, however large
+  CHECK(limit.in_flight_bytes() == 500);
+  std::thread waiter([&] { CHECK(limit.acquire(60)); });  // over the bound while the first is in flight
+  CHECK(limit.in_flight() == 1);
+  limit.release(500);
+  waiter.join();
+  CHECK(limit.in_flight() == 1);
+  CHECK(limit.admit(90));  // admit() never waits: the native client bounds what it hands over itself
+  CHECK(limit.in_flight_bytes() == 150);
+  limit.close();
+  CHECK_FALSE(limit.acquire(1));
+  CHECK_FALSE(limit.admit(1));
 }

@@ -1,4 +1,4 @@
-#include "plugins/redis/connection/tls_context.hpp"
+#include "core/net/tls_context.hpp"
 
 #include <stdexcept>
 
@@ -9,7 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-namespace routemq::redis {
+namespace routemq::net {
 namespace {
 
 namespace ssl = boost::asio::ssl;
@@ -22,28 +22,33 @@ std::string last_openssl_reason() {
   return reason ? reason : "unknown error";
 }
 
-void require(bool loaded, const char* setting, const std::string& file) {
+// `setting`: the caller's full name of the setting that named `file` ("mqtt.tls.ca_file").
+void require(bool loaded, const std::string& setting, const std::string& file) {
   if (!loaded)
-    throw std::runtime_error(fmt::format("redis.{} '{}' could not be loaded: {}", setting, file, last_openssl_reason()));
+    throw std::runtime_error(fmt::format("{} '{}' could not be loaded: {}", setting, file, last_openssl_reason()));
 }
 
-void load_trusted_cas(SSL_CTX* context, const TlsSettings& settings) {
-  if (settings.ca_file.empty() && settings.ca_dir.empty()) {
-    require(SSL_CTX_set_default_verify_paths(context) == 1, "tls (the system's CAs)", "default");
+void load_trusted_cas(SSL_CTX* context, const TlsOptions& options, std::string_view setting) {
+  if (options.ca_file.empty() && options.ca_dir.empty()) {
+    require(SSL_CTX_set_default_verify_paths(context) == 1, fmt::format("{} (the system's CAs)", setting), "default");
     return;
   }
-  if (!settings.ca_file.empty())
-    require(SSL_CTX_load_verify_locations(context, settings.ca_file.c_str(), nullptr) == 1, "tls.ca_file", settings.ca_file);
-  if (!settings.ca_dir.empty())
-    require(SSL_CTX_load_verify_locations(context, nullptr, settings.ca_dir.c_str()) == 1, "tls.ca_dir", settings.ca_dir);
+  if (!options.ca_file.empty())
+    require(SSL_CTX_load_verify_locations(context, options.ca_file.c_str(), nullptr) == 1,
+            fmt::format("{}.ca_file", setting), options.ca_file);
+  if (!options.ca_dir.empty())
+    require(SSL_CTX_load_verify_locations(context, nullptr, options.ca_dir.c_str()) == 1,
+            fmt::format("{}.ca_dir", setting), options.ca_dir);
 }
 
-void load_client_certificate(SSL_CTX* context, const TlsSettings& settings) {
-  if (settings.cert_file.empty()) return;
-  require(SSL_CTX_use_certificate_chain_file(context, settings.cert_file.c_str()) == 1, "tls.cert_file", settings.cert_file);
-  require(SSL_CTX_use_PrivateKey_file(context, settings.key_file.c_str(), SSL_FILETYPE_PEM) == 1, "tls.key_file",
-          settings.key_file);
-  require(SSL_CTX_check_private_key(context) == 1, "tls.key_file (does it belong to tls.cert_file?)", settings.key_file);
+void load_client_certificate(SSL_CTX* context, const TlsOptions& options, std::string_view setting) {
+  if (options.cert_file.empty()) return;
+  require(SSL_CTX_use_certificate_chain_file(context, options.cert_file.c_str()) == 1,
+          fmt::format("{}.cert_file", setting), options.cert_file);
+  require(SSL_CTX_use_PrivateKey_file(context, options.key_file.c_str(), SSL_FILETYPE_PEM) == 1,
+          fmt::format("{}.key_file", setting), options.key_file);
+  require(SSL_CTX_check_private_key(context) == 1,
+          fmt::format("{0}.key_file (does it belong to {0}.cert_file?)", setting), options.key_file);
 }
 
 bool unknown_issuer(long verdict) {
@@ -60,15 +65,17 @@ bool unknown_issuer(long verdict) {
 }
 
 // The certificate check's verdict, in words, and what to change.
-std::string rejected_certificate(long verdict) {
+std::string rejected_certificate(long verdict, std::string_view setting) {
   const std::string openssl_words = X509_verify_cert_error_string(verdict);
   if (verdict == X509_V_ERR_HOSTNAME_MISMATCH || verdict == X509_V_ERR_IP_ADDRESS_MISMATCH)
-    return "TLS: hostname mismatch: the server's certificate does not carry the name we connect to (set "
-           "redis.tls.server_name to one it carries)";
+    return fmt::format("TLS: hostname mismatch: the server's certificate does not carry the name we connect to (set "
+                       "{}.server_name to one it carries)",
+                       setting);
   if (verdict == X509_V_ERR_CERT_HAS_EXPIRED) return "TLS: the server's certificate has expired";
   if (verdict == X509_V_ERR_CERT_NOT_YET_VALID) return "TLS: the server's certificate is not valid yet";
   if (unknown_issuer(verdict))
-    return "TLS: unknown CA: the server's certificate is not signed by a CA we trust (redis.tls.ca_file): " + openssl_words;
+    return fmt::format("TLS: unknown CA: the server's certificate is not signed by a CA we trust ({}.ca_file): {}",
+                       setting, openssl_words);
   return "TLS: the server's certificate was rejected: " + openssl_words;
 }
 
@@ -82,17 +89,17 @@ bool not_tls(const boost::system::error_code& error) {
 
 }  // namespace
 
-std::shared_ptr<ssl::context> make_tls_context(const TlsSettings& settings) {
+std::shared_ptr<ssl::context> make_tls_context(const TlsOptions& options, std::string_view setting) {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  if (settings.verify) {
-    load_trusted_cas(native, settings);
+  if (options.verify) {
+    load_trusted_cas(native, options, setting);
     SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
   } else {
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
   }
-  load_client_certificate(native, settings);
+  load_client_certificate(native, options, setting);
   return context;
 }
 
@@ -111,12 +118,13 @@ void expect_server_name(SSL* ssl, const std::string& server_name, bool verify) {
   }
 }
 
-std::string tls_failure(const boost::system::error_code& error, SSL* ssl) {
-  if (const long verdict = SSL_get_verify_result(ssl); verdict != X509_V_OK) return rejected_certificate(verdict);
+std::string tls_failure(const boost::system::error_code& error, SSL* ssl, std::string_view setting,
+                        std::string_view not_tls_hint) {
+  if (const long verdict = SSL_get_verify_result(ssl); verdict != X509_V_OK) return rejected_certificate(verdict, setting);
   if (error == boost::asio::error::eof || error == ssl::error::stream_truncated)
     return "TLS: the server closed the connection during the TLS handshake (a port without TLS, or it refused us)";
-  if (not_tls(error)) return "TLS: the server does not speak TLS (a plaintext Redis port? use redis:// or its tls-port)";
+  if (not_tls(error)) return fmt::format("TLS: the server does not speak TLS ({})", not_tls_hint);
   return "TLS: handshake failed: " + error.message();
 }
 
-}  // namespace routemq::redis
+}  // namespace routemq::net

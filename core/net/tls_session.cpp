@@ -1,4 +1,4 @@
-#include "plugins/redis/connection/tls_session.hpp"
+#include "core/net/tls_session.hpp"
 
 #include <stdexcept>
 
@@ -6,17 +6,17 @@
 #include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
 
-#include "plugins/redis/connection/tls_context.hpp"
+#include "core/net/tls_context.hpp"
 
-namespace routemq::redis {
+namespace routemq::net {
 namespace {
 
 namespace ssl = boost::asio::ssl;
 
 constexpr std::size_t record_size = 16 * 1024;  // the most plaintext one TLS record carries
 
-// What an OpenSSL call's result means, in Asio's terms so that tls_failure() and the Connection read
-// it as they would a socket's; empty when OpenSSL only needs more bytes.
+// What an OpenSSL call's result means, in Asio's terms so that tls_failure() and the Transport's user
+// read it as they would a socket's; empty when OpenSSL only needs more bytes.
 boost::system::error_code error_after(SSL* session, int result) {
   switch (SSL_get_error(session, result)) {
     case SSL_ERROR_WANT_READ:
@@ -90,4 +90,4 @@ void TlsSession::take_outgoing(std::string& out) {
   if (!out.empty()) BIO_read(outgoing_, out.data(), static_cast<int>(out.size()));
 }
 
-}  // namespace routemq::redis
+}  // namespace routemq::net

@@ -1,36 +1,41 @@
-#include "plugins/redis/connection/transport.hpp"
+#include "core/net/transport.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 
-#include "plugins/redis/connection/tls_context.hpp"
+#include "core/net/tls_context.hpp"
 
-namespace routemq::redis {
+namespace routemq::net {
 namespace {
 
 constexpr std::size_t read_chunk = 64 * 1024;
 
 }  // namespace
 
-Transport::Transport(asio::any_io_executor executor, const ConnectionSettings& settings)
-    : settings_(settings),
+Transport::Transport(asio::any_io_executor executor, TransportOptions options)
+    : options_(std::move(options)),
       executor_(executor),
       tcp_(executor),
       resolver_(executor),
       unix_(executor),
       read_buffer_(read_chunk) {}
 
+void Transport::set_address(std::string host, int port) {
+  options_.host = std::move(host);
+  options_.port = port;
+}
+
 void Transport::async_open(Opened done) {
   close();
-  if (!settings_.socket_path.empty()) return open_unix(std::move(done));
+  if (!options_.socket_path.empty()) return open_unix(std::move(done));
   open_tcp(std::move(done));
 }
 
 void Transport::open_unix(Opened done) {
   stage_ = "connecting";
-  unix_.async_connect(asio::local::stream_protocol::endpoint(settings_.socket_path),
+  unix_.async_connect(asio::local::stream_protocol::endpoint(options_.socket_path),
                       [this, done = std::move(done)](boost::system::error_code error) {
-                        if (error) return done(settings_.socket_path + ": " + error.message());
+                        if (error) return done(options_.socket_path + ": " + error.message());
                         stage_ = "open";
                         done({});
                       });
@@ -39,16 +44,16 @@ void Transport::open_unix(Opened done) {
 void Transport::open_tcp(Opened done) {
   stage_ = "resolving";
   resolver_.async_resolve(
-      settings_.host, std::to_string(settings_.port),
+      options_.host, std::to_string(options_.port),
       [this, done = std::move(done)](boost::system::error_code error, asio::ip::tcp::resolver::results_type hosts) mutable {
-        if (error) return done("cannot resolve " + settings_.host + ": " + error.message());
+        if (error) return done("cannot resolve " + options_.host + ": " + error.message());
         stage_ = "connecting";
         asio::async_connect(tcp_, hosts, [this, done = std::move(done)](boost::system::error_code connect_error,
                                                                         const asio::ip::tcp::endpoint&) mutable {
           if (connect_error) return done(connect_error.message());
           boost::system::error_code ignored;
           tcp_.set_option(asio::ip::tcp::no_delay(true), ignored);
-          if (settings_.tls_context) return start_tls(std::move(done));
+          if (options_.tls_context) return start_tls(std::move(done));
           stage_ = "open";
           done({});
         });
@@ -57,8 +62,8 @@ void Transport::open_tcp(Opened done) {
 
 void Transport::start_tls(Opened done) {
   stage_ = "TLS handshake";
-  const auto& server_name = settings_.tls.server_name.empty() ? settings_.host : settings_.tls.server_name;
-  tls_.emplace(settings_.tls_context->native_handle(), server_name, settings_.tls.verify);
+  const auto& server_name = options_.server_name.empty() ? options_.host : options_.server_name;
+  tls_.emplace(options_.tls_context->native_handle(), server_name, options_.verify);
   tls_error_ = {};
   continue_handshake(std::move(done));
 }
@@ -68,23 +73,27 @@ void Transport::start_tls(Opened done) {
 void Transport::continue_handshake(Opened done) {
   const auto step = tls_->handshake();
   tls_->take_outgoing(ciphertext_out_);
-  if (step.error) return done(tls_failure(step.error, tls_->native_handle()));
+  if (step.error) return done(failure(step.error));
   auto next = [this, finished = step.finished, done = std::move(done)](boost::system::error_code error,
                                                                         std::size_t) mutable {
-    if (error) return done(tls_failure(error, tls_->native_handle()));
+    if (error) return done(failure(error));
     if (finished) {
       stage_ = "open";
       return done({});
     }
     tcp_.async_read_some(asio::buffer(read_buffer_), [this, done = std::move(done)](boost::system::error_code read_error,
                                                                                     std::size_t size) mutable {
-      if (read_error) return done(tls_failure(read_error, tls_->native_handle()));
+      if (read_error) return done(failure(read_error));
       tls_->receive({read_buffer_.data(), size});
       continue_handshake(std::move(done));
     });
   };
   if (ciphertext_out_.empty()) return next({}, 0);
   asio::async_write(tcp_, asio::buffer(ciphertext_out_), std::move(next));
+}
+
+std::string Transport::failure(const boost::system::error_code& error) const {
+  return tls_failure(error, tls_->native_handle(), options_.tls_setting, options_.not_tls_hint);
 }
 
 void Transport::write_tls(std::string_view plaintext, Written done) {
@@ -126,4 +135,4 @@ void Transport::close() {
   // may still be queued, and they refer to it.
 }
 
-}  // namespace routemq::redis
+}  // namespace routemq::net

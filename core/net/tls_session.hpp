@@ -4,8 +4,8 @@
 //
 // Why not Asio's ssl::stream: it hands back at most one TLS record (16 KiB) per read and writes each
 // record with a socket write of its own, every step a trip through the io_context's queue. Behind a
-// thousand waiting coroutines those trips cost more than the crypto (docs/benchmarks.md, "Redis over
-// TLS"). Here everything one socket read brought is decrypted at once, and a batch of commands
+// thousand waiting coroutines those trips cost more than the crypto (docs/benchmarks.md, the TLS
+// section). Here everything one socket read brought is decrypted at once, and a batch of commands
 // leaves in one socket write, as in plaintext.
 #include <memory>
 #include <string>
@@ -14,7 +14,7 @@
 #include <boost/system/error_code.hpp>
 #include <openssl/ssl.h>
 
-namespace routemq::redis {
+namespace routemq::net {
 
 class TlsSession {
  public:
@@ -55,4 +55,4 @@ class TlsSession {
   BIO* outgoing_;  // owned by ssl_: what OpenSSL wrote, for the socket
 };
 
-}  // namespace routemq::redis
+}  // namespace routemq::net

@@ -1,7 +1,8 @@
 #pragma once
-// The byte stream under a Connection: TCP, TLS over TCP, or a unix socket, chosen by the settings.
-// Opened again for each connection attempt; reads and writes go to whichever is open. Handlers run
-// on the executor given, as the Connection's do. One read and one write at a time.
+// The byte stream under a client's connection: TCP, TLS over TCP, or a unix socket, chosen by the
+// options (transport_options.hpp). Opened again for each connection attempt; reads and writes go to
+// whichever is open. Handlers run on the executor given, as the connection's do. One read and one
+// write at a time.
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,15 +14,18 @@
 #include <boost/asio/write.hpp>
 
 #include "core/asio.hpp"
-#include "plugins/redis/connection/connection_settings.hpp"
-#include "plugins/redis/connection/tls_session.hpp"
+#include "core/net/tls_session.hpp"
+#include "core/net/transport_options.hpp"
 
-namespace routemq::redis {
+namespace routemq::net {
 
 class Transport {
  public:
-  // `settings` must outlive the transport (the Connection owns both).
-  Transport(asio::any_io_executor executor, const ConnectionSettings& settings);
+  Transport(asio::any_io_executor executor, TransportOptions options);
+
+  // Where the next async_open connects (a server that moved); the other options stay. Between
+  // attempts only.
+  void set_address(std::string host, int port);
 
   // Resolves, connects and (with TLS) completes the TLS handshake, or connects to the unix socket.
   // `done` gets an empty string when open, else why not in words (TLS failures explained).
@@ -29,7 +33,7 @@ class Transport {
   void async_open(Opened done);
   // What async_open is doing now ("resolving", "connecting", "TLS handshake", "open"), for a timeout's words.
   const char* stage() const { return stage_; }
-  bool uses_tls() const { return settings_.tls_context != nullptr; }
+  bool uses_tls() const { return options_.tls_context != nullptr; }
   // Closes whatever is open and cancels what is pending (their handlers get operation_aborted).
   void close();
 
@@ -37,7 +41,7 @@ class Transport {
   template <class Handler>
   void async_write(std::string_view bytes, Handler&& handler) {
     if (tls_) return write_tls(bytes, std::forward<Handler>(handler));
-    if (!settings_.socket_path.empty())
+    if (!options_.socket_path.empty())
       return asio::async_write(unix_, asio::buffer(bytes), std::forward<Handler>(handler));
     asio::async_write(tcp_, asio::buffer(bytes), std::forward<Handler>(handler));
   }
@@ -48,7 +52,7 @@ class Transport {
     auto deliver = [this, handler = std::forward<Handler>(handler)](boost::system::error_code error, std::size_t size) {
       handler(error, std::string_view(read_buffer_.data(), error ? 0 : size));
     };
-    if (!settings_.socket_path.empty()) return unix_.async_read_some(asio::buffer(read_buffer_), std::move(deliver));
+    if (!options_.socket_path.empty()) return unix_.async_read_some(asio::buffer(read_buffer_), std::move(deliver));
     tcp_.async_read_some(asio::buffer(read_buffer_), std::move(deliver));
   }
 
@@ -60,11 +64,12 @@ class Transport {
   void open_unix(Opened done);
   void start_tls(Opened done);
   void continue_handshake(Opened done);
+  std::string failure(const boost::system::error_code& error) const;  // a failed handshake, in words
   void write_tls(std::string_view plaintext, Written done);
   void read_tls(Received done);
   void decrypt_received(Received done);
 
-  const ConnectionSettings& settings_;
+  TransportOptions options_;
   asio::any_io_executor executor_;
   asio::ip::tcp::socket tcp_;
   asio::ip::tcp::resolver resolver_;
@@ -78,4 +83,4 @@ class Transport {
   const char* stage_ = "idle";
 };
 
-}  // namespace routemq::redis
+}  // namespace routemq::net

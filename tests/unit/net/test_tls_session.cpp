@@ -10,12 +10,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "plugins/redis/connection/tls_context.hpp"
-#include "plugins/redis/connection/tls_session.hpp"
+#include "core/net/tls_context.hpp"
+#include "core/net/tls_session.hpp"
 #include "tests/support/test_certificates.hpp"
 
-using routemq::redis::TlsSession;
-using routemq::redis::TlsSettings;
+using routemq::net::TlsOptions;
+using routemq::net::TlsSession;
 
 namespace {
 
@@ -68,10 +68,9 @@ class MemoryServer {
 };
 
 std::shared_ptr<boost::asio::ssl::context> client_context(const std::string& ca) {
-  TlsSettings settings;
-  settings.enabled = true;
-  settings.ca_file = ca;
-  return routemq::redis::make_tls_context(settings);
+  TlsOptions options;
+  options.ca_file = ca;
+  return routemq::net::make_tls_context(options, "test.tls");
 }
 
 // Runs both handshakes to their end (or the client's failure), the client's bytes cut into pieces of
@@ -207,10 +206,10 @@ TEST_CASE("tls session: handshakes that must fail say why") {
   MemoryServer server(shown);
   const auto step = handshake(client, server);
   REQUIRE(step.error);
-  CHECK_THAT(routemq::redis::tls_failure(step.error, client.native_handle()), Catch::Contains(expected));
+  CHECK_THAT(routemq::net::tls_failure(step.error, client.native_handle(), "test.tls"), Catch::Contains(expected));
 }
 
-TEST_CASE("tls session: a plaintext Redis answering the ClientHello is told apart") {
+TEST_CASE("tls session: a plaintext server answering the ClientHello is told apart") {
   const auto& certificates = routemq::test::test_certificates();
   const auto context = client_context(certificates.ca);
   TlsSession client(context->native_handle(), "localhost", true);
@@ -219,5 +218,34 @@ TEST_CASE("tls session: a plaintext Redis answering the ClientHello is told apar
   client.receive("-ERR Protocol error: unbalanced quotes in request\r\n");
   const auto step = client.handshake();
   REQUIRE(step.error);
-  CHECK_THAT(routemq::redis::tls_failure(step.error, client.native_handle()), Catch::Contains("does not speak TLS"));
+  CHECK_THAT(routemq::net::tls_failure(step.error, client.native_handle(), "test.tls"), Catch::Contains("does not speak TLS"));
+}
+
+TEST_CASE("tls context: failures name the caller's settings") {
+  const auto& certificates = routemq::test::test_certificates();
+  TlsOptions options;
+  options.ca_file = certificates.ca + ".missing";
+  CHECK_THROWS_WITH(routemq::net::make_tls_context(options, "mqtt.tls"),
+                    Catch::StartsWith("mqtt.tls.ca_file '" + options.ca_file + "' could not be loaded: "));
+  options.ca_file = certificates.ca;
+  options.cert_file = certificates.client.cert;
+  options.key_file = certificates.server.key;
+  CHECK_THROWS_WITH(routemq::net::make_tls_context(options, "mqtt.tls"),
+                    Catch::StartsWith("mqtt.tls.key_file (does it belong to mqtt.tls.cert_file?) '"));
+
+  const auto context = client_context(certificates.ca);
+  TlsSession client(context->native_handle(), "other.example.com", true);
+  MemoryServer server(certificates.server);
+  const auto step = handshake(client, server);
+  REQUIRE(step.error);
+  CHECK_THAT(routemq::net::tls_failure(step.error, client.native_handle(), "mqtt.tls"),
+             Catch::Contains("set mqtt.tls.server_name to one it carries"));
+
+  TlsSession plaintext(context->native_handle(), "localhost", true);
+  REQUIRE_FALSE(plaintext.handshake().finished);
+  plaintext.receive("-ERR Protocol error: unbalanced quotes in request\r\n");
+  const auto refused = plaintext.handshake();
+  REQUIRE(refused.error);
+  CHECK(routemq::net::tls_failure(refused.error, plaintext.native_handle(), "mqtt.tls", "a plaintext MQTT port? use 8883") ==
+        "TLS: the server does not speak TLS (a plaintext MQTT port? use 8883)");
 }

@@ -1,0 +1,396 @@
+#include "core/mqtt/native_client.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <random>
+
+#include <boost/asio/strand.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/mqtt/protocol/encoder.hpp"
+#include "core/mqtt/protocol/reason_code.hpp"
+#include "core/mqtt/session/session.hpp"
+#include "core/net/tls_context.hpp"
+#include "core/net/transport.hpp"
+
+namespace routemq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+mqtt::SessionOptions session_options(const AppConfig& config, const std::vector<Subscription>& subscriptions) {
+  const auto& mqtt = config.mqtt;
+  mqtt::SessionOptions options;
+  options.version = mqtt.version == 5 ? mqtt::Version::v5 : mqtt::Version::v311;
+  options.client_id = mqtt.client_id;
+  options.clean_start = mqtt.clean_start;
+  options.keep_alive_s = static_cast<std::uint16_t>(mqtt.keepalive_s);
+  // The broker keeps a session we asked it to keep; a clean one ends with the connection.
+  options.session_expiry_s = mqtt.clean_start ? 0 : static_cast<std::uint32_t>(mqtt.session_expiry_s);
+  if (!mqtt.username.empty()) options.username = mqtt.username;
+  if (!mqtt.password.empty()) options.password = mqtt.password;
+  if (!mqtt.will.topic.empty())
+    options.will = mqtt::Will{mqtt.will.topic, mqtt.will.payload, static_cast<std::uint8_t>(mqtt.will.qos),
+                              mqtt.will.retain, {}};
+  for (const auto& subscription : subscriptions)
+    options.subscriptions.push_back({subscription.filter, static_cast<std::uint8_t>(subscription.qos)});
+  // Receive Maximum is 16 bits (3.1.2.11.3); the session also stops reading at max_in_flight.
+  options.receive_maximum = static_cast<std::uint16_t>(std::clamp(config.app.max_in_flight, 1, 65535));
+  options.max_in_flight_bytes = static_cast<std::size_t>(config.app.max_in_flight_bytes);
+  // Our Maximum Packet Size: the largest message plus room for its topic and properties.
+  options.maximum_packet_size = static_cast<std::uint32_t>(
+      std::min<std::int64_t>(mqtt.max_message_bytes + 64 * 1024, mqtt::max_variable_byte_integer + 5));
+  options.max_buffered = static_cast<std::size_t>(mqtt.max_buffered);
+  return options;
+}
+
+net::TransportOptions transport_options(const MqttConfig& mqtt) {
+  net::TransportOptions options;
+  options.host = mqtt.broker;
+  options.port = mqtt.port;
+  options.tls_setting = "mqtt.tls";
+  options.not_tls_hint = "a plaintext MQTT port? (1883 is plaintext, 8883 TLS)";
+  if (mqtt.tls.enabled) {
+    net::TlsOptions tls;
+    tls.ca_file = mqtt.tls.ca_file;
+    tls.cert_file = mqtt.tls.cert_file;
+    tls.key_file = mqtt.tls.key_file;
+    tls.verify = mqtt.tls.verify_peer;
+    options.tls_context = net::make_tls_context(tls, "mqtt.tls");
+    options.verify = mqtt.tls.verify_peer;
+  }
+  return options;
+}
+
+}  // namespace
+
+std::string broker_uri(const MqttConfig& config) {
+  return fmt::format("{}://{}:{}", config.tls.enabled ? "ssl" : "tcp", config.broker, config.port);
+}
+
+// Everything below runs on the strand, but acknowledge() and publish(), which post to it.
+class NativeClient::Connection final : public AcknowledgementTarget,
+                                       public std::enable_shared_from_this<NativeClient::Connection> {
+ public:
+  Connection(const AppConfig& config, asio::io_context& io, std::vector<Subscription> subscriptions,
+             MqttClientEvents events)
+      : config_(config.mqtt),
+        strand_(asio::make_strand(io)),
+        transport_options_(transport_options(config.mqtt)),
+        transport_(strand_, transport_options_),
+        session_(session_options(config, subscriptions)),
+        events_(std::move(events)),
+        tick_timer_(strand_),
+        reconnect_timer_(strand_),
+        reconnect_delay_(config.mqtt.reconnect_min_s),
+        random_(std::random_device{}()) {}
+
+  void start() {
+    asio::post(strand_, [self = shared_from_this()] { self->open(); });
+  }
+
+  void acknowledge(std::uint64_t sequence) override {
+    asio::post(strand_, [self = shared_from_this(), sequence] {
+      self->session_.handled(sequence);
+      self->after_session_step();
+    });
+  }
+
+  void publish(OutboundMessage message) {
+    asio::post(strand_, [self = shared_from_this(), message = std::move(message)]() mutable {
+      self->send(std::move(message));
+    });
+  }
+
+  // Runs `step` on the strand and waits (bounded) until the bytes it queued are written, or the
+  // connection is closed. From a thread that is not the io_context's (App::run's).
+  void run_and_wait(std::function<void(Connection&)> step, std::chrono::milliseconds timeout) {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    asio::post(strand_, [self = shared_from_this(), step = std::move(step), done]() mutable {
+      step(*self);
+      self->when_flushed(done);
+    });
+    if (finished.wait_for(timeout) != std::future_status::ready)
+      spdlog::warn("mqtt: the broker did not take our last packets within {} ms", timeout.count());
+  }
+
+  // Says goodbye: "offline" on the status topic, DISCONNECT, and no reconnecting.
+  void begin_stop() {
+    stopping_ = true;
+    reconnect_timer_.cancel();
+    const auto& will = config_.will;
+    if (!will.topic.empty() && session_.connected())
+      send({will.topic, will.payload, {.qos = will.qos, .retain = will.retain}});
+    if (open_) session_.disconnect(mqtt::reason::success);
+    process_events();
+    flush();
+  }
+
+  void finish_stop() {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->tick_timer_.cancel();
+      self->reconnect_timer_.cancel();
+      if (self->open_) self->close_transport();
+      self->fail_flush_waiters();
+    });
+  }
+
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  bool subscribed() const { return subscribed_.load(std::memory_order_relaxed); }
+  MqttClientStats& stats() { return stats_; }
+
+ private:
+  // --- connecting
+  void open() {
+    if (stopping_) return;
+    transport_.async_open([self = shared_from_this()](const std::string& failure) { self->opened(failure); });
+  }
+
+  void opened(const std::string& failure) {
+    if (stopping_) return transport_.close();
+    if (!failure.empty()) {
+      spdlog::warn("mqtt: cannot connect to {}: {}; retrying in {:.1f}s", broker_uri(config_), failure,
+                   reconnect_delay_.count());
+      return schedule_reconnect();
+    }
+    open_ = true;
+    session_.connection_opened(Clock::now());
+    after_session_step();
+  }
+
+  // Capped exponential backoff with jitter, so a fleet of instances does not return all at once.
+  void schedule_reconnect() {
+    if (stopping_) return;
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    reconnect_timer_.expires_after(
+        std::chrono::duration_cast<Clock::duration>(reconnect_delay_ * jitter(random_)));
+    reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::duration<double>(config_.reconnect_max_s));
+    reconnect_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (!error) self->open();
+    });
+  }
+
+  // --- after anything the session was told: its events, its bytes, reading on or paused, its timer
+  void after_session_step() {
+    process_events();
+    flush();
+    read();
+    arm_tick();
+    refresh_gauges();
+  }
+
+  void process_events() {
+    while (auto event = session_.next_event()) std::visit([this](auto& e) { on(e); }, *event);
+  }
+
+  void on(mqtt::Connected& connected) {
+    reconnect_delay_ = std::chrono::duration<double>(config_.reconnect_min_s);
+    connected_ = true;
+    ++stats_.connects;
+    spdlog::info("mqtt: connected to {} as '{}' (MQTT {}, session present: {}, broker's receive maximum {})",
+                 broker_uri(config_), config_.client_id, config_.version == 5 ? "5" : "3.1.1",
+                 connected.server.session_present, connected.server.receive_maximum);
+    const auto& will = config_.will;
+    if (!will.topic.empty()) send({will.topic, will.online_payload, {.qos = will.qos, .retain = will.retain}});
+  }
+
+  void on(mqtt::ConnectRefused& refused) {
+    spdlog::error("mqtt: the broker {} refused the connection: {}", broker_uri(config_), refused.why);
+  }
+
+  void on(mqtt::Subscribed& subscribed) {
+    for (const auto& [filter, code] : subscribed.refused) {
+      ++stats_.subscribe_failures;
+      spdlog::error("mqtt: the broker refused the subscription to '{}' ({}); check the filter and the broker's ACL",
+                    filter, mqtt::reason_name(code));
+    }
+    if (!subscribed.refused.empty()) return;
+    subscribed_ = true;
+    spdlog::info("mqtt: subscribed to {} filter(s)", session_options_subscriptions());
+  }
+
+  void on(mqtt::MessageArrived& arrived) {
+    Acknowledgement acknowledgement(weak_from_this(), arrived.sequence);
+    try {
+      events_.on_message(std::move(arrived.message), std::move(acknowledgement));
+    } catch (const std::exception& e) {  // on the io_context: nothing may escape
+      spdlog::error("mqtt: dropped a message: {}", e.what());
+    }
+  }
+
+  void on(mqtt::PublishRefused& refused) {
+    ++stats_.publish_failures;
+    spdlog::warn("mqtt: publish to '{}' refused: {}", refused.message.topic, refused.why);
+  }
+
+  void on(mqtt::MessageRefused& refused) {
+    ++stats_.messages_refused;
+    spdlog::warn("mqtt: refused a message on '{}' of {} bytes: larger than mqtt.max_message_bytes ({}); "
+                 "acknowledged and dropped",
+                 refused.topic, refused.size, config_.max_message_bytes);
+  }
+
+  void on(mqtt::Closed& closed) {
+    if (closed.protocol_error) ++stats_.protocol_errors;
+    if (!stopping_) spdlog::warn("mqtt: closing the connection to {}: {}", broker_uri(config_), closed.why);
+    close_after_flush_ = true;
+  }
+
+  std::size_t session_options_subscriptions() const { return subscription_count_; }
+
+  // --- writing: one write at a time; what piles up meanwhile leaves with the next
+  void send(OutboundMessage message) {
+    if (session_.publish(std::move(message))) ++stats_.published;
+    after_session_step();
+  }
+
+  void flush() {
+    if (writing_ || !open_) return;
+    if (!session_.has_outgoing()) {
+      if (close_after_flush_) connection_lost("closed by us");
+      else notify_flush_waiters();
+      return;
+    }
+    session_.take_outgoing(write_buffer_);
+    writing_ = true;
+    transport_.async_write(write_buffer_, [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+      self->writing_ = false;
+      if (error) return self->connection_lost(error.message());
+      self->flush();
+      self->read();  // a pause in reading may have ended while the write was out
+    });
+  }
+
+  void when_flushed(std::shared_ptr<std::promise<void>> done) {
+    flush_waiters_.push_back(std::move(done));
+    if (!open_ || (!writing_ && !session_.has_outgoing())) notify_flush_waiters();
+  }
+  void notify_flush_waiters() {
+    for (auto& waiter : flush_waiters_) waiter->set_value();
+    flush_waiters_.clear();
+  }
+  void fail_flush_waiters() { notify_flush_waiters(); }
+
+  // --- reading: one read at a time, none while the session wants no more
+  void read() {
+    if (reading_ || !open_ || close_after_flush_ || !session_.wants_to_read()) return;
+    reading_ = true;
+    transport_.async_read([self = shared_from_this()](boost::system::error_code error, std::string_view bytes) {
+      self->reading_ = false;
+      if (error) return self->connection_lost(error == asio::error::eof ? "the broker closed the connection"
+                                                                         : error.message());
+      self->session_.bytes_received(bytes, Clock::now());
+      self->after_session_step();
+    });
+  }
+
+  // --- the session's timer (keep alive, CONNACK deadline): armed for its next deadline
+  void arm_tick() {
+    const auto next = session_.next_tick();
+    if (next == Clock::time_point::max() || (tick_armed_ && next >= tick_at_)) return;
+    tick_armed_ = true;
+    tick_at_ = next;
+    tick_timer_.expires_at(next);
+    tick_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (error) return;  // re-armed earlier, or stopping
+      self->tick_armed_ = false;
+      self->session_.tick(Clock::now());
+      self->after_session_step();
+    });
+  }
+
+  // --- losing the connection
+  void connection_lost(const std::string& why) {
+    if (!open_) return;
+    close_transport();
+    const bool was_connected = connected_.exchange(false);
+    subscribed_ = false;
+    if (was_connected) ++stats_.connection_losses;
+    if (!stopping_) spdlog::warn("mqtt: connection to {} lost: {}; reconnecting", broker_uri(config_), why);
+    notify_flush_waiters();
+    refresh_gauges();
+    schedule_reconnect();
+  }
+
+  void close_transport() {
+    open_ = false;
+    close_after_flush_ = false;
+    transport_.close();
+    session_.connection_closed();
+    tick_timer_.cancel();
+    tick_armed_ = false;
+    process_events();  // what closing said (nothing to send: the socket is gone)
+  }
+
+  void refresh_gauges() {
+    const auto counts = session_.counts();
+    stats_.acks_pending.store(counts.acks_pending, std::memory_order_relaxed);
+    stats_.in_flight_messages.store(counts.in_flight_messages, std::memory_order_relaxed);
+    stats_.in_flight_bytes.store(counts.in_flight_bytes, std::memory_order_relaxed);
+    stats_.publishes_queued.store(counts.publishes_queued, std::memory_order_relaxed);
+    stats_.publishes_in_flight.store(counts.publishes_in_flight, std::memory_order_relaxed);
+  }
+
+  MqttConfig config_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  net::TransportOptions transport_options_;  // before transport_, which keeps a reference
+  net::Transport transport_;
+  mqtt::Session session_;
+  MqttClientEvents events_;
+  MqttClientStats stats_;
+  asio::steady_timer tick_timer_;
+  asio::steady_timer reconnect_timer_;
+  std::chrono::duration<double> reconnect_delay_;
+  std::mt19937 random_;
+  std::string write_buffer_;  // being written; untouched until its write completes
+  std::vector<std::shared_ptr<std::promise<void>>> flush_waiters_;
+  std::size_t subscription_count_ = 0;
+  Clock::time_point tick_at_{};
+  bool tick_armed_ = false;
+  bool open_ = false;      // the transport is open (CONNECT sent or about to be)
+  bool reading_ = false;
+  bool writing_ = false;
+  bool close_after_flush_ = false;  // the session said Closed: write what it left, then close
+  bool stopping_ = false;
+  std::atomic<bool> connected_{false};   // read by /ready and /metrics from any thread
+  std::atomic<bool> subscribed_{false};
+
+  friend class NativeClient;
+};
+
+NativeClient::NativeClient(const AppConfig& config, asio::io_context& io, std::vector<Subscription> subscriptions,
+                           MqttClientEvents events) {
+  const auto count = subscriptions.size();
+  connection_ = std::make_shared<Connection>(config, io, std::move(subscriptions), std::move(events));
+  connection_->subscription_count_ = count;
+}
+
+NativeClient::~NativeClient() { stop(std::chrono::seconds(2)); }
+
+void NativeClient::start() { connection_->start(); }
+
+void NativeClient::unsubscribe_all(std::chrono::milliseconds timeout) {
+  connection_->run_and_wait(
+      [](Connection& connection) {
+        connection.session_.unsubscribe_all();
+        connection.subscribed_ = false;
+        connection.after_session_step();
+      },
+      timeout);
+}
+
+void NativeClient::stop(std::chrono::milliseconds timeout) {
+  if (stopped_.exchange(true)) return;
+  connection_->run_and_wait([](Connection& connection) { connection.begin_stop(); }, timeout);
+  connection_->finish_stop();
+}
+
+void NativeClient::publish(OutboundMessage message) { connection_->publish(std::move(message)); }
+bool NativeClient::connected() const { return connection_->connected(); }
+bool NativeClient::subscribed() const { return connection_->subscribed(); }
+const MqttClientStats& NativeClient::stats() const { return connection_->stats(); }
+
+}  // namespace routemq
