@@ -360,6 +360,34 @@ awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
 
 void App::publish(OutboundMessage message) { outbox_(std::move(message)); }
 
+// A kept session's backlog arrives the moment MQTT connects: handled before Redis is connected, every
+// message of it would be served degraded (acknowledged, nothing stored). So MQTT starts once every
+// plugin is ok (or disabled), or after `deadline` when one is not (served degraded then, and said so).
+void App::wait_for_plugins(std::chrono::milliseconds deadline) {
+  const auto is_ready = [](const PluginHealth& health) {
+    return health.state == PluginHealth::State::ok || health.state == PluginHealth::State::disabled;
+  };
+  const auto all_ready = [&] {
+    for (const auto& plugin : plugins_)
+      if (!is_ready(plugin->health())) return false;
+    return true;
+  };
+  const auto give_up = std::chrono::steady_clock::now() + deadline;
+  while (!all_ready()) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      for (const auto& [name, health] : plugin_health())
+        if (!is_ready(health))
+          spdlog::warn("plugin '{}' is not ready ({}); taking messages anyway, served degraded until it recovers",
+                       name, health.detail);
+      return;
+    }
+    std::unique_lock lock(stop_signal_->mutex);
+    if (stop_signal_->requested_changed.wait_for(lock, std::chrono::milliseconds(10),
+                                                 [this] { return stop_signal_->requested; }))
+      return;
+  }
+}
+
 // ---- lifecycle
 
 void App::stop() {
@@ -449,6 +477,7 @@ int App::run() {
   spdlog::info("{}: {} route(s), client id '{}', broker {}", config_.app.name, compiled_.size(),
                config_.mqtt.client_id, broker_uri(config_.mqtt));
   live_mqtt_.store(mqtt_.get(), std::memory_order_release);
+  wait_for_plugins(std::chrono::seconds(5));
   mqtt_->start();
 
   wait_for_stop_request();

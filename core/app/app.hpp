@@ -165,6 +165,7 @@ class App {
   awaitable<void> handle(CompiledRoute& route, AdmittedMessage admitted);
   void publish(OutboundMessage message);
   void wait_for_stop_request();
+  void wait_for_plugins(std::chrono::milliseconds deadline);
   // run() and the in-process mode share these: plugins started and workers running the io_context;
   // the handlers in flight finished (up to app.shutdown_timeout), no more taken; everything stopped.
   struct Serving;

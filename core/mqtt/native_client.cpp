@@ -42,6 +42,7 @@ mqtt::SessionOptions session_options(const AppConfig& config, const std::vector<
   // Our Maximum Packet Size: the largest message plus room for its topic and properties.
   options.maximum_packet_size = static_cast<std::uint32_t>(
       std::min<std::int64_t>(mqtt.max_message_bytes + 64 * 1024, mqtt::max_variable_byte_integer + 5));
+  options.max_message_bytes = static_cast<std::size_t>(mqtt.max_message_bytes);
   options.max_buffered = static_cast<std::size_t>(mqtt.max_buffered);
   return options;
 }
@@ -84,6 +85,7 @@ class NativeClient::Connection final : public AcknowledgementTarget,
         events_(std::move(events)),
         tick_timer_(strand_),
         reconnect_timer_(strand_),
+        linger_timer_(strand_),
         reconnect_delay_(config.mqtt.reconnect_min_s),
         random_(std::random_device{}()) {}
 
@@ -133,6 +135,7 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     asio::post(strand_, [self = shared_from_this()] {
       self->tick_timer_.cancel();
       self->reconnect_timer_.cancel();
+      self->linger_timer_.cancel();
       if (self->open_) self->close_transport();
       self->fail_flush_waiters();
     });
@@ -233,6 +236,12 @@ class NativeClient::Connection final : public AcknowledgementTarget,
                  refused.topic, refused.size, config_.max_message_bytes);
   }
 
+  void on(mqtt::ReceiveMaximumOverrun& overrun) {
+    spdlog::warn("mqtt: the broker sent more than our Receive Maximum ({}) of unacknowledged messages; taking "
+                 "them, and reading no more until the app has room",
+                 overrun.receive_maximum);
+  }
+
   void on(mqtt::Closed& closed) {
     if (closed.protocol_error) ++stats_.protocol_errors;
     if (!stopping_) spdlog::warn("mqtt: closing the connection to {}: {}", broker_uri(config_), closed.why);
@@ -250,13 +259,15 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   void flush() {
     if (writing_ || !open_) return;
     if (!session_.has_outgoing()) {
-      if (close_after_flush_) connection_lost("closed by us");
+      if (close_after_flush_) linger_then_close();
       else notify_flush_waiters();
       return;
     }
     session_.take_outgoing(write_buffer_);
     writing_ = true;
-    transport_.async_write(write_buffer_, [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+    transport_.async_write(write_buffer_, [self = shared_from_this(), generation = generation_](
+                                              boost::system::error_code error, std::size_t) {
+      if (generation != self->generation_) return;  // a closed connection's, cancelled
       self->writing_ = false;
       if (error) return self->connection_lost(error.message());
       self->flush();
@@ -274,12 +285,40 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   }
   void fail_flush_waiters() { notify_flush_waiters(); }
 
+  // Our last bytes (a DISCONNECT) are written: FIN, then read and drop what the broker still sends until
+  // its end (it closes after a DISCONNECT [MQTT-3.14.4-1]), at most a second. Closing at once, with its
+  // acknowledgements unread, would reset the connection, and the broker could lose our last PUBLISHes.
+  void linger_then_close() {
+    if (lingering_) return;
+    lingering_ = true;
+    transport_.shutdown_sending();
+    linger_timer_.expires_after(std::chrono::seconds(1));
+    linger_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (!error && self->lingering_) self->connection_lost("closed by us");
+    });
+    if (!reading_) drain_until_end();  // else the read out now carries on draining
+  }
+
+  void drain_until_end() {
+    reading_ = true;
+    transport_.async_read([self = shared_from_this(), generation = generation_](boost::system::error_code error,
+                                                                                 std::string_view) {
+      if (generation != self->generation_) return;
+      self->reading_ = false;
+      if (error) return self->connection_lost("closed by us");
+      self->drain_until_end();
+    });
+  }
+
   // --- reading: one read at a time, none while the session wants no more
   void read() {
     if (reading_ || !open_ || close_after_flush_ || !session_.wants_to_read()) return;
     reading_ = true;
-    transport_.async_read([self = shared_from_this()](boost::system::error_code error, std::string_view bytes) {
+    transport_.async_read([self = shared_from_this(), generation = generation_](boost::system::error_code error,
+                                                                                 std::string_view bytes) {
+      if (generation != self->generation_) return;
       self->reading_ = false;
+      if (self->lingering_) return error ? self->connection_lost("closed by us") : self->drain_until_end();
       if (error) return self->connection_lost(error == asio::error::eof ? "the broker closed the connection"
                                                                          : error.message());
       self->session_.bytes_received(bytes, Clock::now());
@@ -316,8 +355,13 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   }
 
   void close_transport() {
+    ++generation_;  // what the closed socket's operations still report is not this connection's
+    reading_ = false;
+    writing_ = false;
     open_ = false;
     close_after_flush_ = false;
+    lingering_ = false;
+    linger_timer_.cancel();
     transport_.close();
     session_.connection_closed();
     tick_timer_.cancel();
@@ -336,13 +380,14 @@ class NativeClient::Connection final : public AcknowledgementTarget,
 
   MqttConfig config_;
   asio::strand<asio::io_context::executor_type> strand_;
-  net::TransportOptions transport_options_;  // before transport_, which keeps a reference
+  net::TransportOptions transport_options_;
   net::Transport transport_;
   mqtt::Session session_;
   MqttClientEvents events_;
   MqttClientStats stats_;
   asio::steady_timer tick_timer_;
   asio::steady_timer reconnect_timer_;
+  asio::steady_timer linger_timer_;  // bounds the wait for the broker's end after our last bytes
   std::chrono::duration<double> reconnect_delay_;
   std::mt19937 random_;
   std::string write_buffer_;  // being written; untouched until its write completes
@@ -350,10 +395,12 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   std::size_t subscription_count_ = 0;
   Clock::time_point tick_at_{};
   bool tick_armed_ = false;
+  std::uint64_t generation_ = 0;  // one per connection attempt's socket
   bool open_ = false;      // the transport is open (CONNECT sent or about to be)
   bool reading_ = false;
   bool writing_ = false;
   bool close_after_flush_ = false;  // the session said Closed: write what it left, then close
+  bool lingering_ = false;          // written, FIN sent: waiting for the broker's end
   bool stopping_ = false;
   std::atomic<bool> connected_{false};   // read by /ready and /metrics from any thread
   std::atomic<bool> subscribed_{false};

@@ -125,6 +125,12 @@ void Transport::decrypt_received(Received done) {
   read_tls(std::move(done));  // part of a record, or a record for TLS itself (a session ticket)
 }
 
+void Transport::shutdown_sending() {
+  boost::system::error_code ignored;
+  if (!options_.socket_path.empty()) unix_.shutdown(asio::socket_base::shutdown_send, ignored);
+  else tcp_.shutdown(asio::socket_base::shutdown_send, ignored);
+}
+
 void Transport::close() {
   boost::system::error_code ignored;
   resolver_.cancel();

@@ -36,6 +36,10 @@ class Transport {
   bool uses_tls() const { return options_.tls_context != nullptr; }
   // Closes whatever is open and cancels what is pending (their handlers get operation_aborted).
   void close();
+  // Says we send no more (TCP FIN) and keeps reading possible. Closing a socket whose received bytes
+  // were not read sends a reset instead of a FIN, and the peer may then drop what we wrote last and it
+  // had not read yet (a goodbye, the last answers): read until the peer's own end, then close().
+  void shutdown_sending();
 
   // Sends all of `bytes`, which the caller keeps alive until `handler(error, bytes.size())` runs.
   template <class Handler>

@@ -65,6 +65,8 @@ struct SessionOptions {
   std::uint16_t receive_maximum = 1000;           // ours: messages delivered and not yet acknowledged
   std::size_t max_in_flight_bytes = 64u << 20;    // and their payload bytes
   std::uint32_t maximum_packet_size = 1u << 20;   // ours; larger inbound PUBLISHes are refused
+  // The largest payload taken; a larger one (that fit in the packet size) is refused as well.
+  std::size_t max_message_bytes = std::size_t(1) << 20;
   std::size_t max_buffered = 100000;              // outbound publishes waiting for the connection or quota
   std::chrono::milliseconds connack_timeout{10000};
 };
@@ -107,13 +109,16 @@ struct MessageRefused {  // an inbound PUBLISH read past (larger than our maximu
   std::string topic;
   std::size_t size = 0;
 };
+struct ReceiveMaximumOverrun {  // the broker sent more unacknowledged QoS 1/2 messages than we allow
+  std::uint16_t receive_maximum = 0;
+};
 struct Closed {  // close the socket (after writing outgoing()); then connection_closed()
   std::string why;
   std::uint8_t reason_code = 0;  // what we sent in our DISCONNECT (v5), or 0
   bool protocol_error = false;   // the broker broke the protocol (counted apart from ordinary losses)
 };
 using SessionEvent = std::variant<Connected, ConnectRefused, Subscribed, MessageArrived, PublishRefused, MessageRefused,
-                                  Closed>;
+                                  ReceiveMaximumOverrun, Closed>;
 
 struct SessionCounts {
   std::size_t acks_pending = 0;        // inbound QoS 1/2 messages not yet acknowledged
@@ -250,6 +255,7 @@ class Session {
   std::vector<bool> inbound_id_pending_ = std::vector<bool>(65536);  // id in acks_ (counted) or carried_
   std::vector<bool> awaiting_pubrel_ = std::vector<bool>(65536);     // QoS 2: PUBREC written
   std::size_t awaiting_pubrel_this_connection_ = 0;
+  bool receive_maximum_overrun_seen_ = false;  // this connection's, said once
   std::size_t adopted_in_acks_ = 0;
   std::size_t acks_pending_ = 0;
   std::size_t unhandled_messages_ = 0;

@@ -229,9 +229,8 @@ TEST_CASE("tls context: failures name the caller's settings") {
                     Catch::StartsWith("mqtt.tls.ca_file '" + options.ca_file + "' could not be loaded: "));
   options.ca_file = certificates.ca;
   options.cert_file = certificates.client.cert;
-  options.key_file = certificates.server.key;
-  CHECK_THROWS_WITH(routemq::net::make_tls_context(options, "mqtt.tls"),
-                    Catch::StartsWith("mqtt.tls.key_file (does it belong to mqtt.tls.cert_file?) '"));
+  options.key_file = certificates.server.key;  // not the certificate's: OpenSSL sees the mismatch on loading
+  CHECK_THROWS_WITH(routemq::net::make_tls_context(options, "mqtt.tls"), Catch::StartsWith("mqtt.tls.key_file '"));
 
   const auto context = client_context(certificates.ca);
   TlsSession client(context->native_handle(), "other.example.com", true);
