@@ -360,8 +360,8 @@ awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
 
 void App::publish(OutboundMessage message) { outbox_(std::move(message)); }
 
-// A kept session's backlog arrives the moment MQTT connects: handled before Redis is connected, every
-// message of it would be served degraded (acknowledged, nothing stored). So MQTT starts once every
+// A kept session's backlog arrives the moment MQTT connects: handled before a plugin's database is
+// connected, every message of it would be served degraded (acknowledged, nothing stored). So MQTT starts once every
 // plugin is ok (or disabled), or after `deadline` when one is not (served degraded then, and said so).
 void App::wait_for_plugins(std::chrono::milliseconds deadline) {
   const auto is_ready = [](const PluginHealth& health) {

@@ -1,7 +1,7 @@
 #pragma once
 // Our own MQTT 3.1.1/5 client (mqtt.client: native), the Asio shell around the sans-IO session
 // (session/session.hpp): it resolves, connects (TCP, or TLS through core/net's OpenSSL-over-buffers
-// layer, the Redis plugin's too), reads, writes and keeps the session's timer; the session decides
+// layer every client of the app shares), reads, writes and keeps the session's timer; the session decides
 // everything else.
 //
 // Why our own: Paho (and libmosquitto) acknowledge a message when it arrives, before it is handled,

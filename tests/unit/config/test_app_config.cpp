@@ -79,6 +79,24 @@ TEST_CASE("environment variables override YAML, which overrides defaults") {
   CHECK(load(yaml, {{"MQTT_BROKER", ""}}).mqtt.broker == "yaml-host");
 }
 
+TEST_CASE("the MQTT client, the largest message and the bytes in flight: defaults, YAML, environment, errors") {
+  const auto defaults = load("");
+  CHECK(defaults.mqtt.client == "native");
+  CHECK(defaults.mqtt.max_message_bytes == 1 << 20);
+  CHECK(defaults.app.max_in_flight_bytes == 64LL << 20);
+  const auto yaml = load("app:\n  max_in_flight_bytes: 1048576\nmqtt:\n  client: paho\n  max_message_bytes: 4096\n");
+  CHECK(yaml.mqtt.client == "paho");
+  CHECK(yaml.mqtt.max_message_bytes == 4096);
+  CHECK(yaml.app.max_in_flight_bytes == 1 << 20);
+  const auto env = load("", {{"MQTT_CLIENT", "paho"}, {"MQTT_MAX_MESSAGE_BYTES", "2048"}, {"APP_MAX_IN_FLIGHT_BYTES", "4096"}});
+  CHECK(env.mqtt.client == "paho");
+  CHECK(env.mqtt.max_message_bytes == 2048);
+  CHECK(env.app.max_in_flight_bytes == 4096);
+  CHECK_THROWS_WITH(load("mqtt:\n  client: mosquitto\n"), Catch::Contains("app.yaml:2:11: mqtt.client"));
+  CHECK_THROWS_WITH(load("mqtt:\n  max_message_bytes: 10\n"), Catch::Contains("mqtt.max_message_bytes"));
+  CHECK_THROWS_WITH(load("", {{"MQTT_MAX_MESSAGE_BYTES", "268435456"}}), Catch::Contains("MQTT_MAX_MESSAGE_BYTES"));
+}
+
 TEST_CASE("the effective config says where values came from and never shows secrets") {
   const auto config = load("mqtt:\n  port: 1000\n  password: yaml-secret\n", {{"MQTT_BROKER", "env-host"}});
   const auto text = config.effective.to_yaml_like_text();
@@ -133,9 +151,9 @@ TEST_CASE("YAML errors name file, line, column, key, value and expectation") {
   CHECK_THROWS_MATCHES(load("mqtt:\n  port: 70000\n"), ConfigError,
                        Message("app.yaml:2:9: mqtt.port: expected an integer between 1 and 65535 (got '70000')"));
   CHECK_THROWS_MATCHES(load("mqtt:\n  prot: 1\n"), ConfigError,
-                       Message("app.yaml:2:3: mqtt.prot: unknown key (did you mean 'port'? known keys: broker, port, "
-                               "client_id, username, password, version, group_name, keepalive, clean_start, "
-                               "session_expiry, will, max_buffered, reconnect, tls)"));
+                       Message("app.yaml:2:3: mqtt.prot: unknown key (did you mean 'port'? known keys: client, broker, "
+                               "port, client_id, username, password, version, group_name, keepalive, clean_start, "
+                               "session_expiry, will, max_buffered, max_message_bytes, reconnect, tls)"));
   CHECK_THROWS_WITH(load("app:\n  workers: 0\n"), Catch::Contains("app.yaml:2:12: app.workers: expected an integer between 1 and 256 (got '0')"));
   CHECK_THROWS_WITH(load("app:\n  max_json_depth: 5000\n"),
                     Catch::Contains("app.yaml:2:19: app.max_json_depth: expected an integer between 1 and 1000 (got '5000')"));

@@ -532,7 +532,7 @@ TEST_CASE("session: an oversized inbound PUBLISH is refused and still acknowledg
 
 // ---------------------------------------------------------------------------- outbound
 
-TEST_CASE("session: QoS 0 publishes go at once; while disconnected they wait", "[session]") {
+TEST_CASE("session: QoS 0 publishes go at once, and while disconnected they wait", "[session]") {
   Broker broker(v5_options());
   CHECK(broker.session.publish(outbound("early", 0)));
   CHECK(broker.session.counts().publishes_queued == 1);
@@ -699,7 +699,7 @@ TEST_CASE("session: outbound topic aliases up to the server's maximum", "[sessio
   check(5, "c/long/topic", std::nullopt);
 }
 
-TEST_CASE("session: topic aliases start again on a new connection; resends carry the whole topic", "[session]") {
+TEST_CASE("session: topic aliases start again on a new connection, and resends carry the whole topic", "[session]") {
   Broker broker(kept_session_options());
   Properties properties;
   properties.topic_alias_maximum = 5;
@@ -992,7 +992,7 @@ TEST_CASE("session: keep alive sends PINGREQ and closes without an answer", "[se
   }
 }
 
-TEST_CASE("session: the server's keep alive wins; zero disables", "[session]") {
+TEST_CASE("session: the server's keep alive wins, and zero disables", "[session]") {
   SessionOptions options = v5_options();
   options.keep_alive_s = 10;
   Broker broker(options);
