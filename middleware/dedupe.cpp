@@ -8,6 +8,7 @@
 
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
+#include "core/handling/eventual.hpp"
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
@@ -78,10 +79,50 @@ DedupeOptions read_dedupe_options(const MiddlewareSetup& setup) {
   return o;
 }
 
+// A claim started before dedupe's turn (prepare()). When dedupe's handle() never comes (a middleware
+// before it in the chain stopped the message: rate limited), the claim is given back once it is known,
+// so the id stays free for the message's next copy.
+struct EarlyClaim {
+  EarlyClaim(std::shared_ptr<redis::DedupeStore> store, std::shared_ptr<Eventual<redis::DedupeStore::Claim>> claim)
+      : store(std::move(store)), claim(std::move(claim)) {}
+  ~EarlyClaim() {
+    if (taken) return;
+    auto give_back = [](std::shared_ptr<redis::DedupeStore> store,
+                        std::shared_ptr<Eventual<redis::DedupeStore::Claim>> claim) -> awaitable<void> {
+      const auto unused = co_await claim->get();
+      if (unused.outcome == redis::DedupeStore::Outcome::first) store->release(unused);
+    };
+    asio::co_spawn(store->io_context(), give_back(store, claim), asio::detached);
+  }
+  EarlyClaim(const EarlyClaim&) = delete;
+  EarlyClaim& operator=(const EarlyClaim&) = delete;
+
+  std::shared_ptr<redis::DedupeStore> store;
+  std::shared_ptr<Eventual<redis::DedupeStore::Claim>> claim;
+  bool taken = false;  // handle() awaited it
+};
+constexpr ContextKey<std::shared_ptr<EarlyClaim>> early_claim{"dedupe.early"};
+
+// The claim, owning its store: it may outlive the message that started it.
+awaitable<redis::DedupeStore::Claim> claim_with(std::shared_ptr<redis::DedupeStore> store, std::string id) {
+  co_return co_await store->claim(std::move(id));
+}
+
 class Dedupe {
  public:
   explicit Dedupe(DedupeOptions options)
       : options_(std::move(options)), recent_(std::make_shared<RecentIds>(options_.memory)) {}
+
+  // Starts the claim now, when the chain prepares a run of middleware (middleware.hpp): it goes to
+  // Redis with the others' decisions (rate_limit's) in one round trip. An id that cannot be built is
+  // left to handle().
+  void prepare(Context& ctx) {
+    const auto id = options_.id.render(ctx);
+    if (!id.ok()) return;
+    auto store = std::make_shared<redis::DedupeStore>(redis::manager(ctx), options_.store);
+    auto claim = start_early(store->io_context(), claim_with(store, options_.key_scope.apply(ctx, id.key)));
+    ctx.set(early_claim, std::make_shared<EarlyClaim>(std::move(store), std::move(claim)));
+  }
 
   awaitable<void> handle(Context& ctx, Next next) {
     const auto id = options_.id.render(ctx);
@@ -89,9 +130,17 @@ class Dedupe {
       decision_counters().count("dedupe", "key_error");
       throw InvalidPayload("dedupe: " + id.error);
     }
-    redis::DedupeStore store(redis::manager(ctx), options_.store);
     const auto scoped_id = options_.key_scope.apply(ctx, id.key);
-    const auto claim = co_await store.claim(scoped_id);
+    std::shared_ptr<redis::DedupeStore> store;
+    redis::DedupeStore::Claim claim;
+    if (auto* early = ctx.get(early_claim)) {
+      (*early)->taken = true;
+      store = (*early)->store;
+      claim = co_await (*early)->claim->get();
+    } else {
+      store = std::make_shared<redis::DedupeStore>(redis::manager(ctx), options_.store);
+      claim = co_await store->claim(scoped_id);
+    }
     const std::string outcome = claim.taken_over ? "taken_over" : redis::to_string(claim.outcome);
     ctx.set(dedupe_decision, DedupeDecision{id.key, outcome});
     decision_counters().count("dedupe", outcome);
@@ -100,17 +149,17 @@ class Dedupe {
       co_return;
     }
     if (claim.outcome != redis::DedupeStore::Outcome::first) co_return;  // a duplicate, or still being handled
-    ctx.set(claim_in_hand, ClaimInHand{&store, claim});
+    ctx.set(claim_in_hand, ClaimInHand{store.get(), claim});
     try {
       co_await next();
     } catch (...) {
-      store.release(claim);  // let a redelivery be handled
+      store->release(claim);  // let a redelivery be handled
       throw;
     }
     if (ctx.get(claim_in_hand)->marked) co_return;
     // The marker is written after the handler, not awaited by it: the message's slot is free a round trip
     // sooner, and a copy arriving before the write lands still meets the claim.
-    store.done_in_background(claim);
+    store->done_in_background(claim);
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
+#include "core/handling/eventual.hpp"
 #include "core/routing/topic_filter.hpp"
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_scope.hpp"
@@ -84,7 +85,23 @@ class RateLimit {
         period_us_(static_cast<long long>(options_.period_s * 1e6)),
         local_(std::make_unique<LocalGcra>(std::chrono::microseconds(period_us_ / options_.rate), options_.burst)) {}
 
+  // Starts the decision now, when the chain prepares a run of middleware (middleware.hpp): it goes to
+  // Redis with the others' (dedupe's claim) in one round trip. A key that cannot be built, or a
+  // whitelisted one, is left to handle().
+  void prepare(Context& ctx) {
+    if (topic_whitelisted(ctx.topic())) return;
+    const auto key = options_.key.render(ctx);
+    if (!key.ok() || key_whitelisted(key.key)) return;
+    auto& redis = redis::manager(ctx);
+    ctx.set(early_decision, start_early(redis.io_context(), decide(redis, options_.key_scope.apply(ctx, key.key))));
+  }
+
   awaitable<void> handle(Context& ctx, Next next) {
+    if (auto* early = ctx.get(early_decision)) {
+      auto decision = co_await (*early)->get();
+      co_await act_on(ctx, next, std::move(decision));
+      co_return;
+    }
     if (topic_whitelisted(ctx.topic())) {
       co_await pass_whitelisted(ctx, next);
       co_return;
@@ -101,16 +118,24 @@ class RateLimit {
       co_return;
     }
     auto decision = co_await decide(redis::manager(ctx), options_.key_scope.apply(ctx, key.key));
-    decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
-    ctx.set(rate_limit_decision, decision);
-    if (decision.allowed) {
-      co_await next();
-      co_return;
-    }
-    reject(ctx, decision);
+    co_await act_on(ctx, next, std::move(decision));
   }
 
  private:
+  using EarlyDecision = std::shared_ptr<Eventual<RateLimitDecision>>;
+  static constexpr ContextKey<EarlyDecision> early_decision{"rate_limit.early"};
+
+  awaitable<void> act_on(Context& ctx, Next& next, RateLimitDecision decision) {
+    decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
+    const bool allowed = decision.allowed;
+    ctx.set(rate_limit_decision, decision);
+    if (allowed) {
+      co_await next();
+      co_return;
+    }
+    reject(ctx, *ctx.get(rate_limit_decision));
+  }
+
   bool topic_whitelisted(const std::string& topic) const {
     for (const auto& filter : options_.whitelist)
       if (topic_matches_filter(filter, topic)) return true;
@@ -131,7 +156,7 @@ class RateLimit {
     co_await next();
   }
 
-  awaitable<RateLimitDecision> decide(redis::RedisManager& redis, const std::string& key) {
+  awaitable<RateLimitDecision> decide(redis::RedisManager& redis, std::string key) {  // by value: it may run early
     redis::RateLimiter limiter(redis, limit());
     auto decision = co_await limiter.check(key, options_.cost);
     if (decision) co_return *decision;

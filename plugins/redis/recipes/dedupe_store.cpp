@@ -128,6 +128,8 @@ void DedupeStore::release(const Claim& claim) const {
   redis_->eval_detached(release_claim_script(), {marker(claim.id)}, std::move(args));
 }
 
+asio::io_context& DedupeStore::io_context() const { return redis_->io_context(); }
+
 void DedupeStore::done_in(Pipeline& pipe, const Claim& claim) const {
   pipe.set(marker(claim.id), "done", {.px = options_.window});
 }

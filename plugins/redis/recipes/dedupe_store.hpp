@@ -69,6 +69,8 @@ class DedupeStore {
   // claim's work, and they land with the marker), so a crash cannot leave the work done without the
   // marker, and the broker's redelivered copy handled a second time.
   void done_in(Pipeline& pipe, const Claim& claim) const;
+  // Where the store's Redis runs (for work started on its behalf).
+  asio::io_context& io_context() const;
 
  private:
   std::string marker(const std::string& id) const;

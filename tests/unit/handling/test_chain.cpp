@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/asio.hpp"
+#include "core/handling/eventual.hpp"
 #include "core/handling/middleware.hpp"
 
 using namespace routemq;
@@ -187,4 +190,96 @@ TEST_CASE("a string literal payload is published as text") {
   REQUIRE(sent.size() == 2);
   CHECK(sent[0].payload == "1");
   CHECK(sent[1].payload == "pong");
+}
+
+namespace {
+
+// A middleware that can start early: records when it was prepared and when its turn came.
+struct Early {
+  std::string label;
+  std::vector<std::string>* trace;
+  void prepare(Context&) { trace->push_back(label + ":prepare"); }
+  awaitable<void> handle(Context&, Next next) {
+    trace->push_back(label + ":handle");
+    co_await next();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a run of preparable middleware is prepared together when the chain reaches it, and only then") {
+  Services services;
+  std::vector<std::string> trace;
+  Chain chain({make_middleware("validate", Recorder{"validate", &trace}), make_middleware("limit", Early{"limit", &trace}),
+               make_middleware("dedupe", Early{"dedupe", &trace}), make_middleware("audit", Recorder{"audit", &trace}),
+               make_middleware("lone", Early{"lone", &trace})},
+              [&](Context&) -> awaitable<void> {
+                trace.push_back("handler");
+                co_return;
+              });
+  auto ctx = make_context(services);
+  run_sync(chain.run(ctx));
+  // validate passes first; limit and dedupe start together; a run of one is not prepared (nothing to gain).
+  CHECK(trace == std::vector<std::string>{"validate:before", "limit:prepare", "dedupe:prepare", "limit:handle",
+                                          "dedupe:handle", "audit:before", "lone:handle", "handler", "audit:after",
+                                          "validate:after"});
+}
+
+TEST_CASE("a middleware stopping the chain before a preparable run: the run is never prepared") {
+  Services services;
+  std::vector<std::string> trace;
+  Chain chain({make_middleware("stop", Stopper{&trace}), make_middleware("a", Early{"a", &trace}),
+               make_middleware("b", Early{"b", &trace})},
+              [&](Context&) -> awaitable<void> { co_return; });
+  auto ctx = make_context(services);
+  run_sync(chain.run(ctx));
+  CHECK(trace == std::vector<std::string>{"stopper"});
+}
+
+TEST_CASE("an eventual value: awaited before or after it arrives, or its failure rethrown") {
+  asio::io_context io;
+  auto later = std::make_shared<Eventual<int>>();
+  auto ready = std::make_shared<Eventual<int>>();
+  auto failing = std::make_shared<Eventual<int>>();
+  ready->set(1);
+  std::vector<int> got;
+  bool failed = false;
+  auto await_all = [&]() -> awaitable<void> {
+    got.push_back(co_await ready->get());
+    got.push_back(co_await later->get());  // suspends until set below
+    try {
+      co_await failing->get();
+    } catch (const std::runtime_error&) {
+      failed = true;
+    }
+  };
+  asio::co_spawn(io, await_all(), asio::detached);
+  io.poll();
+  CHECK(got == std::vector<int>{1});
+  CHECK_FALSE(later->ready());
+  std::thread setter([&] { later->set(2); });  // from another thread, as a Redis reply would
+  setter.join();
+  failing->fail(std::make_exception_ptr(std::runtime_error("down")));
+  io.run();
+  CHECK(got == std::vector<int>{1, 2});
+  CHECK(failed);
+}
+
+TEST_CASE("start_early runs the work at once and hands its value over later") {
+  asio::io_context io;
+  bool ran = false;
+  auto work = [&]() -> awaitable<std::string> {
+    ran = true;
+    co_return std::string("decided");
+  };
+  auto decision = start_early(io, work());
+  io.poll();
+  CHECK(ran);
+  CHECK(decision->ready());
+  std::string value;
+  auto take = [&]() -> awaitable<void> { value = co_await decision->get(); };
+  asio::co_spawn(io, take(), asio::detached);
+  io.restart();  // poll() ran out of work: the io_context stopped
+  io.run();
+  CHECK(value == "decided");
 }
