@@ -320,8 +320,12 @@ void App::on_message(InboundMessage message, Acknowledgement acknowledgement, Ad
   }
   ++route.stats.received;
   admitted.params = std::move(match->params);
-  // co_spawn from a foreign thread is not safe in Boost 1.74: post first, spawn on the executor.
+  // co_spawn from a foreign thread (Paho's) is not safe in Boost 1.74: post first, spawn on the
+  // executor. The native client calls from a thread of the io_context itself, where co_spawn is safe
+  // (and starts its coroutine with a post of its own): one post a message fewer.
+  const bool on_io_thread = admission == Admission::at_once;
   if (!route.order_key) {
+    if (on_io_thread) return asio::co_spawn(*io_, handle(route, std::move(admitted)), asio::detached);
     asio::post(*io_, [this, &route, admitted = std::move(admitted)]() mutable {
       asio::co_spawn(*io_, handle(route, std::move(admitted)), asio::detached);
     });
@@ -329,6 +333,8 @@ void App::on_message(InboundMessage message, Acknowledgement acknowledgement, Ad
   }
   auto key = route.order_key->render(admitted.message.topic, admitted.params);
   if (!route.lanes.admit(key, admitted)) return;  // queued behind the key's running message
+  if (on_io_thread)
+    return asio::co_spawn(*io_, handle_in_order(route, std::move(key), std::move(admitted)), asio::detached);
   asio::post(*io_, [this, &route, key = std::move(key), admitted = std::move(admitted)]() mutable {
     asio::co_spawn(*io_, handle_in_order(route, std::move(key), std::move(admitted)), asio::detached);
   });

@@ -158,7 +158,9 @@ class App {
   RouteBuilder add_route(std::string pattern, Handler handler, std::optional<std::size_t> group);
   RouteDefinition& definition(std::size_t index);
   std::vector<Middleware> middleware_for(const RouteDefinition& route);
-  // Waits for room (Paho, in-process) or takes it at once (the native client bounds what it hands over).
+  // wait: from Paho's thread or in-process delivery, a thread of its own that may wait for room.
+  // at_once: from the native client, on a thread of the io_context: it bounds what it hands over
+  // itself, so room is taken without waiting (and the handler spawned without a post first).
   enum class Admission { wait, at_once };
   void on_message(InboundMessage message, Acknowledgement acknowledgement, Admission admission);
   awaitable<void> handle_in_order(CompiledRoute& route, std::string key, AdmittedMessage first);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <random>
 
 #include <boost/asio/strand.hpp>
@@ -93,17 +94,19 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     asio::post(strand_, [self = shared_from_this()] { self->open(); });
   }
 
+  // From handlers, on any thread: into the inbox, which the strand empties in one go. Under load many
+  // handlers finish while the strand is busy: their answers and acknowledgements then cost one post and
+  // one write together, not one each.
   void acknowledge(std::uint64_t sequence) override {
-    asio::post(strand_, [self = shared_from_this(), sequence] {
-      self->session_.handled(sequence);
-      self->after_session_step();
-    });
+    std::unique_lock lock(inbox_mutex_);
+    inbox_acks_.push_back(sequence);
+    wake_for_inbox(lock);
   }
 
   void publish(OutboundMessage message) {
-    asio::post(strand_, [self = shared_from_this(), message = std::move(message)]() mutable {
-      self->send(std::move(message));
-    });
+    std::unique_lock lock(inbox_mutex_);
+    inbox_publishes_.push_back(std::move(message));
+    wake_for_inbox(lock);
   }
 
   // Runs `step` on the strand and waits (bounded) until the bytes it queued are written, or the
@@ -250,6 +253,30 @@ class NativeClient::Connection final : public AcknowledgementTarget,
 
   std::size_t session_options_subscriptions() const { return subscription_count_; }
 
+  // --- the inbox
+  void wake_for_inbox(std::unique_lock<std::mutex>& lock) {
+    if (std::exchange(inbox_posted_, true)) return;
+    lock.unlock();
+    asio::post(strand_, [self = shared_from_this()] { self->empty_inbox(); });
+  }
+
+  // A handler's answers were put in before its acknowledgement: all publishes go first, so each
+  // answer still precedes the PUBACK of the message it answers.
+  void empty_inbox() {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_posted_ = false;
+      publishes_taken_.swap(inbox_publishes_);
+      acks_taken_.swap(inbox_acks_);
+    }
+    for (auto& message : publishes_taken_)
+      if (session_.publish(std::move(message))) ++stats_.published;
+    for (const auto sequence : acks_taken_) session_.handled(sequence);
+    publishes_taken_.clear();
+    acks_taken_.clear();
+    after_session_step();
+  }
+
   // --- writing: one write at a time; what piles up meanwhile leaves with the next
   void send(OutboundMessage message) {
     if (session_.publish(std::move(message))) ++stats_.published;
@@ -392,6 +419,12 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   std::mt19937 random_;
   std::string write_buffer_;  // being written; untouched until its write completes
   std::vector<std::shared_ptr<std::promise<void>>> flush_waiters_;
+  std::mutex inbox_mutex_;  // guards the three below; handlers' threads put in, the strand takes out
+  std::vector<OutboundMessage> inbox_publishes_;
+  std::vector<std::uint64_t> inbox_acks_;
+  bool inbox_posted_ = false;  // an empty_inbox() is on its way
+  std::vector<OutboundMessage> publishes_taken_;  // the strand's, swapped with the inbox (capacity kept)
+  std::vector<std::uint64_t> acks_taken_;
   std::size_t subscription_count_ = 0;
   Clock::time_point tick_at_{};
   bool tick_armed_ = false;
