@@ -21,6 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long resolving, connecting and (with TLS) the handshake may take; CONNACK has its own deadline.
+constexpr auto connect_timeout = std::chrono::seconds(10);
+
 mqtt::SessionOptions session_options(const AppConfig& config, const std::vector<Subscription>& subscriptions) {
   const auto& mqtt = config.mqtt;
   mqtt::SessionOptions options;
@@ -72,7 +75,8 @@ std::string broker_uri(const MqttConfig& config) {
   return fmt::format("{}://{}:{}", config.tls.enabled ? "ssl" : "tcp", config.broker, config.port);
 }
 
-// Everything below runs on the strand, but acknowledge() and publish(), which post to it.
+// Everything below runs on the strand, but acknowledge() and publish() (through the inbox) and
+// run_and_wait() (from the thread stopping the app).
 class NativeClient::Connection final : public AcknowledgementTarget,
                                        public std::enable_shared_from_this<NativeClient::Connection> {
  public:
@@ -80,15 +84,16 @@ class NativeClient::Connection final : public AcknowledgementTarget,
              MqttClientEvents events)
       : config_(config.mqtt),
         strand_(asio::make_strand(io)),
-        transport_options_(transport_options(config.mqtt)),
-        transport_(strand_, transport_options_),
+        transport_(strand_, transport_options(config.mqtt)),
         session_(session_options(config, subscriptions)),
         events_(std::move(events)),
         tick_timer_(strand_),
         reconnect_timer_(strand_),
         linger_timer_(strand_),
+        connect_timer_(strand_),
         reconnect_delay_(config.mqtt.reconnect_min_s),
-        random_(std::random_device{}()) {}
+        random_(std::random_device{}()),
+        subscription_count_(subscriptions.size()) {}
 
   void start() {
     asio::post(strand_, [self = shared_from_this()] { self->open(); });
@@ -139,9 +144,17 @@ class NativeClient::Connection final : public AcknowledgementTarget,
       self->tick_timer_.cancel();
       self->reconnect_timer_.cancel();
       self->linger_timer_.cancel();
+      self->connect_timer_.cancel();
       if (self->open_) self->close_transport();
-      self->fail_flush_waiters();
+      self->notify_flush_waiters();
     });
+  }
+
+  // Stops taking messages (a clean session's stop): UNSUBSCRIBE for every filter.
+  void unsubscribe() {
+    session_.unsubscribe_all();
+    subscribed_ = false;
+    after_session_step();
   }
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -150,15 +163,28 @@ class NativeClient::Connection final : public AcknowledgementTarget,
 
  private:
   // --- connecting
+  // Resolving and connecting are bounded: a broker that drops our SYN would hold a connect for the
+  // kernel's minutes. Past the deadline the attempt is closed and counts as failed.
   void open() {
     if (stopping_) return;
+    connect_timer_.expires_after(connect_timeout);
+    connect_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (error) return;
+      self->timed_out_while_ = self->transport_.stage();
+      self->transport_.close();  // async_open's handler then reports the failure
+    });
     transport_.async_open([self = shared_from_this()](const std::string& failure) { self->opened(failure); });
   }
 
   void opened(const std::string& failure) {
+    connect_timer_.cancel();
+    const char* timed_out_while = std::exchange(timed_out_while_, nullptr);
     if (stopping_) return transport_.close();
     if (!failure.empty()) {
-      spdlog::warn("mqtt: cannot connect to {}: {}; retrying in {:.1f}s", broker_uri(config_), failure,
+      spdlog::warn("mqtt: cannot connect to {}: {}; retrying in {:.1f}s", broker_uri(config_),
+                   timed_out_while ? fmt::format("no connection within {} s (still {})", connect_timeout.count(),
+                                                 timed_out_while)
+                                   : failure,
                    reconnect_delay_.count());
       return schedule_reconnect();
     }
@@ -199,8 +225,9 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     spdlog::info("mqtt: connected to {} as '{}' (MQTT {}, session present: {}, broker's receive maximum {})",
                  broker_uri(config_), config_.client_id, config_.version == 5 ? "5" : "3.1.1",
                  connected.server.session_present, connected.server.receive_maximum);
-    const auto& will = config_.will;
-    if (!will.topic.empty()) send({will.topic, will.online_payload, {.qos = will.qos, .retain = will.retain}});
+    const auto& will = config_.will;  // queued now, written with the SUBSCRIBEs by the step under way
+    if (!will.topic.empty() && session_.publish({will.topic, will.online_payload, {.qos = will.qos, .retain = will.retain}}))
+      ++stats_.published;
   }
 
   void on(mqtt::ConnectRefused& refused) {
@@ -215,7 +242,7 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     }
     if (!subscribed.refused.empty()) return;
     subscribed_ = true;
-    spdlog::info("mqtt: subscribed to {} filter(s)", session_options_subscriptions());
+    spdlog::info("mqtt: subscribed to {} filter(s)", subscription_count_);
   }
 
   void on(mqtt::MessageArrived& arrived) {
@@ -250,8 +277,6 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     if (!stopping_) spdlog::warn("mqtt: closing the connection to {}: {}", broker_uri(config_), closed.why);
     close_after_flush_ = true;
   }
-
-  std::size_t session_options_subscriptions() const { return subscription_count_; }
 
   // --- the inbox
   void wake_for_inbox(std::unique_lock<std::mutex>& lock) {
@@ -310,7 +335,6 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     for (auto& waiter : flush_waiters_) waiter->set_value();
     flush_waiters_.clear();
   }
-  void fail_flush_waiters() { notify_flush_waiters(); }
 
   // Our last bytes (a DISCONNECT) are written: FIN, then read and drop what the broker still sends until
   // its end (it closes after a DISCONNECT [MQTT-3.14.4-1]), at most a second. Closing at once, with its
@@ -407,16 +431,17 @@ class NativeClient::Connection final : public AcknowledgementTarget,
 
   MqttConfig config_;
   asio::strand<asio::io_context::executor_type> strand_;
-  net::TransportOptions transport_options_;
   net::Transport transport_;
   mqtt::Session session_;
   MqttClientEvents events_;
   MqttClientStats stats_;
   asio::steady_timer tick_timer_;
   asio::steady_timer reconnect_timer_;
-  asio::steady_timer linger_timer_;  // bounds the wait for the broker's end after our last bytes
+  asio::steady_timer linger_timer_;
+  asio::steady_timer connect_timer_;  // bounds the wait for the broker's end after our last bytes
   std::chrono::duration<double> reconnect_delay_;
   std::mt19937 random_;
+  std::size_t subscription_count_;
   std::string write_buffer_;  // being written; untouched until its write completes
   std::vector<std::shared_ptr<std::promise<void>>> flush_waiters_;
   std::mutex inbox_mutex_;  // guards the three below; handlers' threads put in, the strand takes out
@@ -425,7 +450,6 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   bool inbox_posted_ = false;  // an empty_inbox() is on its way
   std::vector<OutboundMessage> publishes_taken_;  // the strand's, swapped with the inbox (capacity kept)
   std::vector<std::uint64_t> acks_taken_;
-  std::size_t subscription_count_ = 0;
   Clock::time_point tick_at_{};
   bool tick_armed_ = false;
   std::uint64_t generation_ = 0;  // one per connection attempt's socket
@@ -435,31 +459,21 @@ class NativeClient::Connection final : public AcknowledgementTarget,
   bool close_after_flush_ = false;  // the session said Closed: write what it left, then close
   bool lingering_ = false;          // written, FIN sent: waiting for the broker's end
   bool stopping_ = false;
+  const char* timed_out_while_ = nullptr;  // the stage the connect deadline closed the attempt in
   std::atomic<bool> connected_{false};   // read by /ready and /metrics from any thread
   std::atomic<bool> subscribed_{false};
-
-  friend class NativeClient;
 };
 
 NativeClient::NativeClient(const AppConfig& config, asio::io_context& io, std::vector<Subscription> subscriptions,
-                           MqttClientEvents events) {
-  const auto count = subscriptions.size();
-  connection_ = std::make_shared<Connection>(config, io, std::move(subscriptions), std::move(events));
-  connection_->subscription_count_ = count;
-}
+                           MqttClientEvents events)
+    : connection_(std::make_shared<Connection>(config, io, std::move(subscriptions), std::move(events))) {}
 
 NativeClient::~NativeClient() { stop(std::chrono::seconds(2)); }
 
 void NativeClient::start() { connection_->start(); }
 
 void NativeClient::unsubscribe_all(std::chrono::milliseconds timeout) {
-  connection_->run_and_wait(
-      [](Connection& connection) {
-        connection.session_.unsubscribe_all();
-        connection.subscribed_ = false;
-        connection.after_session_step();
-      },
-      timeout);
+  connection_->run_and_wait([](Connection& connection) { connection.unsubscribe(); }, timeout);
 }
 
 void NativeClient::stop(std::chrono::milliseconds timeout) {
