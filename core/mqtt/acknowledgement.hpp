@@ -4,7 +4,7 @@
 // message through routing, ordering and handling and cannot be forgotten on an early return.
 //
 // A QoS 1/2 message whose acknowledgement never went (the process died) is delivered again by the
-// broker: that is what makes a crash lose nothing [MQTT-4.3.2-?, 4.4]. The client may be gone before a
+// broker: that is what makes a crash lose nothing [MQTT-4.4.0-1]. The client may be gone before a
 // handler abandoned at shutdown finishes: the target is held weakly, and a late acknowledgement is a
 // no-op.
 #include <cstdint>
