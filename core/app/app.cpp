@@ -145,7 +145,8 @@ App::App(AppConfig config, Environment environment, std::vector<std::shared_ptr<
       config_(std::move(config)),
       environment_(std::move(environment)),
       plugins_(std::move(plugins)),
-      in_flight_(static_cast<std::size_t>(config_.app.max_in_flight), static_cast<std::size_t>(config_.app.max_in_flight_bytes)),
+      in_flight_(static_cast<std::size_t>(config_.app.max_in_flight),
+                 static_cast<std::size_t>(config_.app.max_in_flight_bytes)),
       stop_signal_(std::make_unique<StopSignal>()) {
   // libspdlog builds its registry lazily behind a static guard inside the (uninstrumented) library, so
   // ThreadSanitizer cannot see that guard order the first log calls of the threads run() starts (and of
@@ -367,8 +368,9 @@ awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
 void App::publish(OutboundMessage message) { outbox_(std::move(message)); }
 
 // A kept session's backlog arrives the moment MQTT connects: handled before a plugin's database is
-// connected, every message of it would be served degraded (acknowledged, nothing stored). So MQTT starts once every
-// plugin is ok (or disabled), or after `deadline` when one is not (served degraded then, and said so).
+// connected, every message of it would be served degraded (acknowledged, nothing stored). So MQTT
+// starts once every plugin is ok (or disabled), or after `deadline` when one is not (served degraded
+// then, and said so).
 void App::wait_for_plugins(std::chrono::milliseconds deadline) {
   const auto is_ready = [](const PluginHealth& health) {
     return health.state == PluginHealth::State::ok || health.state == PluginHealth::State::disabled;

@@ -225,8 +225,10 @@ class NativeClient::Connection final : public AcknowledgementTarget,
     spdlog::info("mqtt: connected to {} as '{}' (MQTT {}, session present: {}, broker's receive maximum {})",
                  broker_uri(config_), config_.client_id, config_.version == 5 ? "5" : "3.1.1",
                  connected.server.session_present, connected.server.receive_maximum);
-    const auto& will = config_.will;  // queued now, written with the SUBSCRIBEs by the step under way
-    if (!will.topic.empty() && session_.publish({will.topic, will.online_payload, {.qos = will.qos, .retain = will.retain}}))
+    // The status topic's "online": queued now, written with the SUBSCRIBEs by the step under way.
+    const auto& will = config_.will;
+    if (will.topic.empty()) return;
+    if (session_.publish({will.topic, will.online_payload, {.qos = will.qos, .retain = will.retain}}))
       ++stats_.published;
   }
 
