@@ -1,10 +1,11 @@
 // Messages far larger than mqtt.max_message_bytes, through a real mosquitto into the real service: the
-// process stays small (a 20 MB message is never held whole), each refused message is logged and counted
+// process stays small (a big message is never held whole), each refused message is logged and counted
 // (3.1.1: read past and acknowledged; MQTT 5: the broker drops it for us, told our Maximum Packet
 // Size), and the next normal reading is answered.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -40,7 +41,15 @@ std::optional<double> scraped(std::uint16_t port, const std::string& series) {
 
 }  // namespace
 
-TEST_CASE("readings of 20 MB each: refused and counted, the service stays under 64 MiB and answers the next one",
+// Sanitizers keep freed memory in quarantine and shadow every byte: there the process is large from the
+// start, and only its growth says whether a message was held whole.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+
+TEST_CASE("readings of 8 MB each: refused and counted, the service stays small and answers the next one",
           "[mqtt]") {
   const char* client = std::getenv("MQTT_CLIENT");
   if (client && std::string(client) == "paho") {
@@ -59,6 +68,7 @@ TEST_CASE("readings of 20 MB each: refused and counted, the service stays under 
   const auto marker = std::string("operations endpoint: http://127.0.0.1:");
   const auto metrics_port = static_cast<std::uint16_t>(std::stoi(log.substr(log.find(marker) + marker.size())));
   REQUIRE(service.wait_log_contains("subscribed to", 15s));
+  const long idle_kib = resident_kib(service.pid());
 
   MqttProbe device;
   device.connect(broker.port());
@@ -72,8 +82,15 @@ TEST_CASE("readings of 20 MB each: refused and counted, the service stays under 
       std::this_thread::sleep_for(2ms);
     }
   });
-  const std::string huge(20 << 20, 'x');  // not even JSON: it must never reach the handler
-  constexpr int big_messages = 5;
+  // Eight times mqtt.max_message_bytes, and not even JSON: it must never reach the handler. README's
+  // figure is the issue's size, which takes a minute through the broker:
+  //   ROUTEMQ_BIG_MESSAGES=30 ROUTEMQ_BIG_MESSAGE_MB=20 build/bin/test_integration_app "readings of*"
+  const auto from_env = [](const char* name, int fallback) {
+    const char* value = std::getenv(name);
+    return value ? std::stoi(value) : fallback;
+  };
+  const std::string huge(static_cast<std::size_t>(from_env("ROUTEMQ_BIG_MESSAGE_MB", 8)) << 20, 'x');
+  const int big_messages = from_env("ROUTEMQ_BIG_MESSAGES", 3);
   for (int i = 0; i < big_messages; ++i) device.publish("devices/big/telemetry", huge, 1);
   device.publish("devices/big/telemetry", R"({"msg_id":"after","value":1})", 1);
   const auto ack = device.wait_for_topic("devices/big/ack", 15s);
@@ -81,8 +98,9 @@ TEST_CASE("readings of 20 MB each: refused and counted, the service stays under 
   sampler.join();
   REQUIRE(ack);
   CHECK(ack->payload.find("\"after\"") != std::string::npos);
-  INFO("peak RSS " << peak_kib << " KiB");
-  CHECK(peak_kib < 64 * 1024);
+  INFO("RSS " << idle_kib << " KiB idle, " << peak_kib << " KiB at the peak");
+  CHECK(peak_kib - idle_kib < 4 * 1024);  // a message held whole would add its 8 MiB
+  if (!sanitized) CHECK(peak_kib < 64 * 1024);
   if (version == "3") {  // MQTT 5's broker drops them itself: nothing reaches us to count
     CHECK(scraped(metrics_port, "routemq_mqtt_messages_refused_total").value_or(0) == big_messages);
     CHECK(service.log_text().find("larger than mqtt.max_message_bytes") != std::string::npos);
