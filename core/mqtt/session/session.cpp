@@ -308,9 +308,7 @@ void Session::on_publish(Publish& publish) {
     // We advertised Topic Alias Maximum 0 [MQTT-3.1.2-30]; an alias is invalid (3.3.2.3.4).
     return protocol_error(reason::topic_alias_invalid, "the broker sent a topic alias, though we allow none");
   }
-  if (publish.qos > 0 && publish.packet_id == 0) {
-    return protocol_error(reason::protocol_error, "PUBLISH with QoS > 0 and packet id 0");  // [MQTT-2.2.1-4]
-  }
+  // A QoS 1/2 PUBLISH with packet id 0 never gets here: the reader refuses it as malformed [MQTT-2.2.1-3].
   if (publish.payload.size() > options_.max_message_bytes) {
     // Our Maximum Packet Size leaves room for the topic and properties: the payload's own limit is here.
     return on_oversized_publish(OversizedPublish{std::move(publish.topic), publish.qos, publish.packet_id,
