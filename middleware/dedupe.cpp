@@ -83,8 +83,9 @@ DedupeOptions read_dedupe_options(const MiddlewareSetup& setup) {
 // before it in the chain stopped the message: rate limited), the claim is given back once it is known,
 // so the id stays free for the message's next copy.
 struct EarlyClaim {
-  EarlyClaim(std::shared_ptr<redis::DedupeStore> store, std::shared_ptr<Eventual<redis::DedupeStore::Claim>> claim)
-      : store(std::move(store)), claim(std::move(claim)) {}
+  EarlyClaim(std::string id, std::string scoped_id, std::shared_ptr<redis::DedupeStore> store,
+             std::shared_ptr<Eventual<redis::DedupeStore::Claim>> claim)
+      : id(std::move(id)), scoped_id(std::move(scoped_id)), store(std::move(store)), claim(std::move(claim)) {}
   ~EarlyClaim() {
     if (taken) return;
     auto give_back = [](std::shared_ptr<redis::DedupeStore> store,
@@ -97,6 +98,8 @@ struct EarlyClaim {
   EarlyClaim(const EarlyClaim&) = delete;
   EarlyClaim& operator=(const EarlyClaim&) = delete;
 
+  std::string id;  // as rendered by prepare(): handle() does not render it again
+  std::string scoped_id;
   std::shared_ptr<redis::DedupeStore> store;
   std::shared_ptr<Eventual<redis::DedupeStore::Claim>> claim;
   bool taken = false;  // handle() awaited it
@@ -119,50 +122,56 @@ class Dedupe {
   void prepare(Context& ctx) {
     const auto id = options_.id.render(ctx);
     if (!id.ok()) return;
+    auto scoped_id = options_.key_scope.apply(ctx, id.key);
     auto store = std::make_shared<redis::DedupeStore>(redis::manager(ctx), options_.store);
-    auto claim = start_early(store->io_context(), claim_with(store, options_.key_scope.apply(ctx, id.key)));
-    ctx.set(early_claim, std::make_shared<EarlyClaim>(std::move(store), std::move(claim)));
+    auto claim = start_early(store->io_context(), claim_with(store, scoped_id));
+    ctx.set(early_claim, std::make_shared<EarlyClaim>(id.key, std::move(scoped_id), std::move(store), std::move(claim)));
   }
 
   awaitable<void> handle(Context& ctx, Next next) {
+    if (auto* early = ctx.get(early_claim)) {
+      (*early)->taken = true;
+      const auto claim = co_await (*early)->claim->get();
+      co_await act_on(ctx, next, (*early)->id, (*early)->scoped_id, *(*early)->store, claim);
+      co_return;
+    }
     const auto id = options_.id.render(ctx);
     if (!id.ok()) {
       decision_counters().count("dedupe", "key_error");
       throw InvalidPayload("dedupe: " + id.error);
     }
     const auto scoped_id = options_.key_scope.apply(ctx, id.key);
-    std::shared_ptr<redis::DedupeStore> store;
-    redis::DedupeStore::Claim claim;
-    if (auto* early = ctx.get(early_claim)) {
-      (*early)->taken = true;
-      store = (*early)->store;
-      claim = co_await (*early)->claim->get();
-    } else {
-      store = std::make_shared<redis::DedupeStore>(redis::manager(ctx), options_.store);
-      claim = co_await store->claim(scoped_id);
-    }
+    redis::DedupeStore store(redis::manager(ctx), options_.store);
+    const auto claim = co_await store.claim(scoped_id);
+    co_await act_on(ctx, next, id.key, scoped_id, store, claim);
+  }
+
+ private:
+  // What the claim decides: the handler runs for a first claim (then done, or released when it
+  // throws), is skipped otherwise, and runs by the in-process memory when Redis is unavailable.
+  awaitable<void> act_on(Context& ctx, Next& next, const std::string& id, const std::string& scoped_id,
+                         const redis::DedupeStore& store, const redis::DedupeStore::Claim& claim) {
     const std::string outcome = claim.taken_over ? "taken_over" : redis::to_string(claim.outcome);
-    ctx.set(dedupe_decision, DedupeDecision{id.key, outcome});
+    ctx.set(dedupe_decision, DedupeDecision{id, outcome});
     decision_counters().count("dedupe", outcome);
     if (claim.outcome == redis::DedupeStore::Outcome::unavailable) {
       co_await handle_without_redis(next, scoped_id);
       co_return;
     }
     if (claim.outcome != redis::DedupeStore::Outcome::first) co_return;  // a duplicate, or still being handled
-    ctx.set(claim_in_hand, ClaimInHand{store.get(), claim});
+    ctx.set(claim_in_hand, ClaimInHand{&store, claim});
     try {
       co_await next();
     } catch (...) {
-      store->release(claim);  // let a redelivery be handled
+      store.release(claim);  // let a redelivery be handled
       throw;
     }
     if (ctx.get(claim_in_hand)->marked) co_return;
     // The marker is written after the handler, not awaited by it: the message's slot is free a round trip
     // sooner, and a copy arriving before the write lands still meets the claim.
-    store->done_in_background(claim);
+    store.done_in_background(claim);
   }
 
- private:
   awaitable<void> handle_without_redis(Next& next, const std::string& id) {
     if (!options_.allow_when_unavailable) co_return;  // deny: skipped
     if (!recent_->insert(id)) co_return;              // seen by this process during the outage
