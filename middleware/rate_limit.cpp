@@ -127,13 +127,12 @@ class RateLimit {
 
   awaitable<void> act_on(Context& ctx, Next& next, RateLimitDecision decision) {
     decision_counters().count("rate_limit", decision.allowed ? "allowed" : "limited");
-    const bool allowed = decision.allowed;
     ctx.set(rate_limit_decision, decision);
-    if (allowed) {
+    if (decision.allowed) {
       co_await next();
       co_return;
     }
-    reject(ctx, *ctx.get(rate_limit_decision));
+    reject(ctx, decision);
   }
 
   bool topic_whitelisted(const std::string& topic) const {

@@ -3,7 +3,7 @@
 // (Middleware::prepare) and awaits when its turn comes. Work started together goes out together: the
 // database decisions of a chain leave in one pipelined batch, one round trip instead of one each.
 //
-//   auto decision = start_early(executor, limiter.check(key));   // runs now, in the background
+//   auto decision = start_early(io, limiter.check(key));         // runs now, in the background
 //   ...
 //   auto value = co_await decision->get();                         // waits only if not there yet
 //
