@@ -63,6 +63,11 @@ struct WorkersRunning {
   std::condition_variable changed;
 };
 
+// Serving as it should: ok, or switched off on purpose.
+bool is_ready(const PluginHealth& health) {
+  return health.state == PluginHealth::State::ok || health.state == PluginHealth::State::disabled;
+}
+
 int checked_qos(int qos, std::string_view where) {
   if (qos < 0 || qos > 2) throw std::invalid_argument(fmt::format("{}: qos must be 0, 1 or 2, got {}", where, qos));
   return qos;
@@ -367,21 +372,19 @@ awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
 
 void App::publish(OutboundMessage message) { outbox_(std::move(message)); }
 
+bool App::plugins_ready() const {
+  for (const auto& plugin : plugins_)
+    if (!is_ready(plugin->health())) return false;
+  return true;
+}
+
 // A kept session's backlog arrives the moment MQTT connects: handled before a plugin's database is
 // connected, every message of it would be served degraded (acknowledged, nothing stored). So MQTT
 // starts once every plugin is ok (or disabled), or after `deadline` when one is not (served degraded
 // then, and said so).
 void App::wait_for_plugins(std::chrono::milliseconds deadline) {
-  const auto is_ready = [](const PluginHealth& health) {
-    return health.state == PluginHealth::State::ok || health.state == PluginHealth::State::disabled;
-  };
-  const auto all_ready = [&] {
-    for (const auto& plugin : plugins_)
-      if (!is_ready(plugin->health())) return false;
-    return true;
-  };
   const auto give_up = std::chrono::steady_clock::now() + deadline;
-  while (!all_ready()) {
+  while (!plugins_ready()) {
     if (std::chrono::steady_clock::now() >= give_up) {
       for (const auto& [name, health] : plugin_health())
         if (!is_ready(health))

@@ -135,6 +135,8 @@ class App {
   const AppStats& stats() const { return stats_; }
   const RouteStats* route_stats(std::string_view route_name) const;
   std::vector<std::pair<std::string, PluginHealth>> plugin_health() const;
+  // Every plugin ok or disabled (none degraded, down or still connecting).
+  bool plugins_ready() const;
   const std::string& client_id() const;
 
   // --- operations: the HTTP endpoint of `metrics:` (see app_operations.cpp)

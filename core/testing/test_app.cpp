@@ -102,14 +102,9 @@ std::vector<OutboundMessage> TestApp::published() const {
 }
 
 bool TestApp::wait_ready(std::chrono::milliseconds deadline) {
-  auto ready = [this] {
-    for (const auto& [name, health] : app_->plugin_health())
-      if (health.state != PluginHealth::State::ok && health.state != PluginHealth::State::disabled) return false;
-    return true;
-  };
   // Plugins say how they are, not when that changes: look again every few milliseconds, up to the deadline.
   const auto until = std::chrono::steady_clock::now() + deadline;
-  while (!ready()) {
+  while (!app_->plugins_ready()) {
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
