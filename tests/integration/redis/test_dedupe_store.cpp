@@ -68,6 +68,14 @@ TEST_CASE("dedupe store: a claim an earlier incarnation of the same owner left i
   CHECK_FALSE(f.sync(dead.done(orphan)));                             // the dead claim lost its hold
   CHECK(f.sync(restarted.done(taken)));
   CHECK(f.sync(restarted.claim("m1")).outcome == Outcome::duplicate);
+  // An owner with the marker's separator and Lua pattern and glob characters in it: compared whole.
+  const std::string odd_owner = "svc:1/%.*[]^$?";
+  redis::DedupeStore odd_dead(f.redis, {.window = 60s, .lease = 30s, .owner = odd_owner, .incarnation = "1a"});
+  redis::DedupeStore odd_next(f.redis, {.window = 60s, .lease = 30s, .owner = odd_owner, .incarnation = "1b"});
+  redis::DedupeStore odd_prefix(f.redis, {.window = 60s, .lease = 30s, .owner = "svc", .incarnation = "1c"});
+  REQUIRE(f.sync(odd_dead.claim("m3")).outcome == Outcome::first);
+  CHECK(f.sync(odd_prefix.claim("m3")).outcome == Outcome::in_flight);
+  CHECK(f.sync(odd_next.claim("m3")).taken_over);
   // Without an owner, nothing is ever taken over.
   redis::DedupeStore anonymous(f.redis, {.window = 60s, .lease = 30s});
   REQUIRE(f.sync(anonymous.claim("m2")).outcome == Outcome::first);
