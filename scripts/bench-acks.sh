@@ -12,6 +12,11 @@
 #   route     build/bin/routemq, the example's telemetry route (stores each reading in Redis), no middleware
 #   route_mw  the same with rate_limit + dedupe on Redis (limits high enough that nothing is refused)
 #   route_mw_paho  route_mw on Paho's client (mqtt.client: paho, acknowledging on arrival), beside it
+#   route_mw_unordered  route_mw with the route unordered (not in the default list: it shows what the
+#             per-device lanes cost when 8 devices send as fast as they can)
+# BENCH_ACK_SUBJECTS (space-separated) picks subjects; the section is written for the default four.
+# Each result also records the CPU the subject, redis-server and mosquitto spent per ack (from
+# /proc/PID/stat between the first reading and the last ack), to tell a CPU limit from a latency one.
 # Goals: route_mw >= 80% of echo and route >= 90%, with QoS 0 and with QoS 1 readings.
 
 ack_messages=${BENCH_ACK_MESSAGES:-40000}
@@ -19,7 +24,7 @@ ack_publishers=${BENCH_ACK_PUBLISHERS:-8}
 ack_rounds=${BENCH_ACK_ROUNDS:-3}
 goal_ack_route_mw_pct=80
 goal_ack_route_pct=90
-ack_subjects=(echo route route_mw route_mw_paho)
+read -r -a ack_subjects <<<"${BENCH_ACK_SUBJECTS:-echo route route_mw route_mw_paho}"
 
 # The readings, one file per publisher: {"msg_id":"p<P>-<i>","value":<i>}.
 write_ack_load() {
@@ -36,6 +41,7 @@ write_ack_load() {
 write_ack_service_configs() {
   write_service_config
   cp "$work_dir/service.yaml" "$work_dir/acks_route_mw.yaml"
+  sed 's/^  telemetry:$/  telemetry:\n    ordered: false/' "$work_dir/service.yaml" >"$work_dir/acks_route_mw_unordered.yaml"
   sed '/^routes:/,$d' "$work_dir/service.yaml" >"$work_dir/acks_route.yaml"
 }
 
@@ -58,7 +64,7 @@ stop_echo() {
 start_subject() {  # start_subject SUBJECT QOS
   case $1 in
     echo) start_echo "$2" ;;
-    route | route_mw) start_service "$work_dir/acks_$1.yaml" ;;
+    route | route_mw | route_mw_unordered) start_service "$work_dir/acks_$1.yaml" ;;
     route_mw_paho) MQTT_CLIENT=paho start_service "$work_dir/acks_route_mw.yaml" ;;
   esac
 }
@@ -96,7 +102,29 @@ warm_up() {
   wait "$counter_pid"
 }
 
-# ack_rate SUBJECT QOS: prints acks/s, or 0 when not every ack came back.
+# cpu_ticks PID: user + system clock ticks the process has used (0 when it is gone).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# subject_cpu_ticks SUBJECT: the ticks of the subject's processes (the echo is two).
+subject_cpu_ticks() {
+  if [[ $1 != echo ]]; then cpu_ticks "$service_pid"; return; fi
+  local pid total=0
+  for pid in $(pgrep -f "mosquitto_(sub|pub) -h 127.0.0.1 -p $MQTT_PORT -q [01] -t devices/"); do
+    total=$((total + $(cpu_ticks "$pid")))
+  done
+  echo "$total"
+}
+
+# ack_cpu SUBJECT: "SUBJECT_TICKS REDIS_TICKS BROKER_TICKS" now.
+ack_cpu() {
+  echo "$(subject_cpu_ticks "$1") $(cpu_ticks "$(pgrep -f "redis-server 127.0.0.1:$redis_port")") $(cpu_ticks "$bench_mosquitto_pid")"
+}
+
+# us_per_ack TICKS_BEFORE TICKS_AFTER: microseconds of CPU per ack.
+us_per_ack() { awk -v d=$(($2 - $1)) -v n="$ack_total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", d / hz * 1e6 / n }'; }
+
+# ack_rate SUBJECT QOS: prints acks/s (0 when not every ack came back), then the CPU microseconds per ack
+# of the subject, redis-server and mosquitto.
 ack_rate() {
   local subject=$1 qos=$2 start_ns end_ns p status=0 loaders=()
   redis-cli -h 127.0.0.1 -p "$redis_port" flushall >/dev/null
@@ -104,46 +132,51 @@ ack_rate() {
   if ! warm_up; then
     log "acks: $subject never answered the warm-up reading"
     stop_subject "$subject"
-    echo 0
+    echo "0 - - -"
     return
   fi
-  start_counter "$ack_total" || { stop_subject "$subject"; echo 0; return; }
+  start_counter "$ack_total" || { stop_subject "$subject"; echo "0 - - -"; return; }
   start_ns=$(date +%s%N)
+  local cpu_before cpu_after
+  read -r -a cpu_before <<<"$(ack_cpu "$subject")"
   for ((p = 1; p <= ack_publishers; p++)); do
     mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q "$qos" -t "devices/d$p/telemetry" -l <"$work_dir/ack_load_$p.txt" &
     loaders+=($!)
   done
   wait "$counter_pid" || status=$?
   end_ns=$(date +%s%N)
+  read -r -a cpu_after <<<"$(ack_cpu "$subject")"
   wait "${loaders[@]}" 2>/dev/null || true
   stop_subject "$subject"
   if [[ $status -ne 0 ]]; then
     log "acks: $subject at QoS $qos: not all $ack_total acks came back within 300 s"
-    echo 0
+    echo "0 - - -"
     return
   fi
   awk -v n="$ack_total" -v ns=$((end_ns - start_ns)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'
+  for p in 0 1 2; do echo -n " $(us_per_ack "${cpu_before[p]}" "${cpu_after[p]}")"; done
+  echo
 }
 
 run_ack_benchmarks() {
   bench_mosquitto
   write_ack_load
   write_ack_service_configs
-  local round qos subject rate
+  local round qos subject rate subject_us redis_us broker_us
   : >"$work_dir/acks.txt"
   for ((round = 1; round <= ack_rounds; round++)); do
     for qos in 0 1; do
       for subject in "${ack_subjects[@]}"; do
-        rate=$(ack_rate "$subject" "$qos")
-        log "acks: round $round, $subject, QoS $qos readings: $rate acks/s"
-        echo "RESULT round=$round qos=$qos subject=$subject acks_per_s=$rate" >>"$work_dir/acks.txt"
+        read -r rate subject_us redis_us broker_us <<<"$(ack_rate "$subject" "$qos")"
+        log "acks: round $round, $subject, QoS $qos readings: $rate acks/s; CPU per ack: $subject_us us $subject, $redis_us us redis-server, $broker_us us mosquitto"
+        echo "RESULT round=$round qos=$qos subject=$subject acks_per_s=$rate subject_us=$subject_us redis_us=$redis_us broker_us=$broker_us" >>"$work_dir/acks.txt"
       done
     done
   done
 }
 
-# ack_result ROUND QOS SUBJECT
-ack_result() { line_field "$work_dir/acks.txt" RESULT acks_per_s "round=$1" "qos=$2" "subject=$3"; }
+# ack_result ROUND QOS SUBJECT [FIELD]: acks_per_s, or FIELD.
+ack_result() { line_field "$work_dir/acks.txt" RESULT "${4:-acks_per_s}" "round=$1" "qos=$2" "subject=$3"; }
 
 write_acks_section() {
   local out=$1 round qos echo_rate route_rate mw_rate paho_rate
@@ -171,6 +204,20 @@ write_acks_section() {
         route_rate=$(ack_result "$round" "$qos" route)
         mw_rate=$(ack_result "$round" "$qos" route_mw)
         echo "- QoS $qos readings, round $round: route_mw $(verdict "$(percent "$mw_rate" "$echo_rate")" "$goal_ack_route_mw_pct" "%"); route $(verdict "$(percent "$route_rate" "$echo_rate")" "$goal_ack_route_pct" "%")"
+      done
+    done
+    echo
+    echo "CPU per ack in microseconds (user + system, from the first reading to the last ack): the subject / redis-server / mosquitto. The machine has $(nproc) cores for all of them, the loaders and the counter."
+    echo
+    echo "| round | readings | $(printf '%s | ' "${ack_subjects[@]}")"
+    echo "|---|---|$(printf -- '---|%.0s' "${ack_subjects[@]}")"
+    for ((round = 1; round <= ack_rounds; round++)); do
+      for qos in 0 1; do
+        echo -n "| $round | QoS $qos |"
+        for subject in "${ack_subjects[@]}"; do
+          echo -n " $(ack_result "$round" "$qos" "$subject" subject_us) / $(ack_result "$round" "$qos" "$subject" redis_us) / $(ack_result "$round" "$qos" "$subject" broker_us) |"
+        done
+        echo
       done
     done
     echo "<!-- acks:end -->"

@@ -79,6 +79,7 @@ bench_mosquitto() {
   [[ -z "${bench_mosquitto_port:-}" ]] || return 0
   start_local_mosquitto "$(printf 'log_type %s\n' error warning notice information subscribe)" >&2
   bench_mosquitto_port=$MQTT_PORT
+  bench_mosquitto_pid=${_local_server_pids[-1]}
 }
 
 # ---- machine
