@@ -17,6 +17,17 @@ std::string content_hash(std::string_view topic, std::string_view payload) {
   return redis::sha1_hex(input);
 }
 
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const auto byte : bytes) {
+    out += digits[static_cast<unsigned char>(byte) >> 4];
+    out += digits[static_cast<unsigned char>(byte) & 0xf];
+  }
+  return out;
+}
+
 // A JSON scalar as key text; nullopt for objects, arrays and null.
 std::optional<std::string> scalar_text(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
@@ -49,6 +60,8 @@ KeyTemplate KeyTemplate::parse(std::string_view text) {
     if (name.empty() || name.find('{') != std::string::npos) fail("an empty or nested '{}'");
     if (name == "topic") result.parts_.push_back({Part::Kind::topic, ""});
     else if (name == "hash") result.parts_.push_back({Part::Kind::hash, ""});
+    else if (name == "response_topic") result.parts_.push_back({Part::Kind::response_topic, ""});
+    else if (name == "correlation_data") result.parts_.push_back({Part::Kind::correlation_data, ""});
     else if (name.starts_with("payload.") && name.size() > 8) result.parts_.push_back({Part::Kind::payload, name.substr(8)});
     else if (name.starts_with("user.") && name.size() > 5) result.parts_.push_back({Part::Kind::user_property, name.substr(5)});
     else result.parts_.push_back({Part::Kind::param, name});
@@ -73,6 +86,14 @@ KeyTemplate::Rendered KeyTemplate::render(Context& ctx) const {
       case Part::Kind::literal: out.key += part.name; break;
       case Part::Kind::topic: out.key += ctx.topic(); break;
       case Part::Kind::hash: out.key += content_hash(ctx.topic(), ctx.payload()); break;
+      case Part::Kind::response_topic:
+        if (!ctx.response_topic()) return {{}, "the message has no response topic"};
+        out.key += *ctx.response_topic();
+        break;
+      case Part::Kind::correlation_data:
+        if (!ctx.correlation_data()) return {{}, "the message has no correlation data"};
+        out.key += hex(*ctx.correlation_data());
+        break;
       case Part::Kind::param: {
         auto value = ctx.params().get(part.name);
         if (!value) return {{}, fmt::format("the route has no parameter '{}'", part.name)};

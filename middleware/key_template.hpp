@@ -6,6 +6,8 @@
 //   "{payload.msg_id}"       a field of the JSON payload (dots walk into objects)
 //   "{user.tenant}"          an MQTT 5 user property
 //   "{hash}"                 a content hash of topic and payload (SHA1, hex)
+//   "{response_topic}"       an MQTT 5 request's response topic
+//   "{correlation_data}"     an MQTT 5 request's correlation data (bytes, in hex)
 //   anything else            literal text: "dev:{device_id}:{payload.msg_id}"
 //
 // MQTT does not tell a subscriber which client published a message: to key by client, have clients
@@ -41,7 +43,7 @@ class KeyTemplate {
 
  private:
   struct Part {
-    enum class Kind { literal, param, topic, payload, user_property, hash } kind;
+    enum class Kind { literal, param, topic, payload, user_property, hash, response_topic, correlation_data } kind;
     std::string name;  // literal text, param name, JSON path or property name
   };
   std::string text_;

@@ -11,6 +11,7 @@
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
+#include "middleware/rejection.hpp"
 #include "middleware/local_gcra.hpp"
 #include "plugins/redis/recipes/rate_limiter.hpp"
 #include "plugins/redis/context_redis.hpp"
@@ -30,8 +31,7 @@ struct RateLimitOptions {
   long long burst = 0;
   long long cost = 1;
   RateLimitStrategy strategy = RateLimitStrategy::gcra;
-  std::optional<KeyTemplate> reject_topic;  // unset: no rejection message
-  bool reject_to_response_topic = false;
+  Rejection rejection;
   std::vector<std::string> whitelist;       // MQTT topic filters
   std::vector<std::string> whitelist_keys;  // glob patterns over the rendered key
   OnUnavailable on_unavailable = OnUnavailable::local;
@@ -56,10 +56,7 @@ RateLimitOptions read_rate_limit_options(const MiddlewareSetup& setup) {
                : strategy == "sliding_window" ? RateLimitStrategy::sliding_window
                : strategy == "token_bucket"   ? RateLimitStrategy::token_bucket
                                               : RateLimitStrategy::gcra;
-  if (auto topic = r.optional_string("reject_topic", {.non_empty = true})) {
-    if (*topic == "response") o.reject_to_response_topic = true;
-    else o.reject_topic = KeyTemplate::from_option(setup.options, "reject_topic", *topic);
-  }
+  o.rejection = Rejection::read(r, setup.options);
   // A cost above what the limiter can ever hold would deny every message: refused here, not found in
   // production as a route that never passes anything.
   const bool windowed = o.strategy == RateLimitStrategy::fixed_window || o.strategy == RateLimitStrategy::sliding_window;
@@ -178,14 +175,7 @@ class RateLimit {
   }
 
   void reject(Context& ctx, const RateLimitDecision& decision) const {
-    nlohmann::json body{{"error", "rate_limited"}, {"retry_after_ms", decision.retry_after_ms}};
-    if (const auto* json = ctx.try_json(); json && json->is_object() && json->contains("msg_id"))
-      body["msg_id"] = (*json)["msg_id"];
-    if (options_.reject_to_response_topic && ctx.response_topic()) {
-      ctx.reply(body);
-    } else if (options_.reject_topic) {
-      if (auto topic = options_.reject_topic->render(ctx); topic.ok()) ctx.publish(topic.key, body, {.qos = 1});
-    }
+    options_.rejection.send(ctx, {{"error", "rate_limited"}, {"retry_after_ms", decision.retry_after_ms}});
   }
 
   RateLimitOptions options_;

@@ -360,6 +360,7 @@ awaitable<void> App::handle(CompiledRoute& route, AdmittedMessage admitted) {
   try {
     co_await route.chain.run(context);
     ++route.stats.handled;
+    if (context.replayed()) ++route.stats.replayed;
   } catch (const InvalidPayload& e) {
     ++route.stats.rejected;
     spdlog::warn("route '{}': rejected a message on '{}': {}", route.info.name, context.topic(), e.what());

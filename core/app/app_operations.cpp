@@ -28,6 +28,9 @@ metrics::Families App::metrics() const {
   metrics::Family received("routemq_messages_received_total", "Messages routed to a route", MetricType::Counter);
   metrics::Family handled("routemq_messages_handled_total", "Messages whose middleware and handler completed",
                           MetricType::Counter);
+  metrics::Family replayed("routemq_messages_replayed_total",
+                           "Handled messages answered again with what an earlier copy was answered (dedupe's replay)",
+                           MetricType::Counter);
   metrics::Family rejected("routemq_messages_rejected_total", "Messages rejected as invalid payloads",
                            MetricType::Counter);
   metrics::Family failed("routemq_messages_failed_total", "Messages whose middleware or handler threw",
@@ -38,12 +41,13 @@ metrics::Families App::metrics() const {
     const metrics::Labels labels{{std::string("route"), route->info.name}};
     received.add(labels, static_cast<double>(route->stats.received.load()));
     handled.add(labels, static_cast<double>(route->stats.handled.load()));
+    replayed.add(labels, static_cast<double>(route->stats.replayed.load()));
     rejected.add(labels, static_cast<double>(route->stats.rejected.load()));
     failed.add(labels, static_cast<double>(route->stats.failed.load()));
     latency.add_histogram(labels, route->stats.latency.snapshot());
   }
   metrics::Families families;
-  for (auto* family : {&received, &handled, &rejected, &failed, &latency}) families.push_back(std::move(*family).done());
+  for (auto* family : {&received, &handled, &replayed, &rejected, &failed, &latency}) families.push_back(std::move(*family).done());
 
   auto single = [&](const char* name, const char* help, MetricType type, double value) {
     metrics::Family family(name, help, type);

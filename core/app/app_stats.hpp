@@ -10,6 +10,7 @@ namespace routemq {
 struct RouteStats {
   std::atomic<std::uint64_t> received{0};
   std::atomic<std::uint64_t> handled{0};    // the chain completed without an exception
+  std::atomic<std::uint64_t> replayed{0};   // handled by answering again what an earlier copy was answered
   std::atomic<std::uint64_t> rejected{0};   // InvalidPayload: the payload was unacceptable
   std::atomic<std::uint64_t> failed{0};     // any other exception from middleware or handler
   metrics::LatencyBuckets latency;          // middleware + handler, per message

@@ -45,7 +45,12 @@ const nlohmann::json& Context::json() {
 }
 
 void Context::publish(std::string topic, std::string payload, PublishOptions options) const {
-  publish_(OutboundMessage{std::move(topic), std::move(payload), std::move(options)});
+  send(OutboundMessage{std::move(topic), std::move(payload), std::move(options)}, false);
+}
+
+void Context::send(OutboundMessage message, bool reply) const {
+  if (recording_) recorded_.push_back({message, reply});
+  publish_(std::move(message));
 }
 
 namespace {
@@ -63,12 +68,26 @@ void Context::publish(std::string topic, const nlohmann::json& payload, PublishO
 bool Context::reply(std::string payload, PublishOptions options) const {
   if (!message_.response_topic) return false;
   if (!options.correlation_data) options.correlation_data = message_.correlation_data;
-  publish(*message_.response_topic, std::move(payload), std::move(options));
+  send(OutboundMessage{*message_.response_topic, std::move(payload), std::move(options)}, true);
   return true;
 }
 
 bool Context::reply(const nlohmann::json& payload, PublishOptions options) const {
   return reply(dump_lenient(payload), std::move(options));
+}
+
+void Context::replay(const Answers& answers) {
+  replayed_ = true;
+  for (const auto& [message, reply] : answers) {
+    if (!reply) {
+      send(message, false);
+      continue;
+    }
+    if (!message_.response_topic) continue;  // this copy asked for no answer
+    auto options = message.options;
+    options.correlation_data = message_.correlation_data;
+    send(OutboundMessage{*message_.response_topic, message.payload, std::move(options)}, true);
+  }
 }
 
 }  // namespace routemq

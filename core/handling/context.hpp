@@ -12,6 +12,7 @@
 #include "core/handling/context_key.hpp"
 #include "core/json/bounded_json.hpp"
 #include "core/handling/invalid_payload.hpp"
+#include "core/handling/answers.hpp"
 #include "core/handling/message.hpp"
 #include "core/handling/services.hpp"
 #include "core/routing/router.hpp"
@@ -82,6 +83,16 @@ class Context {
     return reply(std::string(payload), std::move(options));
   }
 
+  // --- answers kept for a duplicate (dedupe's `replay: true`, answers.hpp)
+  // From now on, what publish() and reply() send is also kept, in order, in recorded_answers().
+  void record_answers() { recording_ = true; }
+  const Answers& recorded_answers() const { return recorded_; }
+  // Sends answers kept for an earlier copy of this message again, each byte for byte, except that a
+  // reply goes to this copy's own response topic with its own correlation data (and nowhere when this
+  // copy has no response topic). Marks the message replayed: the app counts it.
+  void replay(const Answers& answers);
+  bool replayed() const { return replayed_; }
+
   // --- services the app injects
   const Services& services() const { return services_; }
   template <class T>
@@ -91,6 +102,7 @@ class Context {
 
  private:
   void parse_json_once();
+  void send(OutboundMessage message, bool reply) const;
 
   InboundMessage message_;
   Params params_;
@@ -101,6 +113,10 @@ class Context {
   std::optional<nlohmann::json> json_;
   std::optional<std::string> json_error_;
   std::map<std::string, std::any, std::less<>> values_;
+  // Kept from const publish()/reply(): recording is the context's own bookkeeping, not the message's.
+  mutable Answers recorded_;
+  bool recording_ = false;
+  bool replayed_ = false;
 };
 
 }  // namespace routemq

@@ -12,7 +12,7 @@ namespace routemq::testing {
 struct TestApp::Counts {
   struct Route {
     std::string name;
-    std::uint64_t received, rejected, failed;
+    std::uint64_t received, rejected, failed, replayed;
   };
   std::vector<Route> routes;
 };
@@ -78,6 +78,7 @@ Delivery TestApp::deliver(InboundMessage message) {
     if (!done) delivery.outcome = Outcome::still_running;
     else if (now.rejected != then.rejected) delivery.outcome = Outcome::rejected;
     else if (now.failed != then.failed) delivery.outcome = Outcome::failed;
+    else if (now.replayed != then.replayed) delivery.outcome = Outcome::replayed;
     else delivery.outcome = Outcome::handled;
     return delivery;
   }
@@ -115,7 +116,8 @@ TestApp::Counts TestApp::counts() const {
   Counts counts;
   for (const auto& route : app_->routes()) {
     const auto* stats = app_->route_stats(route.name);
-    counts.routes.push_back({route.name, stats->received.load(), stats->rejected.load(), stats->failed.load()});
+    counts.routes.push_back(
+        {route.name, stats->received.load(), stats->rejected.load(), stats->failed.load(), stats->replayed.load()});
   }
   return counts;
 }

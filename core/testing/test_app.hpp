@@ -41,6 +41,7 @@ struct TestAppOptions {
 
 enum class Outcome {
   handled,       // the chain completed: middleware and handler, or middleware that answered itself
+  replayed,      // a duplicate, answered again with what its first copy was answered (dedupe's replay)
   rejected,      // the payload was unacceptable (InvalidPayload): counted and logged, nothing else
   failed,        // middleware or the handler threw anything else
   unmatched,     // no route takes the topic

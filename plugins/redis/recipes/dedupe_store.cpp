@@ -8,38 +8,55 @@
 #include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/random_token.hpp"
 #include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/sha1_hex.hpp"
 
 namespace routemq::redis {
 namespace {
 
-// KEYS[1] marker. ARGV: lease ms, this claim's marker, owner, incarnation.
-// -> "first" | "taken_over" | "duplicate" | "in_flight"
+// KEYS[1] marker. ARGV: lease ms, this claim's token, owner, incarnation, fingerprint.
+// -> {"first"} | {"taken_over"} | {"duplicate", answers} | {"answers_lost"} | {"in_flight"} | {"id_reused"}
+// Markers are found with plain string.find/sub: the owner and the answers are bytes, never a pattern.
 const Script& claim_marker_script() {
   static const Script script(R"lua(
 local marker = redis.call('GET', KEYS[1])
 if not marker then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-  return 'first'
+  redis.call('SET', KEYS[1], 'c:' .. ARGV[2], 'PX', ARGV[1])
+  return {'first'}
 end
-if marker == 'done' then return 'duplicate' end
-if ARGV[3] ~= '' then
-  local incarnation, owner = string.match(marker, '^claim:[^:]*:([^:]*):(.*)$')
-  if owner == ARGV[3] and incarnation ~= ARGV[4] then
-    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-    return 'taken_over'
-  end
+if marker == 'done' then return {'duplicate', ''} end
+local function reused(fingerprint) return ARGV[5] ~= '' and fingerprint ~= '' and fingerprint ~= ARGV[5] end
+local state = string.sub(marker, 1, 2)
+if state == 'd:' then
+  local colon = string.find(marker, ':', 3, true)
+  if reused(string.sub(marker, 3, colon - 1)) then return {'id_reused'} end
+  return {'duplicate', string.sub(marker, colon + 1)}
 end
-return 'in_flight'
+if state ~= 'c:' and state ~= 'p:' then return {'in_flight'} end
+-- <random>:<incarnation>:<fingerprint>:<owner>
+local a = string.find(marker, ':', 3, true)
+local b = string.find(marker, ':', a + 1, true)
+local c = string.find(marker, ':', b + 1, true)
+local fingerprint = string.sub(marker, b + 1, c - 1)
+if reused(fingerprint) then return {'id_reused'} end
+local dead = ARGV[3] ~= '' and string.sub(marker, c + 1) == ARGV[3] and string.sub(marker, a + 1, b - 1) ~= ARGV[4]
+if not dead then return {'in_flight'} end
+if state == 'p:' then
+  redis.call('SET', KEYS[1], 'd:' .. fingerprint .. ':', 'KEEPTTL')
+  return {'answers_lost'}
+end
+redis.call('SET', KEYS[1], 'c:' .. ARGV[2], 'PX', ARGV[1])
+return {'taken_over'}
 )lua");
   return script;
 }
 
-// KEYS[1] marker. ARGV: this claim's marker, window ms. Marks done unless another claim took over.
+// KEYS[1] marker. ARGV: this claim's token, window ms, fingerprint, answers. Marks done unless another
+// claim took over.
 const Script& done_marker_script() {
   static const Script script(R"lua(
 local marker = redis.call('GET', KEYS[1])
-if (not marker) or marker == ARGV[1] then
-  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+if (not marker) or marker == 'c:' .. ARGV[1] or marker == 'p:' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'd:' .. ARGV[3] .. ':' .. ARGV[4], 'PX', ARGV[2])
   return 1
 end
 return 0
@@ -47,10 +64,13 @@ return 0
   return script;
 }
 
-// KEYS[1] marker. ARGV: this claim's marker. Compare-and-delete: only our own claim.
+// KEYS[1] marker. ARGV: this claim's token, fingerprint. Only our own claim: deleted while it is a
+// claim; once the work's writes landed with it (p:), done without answers.
 const Script& release_claim_script() {
   static const Script script(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local marker = redis.call('GET', KEYS[1])
+if marker == 'c:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if marker == 'p:' .. ARGV[1] then redis.call('SET', KEYS[1], 'd:' .. ARGV[2] .. ':', 'KEEPTTL') end
 return 0
 )lua");
   return script;
@@ -58,8 +78,9 @@ return 0
 
 DedupeStore::Outcome outcome_named(const std::string& text) {
   if (text == "first" || text == "taken_over") return DedupeStore::Outcome::first;
-  if (text == "duplicate") return DedupeStore::Outcome::duplicate;
+  if (text == "duplicate" || text == "answers_lost") return DedupeStore::Outcome::duplicate;
   if (text == "in_flight") return DedupeStore::Outcome::in_flight;
+  if (text == "id_reused") return DedupeStore::Outcome::id_reused;
   return DedupeStore::Outcome::unavailable;  // a reply the script never gives
 }
 
@@ -70,6 +91,7 @@ const char* to_string(DedupeStore::Outcome outcome) {
     case DedupeStore::Outcome::first: return "first";
     case DedupeStore::Outcome::duplicate: return "duplicate";
     case DedupeStore::Outcome::in_flight: return "in_flight";
+    case DedupeStore::Outcome::id_reused: return "id_reused";
     case DedupeStore::Outcome::unavailable: return "unavailable";
   }
   return "unavailable";
@@ -84,19 +106,24 @@ DedupeStore::DedupeStore(RedisManager& redis, Options options) : redis_(redis.sh
 
 std::string DedupeStore::marker(const std::string& id) const { return "dd:{" + id + "}"; }
 
-awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
-  // The owner goes last: it may hold ':', the token and incarnation (hex) do not.
-  Claim claim{std::move(id), Outcome::unavailable,
-              "claim:" + random_token() + ":" + options_.incarnation + ":" + options_.owner};
+awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id, std::string_view content) {
+  Claim claim{.id = std::move(id), .fingerprint = content.empty() ? std::string() : sha1_hex(content)};
+  // The owner goes last: it may hold ':', the others (hex) do not.
+  claim.token = random_token() + ":" + options_.incarnation + ":" + claim.fingerprint + ":" + options_.owner;
   const std::vector<std::string> keys{marker(claim.id)};
   const auto give_up = std::chrono::steady_clock::now() + options_.wait_for_in_flight;
   auto delay = std::chrono::milliseconds(10);
   while (true) {
     std::vector<std::string> args{std::to_string(options_.lease.count()), claim.token, options_.owner,
-                                  options_.incarnation};
+                                  options_.incarnation, claim.fingerprint};
     auto result = co_await redis_->eval(claim_marker_script(), keys, std::move(args));
-    claim.outcome = result.succeeded() ? outcome_named(result.reply.text) : Outcome::unavailable;
-    claim.taken_over = result.succeeded() && result.reply.text == "taken_over";
+    const auto& reply = result.reply;
+    const bool answered = result.succeeded() && reply.type == Reply::Type::array && !reply.elements.empty();
+    const std::string said = answered ? reply.elements[0].text : std::string();
+    claim.outcome = answered ? outcome_named(said) : Outcome::unavailable;
+    claim.taken_over = said == "taken_over";
+    claim.answers_lost = said == "answers_lost";
+    if (said == "duplicate" && reply.elements.size() > 1) claim.answers = reply.elements[1].text;
     if (claim.outcome != Outcome::in_flight || std::chrono::steady_clock::now() + delay > give_up) break;
     // Another claim holds it: its outcome (done, or released on failure) decides ours.
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
@@ -107,31 +134,32 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id) {
   co_return claim;
 }
 
-awaitable<bool> DedupeStore::done(Claim claim) {
+awaitable<bool> DedupeStore::done(Claim claim, std::string answers) {
   std::vector<std::string> keys{marker(claim.id)};
-  std::vector<std::string> args{claim.token, std::to_string(options_.window.count())};
+  std::vector<std::string> args{claim.token, std::to_string(options_.window.count()), claim.fingerprint,
+                                std::move(answers)};
   auto marked = co_await redis_->eval(done_marker_script(), std::move(keys), std::move(args));
   co_return marked.succeeded() && marked.reply.as_integer() == 1;
 }
 
-void DedupeStore::done_in_background(Claim claim) const {
-  // Parameters by value: the coroutine owns its copies of the store and the claim.
-  auto mark = [](DedupeStore store, Claim done) -> awaitable<void> {
-    if (!co_await store.done(done))
+void DedupeStore::done_in_background(Claim claim, std::string answers) const {
+  // Parameters by value: the coroutine owns its copies of the store, the claim and the answers.
+  auto mark = [](DedupeStore store, Claim done, std::string kept) -> awaitable<void> {
+    if (!co_await store.done(done, std::move(kept)))
       spdlog::warn("dedupe: could not mark '{}' done (Redis did not take it, or its lease ran out)", done.id);
   };
-  asio::co_spawn(redis_->io_context(), mark(*this, std::move(claim)), asio::detached);
+  asio::co_spawn(redis_->io_context(), mark(*this, std::move(claim), std::move(answers)), asio::detached);
 }
 
 void DedupeStore::release(const Claim& claim) const {
-  std::vector<std::string> args{claim.token};
+  std::vector<std::string> args{claim.token, claim.fingerprint};
   redis_->eval_detached(release_claim_script(), {marker(claim.id)}, std::move(args));
 }
 
 asio::io_context& DedupeStore::io_context() const { return redis_->io_context(); }
 
-void DedupeStore::done_in(Pipeline& pipe, const Claim& claim) const {
-  pipe.set(marker(claim.id), "done", {.px = options_.window});
+void DedupeStore::done_in(Pipeline& pipe, const Claim& claim, bool answers_follow) const {
+  pipe.set(marker(claim.id), answers_follow ? "p:" + claim.token : "d:" + claim.fingerprint + ":", {.px = options_.window});
 }
 
 }  // namespace routemq::redis

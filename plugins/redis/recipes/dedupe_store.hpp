@@ -1,19 +1,27 @@
 #pragma once
 // Each id handled once within a window, across every process, in two phases so that a failure in the
 // middle does not swallow the id for the whole window: a claim (held for a lease) before the work,
-// "done" (kept for the window) after it succeeded, the claim released when it failed.
+// "done" (kept for the window) after it succeeded, the claim released when it failed. "done" may keep
+// the work's answers, so that a duplicate gets them again, and a claim may say what the id stands for
+// (its content: a payload), so that the same id reused for other content is told apart.
 //
 //   redis::DedupeStore store(redis::manager(ctx), {.window = 1h, .lease = 30s});
-//   auto claim = co_await store.claim("order:42");
-//   if (claim.outcome != redis::DedupeStore::Outcome::first) co_return;  // seen, or being handled
+//   auto claim = co_await store.claim("order:42", payload);
+//   if (claim.outcome == redis::DedupeStore::Outcome::duplicate) co_return resend(claim.answers);
+//   if (claim.outcome != redis::DedupeStore::Outcome::first) co_return;  // being handled, or reused
 //   try { co_await work(); } catch (...) { store.release(claim); throw; }
-//   co_await store.done(claim);
+//   co_await store.done(claim, answers);
 //
 // The marker is one key, dd:{<id>} under the manager's prefix (hash-tagged: one slot per decision):
-// "done", or "claim:<token>:<incarnation>:<owner>".
+//   c:<token>                claimed; <token> = <random>:<incarnation>:<fingerprint>:<owner>
+//   p:<token>                the work's own writes landed with it (done_in), its answers follow
+//   d:<fingerprint>:<answers>  done; the answers are bytes the caller gave (answers.hpp's encoding)
+// The fingerprint is the SHA-1 of the content in hex, or empty when none was given. Markers an
+// earlier version wrote ("done", "claim:...") read as done without answers, and as a claim.
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/asio.hpp"
 
@@ -41,34 +49,44 @@ class DedupeStore {
   static const std::string& process_incarnation();
   enum class Outcome {
     first,        // claimed: do the work, then done() or release()
-    duplicate,    // done within the window: skip
+    duplicate,    // done within the window: skip, or answer again with `answers`
     in_flight,    // another claim holds it (after waiting, if asked): skip, or try later
+    id_reused,    // the id was claimed or done for other content: refuse it
     unavailable,  // Redis did not answer: the caller decides (see middleware/dedupe.hpp)
   };
   struct Claim {
-    std::string id;
+    std::string id{};
     Outcome outcome = Outcome::unavailable;
-    std::string token;  // this claim's, when first
+    std::string token{};        // this claim's, when first
+    std::string fingerprint{};  // of the content claim() was given (hex; empty: none)
     bool taken_over = false;  // first, over a claim an earlier incarnation of the owner left
+    // duplicate: the answers done() kept (empty when none), or answers_lost: the work's writes landed
+    // (done_in) but its process died before its answers were kept.
+    std::string answers{};
+    bool answers_lost = false;
   };
 
   // The manager must outlive the store and the releases it starts.
   DedupeStore(RedisManager& redis, Options options);
 
-  awaitable<Claim> claim(std::string id);
-  // Marks a first claim done for the window; false when Redis did not take it, or another claim took
-  // over after this one's lease ran out.
-  awaitable<bool> done(Claim claim);
+  // `content`: what the id stands for (a payload); empty: the id alone decides.
+  awaitable<Claim> claim(std::string id, std::string_view content = {});
+  // Marks a first claim done for the window, keeping `answers` for its duplicates; false when Redis did
+  // not take it, or another claim took over after this one's lease ran out.
+  awaitable<bool> done(Claim claim, std::string answers = {});
   // The same without waiting (a failure is logged): the work is over, and a copy arriving meanwhile
   // still meets the claim (in_flight), so nothing needs to wait for the marker.
-  void done_in_background(Claim claim) const;
-  // Gives a first claim up (compare-and-delete: only this claim's) without waiting, so a redelivery
-  // can be handled at once; for a failed handler, whose error must propagate now.
+  void done_in_background(Claim claim, std::string answers = {}) const;
+  // Gives a first claim up without waiting, so a redelivery can be handled at once; for a failed
+  // handler, whose error must propagate now. Only this claim's (compare-and-delete); once done_in()'s
+  // marker landed, the work's writes are stored: the id becomes done (without answers) instead.
   void release(const Claim& claim) const;
-  // Queues "done" for a first claim in `pipe` (a plain SET, no compare: the pipeline's writes are this
-  // claim's work, and they land with the marker), so a crash cannot leave the work done without the
-  // marker, and the broker's redelivered copy handled a second time.
-  void done_in(Pipeline& pipe, const Claim& claim) const;
+  // Queues the marker for a first claim in `pipe` (a plain SET, no compare: the pipeline's writes are
+  // this claim's work, and they land with the marker), so a crash cannot leave the work done without
+  // the marker, and the broker's redelivered copy handled a second time. With `answers_follow`, the
+  // marker waits for done() or done_in_background() to keep the answers (a copy meeting it meanwhile
+  // is in flight; after its process died, a duplicate with answers_lost); otherwise it is "done".
+  void done_in(Pipeline& pipe, const Claim& claim, bool answers_follow = false) const;
   // Where the store's Redis runs (for work started on its behalf).
   asio::io_context& io_context() const;
 

@@ -20,7 +20,7 @@ TEST_CASE("dedupe store: the first claim wins, done makes the id a duplicate for
   const auto again = f.sync(store.claim("order-1"));
   CHECK(again.outcome == Outcome::duplicate);
   CHECK(again.token.empty());
-  CHECK(f.server.command({"GET", "test:dd:{order-1}"}) == "$4\r\ndone\r\n");
+  CHECK(f.server.command({"GET", "test:dd:{order-1}"}) == "$3\r\nd::\r\n");  // done; no fingerprint, no answers
   const auto ttl = std::stoll(f.server.command({"PTTL", "test:dd:{order-1}"}).substr(1));
   CHECK(ttl > 50'000);
   CHECK(ttl <= 60'000);
@@ -99,6 +99,6 @@ TEST_CASE("dedupe store: done in the background marks the id done without the ca
   auto claim = f.sync(store.claim("later"));
   REQUIRE(claim.outcome == Outcome::first);
   store.done_in_background(claim);
-  REQUIRE(wait_until([&] { return f.server.command({"GET", "test:dd:{later}"}) == "$4\r\ndone\r\n"; }, 10s));
+  REQUIRE(wait_until([&] { return f.server.command({"GET", "test:dd:{later}"}) == "$3\r\nd::\r\n"; }, 10s));
   CHECK(f.sync(store.claim("later")).outcome == Outcome::duplicate);
 }
