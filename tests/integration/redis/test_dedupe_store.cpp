@@ -1,6 +1,7 @@
 // DedupeStore against a real redis-server: claim, done, duplicate, release, in-flight and its wait.
 #include <catch2/catch.hpp>
 
+#include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/recipes/dedupe_store.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
 
@@ -101,4 +102,67 @@ TEST_CASE("dedupe store: done in the background marks the id done without the ca
   store.done_in_background(claim);
   REQUIRE(wait_until([&] { return f.server.command({"GET", "test:dd:{later}"}) == "$3\r\nd::\r\n"; }, 10s));
   CHECK(f.sync(store.claim("later")).outcome == Outcome::duplicate);
+}
+
+TEST_CASE("dedupe store: done keeps answers for duplicates, and the same id with other content is id_reused") {
+  RedisFixture f;
+  redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s});
+  const auto first = f.sync(store.claim("m1", "reading 1"));
+  REQUIRE(first.outcome == Outcome::first);
+  CHECK(f.sync(store.claim("m1", "reading 2")).outcome == Outcome::id_reused);  // while claimed
+  const std::string answers("\x01\0binary:answers:", 17);
+  CHECK(f.sync(store.done(first, answers)));
+  const auto copy = f.sync(store.claim("m1", "reading 1"));
+  CHECK(copy.outcome == Outcome::duplicate);
+  CHECK(copy.answers == answers);
+  CHECK(f.sync(store.claim("m1", "reading 2")).outcome == Outcome::id_reused);  // once done
+  CHECK(f.sync(store.claim("m1")).outcome == Outcome::duplicate);               // no content: the id alone
+  CHECK(std::string(redis::to_string(Outcome::id_reused)) == "id_reused");
+  // Markers an earlier version wrote still read as they meant.
+  f.server.command({"SET", "test:dd:{old}", "done"});
+  CHECK(f.sync(store.claim("old", "x")).outcome == Outcome::duplicate);
+  f.server.command({"SET", "test:dd:{old-claim}", "claim:abc:0a:svc"});
+  CHECK(f.sync(store.claim("old-claim", "x")).outcome == Outcome::in_flight);
+}
+
+TEST_CASE("dedupe store: a marker written with the work waits for its answers, and its process dying loses them once") {
+  RedisFixture f;
+  redis::DedupeStore dead(f.redis, {.window = 60s, .lease = 30s, .owner = "svc", .incarnation = "0a"});
+  redis::DedupeStore restarted(f.redis, {.window = 60s, .lease = 30s, .owner = "svc", .incarnation = "0b"});
+  redis::DedupeStore live(f.redis, {.window = 60s, .lease = 30s, .owner = "svc", .incarnation = "0a"});
+
+  // The work's pipeline carries the marker; the answers follow after the handler.
+  const auto claim = f.sync(live.claim("w1", "c"));
+  REQUIRE(claim.outcome == Outcome::first);
+  redis::Pipeline pipe(f.redis);
+  pipe.set("work:w1", "stored");
+  live.done_in(pipe, claim, true);
+  REQUIRE(f.sync(pipe.run()));
+  CHECK(f.sync(live.claim("w1", "c")).outcome == Outcome::in_flight);  // its process lives: wait for answers
+  CHECK(f.sync(live.claim("w1", "other")).outcome == Outcome::id_reused);
+  CHECK(f.sync(live.done(claim, "answers")));
+  CHECK(f.sync(live.claim("w1", "c")).answers == "answers");
+
+  // The process dies between its work and its answers: the next incarnation's copy is a duplicate with
+  // answers lost (not handled again), and later copies plain duplicates.
+  const auto orphan = f.sync(dead.claim("w2", "c"));
+  redis::Pipeline work(f.redis);
+  dead.done_in(work, orphan, true);
+  REQUIRE(f.sync(work.run()));
+  const auto lost = f.sync(restarted.claim("w2", "c"));
+  CHECK(lost.outcome == Outcome::duplicate);
+  CHECK(lost.answers_lost);
+  const auto later = f.sync(restarted.claim("w2", "c"));
+  CHECK(later.outcome == Outcome::duplicate);
+  CHECK_FALSE(later.answers_lost);
+  CHECK(std::stoll(f.server.command({"PTTL", "test:dd:{w2}"}).substr(1)) > 50'000);  // still the window
+
+  // A handler failing after its work landed gives up its claim: the id is done (without answers), not freed.
+  const auto failing = f.sync(live.claim("w3"));
+  redis::Pipeline stored(f.redis);
+  live.done_in(stored, failing, true);
+  REQUIRE(f.sync(stored.run()));
+  live.release(failing);
+  REQUIRE(wait_until([&] { return f.server.command({"GET", "test:dd:{w3}"}) == "$3\r\nd::\r\n"; }, 10s));
+  CHECK(f.sync(live.claim("w3")).outcome == Outcome::duplicate);
 }
