@@ -46,7 +46,11 @@ TEST_CASE("test app: Redis disabled, every example route answers degraded, and b
   REQUIRE(ack.published.size() == 1);
   CHECK(ack.published[0].topic == "devices/d1/ack");
   CHECK(payload_of(ack.published[0]) == nlohmann::json{{"msg_id", "m1"}, {"count", nullptr}});
-  CHECK(app.deliver("devices/d1/telemetry", R"({"msg_id":"m1","value":21.5})").published.empty());  // in-process dedupe
+  // In-process dedupe: the copy is not handled again, and gets its first ack again.
+  const auto copy = app.deliver("devices/d1/telemetry", R"({"msg_id":"m1","value":21.5})");
+  CHECK(copy.outcome == Outcome::replayed);
+  REQUIRE(copy.published.size() == 1);
+  CHECK(payload_of(copy.published[0]) == nlohmann::json{{"msg_id", "m1"}, {"count", nullptr}});
 
   const auto invalid = app.deliver("devices/d1/telemetry", "oops");
   CHECK(invalid.outcome == Outcome::rejected);
@@ -61,7 +65,7 @@ TEST_CASE("test app: Redis disabled, every example route answers degraded, and b
   const auto unmatched = app.deliver("nobody/listens/here", "{}");
   CHECK(unmatched.outcome == Outcome::unmatched);
   CHECK(unmatched.route.empty());
-  CHECK(app.published().size() == 3);  // everything since the start, in order
+  CHECK(app.published().size() == 4);  // everything since the start, in order
   CHECK(app.app().stats().unmatched == 1);
 }
 
