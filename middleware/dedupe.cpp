@@ -254,7 +254,11 @@ class Dedupe {
       co_return;
     }
     if (claim.outcome != redis::DedupeStore::Outcome::first) co_return answer_copy(ctx, id, claim);
-    decide(ctx, id, claim.taken_over ? "taken_over" : "first");
+    const bool rebuilding = !claim.kept_replies.empty();
+    decide(ctx, id, rebuilding ? "rebuilt" : claim.taken_over ? "taken_over" : "first");
+    if (rebuilding)
+      spdlog::info("dedupe on '{}': id '{}' was stored by a process that died before its answers were kept; "
+                   "answering again from its stored replies", ctx.topic(), id);
     if (options_.replay) ctx.record_answers();
     ctx.set(claim_in_hand, ClaimInHand{&store, claim, options_.replay});
     try {
@@ -266,7 +270,7 @@ class Dedupe {
     // The marker (and the answers) are written after the handler, not awaited by it: the message's slot
     // is free a round trip sooner, and a copy arriving before the write lands still meets the claim
     // (with replay, it waits for the answers).
-    if (options_.replay) store.done_in_background(claim, kept_answers(ctx, id));
+    if (options_.replay || rebuilding) store.done_in_background(claim, options_.replay ? kept_answers(ctx, id) : "");
     else if (!ctx.get(claim_in_hand)->marked) store.done_in_background(claim);
   }
 

@@ -41,10 +41,13 @@ struct DedupeDecision {
   std::string id;
   // "first"         handled; "taken_over": first, over a claim an earlier incarnation of this client
   //                 id left (it died)
+  // "rebuilt"       first, over the work of a process that died after storing it and before keeping its
+  //                 answers: the handler runs again, its marked pipeline (mark_done_in) answered from
+  //                 the replies kept with the work instead of being run, so its answers go out again
+  //                 and nothing is stored twice
   // "replayed"      a duplicate, answered again with the first copy's answers
   // "duplicate"     a duplicate, skipped (no replay, or nothing to answer)
-  // "answers_lost"  a duplicate whose first copy's process died after storing its work and before its
-  //                 answers were kept: skipped, nothing to answer (logged)
+  // "answers_lost"  as "rebuilt", where no replies were kept (a cluster): skipped, nothing to answer (logged)
   // "in_flight"     another copy is being handled: skipped
   // "id_reused"     the id was used for other content: refused (reject_topic)
   // "unavailable"   Redis did not answer: decided by on_unavailable
@@ -57,7 +60,10 @@ inline constexpr ContextKey<DedupeDecision> dedupe_decision{"dedupe"};
 // marker reach Redis in one write: a kill -9 between the handler's writes and a separate marker would
 // leave the writes without the marker, and the broker's redelivered copy would be handled again
 // (counted twice). The middleware then writes no marker of its own; with replay it still keeps the
-// answers after the handler (a copy meeting the marker meanwhile waits for them). A no-op when the
+// answers after the handler (a copy meeting the marker meanwhile waits for them), and the pipeline
+// runs as one script that keeps its replies with the marker, so that a copy coming after a crash in
+// between is answered again from them ("rebuilt"): the handler must then take the same path, which a
+// handler whose answers follow from the message and its pipeline's replies does. A no-op when the
 // message did not go through dedupe as its first claim (no dedupe, Redis unavailable, a duplicate).
 void mark_done_in(Context& ctx, redis::Pipeline& pipe);
 

@@ -2,6 +2,8 @@
 
 #include "plugins/redis/protocol/decode.hpp"
 #include "plugins/redis/protocol/encoder.hpp"
+#include "plugins/redis/protocol/kept_replies.hpp"
+#include "plugins/redis/script.hpp"
 #include "plugins/redis/set_arguments.hpp"
 
 namespace routemq::redis {
@@ -17,9 +19,61 @@ std::vector<std::string> with_values(const char* verb, std::string key, const st
   return args;
 }
 
+// KEYS[1]: where the replies are kept. ARGV[1]: ttl ms, ARGV[2]: how many commands, then each
+// command's argument count and arguments. Returns the commands' replies, as a pipeline would.
+// The kept form is kept_replies.hpp's.
+const Script& keep_replies_script() {
+  static const Script script(R"lua(
+local replies, at = {}, 3
+for i = 1, tonumber(ARGV[2]) do
+  local argc = tonumber(ARGV[at])
+  replies[i] = redis.pcall(unpack(ARGV, at + 1, at + argc))
+  at = at + argc + 1
+end
+local function kept(r)
+  local t = type(r)
+  if t == 'number' then return 'i' .. string.format('%d', r) .. ';' end
+  if t == 'string' then return 's' .. #r .. ';' .. r end
+  if t ~= 'table' then return 'n' end
+  if r.err then return 'e' .. #r.err .. ';' .. r.err end
+  if r.ok then return 'o' .. #r.ok .. ';' .. r.ok end
+  local parts = {'a' .. #r .. ';'}
+  for j = 1, #r do parts[#parts + 1] = kept(r[j]) end
+  return table.concat(parts)
+end
+redis.call('SET', KEYS[1], kept(replies), 'PX', ARGV[1])
+return replies
+)lua");
+  return script;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(RedisManager& redis) : redis_(redis) {}
+
+void Pipeline::keep_replies_in(std::string_view name, std::chrono::milliseconds ttl) {
+  if (!redis_.on_cluster()) keep_in_.emplace(std::string(name), ttl);
+}
+
+bool Pipeline::answer_from(std::string_view kept) {
+  const auto replies = decode_kept_replies(kept);
+  const bool usable = replies && replies->size() == queued_;
+  kept_ = usable ? std::string(kept) : std::string();  // nothing usable: every command fails
+  return usable;
+}
+
+awaitable<Result> Pipeline::run_keeping_replies() {
+  const auto commands = decode_commands(bytes_);
+  if (!commands) co_return Result::failed(Failure::protocol, "the pipeline's own commands did not decode");
+  std::vector<std::string> args{std::to_string(keep_in_->second.count()), std::to_string(commands->size())};
+  for (const auto& command : *commands) {
+    args.push_back(std::to_string(command.size()));
+    args.insert(args.end(), command.begin(), command.end());
+  }
+  bytes_.clear();
+  std::vector<std::string> keys(1, keep_in_->first);
+  co_return co_await redis_.eval(keep_replies_script(), std::move(keys), std::move(args));
+}
 
 template <class T>
 Queued<T> Pipeline::queue(const std::vector<std::string>& args, T (*decode)(const Result&), bool is_read) {
@@ -108,11 +162,24 @@ Queued<long long> Pipeline::sadd(std::string_view name, const std::vector<std::s
 awaitable<bool> Pipeline::run() {
   results_.clear();
   if (queued_ == 0) co_return true;
-  auto answer = co_await redis_.execute(std::exchange(bytes_, {}), queued_);
-  const bool answered = answer.ok();
+  if (kept_) {
+    bytes_.clear();
+    auto replies = decode_kept_replies(*kept_);
+    if (!replies) {
+      results_.assign(queued_, Result::failed(Failure::unavailable, "no kept replies to answer from"));
+      co_return false;
+    }
+    for (auto& reply : *replies) results_.push_back(Result::success(std::move(reply)));
+    co_return true;
+  }
+  // Two statements, not a conditional expression: GCC 12 miscompiles co_await inside `?:`.
+  Result answer;
+  if (keep_in_) answer = co_await run_keeping_replies();
+  else answer = co_await redis_.execute(std::exchange(bytes_, {}), queued_);
+  const bool answered = answer.ok() && (!keep_in_ || answer.reply.elements.size() == queued_);
   if (!answered) {
     results_.assign(queued_, answer);
-  } else if (queued_ == 1) {
+  } else if (queued_ == 1 && !keep_in_) {
     results_.push_back(std::move(answer));
   } else {
     results_.reserve(queued_);

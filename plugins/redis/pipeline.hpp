@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/asio.hpp"
@@ -66,6 +67,17 @@ class Pipeline {
   Queued<long long> sadd(std::string_view name, const std::vector<std::string>& members);
 
   std::size_t size() const { return queued_; }
+
+  // run() executes the queued commands as one server-side script: all of them, with nothing of another
+  // client in between, and their replies kept under `name` (for `ttl`) in the same step, so that work
+  // already done can be answered again without being done again (answer_from). Keys beyond the
+  // script's own are reached undeclared, which a cluster refuses: there run() sends the commands as
+  // usual and keeps nothing.
+  void keep_replies_in(std::string_view name, std::chrono::milliseconds ttl);
+  // run() sends nothing and its values are `kept`, the replies keep_replies_in() kept when this work
+  // was done before. False (and run() then fails every command as unavailable) when `kept` does not
+  // decode, or holds another number of replies than the commands queued.
+  bool answer_from(std::string_view kept);
   // Sends what is queued as one request. True when Redis answered (a command may still have got an
   // error reply: its value is then its default); false when it did not (every value is its default).
   awaitable<bool> run();
@@ -82,8 +94,12 @@ class Pipeline {
   Queued<T> place(T (*decode)(const Result&), bool is_read);
   const Result& result(std::size_t index) const;
 
+  awaitable<Result> run_keeping_replies();
+
   RedisManager& redis_;
   std::string bytes_;  // the queued commands, encoded
+  std::optional<std::pair<std::string, std::chrono::milliseconds>> keep_in_;  // keep_replies_in()
+  std::optional<std::string> kept_;                                           // answer_from()
   std::size_t queued_ = 0;
   std::vector<std::size_t> reads_;  // the GET-like commands, counted as hits or misses
   std::vector<Result> results_;

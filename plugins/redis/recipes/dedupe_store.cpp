@@ -14,7 +14,8 @@ namespace routemq::redis {
 namespace {
 
 // KEYS[1] marker. ARGV: lease ms, this claim's token, owner, incarnation, fingerprint.
-// -> {"first"} | {"taken_over"} | {"duplicate", answers} | {"answers_lost"} | {"in_flight"} | {"id_reused"}
+// -> {"first"} | {"taken_over"} | {"rebuild", kept replies} | {"duplicate", answers} | {"answers_lost"} |
+//    {"in_flight"} | {"id_reused"}. <marker>:w holds the replies of the work written with a p: marker.
 // Markers are found with plain string.find/sub: the owner and the answers are bytes, never a pattern.
 const Script& claim_marker_script() {
   static const Script script(R"lua(
@@ -41,6 +42,13 @@ if reused(fingerprint) then return {'id_reused'} end
 local dead = ARGV[3] ~= '' and string.sub(marker, c + 1) == ARGV[3] and string.sub(marker, a + 1, b - 1) ~= ARGV[4]
 if not dead then return {'in_flight'} end
 if state == 'p:' then
+  -- Its work is stored, its answers were not kept. With the work's replies kept, this copy takes it
+  -- over to answer again from them; without, the answers are lost.
+  local replies = redis.call('GET', KEYS[1] .. ':w')
+  if replies then
+    redis.call('SET', KEYS[1], 'p:' .. ARGV[2], 'KEEPTTL')
+    return {'rebuild', replies}
+  end
   redis.call('SET', KEYS[1], 'd:' .. fingerprint .. ':', 'KEEPTTL')
   return {'answers_lost'}
 end
@@ -57,6 +65,7 @@ const Script& done_marker_script() {
 local marker = redis.call('GET', KEYS[1])
 if (not marker) or marker == 'c:' .. ARGV[1] or marker == 'p:' .. ARGV[1] then
   redis.call('SET', KEYS[1], 'd:' .. ARGV[3] .. ':' .. ARGV[4], 'PX', ARGV[2])
+  redis.call('DEL', KEYS[1] .. ':w')
   return 1
 end
 return 0
@@ -70,14 +79,17 @@ const Script& release_claim_script() {
   static const Script script(R"lua(
 local marker = redis.call('GET', KEYS[1])
 if marker == 'c:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
-if marker == 'p:' .. ARGV[1] then redis.call('SET', KEYS[1], 'd:' .. ARGV[2] .. ':', 'KEEPTTL') end
+if marker == 'p:' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'd:' .. ARGV[2] .. ':', 'KEEPTTL')
+  redis.call('DEL', KEYS[1] .. ':w')
+end
 return 0
 )lua");
   return script;
 }
 
 DedupeStore::Outcome outcome_named(const std::string& text) {
-  if (text == "first" || text == "taken_over") return DedupeStore::Outcome::first;
+  if (text == "first" || text == "taken_over" || text == "rebuild") return DedupeStore::Outcome::first;
   if (text == "duplicate" || text == "answers_lost") return DedupeStore::Outcome::duplicate;
   if (text == "in_flight") return DedupeStore::Outcome::in_flight;
   if (text == "id_reused") return DedupeStore::Outcome::id_reused;
@@ -121,9 +133,10 @@ awaitable<DedupeStore::Claim> DedupeStore::claim(std::string id, std::string_vie
     const bool answered = result.succeeded() && reply.type == Reply::Type::array && !reply.elements.empty();
     const std::string said = answered ? reply.elements[0].text : std::string();
     claim.outcome = answered ? outcome_named(said) : Outcome::unavailable;
-    claim.taken_over = said == "taken_over";
+    claim.taken_over = said == "taken_over" || said == "rebuild";
     claim.answers_lost = said == "answers_lost";
     if (said == "duplicate" && reply.elements.size() > 1) claim.answers = reply.elements[1].text;
+    if (said == "rebuild" && reply.elements.size() > 1) claim.kept_replies = reply.elements[1].text;
     if (claim.outcome != Outcome::in_flight || std::chrono::steady_clock::now() + delay > give_up) break;
     // Another claim holds it: its outcome (done, or released on failure) decides ours.
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
@@ -159,7 +172,15 @@ void DedupeStore::release(const Claim& claim) const {
 asio::io_context& DedupeStore::io_context() const { return redis_->io_context(); }
 
 void DedupeStore::done_in(Pipeline& pipe, const Claim& claim, bool answers_follow) const {
-  pipe.set(marker(claim.id), answers_follow ? "p:" + claim.token : "d:" + claim.fingerprint + ":", {.px = options_.window});
+  if (!answers_follow && claim.kept_replies.empty()) {
+    pipe.set(marker(claim.id), "d:" + claim.fingerprint + ":", {.px = options_.window});
+    return;
+  }
+  pipe.set(marker(claim.id), "p:" + claim.token, {.px = options_.window});
+  // The work is stored already: its kept replies answer the pipeline (the marker's SET included, as
+  // the first run had it), and nothing is sent.
+  if (!claim.kept_replies.empty()) pipe.answer_from(claim.kept_replies);
+  else pipe.keep_replies_in(marker(claim.id) + ":w", options_.window);
 }
 
 }  // namespace routemq::redis

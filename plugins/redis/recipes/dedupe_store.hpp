@@ -64,6 +64,10 @@ class DedupeStore {
     // (done_in) but its process died before its answers were kept.
     std::string answers{};
     bool answers_lost = false;
+    // first (taken over): the work of this id was stored by a process that died before its answers
+    // were kept, with its pipeline's replies kept (done_in with answers_follow): done_in() then
+    // answers the pipeline from them instead of running it, so the work's answers can be made again.
+    std::string kept_replies{};
   };
 
   // The manager must outlive the store and the releases it starts.
@@ -85,7 +89,10 @@ class DedupeStore {
   // this claim's work, and they land with the marker), so a crash cannot leave the work done without
   // the marker, and the broker's redelivered copy handled a second time. With `answers_follow`, the
   // marker waits for done() or done_in_background() to keep the answers (a copy meeting it meanwhile
-  // is in flight; after its process died, a duplicate with answers_lost); otherwise it is "done".
+  // is in flight), and the pipeline runs as one script that keeps its replies beside the marker
+  // (Pipeline::keep_replies_in; not on a cluster): after a crash before the answers were kept, the
+  // next copy gets the claim with kept_replies, and its handler answers again from them. Without
+  // kept replies (a cluster), that copy is a duplicate with answers_lost. Otherwise the marker is "done".
   void done_in(Pipeline& pipe, const Claim& claim, bool answers_follow = false) const;
   // Where the store's Redis runs (for work started on its behalf).
   asio::io_context& io_context() const;

@@ -125,7 +125,7 @@ TEST_CASE("dedupe store: done keeps answers for duplicates, and the same id with
   CHECK(f.sync(store.claim("old-claim", "x")).outcome == Outcome::in_flight);
 }
 
-TEST_CASE("dedupe store: a marker written with the work waits for its answers, and its process dying loses them once") {
+TEST_CASE("dedupe store: a marker written with the work waits for its answers, and after its process died the next copy answers again from the kept replies") {
   RedisFixture f;
   redis::DedupeStore dead(f.redis, {.window = 60s, .lease = 30s, .owner = "svc", .incarnation = "0a"});
   redis::DedupeStore restarted(f.redis, {.window = 60s, .lease = 30s, .owner = "svc", .incarnation = "0b"});
@@ -143,19 +143,42 @@ TEST_CASE("dedupe store: a marker written with the work waits for its answers, a
   CHECK(f.sync(live.done(claim, "answers")));
   CHECK(f.sync(live.claim("w1", "c")).answers == "answers");
 
-  // The process dies between its work and its answers: the next incarnation's copy is a duplicate with
-  // answers lost (not handled again), and later copies plain duplicates.
+  // The process dies between its work and its answers: the next incarnation's copy takes the claim over
+  // with the work's kept replies, and answers again from them without doing the work again.
   const auto orphan = f.sync(dead.claim("w2", "c"));
   redis::Pipeline work(f.redis);
+  auto count = work.incr("count:w2");
   dead.done_in(work, orphan, true);
   REQUIRE(f.sync(work.run()));
-  const auto lost = f.sync(restarted.claim("w2", "c"));
+  REQUIRE(count.get() == 1);
+  const auto rebuilt = f.sync(restarted.claim("w2", "c"));
+  CHECK(rebuilt.outcome == Outcome::first);
+  CHECK(rebuilt.taken_over);
+  REQUIRE_FALSE(rebuilt.kept_replies.empty());
+  redis::Pipeline again(f.redis);
+  auto count_again = again.incr("count:w2");
+  restarted.done_in(again, rebuilt, true);
+  REQUIRE(f.sync(again.run()));
+  CHECK(count_again.get() == 1);                                          // the kept reply
+  CHECK(f.server.command({"GET", "test:count:w2"}) == "$1\r\n1\r\n");  // not incremented twice
+  CHECK(f.sync(restarted.claim("w2", "c")).outcome == Outcome::in_flight);  // until its answers are kept
+  CHECK(f.sync(restarted.done(rebuilt, "answers again")));
+  CHECK(f.sync(restarted.claim("w2", "c")).answers == "answers again");
+  CHECK(f.server.command({"EXISTS", "test:dd:{w2}:w"}) == ":0\r\n");  // replies dropped once answers are kept
+  CHECK(std::stoll(f.server.command({"PTTL", "test:dd:{w2}"}).substr(1)) > 50'000);  // still the window
+
+  // Without kept replies (a cluster keeps none), the answers are lost: a duplicate says so once.
+  const auto orphan2 = f.sync(dead.claim("w4", "c"));
+  redis::Pipeline work2(f.redis);
+  dead.done_in(work2, orphan2, true);
+  REQUIRE(f.sync(work2.run()));
+  f.server.command({"DEL", "test:dd:{w4}:w"});
+  const auto lost = f.sync(restarted.claim("w4", "c"));
   CHECK(lost.outcome == Outcome::duplicate);
   CHECK(lost.answers_lost);
-  const auto later = f.sync(restarted.claim("w2", "c"));
+  const auto later = f.sync(restarted.claim("w4", "c"));
   CHECK(later.outcome == Outcome::duplicate);
   CHECK_FALSE(later.answers_lost);
-  CHECK(std::stoll(f.server.command({"PTTL", "test:dd:{w2}"}).substr(1)) > 50'000);  // still the window
 
   // A handler failing after its work landed gives up its claim: the id is done (without answers), not freed.
   const auto failing = f.sync(live.claim("w3"));
