@@ -270,8 +270,14 @@ class Dedupe {
     // The marker (and the answers) are written after the handler, not awaited by it: the message's slot
     // is free a round trip sooner, and a copy arriving before the write lands still meets the claim
     // (with replay, it waits for the answers).
-    if (options_.replay || rebuilding) store.done_in_background(claim, options_.replay ? kept_answers(ctx, id) : "");
-    else if (!ctx.get(claim_in_hand)->marked) store.done_in_background(claim);
+    const bool marked = ctx.get(claim_in_hand)->marked;
+    if (!options_.replay && !rebuilding) {
+      if (!marked) store.done_in_background(claim);
+      co_return;
+    }
+    auto answers = options_.replay ? kept_answers(ctx, id) : std::string();
+    if (marked) store.keep_answers_in_background(claim, std::move(answers));  // the work's "p:" marker is ours
+    else store.done_in_background(claim, std::move(answers));
   }
 
   // A copy of a message handled (or being handled) before: answered again with replay, refused when

@@ -164,6 +164,17 @@ void DedupeStore::done_in_background(Claim claim, std::string answers) const {
   asio::co_spawn(redis_->io_context(), mark(*this, std::move(claim), std::move(answers)), asio::detached);
 }
 
+void DedupeStore::keep_answers_in_background(Claim claim, std::string answers) const {
+  auto keep = [](DedupeStore store, Claim done, std::string kept) -> awaitable<void> {
+    Pipeline pipe(*store.redis_);
+    const auto name = store.marker(done.id);
+    pipe.set(name, "d:" + done.fingerprint + ":" + kept, {.px = store.options_.window});
+    pipe.del(name + ":w");
+    if (!co_await pipe.run()) spdlog::warn("dedupe: could not keep the answers to '{}' (Redis did not take them)", done.id);
+  };
+  asio::co_spawn(redis_->io_context(), keep(*this, std::move(claim), std::move(answers)), asio::detached);
+}
+
 void DedupeStore::release(const Claim& claim) const {
   std::vector<std::string> args{claim.token, claim.fingerprint};
   redis_->eval_detached(release_claim_script(), {marker(claim.id)}, std::move(args));

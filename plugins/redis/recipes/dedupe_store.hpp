@@ -81,6 +81,10 @@ class DedupeStore {
   // The same without waiting (a failure is logged): the work is over, and a copy arriving meanwhile
   // still meets the claim (in_flight), so nothing needs to wait for the marker.
   void done_in_background(Claim claim, std::string answers = {}) const;
+  // After done_in(pipe, claim, true) landed with the work: keeps the answers and makes the id done,
+  // without waiting. Plain writes, no compare: the marker is this claim's "p:", which nobody else takes
+  // over while this process lives (only its owner's next incarnation does, after it died).
+  void keep_answers_in_background(Claim claim, std::string answers) const;
   // Gives a first claim up without waiting, so a redelivery can be handled at once; for a failed
   // handler, whose error must propagate now. Only this claim's (compare-and-delete); once done_in()'s
   // marker landed, the work's writes are stored: the id becomes done (without answers) instead.
