@@ -59,7 +59,7 @@ class RecentIds {
     auto entry = entries_.find(id);
     if (entry == entries_.end()) return;  // forgotten meanwhile
     entry->second.done = true;
-    bytes_ += answers.size();
+    bytes_ += answers.size() - entry->second.answers.size();
     entry->second.answers = std::move(answers);
     forget_oldest_while_over();
   }

@@ -5,7 +5,7 @@
 #
 # The service: build/bin/routemq, the example's telemetry route with rate_limit + dedupe on Redis
 # (limits high enough that nothing is refused; dedupe as the example has it: a 1 h window, its
-# default 30 s lease), MQTT 5 with a fixed client id, clean_start false, session_expiry 600, so the
+# default 30 s lease, replay: true, so a copy of a reading handled before a kill gets its ack again), MQTT 5 with a fixed client id, clean_start false, session_expiry 600, so the
 # broker keeps its subscription and queues its readings while it is down.
 # Load: BENCH_CRASH_DEVICES (default 8) `mosquitto_pub -q 1 -l` processes, one device each, each
 # sending BENCH_CRASH_READINGS (default 1500) readings with unique msg_ids, paced at BENCH_CRASH_RATE
@@ -19,7 +19,9 @@
 # that were stored at least once, from `redis-cli monitor` (every LPUSH of a reading's value to
 # device:{id}:recent, which keeps only the last 100 itself): the service's own counters are what is
 # under test, so they are not the witness. lost = sent - distinct, twice = handled - distinct.
-# Goal: 0 lost and 0 twice.
+# answered: readings whose ack (devices/{id}/ack, with their msg_id) reached a separate mosquitto_sub
+# subscribed before the load; unanswered = sent - answered.
+# Goal: 0 lost, 0 twice, 0 unanswered.
 
 crash_devices=${BENCH_CRASH_DEVICES:-8}
 crash_readings=${BENCH_CRASH_READINGS:-1500}
@@ -30,6 +32,7 @@ crash_clients=(${BENCH_MQTT_CLIENTS:-native paho})
 crash_runs=("0.5" "0.25 0.5 0.75")  # kill moments, as fractions of the load's planned duration
 
 crash_monitor_pid=""
+crash_acks_pid=""
 
 # Also called by bench.sh's cleanup.
 stop_crash_monitor() {
@@ -37,6 +40,7 @@ stop_crash_monitor() {
   kill "$crash_monitor_pid" 2>/dev/null || true
   wait "$crash_monitor_pid" 2>/dev/null || true
   crash_monitor_pid=""
+crash_acks_pid=""
 }
 
 # The service config: bench-e2e.sh's, with a session kept by the broker. The client id and the
@@ -45,8 +49,9 @@ stop_crash_monitor() {
 # readings to queue for a client that never returns.
 write_crash_config() {
   write_service_config
-  sed 's/^mqtt: .*/mqtt: {broker: 127.0.0.1, version: 5, clean_start: false, session_expiry: 600}/' \
-    "$work_dir/service.yaml" >"$work_dir/crash.yaml"
+  sed -e 's/^mqtt: .*/mqtt: {broker: 127.0.0.1, version: 5, clean_start: false, session_expiry: 600}/' \
+    -e 's/window: 3600}/window: 3600, replay: true}/' "$work_dir/service.yaml" >"$work_dir/crash.yaml"
+  grep -q 'replay: true' "$work_dir/crash.yaml"
 }
 
 # crash_total_count: the sum of every device's telemetry_count.
@@ -86,6 +91,8 @@ crash_run() {
   redis-cli -h 127.0.0.1 -p "$redis_port" flushall >/dev/null
   redis-cli -h 127.0.0.1 -p "$redis_port" monitor >"$work_dir/crash_monitor.txt" &
   crash_monitor_pid=$!
+  mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t 'devices/+/ack' -F '%t %p' >"$work_dir/crash_acks.txt" 2>/dev/null &
+  crash_acks_pid=$!
   export MQTT_CLIENT=$client MQTT_CLIENT_ID=$id MQTT_GROUP_NAME=$group
   start_service "$work_dir/crash.yaml"
   log "crash: $client, $name: $crash_devices x $crash_readings readings over ~$((planned_ms / 1000)) s, SIGKILL at ${fractions// /, } of it"
@@ -138,7 +145,10 @@ crash_run() {
   # unique per device). Lines look like: 1700000000.1 [0 127.0.0.1:5555] "LPUSH" "routemq:device:d1:recent" "17.0"
   awk '$4 == "\"LPUSH\"" || $4 == "\"lpush\"" { k = $5; gsub(/"/, "", k); n[k]++; if (!seen[k, $6]++) d[k]++ }
        END { for (k in n) print k, n[k], d[k] }' "$work_dir/crash_monitor.txt" >"$work_dir/crash_pushes.txt"
-  local sent handled pushes distinct t_sent=0 t_handled=0 t_pushes=0 t_distinct=0
+  # Acks per device: distinct msg_ids. Lines look like: devices/d1/ack {"count":3,"msg_id":"once-123-d1-3"}
+  awk '{ split($1, t, "/"); if (match($2, /"msg_id":"[^"]*"/) && !seen[t[2], substr($2, RSTART, RLENGTH)]++) a[t[2]]++ }
+       END { for (d in a) print d, a[d] }' "$work_dir/crash_acks.txt" >"$work_dir/crash_answered.txt"
+  local sent handled pushes distinct answered t_sent=0 t_handled=0 t_pushes=0 t_distinct=0 t_answered=0
   for ((d = 1; d <= crash_devices; d++)); do
     sent=$crash_readings
     [[ "$(cat "$work_dir/crash_load_$d.status" 2>/dev/null)" == 0 ]] || sent=0  # unknown: the broker did not take them all
@@ -146,10 +156,12 @@ crash_run() {
     handled=${handled:-0}
     read -r pushes distinct <<<"$(awk -v k="routemq:device:d$d:recent" '$1 == k { print $2, $3 }' "$work_dir/crash_pushes.txt")"
     pushes=${pushes:-0} distinct=${distinct:-0}
-    echo "RESULT client=$client run=$name device=d$d sent=$sent handled=$handled pushes=$pushes distinct=$distinct lost=$((sent - distinct)) twice=$((handled - distinct))" >>"$work_dir/crash.txt"
-    t_sent=$((t_sent + sent)) t_handled=$((t_handled + handled)) t_pushes=$((t_pushes + pushes)) t_distinct=$((t_distinct + distinct))
+    answered=$(awk -v d="d$d" '$1 == d { print $2 }' "$work_dir/crash_answered.txt")
+    answered=${answered:-0}
+    echo "RESULT client=$client run=$name device=d$d sent=$sent handled=$handled pushes=$pushes distinct=$distinct lost=$((sent - distinct)) twice=$((handled - distinct)) answered=$answered" >>"$work_dir/crash.txt"
+    t_sent=$((t_sent + sent)) t_handled=$((t_handled + handled)) t_pushes=$((t_pushes + pushes)) t_distinct=$((t_distinct + distinct)) t_answered=$((t_answered + answered))
   done
-  echo "RESULT client=$client run=$name device=all kills=$kills sent=$t_sent handled=$t_handled pushes=$t_pushes distinct=$t_distinct lost=$((t_sent - t_distinct)) twice=$((t_handled - t_distinct)) failed_loads=$failed_loads settled=${settled// /_}" \
+  echo "RESULT client=$client run=$name device=all kills=$kills sent=$t_sent handled=$t_handled pushes=$t_pushes distinct=$t_distinct lost=$((t_sent - t_distinct)) twice=$((t_handled - t_distinct)) answered=$t_answered unanswered=$((t_sent - t_answered)) failed_loads=$failed_loads settled=${settled// /_}" \
     | tee -a "$work_dir/crash.txt" >&2
 }
 
@@ -163,21 +175,22 @@ write_crash_section() {
     echo
     echo "Command: \`BENCH_ONLY=crash ./scripts/bench.sh\` (BENCH_CRASH_DEVICES=$crash_devices, BENCH_CRASH_READINGS=$crash_readings, BENCH_CRASH_RATE=$crash_rate, BENCH_MQTT_CLIENTS=\"${crash_clients[*]}\"), run $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(machine_line)."
     echo
-    echo "\`build/bin/routemq\`, the example's telemetry route with rate_limit + dedupe on Redis (limits high enough that nothing is refused; dedupe as the example configures it: 1 h window, default 30 s lease), MQTT 5 with a fixed client id, \`clean_start: false\`, \`session_expiry: 600\`, through mosquitto $(mosquitto -h 2>/dev/null | awk 'NR == 1 { print $3 }'). Load: $crash_devices \`mosquitto_pub -q 1 -l\` processes, one device each, $crash_readings readings each with unique msg_ids at ~$crash_rate/s per device; every publisher exited 0 unless the table says otherwise (each reading accepted by the broker). The service is killed with SIGKILL mid-load (once; then three times, at a quarter, half and three quarters of the load), restarted at once each time, then given until its counts stop changing for $crash_settle s (at most $crash_deadline s). handled: the sum of \`routemq:device:{id}:telemetry_count\`; distinct: readings stored at least once, counted from \`redis-cli monitor\` (the LPUSH of each reading's value, unique per device); lost = sent - distinct; twice = handled - distinct."
+    echo "\`build/bin/routemq\`, the example's telemetry route with rate_limit + dedupe on Redis (limits high enough that nothing is refused; dedupe as the example configures it: 1 h window, default 30 s lease), MQTT 5 with a fixed client id, \`clean_start: false\`, \`session_expiry: 600\`, through mosquitto $(mosquitto -h 2>/dev/null | awk 'NR == 1 { print $3 }'). Load: $crash_devices \`mosquitto_pub -q 1 -l\` processes, one device each, $crash_readings readings each with unique msg_ids at ~$crash_rate/s per device; every publisher exited 0 unless the table says otherwise (each reading accepted by the broker). The service is killed with SIGKILL mid-load (once; then three times, at a quarter, half and three quarters of the load), restarted at once each time, then given until its counts stop changing for $crash_settle s (at most $crash_deadline s). handled: the sum of \`routemq:device:{id}:telemetry_count\`; distinct: readings stored at least once, counted from \`redis-cli monitor\` (the LPUSH of each reading's value, unique per device); lost = sent - distinct; twice = handled - distinct; answered: readings whose ack (with their msg_id) reached a separate \`mosquitto_sub\` subscribed before the load (dedupe's \`replay: true\` answers a copy of a reading handled before a kill again); unanswered = sent - answered."
     echo
     for client in "${crash_clients[@]}"; do
       grep -q "client=$client " "$work_dir/crash.txt" || echo "MQTT_CLIENT=$client: not in this build of routemq (the variable is ignored; Paho is what runs), not measured."
     done
     echo
-    echo "| MQTT_CLIENT | SIGKILLs | sent | handled | distinct | lost | twice | publishers failed | settled | goal: 0 lost, 0 twice |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
+    echo "| MQTT_CLIENT | SIGKILLs | sent | handled | distinct | lost | twice | unanswered | publishers failed | settled | goal: 0 lost, 0 twice, 0 unanswered |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for client in "${crash_clients[@]}"; do
       for name in once thrice; do
         grep -q "client=$client run=$name " "$work_dir/crash.txt" || continue
-        local lost twice
+        local lost twice unanswered
         lost=$(crash_result "$client" "$name" lost)
         twice=$(crash_result "$client" "$name" twice)
-        echo "| $client | $(crash_result "$client" "$name" kills) | $(crash_result "$client" "$name" sent) | $(crash_result "$client" "$name" handled) | $(crash_result "$client" "$name" distinct) | $lost | $twice | $(crash_result "$client" "$name" failed_loads) | $(crash_result "$client" "$name" settled | tr _ ' ') | $([[ "$lost" == 0 && "$twice" == 0 ]] && echo met || echo "**missed**") |"
+        unanswered=$(crash_result "$client" "$name" unanswered)
+        echo "| $client | $(crash_result "$client" "$name" kills) | $(crash_result "$client" "$name" sent) | $(crash_result "$client" "$name" handled) | $(crash_result "$client" "$name" distinct) | $lost | $twice | $unanswered | $(crash_result "$client" "$name" failed_loads) | $(crash_result "$client" "$name" settled | tr _ ' ') | $([[ "$lost" == 0 && "$twice" == 0 && "$unanswered" == 0 ]] && echo met || echo "**missed**") |"
       done
     done
     echo
