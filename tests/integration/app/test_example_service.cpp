@@ -137,7 +137,11 @@ struct RpcClient {
   }
   json call(const std::string& service, const json& request) { return call_raw(service, request.dump()); }
   json call_raw(const std::string& service, const std::string& request) {
-    const auto correlation = "c" + std::to_string(++calls);
+    return call_as("c" + std::to_string(++calls), service, request);
+  }
+  // A call with the given correlation data (a client retrying sends the same again).
+  json call_as(const std::string& correlation, const std::string& service, const std::string& request) {
+    probe.clear();
     probe.publish("rpc/" + service, request, 1, false,
                   PublishProperties{.response_topic = "replies/example-test", .correlation_data = correlation});
     auto reply = probe.wait_for([&](const ReceivedMessage& m) { return m.correlation_data == correlation; }, 15s);
@@ -305,6 +309,16 @@ TEST_CASE("example service: a repeated rpc request is answered from the Redis ca
   CHECK(client.call("inventory", {{"sku", "B-2"}})["cached"] == false);  // another request, another entry
   CHECK(client.call("pricing", {{"sku", "A-1"}})["cached"] == false);    // another service too
   CHECK(metric_reaches(service.metrics_port(), "routemq_redis_read_hits_total", 1));
+
+  // A request sent again with its correlation data (a client retrying) gets its first answer again,
+  // byte for byte, not a new one from the cache; another request under the same correlation data is refused.
+  const auto first = client.call_as("retry-1", "stock", R"({"sku":"C-3"})");
+  const auto again = client.call_as("retry-1", "stock", R"({"sku":"C-3"})");
+  CHECK(again == first);
+  CHECK(again["cached"] == false);
+  CHECK(metric_reaches(service.metrics_port(), "routemq_messages_replayed_total{route=\"rpc\"}", 1));
+  const auto reused = client.call_as("retry-1", "stock", R"({"sku":"D-4"})");
+  CHECK(reused["error"] == "id_reused");
 }
 
 TEST_CASE("example service with ENABLE_REDIS=false: every route still answers, without counts, locks or cache") {
