@@ -36,11 +36,13 @@ crash_acks_pid=""
 
 # Also called by bench.sh's cleanup.
 stop_crash_monitor() {
-  [[ -n "$crash_monitor_pid" ]] || return 0
-  kill "$crash_monitor_pid" 2>/dev/null || true
-  wait "$crash_monitor_pid" 2>/dev/null || true
-  crash_monitor_pid=""
-crash_acks_pid=""
+  local pid
+  for pid in "$crash_monitor_pid" "$crash_acks_pid"; do
+    [[ -n "$pid" ]] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  crash_monitor_pid="" crash_acks_pid=""
 }
 
 # The service config: bench-e2e.sh's, with a session kept by the broker. The client id and the
