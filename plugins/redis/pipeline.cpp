@@ -20,8 +20,9 @@ std::vector<std::string> with_values(const char* verb, std::string key, const st
 }
 
 // KEYS[1]: where the replies are kept. ARGV[1]: ttl ms, ARGV[2]: how many commands, then each
-// command's argument count and arguments. Returns the commands' replies, as a pipeline would.
-// The kept form is kept_replies.hpp's.
+// command's argument count and arguments. Returns the commands' replies, as a pipeline would, within
+// what Lua carries: an integer reply passes through a Lua number (exact up to 2^53). The kept form
+// is kept_replies.hpp's.
 const Script& keep_replies_script() {
   static const Script script(R"lua(
 local replies, at = {}, 3

@@ -29,14 +29,16 @@ local function reused(fingerprint) return ARGV[5] ~= '' and fingerprint ~= '' an
 local state = string.sub(marker, 1, 2)
 if state == 'd:' then
   local colon = string.find(marker, ':', 3, true)
+  if not colon then return {'duplicate', ''} end  -- not a marker we wrote: done, nothing known
   if reused(string.sub(marker, 3, colon - 1)) then return {'id_reused'} end
   return {'duplicate', string.sub(marker, colon + 1)}
 end
 if state ~= 'c:' and state ~= 'p:' then return {'in_flight'} end
 -- <random>:<incarnation>:<fingerprint>:<owner>
 local a = string.find(marker, ':', 3, true)
-local b = string.find(marker, ':', a + 1, true)
-local c = string.find(marker, ':', b + 1, true)
+local b = a and string.find(marker, ':', a + 1, true)
+local c = b and string.find(marker, ':', b + 1, true)
+if not c then return {'in_flight'} end  -- not a marker we wrote: its lease (or window) decides
 local fingerprint = string.sub(marker, b + 1, c - 1)
 if reused(fingerprint) then return {'id_reused'} end
 local dead = ARGV[3] ~= '' and string.sub(marker, c + 1) == ARGV[3] and string.sub(marker, a + 1, b - 1) ~= ARGV[4]

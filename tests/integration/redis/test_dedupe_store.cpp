@@ -189,3 +189,15 @@ TEST_CASE("dedupe store: a marker written with the work waits for its answers, a
   REQUIRE(wait_until([&] { return f.server.command({"GET", "test:dd:{w3}"}) == "$3\r\nd::\r\n"; }, 10s));
   CHECK(f.sync(live.claim("w3")).outcome == Outcome::duplicate);
 }
+
+TEST_CASE("dedupe store: markers it did not write (cut short, foreign) are read as done or in flight, never a script error") {
+  RedisFixture f;
+  redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s, .owner = "svc", .incarnation = "0b"});
+  f.server.command({"SET", "test:dd:{d}", "d:no-second-colon"});
+  CHECK(f.sync(store.claim("d", "x")).outcome == Outcome::duplicate);
+  for (const auto* cut : {"c:", "c:abc", "c:abc:0a", "p:abc:0a", "xyz"}) {
+    f.server.command({"SET", "test:dd:{c}", cut});
+    INFO(cut);
+    CHECK(f.sync(store.claim("c", "x")).outcome == Outcome::in_flight);
+  }
+}
