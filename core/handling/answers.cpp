@@ -61,7 +61,8 @@ class Reader {
 std::optional<Answer> read_answer(Reader& in) {
   const auto flags = in.byte();
   const auto qos = in.byte();
-  if (!flags || !qos || *qos > 2) return std::nullopt;
+  constexpr std::uint8_t known_flags = retain | reply | has_response_topic | has_correlation_data;
+  if (!flags || !qos || *qos > 2 || (*flags & ~known_flags)) return std::nullopt;  // not what this version wrote
   Answer answer;
   answer.reply = *flags & reply;
   auto& options = answer.message.options;

@@ -96,7 +96,7 @@ std::optional<std::vector<std::vector<std::string>>> decode_commands(std::string
   while (at < bytes.size()) {
     if (bytes[at++] != '*') return std::nullopt;
     auto count = number_until<std::size_t>(bytes, at, "\r\n");
-    if (!count || *count > bytes.size() - at) return std::nullopt;
+    if (!count || *count == 0 || *count > bytes.size() - at) return std::nullopt;  // a command has a name
     std::vector<std::string> args;
     args.reserve(*count);
     for (std::size_t i = 0; i < *count; ++i) {

@@ -61,6 +61,9 @@ TEST_CASE("answers: truncated, trailing, mislabelled or oversized bytes decode t
   other_version[0] = 2;
   CHECK_FALSE(decode_answers(other_version));
   CHECK_FALSE(decode_answers(std::string("\x01\xff\xff\xff\xff", 5)));  // four billion answers promised
+  auto unknown_flag = bytes;
+  unknown_flag[5] = static_cast<char>(unknown_flag[5] | 0x10);  // found by scripts/fuzz.sh replay
+  CHECK_FALSE(decode_answers(unknown_flag));
   auto bad_qos = bytes;
   bad_qos[6] = 3;
   CHECK_FALSE(decode_answers(bad_qos));
