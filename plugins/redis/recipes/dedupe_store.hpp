@@ -14,7 +14,8 @@
 //
 // The marker is one key, dd:{<id>} under the manager's prefix (hash-tagged: one slot per decision):
 //   c:<token>                claimed; <token> = <random>:<incarnation>:<fingerprint>:<owner>
-//   p:<token>                the work's own writes landed with it (done_in), its answers follow
+//   p:<token>                the work's own writes landed with it (done_in), its answers follow;
+//                            dd:{<id>}:w then holds the work's kept replies until they do
 //   d:<fingerprint>:<answers>  done; the answers are bytes the caller gave (answers.hpp's encoding)
 // The fingerprint is the SHA-1 of the content in hex, or empty when none was given. Markers an
 // earlier version wrote ("done", "claim:...") read as done without answers, and as a claim.
