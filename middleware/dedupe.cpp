@@ -11,6 +11,7 @@
 #include "core/config/config_error.hpp"
 #include "core/config/section_reader.hpp"
 #include "core/handling/eventual.hpp"
+#include "middleware/claim_renewer.hpp"
 #include "middleware/decision_counters.hpp"
 #include "middleware/key_scope.hpp"
 #include "middleware/key_template.hpp"
@@ -128,7 +129,7 @@ DedupeOptions read_dedupe_options(const MiddlewareSetup& setup) {
   o.handle_without_id = r.string("on_missing_id", "reject", {.one_of = {"reject", "handle"}}) == "handle";
   o.key_scope = KeyScope::read(r);
   o.store.window = r.seconds("window", 3600, {.min = 0.001, .max = 86400.0 * 365});
-  o.store.lease = r.seconds("lease", 30, {.min = 0.001, .max = 86400});
+  o.store.lease = r.seconds("lease", 5, {.min = 0.001, .max = 86400});
   o.replay = r.boolean("replay", false);
   o.replay_max_bytes = static_cast<std::size_t>(r.integer("replay_max_bytes", 64 << 10, {.min = 0, .max = 64 << 20}));
   // With replay, a copy arriving while the first is handled waits for its answers by default.
@@ -188,7 +189,8 @@ class Dedupe {
  public:
   explicit Dedupe(DedupeOptions options)
       : options_(std::move(options)),
-        recent_(std::make_shared<RecentIds>(options_.memory, options_.memory_bytes)) {}
+        recent_(std::make_shared<RecentIds>(options_.memory, options_.memory_bytes)),
+        renewer_(options_.store.lease) {}
 
   // Starts the claim now, when the chain prepares a run of middleware (middleware.hpp): it goes to
   // Redis with the others' decisions (rate_limit's) in one round trip. An id or fingerprint that cannot
@@ -261,6 +263,7 @@ class Dedupe {
                    "answering again from its stored replies", ctx.topic(), id);
     if (options_.replay) ctx.record_answers();
     ctx.set(claim_in_hand, ClaimInHand{&store, claim, options_.replay});
+    const auto held = renewer_.hold(store, claim);  // a slow handler keeps its claim past the lease
     try {
       co_await next();
     } catch (...) {
@@ -338,6 +341,7 @@ class Dedupe {
 
   DedupeOptions options_;
   std::shared_ptr<RecentIds> recent_;
+  ClaimRenewer renewer_;
 };
 
 }  // namespace

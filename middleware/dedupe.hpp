@@ -5,7 +5,9 @@
 //   - dedupe:
 //       id: "{payload.msg_id}"   # a key template; default "{hash}" (topic + payload)
 //       window: 3600             # seconds an id stays "done"
-//       lease: 30                # seconds a claim holds while the handler runs
+//       lease: 5                 # seconds a claim holds without its process: renewed every third
+//                                #   of it while the handler runs, so the claim of an instance that
+//                                #   died frees its id within a lease
 //       replay: false            # true: a duplicate is answered again with what the first copy's
 //                                #   handler published (ctx.publish, ctx.reply), byte for byte
 //       replay_max_bytes: 65536  # answers kept per id; above it the id is kept done without answers

@@ -90,6 +90,15 @@ return 0
   return script;
 }
 
+// KEYS[1] marker. ARGV: this claim's token, lease ms. Only while it is still our claim ("c:").
+const Script& extend_claim_script() {
+  static const Script script(R"lua(
+if redis.call('GET', KEYS[1]) == 'c:' .. ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+)lua");
+  return script;
+}
+
 DedupeStore::Outcome outcome_named(const std::string& text) {
   if (text == "first" || text == "taken_over" || text == "rebuild") return DedupeStore::Outcome::first;
   if (text == "duplicate" || text == "answers_lost") return DedupeStore::Outcome::duplicate;
@@ -175,6 +184,11 @@ void DedupeStore::keep_answers_in_background(Claim claim, std::string answers) c
     if (!co_await pipe.run()) spdlog::warn("dedupe: could not keep the answers to '{}' (Redis did not take them)", done.id);
   };
   asio::co_spawn(redis_->io_context(), keep(*this, std::move(claim), std::move(answers)), asio::detached);
+}
+
+void DedupeStore::extend_in_background(const Claim& claim) const {
+  std::vector<std::string> args{claim.token, std::to_string(options_.lease.count())};
+  redis_->eval_detached(extend_claim_script(), {marker(claim.id)}, std::move(args));
 }
 
 void DedupeStore::release(const Claim& claim) const {

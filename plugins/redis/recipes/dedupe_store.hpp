@@ -86,6 +86,9 @@ class DedupeStore {
   // without waiting. Plain writes, no compare: the marker is this claim's "p:", which nobody else takes
   // over while this process lives (only its owner's next incarnation does, after it died).
   void keep_answers_in_background(Claim claim, std::string answers) const;
+  // Gives a first claim its whole lease again, without waiting, while it is still this claim (not yet
+  // done, nor taken over): for work that outlasts part of the lease (middleware/claim_renewer.hpp).
+  void extend_in_background(const Claim& claim) const;
   // Gives a first claim up without waiting, so a redelivery can be handled at once; for a failed
   // handler, whose error must propagate now. Only this claim's (compare-and-delete); once done_in()'s
   // marker landed, the work's writes are stored: the id becomes done (without answers) instead.

@@ -5,9 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <thread>
 
 #include "middleware/decision_counters.hpp"
 #include "middleware/dedupe.hpp"
+#include "plugins/redis/recipes/dedupe_store.hpp"
 #include "tests/integration/middleware/middleware_fixture.hpp"
 #include "tests/support/mosquitto_server.hpp"
 #include "tests/support/redis_server.hpp"
@@ -41,8 +43,8 @@ struct AnsweringHandler {
   }
 };
 
-std::string yaml(const std::string& options) {
-  return "[{dedupe: {id: \"{payload.msg_id}\", window: 60, lease: 5, replay: true" + options + "}}]";
+std::string yaml(const std::string& options, const std::string& lease = "5") {
+  return "[{dedupe: {id: \"{payload.msg_id}\", window: 60, lease: " + lease + ", replay: true" + options + "}}]";
 }
 
 std::size_t count_on(MqttProbe& probe, const std::string& topic, std::size_t at_least, std::chrono::milliseconds deadline) {
@@ -214,4 +216,34 @@ TEST_CASE("dedupe replay: with Redis down the in-process memory replays the answ
   REQUIRE(count_on(probe, "answers/down", 3, 10s) == 3);
   CHECK(handler.handled->load() == 1);
   for (const auto& answer : on(probe, "answers/down")) CHECK(answer.payload == binary_prefix + "1");
+}
+
+TEST_CASE("dedupe: a slow handler keeps its claim past the lease, and the claim of an instance that died frees its id within one") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  AnsweringHandler handler{.delay = 1500ms};
+  // lease 0.4 s: renewed every ~0.13 s while the handler runs for 1.5 s.
+  MiddlewareInstance a(broker.port(), redis_server.port(), "jobs/{n}", yaml("", "0.4"), handler);
+  REQUIRE(a.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("answers/#", 1);
+  probe.publish("jobs/1", R"({"msg_id":"long"})", 1);
+  REQUIRE(wait_until([&] { return handler.handled->load() == 1; }, 10s));
+  std::this_thread::sleep_for(800ms);  // past two leases: only renewal keeps the claim
+  // The copy on another topic: another ordering lane, so it meets the claim while the first is handled
+  // (waits, then replays), instead of queueing behind it.
+  probe.publish("jobs/2", R"({"msg_id":"long"})", 1);
+  REQUIRE(count_on(probe, "answers/long", 2, 10s) == 2);
+  CHECK(handler.handled->load() == 1);
+
+  // A claim whose process died (another owner: nobody takes it over at once) holds for its lease only.
+  redis::DedupeStore ghost(*a.manager, {.window = 60s, .lease = 400ms, .owner = "ghost", .incarnation = "0a"});
+  REQUIRE(a.manager->run_sync(ghost.claim("r:orphan", R"({"msg_id":"orphan"})")).outcome ==
+          redis::DedupeStore::Outcome::first);
+  probe.publish("jobs/1", R"({"msg_id":"orphan"})", 1);
+  CHECK(count_on(probe, "answers/orphan", 1, 10s) == 1);
+  CHECK(handler.handled->load() == 2);
 }
