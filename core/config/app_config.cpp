@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -193,12 +194,33 @@ std::map<std::string, RouteConfig> read_routes(const ConfigNode& node, const Env
   return routes;
 }
 
+// YAML allows a key twice in one mapping, and yaml-cpp reads the first: `{lease: 5, lease: 0.4}` would
+// run with 5 and say nothing. Refused instead, located at the second.
+void refuse_repeated_keys(const YAML::Node& node, const std::string& file_name) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) refuse_repeated_keys(item, file_name);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    if (entry.first.IsScalar() && !seen.insert(entry.first.Scalar()).second)
+      throw ConfigError(fmt::format("{}:{}:{}: '{}' appears twice in the same mapping (expected each key once)",
+                                    file_name, entry.first.Mark().line + 1, entry.first.Mark().column + 1,
+                                    entry.first.Scalar()));
+    refuse_repeated_keys(entry.second, file_name);
+  }
+}
+
 YAML::Node parse_yaml(const std::string& yaml, const std::string& file_name) {
+  YAML::Node root;
   try {
-    return YAML::Load(yaml);
+    root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", file_name, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
+  refuse_repeated_keys(root, file_name);
+  return root;
 }
 
 }  // namespace

@@ -174,6 +174,11 @@ TEST_CASE("YAML errors name file, line, column, key, value and expectation") {
   CHECK_THROWS_WITH(load("mqtt:\n  broker: ${UNSET_HOST}\n"),
                     Catch::Contains("app.yaml:2:11: mqtt.broker: environment variable UNSET_HOST is not set"));
   CHECK_THROWS_WITH(load("mqtt: {port: [1\n"), Catch::Contains("app.yaml:") && Catch::Contains("invalid YAML"));
+  // A key twice: YAML would read the first and say nothing.
+  CHECK_THROWS_WITH(load("mqtt:\n  port: 1883\n  port: 1884\n"),
+                    Catch::Contains("app.yaml:3:3: 'port' appears twice in the same mapping"));
+  CHECK_THROWS_WITH(load("routes:\n  r:\n    middleware:\n      - dedupe: {id: \"{n}\", lease: 5, lease: 0.4}\n"),
+                    Catch::Contains("app.yaml:4:39: 'lease' appears twice"));
 }
 
 TEST_CASE("route and middleware errors are located") {
