@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/config/config_error.hpp"
+#include "plugins/redis/hex.hpp"
 #include "plugins/redis/sha1_hex.hpp"
 
 namespace routemq::middleware {
@@ -15,17 +16,6 @@ std::string content_hash(std::string_view topic, std::string_view payload) {
   input += '\0';  // so ("ab", "c") and ("a", "bc") differ
   input += payload;
   return redis::sha1_hex(input);
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const auto byte : bytes) {
-    out += digits[static_cast<unsigned char>(byte) >> 4];
-    out += digits[static_cast<unsigned char>(byte) & 0xf];
-  }
-  return out;
 }
 
 // A JSON scalar as key text; nullopt for objects, arrays and null.
@@ -92,7 +82,7 @@ KeyTemplate::Rendered KeyTemplate::render(Context& ctx) const {
         break;
       case Part::Kind::correlation_data:
         if (!ctx.correlation_data()) return {{}, "the message has no correlation data"};
-        out.key += hex(*ctx.correlation_data());
+        out.key += redis::lower_hex(*ctx.correlation_data());
         break;
       case Part::Kind::param: {
         auto value = ctx.params().get(part.name);

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <stdexcept>
 
+#include "plugins/redis/hex.hpp"
+
 namespace routemq::redis {
 
 // From the kernel's CSPRNG (getrandom): a lock token or a dedupe claim another client could guess
@@ -20,13 +22,7 @@ std::string random_token() {
     if (got <= 0) throw std::runtime_error("random_token: getrandom failed");
     filled += static_cast<std::size_t>(got);
   }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string token(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    token[2 * i] = digits[bytes[i] >> 4];
-    token[2 * i + 1] = digits[bytes[i] & 0x0f];
-  }
-  return token;
+  return lower_hex({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
 }  // namespace routemq::redis

@@ -2,16 +2,14 @@
 
 #include <openssl/sha.h>
 
-#include <fmt/format.h>
+#include "plugins/redis/hex.hpp"
 
 namespace routemq::redis {
 
 std::string sha1_hex(std::string_view data) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
+  return lower_hex({reinterpret_cast<const char*>(digest), sizeof digest});
 }
 
 }  // namespace routemq::redis

@@ -60,6 +60,22 @@ TEST_CASE("a template that cannot be filled is an error for that message, never 
   CHECK_THAT(error_of("{user.tenant}"), Catch::Contains("no user property 'tenant'"));
   Message not_json("t", "oops", {});
   CHECK_THAT(KeyTemplate::parse("{payload.id}").render(not_json.context).error, Catch::Contains("not JSON"));
+  CHECK_THAT(error_of("{response_topic}"), Catch::Contains("no response topic"));
+  CHECK_THAT(error_of("{correlation_data}"), Catch::Contains("no correlation data"));
+}
+
+TEST_CASE("an MQTT 5 request's response topic and correlation data fill keys, binary bytes as hex") {
+  Message m("rpc/stock", "{}", {});
+  auto request = Message::make_message("rpc/stock", "{}", {});
+  request.response_topic = "replies/*/#?[a]";  // glob and filter characters: text like any other
+  request.correlation_data = std::string("\0\xff\x10 :{}", 7);
+  Services services;
+  Context ctx(std::move(request), {}, "r", [](OutboundMessage) {}, services);
+  CHECK(KeyTemplate::parse("{response_topic}:{correlation_data}").render(ctx).key == "replies/*/#?[a]:00ff10203a7b7d");
+  request = Message::make_message("rpc/stock", "{}", {});
+  request.correlation_data = std::string();
+  Context empty(std::move(request), {}, "r", [](OutboundMessage) {}, services);
+  CHECK(KeyTemplate::parse("c:{correlation_data}").render(empty).key == "c:");  // present, if empty
 }
 
 TEST_CASE("malformed templates are rejected when the middleware is configured") {

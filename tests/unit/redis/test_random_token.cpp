@@ -6,7 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include "plugins/redis/hex.hpp"
 #include "plugins/redis/random_token.hpp"
+#include "plugins/redis/sha1_hex.hpp"
 
 using routemq::redis::random_token;
 
@@ -29,4 +31,11 @@ TEST_CASE("random tokens are 32 hex digits, distinct across threads, with every 
     }
   CHECK(all.size() == 20000);
   CHECK(digits.size() == 16);
+}
+
+TEST_CASE("hex: one encoder for digests, tokens and binary keys, and SHA-1 of known inputs") {
+  CHECK(routemq::redis::lower_hex(std::string("\0\x01\x7f\x80\xff", 5)) == "00017f80ff");
+  CHECK(routemq::redis::lower_hex("").empty());
+  CHECK(routemq::redis::sha1_hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(routemq::redis::sha1_hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 }
