@@ -22,6 +22,7 @@ if ! "$CXX" --version >/dev/null 2>&1; then
 fi
 
 seed() { printf "$2" >"$FUZZ_DIR/corpus/seed-$1"; }
+libraries=()
 case $target in
   mqtt)
     sources=(core/mqtt/protocol/encoder.cpp core/mqtt/protocol/packet.cpp core/mqtt/protocol/packet_reader.cpp
@@ -41,7 +42,8 @@ case $target in
     ;;
   replay)
     sources=(core/handling/answers.cpp plugins/redis/protocol/kept_replies.cpp plugins/redis/protocol/encoder.cpp
-             plugins/redis/protocol/reply.cpp tests/fuzz/replay_records_fuzz.cpp)
+             plugins/redis/protocol/reply.cpp plugins/redis/protocol/reply_parser.cpp tests/fuzz/replay_records_fuzz.cpp)
+    libraries=(-lfmt)
     # The first byte picks the decoder: 0 answers, 1 kept replies, 2 commands.
     seed answers '\x00\x01\x00\x00\x00\x01\x0f\x01\x00\x00\x00\x01t\x00\x00\x00\x02\x00\xff\x00\x00\x00\x01r\x00\x00\x00\x01c\x00\x00\x00\x01\x00\x00\x00\x01k\x00\x00\x00\x01v'
     seed kept '\x01a5;i-42;s3;a:bno2;OKe3;ERRa1;n'
@@ -56,7 +58,7 @@ esac
 binary="$FUZZ_DIR/${target}_fuzz"
 echo "== building $binary"
 nice -n 10 "$CXX" -std=c++20 -O1 -g -I . -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${sources[@]}" -o "$binary"
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${sources[@]}" "${libraries[@]}" -o "$binary"
 
 echo "== fuzzing for ${FUZZ_SECONDS}s"
 log="$FUZZ_DIR/fuzz.log"

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "plugins/redis/protocol/reply_parser.hpp"
+
 namespace routemq::redis {
 namespace {
 
@@ -90,26 +92,23 @@ class KeptReader {
 
 }  // namespace
 
+// A request is RESP too (arrays of bulk strings): the connection's own parser reads it.
 std::optional<std::vector<std::vector<std::string>>> decode_commands(std::string_view bytes) {
+  ReplyParser parser;
+  parser.feed(bytes);
   std::vector<std::vector<std::string>> commands;
-  std::size_t at = 0;
-  while (at < bytes.size()) {
-    if (bytes[at++] != '*') return std::nullopt;
-    auto count = number_until<std::size_t>(bytes, at, "\r\n");
-    if (!count || *count == 0 || *count > bytes.size() - at) return std::nullopt;  // a command has a name
+  while (auto reply = parser.next()) {
+    if (!reply->is_array() || reply->elements.empty()) return std::nullopt;  // a command has a name
     std::vector<std::string> args;
-    args.reserve(*count);
-    for (std::size_t i = 0; i < *count; ++i) {
-      if (at >= bytes.size() || bytes[at++] != '$') return std::nullopt;
-      auto length = number_until<std::size_t>(bytes, at, "\r\n");
-      if (!length) return std::nullopt;
-      auto arg = take(bytes, at, *length);
-      if (!arg || bytes.substr(at, 2) != "\r\n") return std::nullopt;
-      at += 2;
-      args.push_back(std::move(*arg));
+    args.reserve(reply->elements.size());
+    for (auto& arg : reply->elements) {
+      if (arg.type != Reply::Type::string) return std::nullopt;
+      args.push_back(std::move(arg.text));
     }
     commands.push_back(std::move(args));
   }
+  // Everything read, nothing left half: a request cut short is not one.
+  if (parser.failed() || !parser.idle()) return std::nullopt;
   return commands;
 }
 

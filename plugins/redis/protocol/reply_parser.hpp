@@ -30,6 +30,8 @@ class ReplyParser {
   // The next complete reply, or nullopt when more bytes are needed (or after an error).
   std::optional<Reply> next();
   bool failed() const { return !error_.empty(); }
+  // Every byte fed so far belongs to a reply next() has given out: nothing half read.
+  bool idle() const { return read_ == buffer_.size() && open_.empty(); }
   const std::string& error() const { return error_; }
 
  private:
