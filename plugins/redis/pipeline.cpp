@@ -57,9 +57,9 @@ void Pipeline::keep_replies_in(std::string_view name, std::chrono::milliseconds 
 }
 
 bool Pipeline::answer_from(std::string_view kept) {
-  const auto replies = decode_kept_replies(kept);
+  auto replies = decode_kept_replies(kept);
   const bool usable = replies && replies->size() == queued_;
-  kept_ = usable ? std::string(kept) : std::string();  // nothing usable: every command fails
+  kept_ = usable ? std::move(*replies) : std::vector<Reply>();  // nothing usable: every command fails
   return usable;
 }
 
@@ -165,12 +165,11 @@ awaitable<bool> Pipeline::run() {
   if (queued_ == 0) co_return true;
   if (kept_) {
     bytes_.clear();
-    auto replies = decode_kept_replies(*kept_);
-    if (!replies) {
+    if (kept_->size() != queued_) {
       results_.assign(queued_, Result::failed(Failure::unavailable, "no kept replies to answer from"));
       co_return false;
     }
-    for (auto& reply : *replies) results_.push_back(Result::success(std::move(reply)));
+    for (auto& reply : *kept_) results_.push_back(Result::success(std::move(reply)));
     co_return true;
   }
   // Two statements, not a conditional expression: GCC 12 miscompiles co_await inside `?:`.

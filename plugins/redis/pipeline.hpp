@@ -99,7 +99,7 @@ class Pipeline {
   RedisManager& redis_;
   std::string bytes_;  // the queued commands, encoded
   std::optional<std::pair<std::string, std::chrono::milliseconds>> keep_in_;  // keep_replies_in()
-  std::optional<std::string> kept_;                                           // answer_from()
+  std::optional<std::vector<Reply>> kept_;                                    // answer_from()
   std::size_t queued_ = 0;
   std::vector<std::size_t> reads_;  // the GET-like commands, counted as hits or misses
   std::vector<Result> results_;
