@@ -58,19 +58,25 @@ std::vector<ReceivedMessage> on(MqttProbe& probe, const std::string& topic) {
   return found;
 }
 
+// A broker and a redis-server of the test's own, and a probe subscribed to every answer.
+struct ReplayServers {
+  MosquittoServer broker;
+  RedisServer redis_server;
+  MqttProbe probe;
+  ReplayServers() {
+    broker.start();
+    redis_server.start();
+    probe.connect(broker.port());
+    probe.subscribe("answers/#", 1);
+  }
+};
+
 }  // namespace
 
-TEST_CASE("dedupe replay: a duplicate gets the first copy's answers again, byte for byte, and is handled once") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+TEST_CASE_METHOD(ReplayServers, "dedupe replay: a duplicate gets the first copy's answers again, byte for byte, and is handled once") {
   AnsweringHandler handler;
   MiddlewareInstance instance(broker.port(), redis_server.port(), "jobs/{n}", yaml(""), handler);
   REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("answers/#", 1);
   probe.subscribe("replies/#", 1);
   const std::string request = R"({"msg_id":"m1"})";
   probe.publish("jobs/1", request, 1, false, {.response_topic = "replies/a", .correlation_data = "first"});
@@ -105,18 +111,11 @@ TEST_CASE("dedupe replay: a duplicate gets the first copy's answers again, byte 
   CHECK(handler.handled->load() == 1);
 }
 
-TEST_CASE("dedupe replay: an id reused with another payload is refused on reject_topic and nothing is handled") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+TEST_CASE_METHOD(ReplayServers, "dedupe replay: an id reused with another payload is refused on reject_topic and nothing is handled") {
   AnsweringHandler handler;
   MiddlewareInstance instance(broker.port(), redis_server.port(), "jobs/{n}",
                               yaml(", reject_topic: \"rejected/{n}\""), handler);
   REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("answers/#", 1);
   probe.subscribe("rejected/#", 1);
   const auto reused_before = middleware::decision_counters().get("dedupe", "id_reused");
   probe.publish("jobs/7", R"({"msg_id":"m1","value":1})", 1);
@@ -154,40 +153,29 @@ TEST_CASE("dedupe replay: an id reused with another payload is refused on reject
   }
 }
 
-TEST_CASE("dedupe replay: a copy arriving while the first is being handled waits for its answers: one handling, both answered") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+TEST_CASE_METHOD(ReplayServers, "dedupe replay: a copy arriving while the first is being handled waits for its answers: one handling, both answered") {
   AnsweringHandler handler{.delay = 500ms};
-  // Two instances in one shared subscription: the broker gives each one of the two copies.
+  // Two instances in one shared subscription; the copy goes to another topic, so that whichever
+  // instance takes it, it is in another ordering lane and meets the first copy's claim mid-handling
+  // (instead of queueing behind it).
   MiddlewareInstance a(broker.port(), redis_server.port(), "jobs/{n}", yaml(""), handler);
   MiddlewareInstance b(broker.port(), redis_server.port(), "jobs/{n}", yaml(""), handler);
   REQUIRE(a.ready());
   REQUIRE(b.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("answers/#", 1);
   const auto waited_before = middleware::decision_counters().get("dedupe", "replayed");
   probe.publish("jobs/1", R"({"msg_id":"slow"})", 1);
-  probe.publish("jobs/1", R"({"msg_id":"slow"})", 1);
+  REQUIRE(wait_until([&] { return handler.handled->load() == 1; }, 10s));
+  probe.publish("jobs/2", R"({"msg_id":"slow"})", 1);
   REQUIRE(count_on(probe, "answers/slow", 2, 10s) == 2);
   CHECK(handler.handled->load() == 1);
   for (const auto& answer : on(probe, "answers/slow")) CHECK(answer.payload == binary_prefix + "1");
   CHECK(middleware::decision_counters().get("dedupe", "replayed") == waited_before + 1);
 }
 
-TEST_CASE("dedupe replay: answers over replay_max_bytes are not kept, and the id stays done") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+TEST_CASE_METHOD(ReplayServers, "dedupe replay: answers over replay_max_bytes are not kept, and the id stays done") {
   AnsweringHandler handler;
   MiddlewareInstance instance(broker.port(), redis_server.port(), "jobs/{n}", yaml(", replay_max_bytes: 20"), handler);
   REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("answers/#", 1);
   const auto over_before = middleware::decision_counters().get("dedupe", "answers_over_bound");
   const auto duplicates_before = middleware::decision_counters().get("dedupe", "duplicate");
   probe.publish("jobs/1", R"({"msg_id":"big"})", 1);
@@ -199,17 +187,10 @@ TEST_CASE("dedupe replay: answers over replay_max_bytes are not kept, and the id
   CHECK(handler.handled->load() == 1);
 }
 
-TEST_CASE("dedupe replay: with Redis down the in-process memory replays the answers too") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+TEST_CASE_METHOD(ReplayServers, "dedupe replay: with Redis down the in-process memory replays the answers too") {
   AnsweringHandler handler;
   MiddlewareInstance instance(broker.port(), redis_server.port(), "jobs/{n}", yaml(""), handler);
   REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("answers/#", 1);
   redis_server.kill9();
   REQUIRE(wait_until([&] { return !instance.manager->is_connected(); }, 10s));
   for (int i = 0; i < 3; ++i) probe.publish("jobs/1", R"({"msg_id":"down"})", 1);
@@ -218,18 +199,11 @@ TEST_CASE("dedupe replay: with Redis down the in-process memory replays the answ
   for (const auto& answer : on(probe, "answers/down")) CHECK(answer.payload == binary_prefix + "1");
 }
 
-TEST_CASE("dedupe: a slow handler keeps its claim past the lease, and the claim of an instance that died frees its id within one") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
+TEST_CASE_METHOD(ReplayServers, "dedupe: a slow handler keeps its claim past the lease, and the claim of an instance that died frees its id within one") {
   AnsweringHandler handler{.delay = 1500ms};
   // lease 0.4 s: renewed every ~0.13 s while the handler runs for 1.5 s.
   MiddlewareInstance a(broker.port(), redis_server.port(), "jobs/{n}", yaml("", "0.4"), handler);
   REQUIRE(a.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("answers/#", 1);
   probe.publish("jobs/1", R"({"msg_id":"long"})", 1);
   REQUIRE(wait_until([&] { return handler.handled->load() == 1; }, 10s));
   std::this_thread::sleep_for(800ms);  // past two leases: only renewal keeps the claim
