@@ -150,6 +150,14 @@ TEST_CASE_METHOD(ReplayServers, "dedupe replay: an id reused with another payloa
     probe.publish("any/1", R"({"msg_id":"a1","value":9})", 1);
     CHECK(count_on(probe, "answers/a1", 2, 10s) == 2);
     CHECK(any.handled->load() == 1);
+    // A payload the fingerprint template cannot read (not JSON, not UTF-8, or without the field) is
+    // rejected as invalid, and the next message is served.
+    const auto key_errors_before = middleware::decision_counters().get("dedupe", "key_error");
+    probe.publish("keyed/1", std::string("\xff\xfe{\"msg_id\":", 12), 1);
+    probe.publish("keyed/1", R"({"msg_id":"k2"})", 1);
+    probe.publish("keyed/1", R"({"msg_id":"k3","value":3})", 1);
+    CHECK(count_on(probe, "answers/k3", 1, 10s) == 1);
+    CHECK(middleware::decision_counters().get("dedupe", "key_error") == key_errors_before + 2);
   }
 }
 
