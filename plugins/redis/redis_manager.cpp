@@ -11,7 +11,6 @@
 #include "plugins/redis/connection/connection.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/engine.hpp"
-#include "plugins/redis/joined_key.hpp"
 #include "plugins/redis/keyring.hpp"
 #include "plugins/redis/protocol/command_policy.hpp"
 #include "plugins/redis/protocol/decode.hpp"
@@ -319,11 +318,9 @@ bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
 
 std::string RedisManager::prefix() const { return engine_->config.key_prefix + scope_prefix_; }
 
-JoinedKey RedisManager::joined_key(std::string_view name) const {
-  return JoinedKey(engine_->config.key_prefix, scope_prefix_, name);
-}
+KeySpace RedisManager::key_space() const { return KeySpace(engine_->config.key_prefix, scope_prefix_, on_cluster()); }
 
-std::string RedisManager::key(std::string_view name) const { return std::string(joined_key(name).view()); }
+std::string RedisManager::key(std::string_view name) const { return key_space().key(name); }
 
 std::string RedisManager::strip_prefix(std::string_view key) const {
   const auto full_prefix = prefix();
@@ -410,12 +407,24 @@ void RedisManager::ensure_not_io_thread() const {
 
 void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
 
+// A string came back: a hit; anything else (nil, an error reply, no reply at all) a miss. A command
+// reading several values (MGET) counts each element of its array.
+void RedisManager::count_reads(const Result& result, std::uint32_t reads) {
+  if (reads == 0) return;
+  if (reads == 1) return count_read(result.succeeded() && result.reply.type == Reply::Type::string);
+  if (!result.succeeded() || !result.reply.is_array()) {
+    engine_->stats.misses.fetch_add(reads, std::memory_order_relaxed);
+    return;
+  }
+  for (const auto& element : result.reply.elements) count_read(element.type == Reply::Type::string);
+}
+
 namespace {
 
 template <class T>
 awaitable<T> already(T value) { co_return value; }
 
-Result the_result(RedisManager&, Result&& result) { return std::move(result); }
+constexpr std::uint32_t no_reads = 0;
 
 }  // namespace
 
@@ -423,36 +432,63 @@ Result the_result(RedisManager&, Result&& result) { return std::move(result); }
 // otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
 // caller awaits the operation itself, one coroutine frame less per command.
 template <class T>
-awaitable<T> RedisManager::execute_as(std::string bytes, std::size_t replies, Convert<T> convert, std::string_view key) {
+awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, std::optional<std::uint16_t> slot,
+                                Decoding<T> decoding) {
   auto* pool = engine_->pool.load(std::memory_order_acquire);
-  if (!pool || !pool->any_ready()) return already(convert(*this, engine_->refuse_unavailable()));
-  std::optional<std::uint16_t> slot;
-  if (!key.empty() && on_cluster()) slot = hash_slot(key);
+  if (!pool || !pool->any_ready()) {
+    auto refused = engine_->refuse_unavailable();
+    count_reads(refused, decoding.reads);
+    return already(decoding.decode(std::move(refused)));
+  }
   auto submit = [pool, bytes = std::move(bytes), replies, slot](Completion completion) mutable {
     Request request(std::move(bytes), replies, std::move(completion));
     request.key_slot = slot;
     pool->submit(std::move(request));
   };
-  return await_completion(std::move(submit), Statistics::recorded, convert);
+  return await_completion(std::move(submit), Statistics::recorded, decoding);
+}
+
+// A command answered here (nothing to send) completes at once; one that needs a connection of its
+// own is refused (its method leases one); any other takes the one path with its slot.
+template <class T>
+awaitable<T> RedisManager::run(Command<T> command) {
+  if (command.answered_here()) return already(command.decode(Result::success(Reply(*command.local_reply()))));
+  if (command.place() != CommandPlace::shared)
+    return already(command.decode(Result::failed(Failure::refused, "this command needs a connection of its own: "
+                                                                   "use its RedisManager method, or lease()")));
+  const auto slot = command.slot();
+  const auto replies = command.replies();
+  const Decoding<T> decoding{command.decoder(), command.reads()};
+  return send(std::move(command).take_bytes(), replies, slot, decoding);
 }
 
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
-  return execute_as<Result>(std::move(bytes), replies, the_result);
+  return send<Result>(std::move(bytes), replies, std::nullopt, {undecoded, no_reads});
 }
 
 namespace {
 
 // The Resumption of a suspended coroutine: calls its Asio completion handler, on the executor it
-// wants, with the result as the command's caller takes it.
+// wants, with the result decoded as the command's caller takes it (its reads counted first).
 template <class Handler, class T>
 struct HandlerResumption final : Resumption {
   HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler, RedisManager& manager,
-                    T (*convert)(RedisManager&, Result&&))
-      : Resumption(engine, std::move(executor)), handler(std::move(handler)), manager(manager), convert(convert) {}
-  void resume() override { handler(convert(manager, std::move(result))); }
+                    T (*decode)(Result&&), std::uint32_t reads, void (RedisManager::*count)(const Result&, std::uint32_t))
+      : Resumption(engine, std::move(executor)),
+        handler(std::move(handler)),
+        manager(manager),
+        decode(decode),
+        reads(reads),
+        count(count) {}
+  void resume() override {
+    if (reads != 0) (manager.*count)(result, reads);
+    handler(decode(std::move(result)));
+  }
   Handler handler;
   RedisManager& manager;  // alive while its caller awaits the command, as for any of its methods
-  T (*convert)(RedisManager&, Result&&);
+  T (*decode)(Result&&);
+  std::uint32_t reads;
+  void (RedisManager::*count)(const Result&, std::uint32_t);
 };
 
 }  // namespace
@@ -460,14 +496,15 @@ struct HandlerResumption final : Resumption {
 // Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
 // executor (through Engine::deliver()). Not a coroutine: `submit` is moved into the operation.
 template <class T, class Submit>
-awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics, Convert<T> convert) {
-  auto initiation = [this, submit = std::move(submit), statistics, convert](auto handler) mutable {
+awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics, Decoding<T> decoding) {
+  auto initiation = [this, submit = std::move(submit), statistics, decoding](auto handler) mutable {
     // Not counted as the executor's outstanding work: only a co_spawned coroutine awaits, and co_spawn
     // counts its executor busy until the coroutine ends (co_spawn_work_guard). Counted again here, it
     // cost two atomic operations on the io_context per command; the engine counts it per post instead.
     asio::any_io_executor executor = asio::get_associated_executor(handler);
-    auto caller = make_recycled<HandlerResumption<decltype(handler), T>>(*engine_, std::move(executor),
-                                                                               std::move(handler), *this, convert);
+    auto caller = make_recycled<HandlerResumption<decltype(handler), T>>(
+        *engine_, std::move(executor), std::move(handler), *this, decoding.decode, decoding.reads,
+        &RedisManager::count_reads);
     if (statistics == Statistics::recorded) {
       caller->in_command_statistics = true;
       if (sampled_for_latency()) caller->sent_at = Clock::now();
@@ -477,20 +514,28 @@ awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(std::move(initiation), asio::use_awaitable);
 }
 
-// The typed commands that use it (their files see only the declaration).
-template awaitable<std::optional<std::string>> RedisManager::execute_as(std::string, std::size_t,
-                                                                        Convert<std::optional<std::string>>,
-                                                                        std::string_view);
-template awaitable<bool> RedisManager::execute_as(std::string, std::size_t, Convert<bool>, std::string_view);
-
-// Not a coroutine itself: one frame less on every command's path.
-awaitable<Result> RedisManager::run(std::vector<std::string> args) { return execute(encode_command(args), 1); }
+// Every value a command factory decodes into (commands/commands.hpp): run() is compiled here, once,
+// for each; a factory of a new type adds it to this list.
+#define ROUTEMQ_RUN_COMMAND_OF(...) template awaitable<__VA_ARGS__> RedisManager::run(Command<__VA_ARGS__>);
+ROUTEMQ_RUN_COMMAND_OF(Result)
+ROUTEMQ_RUN_COMMAND_OF(bool)
+ROUTEMQ_RUN_COMMAND_OF(long long)
+ROUTEMQ_RUN_COMMAND_OF(std::string)
+ROUTEMQ_RUN_COMMAND_OF(std::optional<std::string>)
+ROUTEMQ_RUN_COMMAND_OF(std::optional<long long>)
+ROUTEMQ_RUN_COMMAND_OF(std::optional<double>)
+ROUTEMQ_RUN_COMMAND_OF(std::vector<std::string>)
+ROUTEMQ_RUN_COMMAND_OF(std::vector<std::optional<std::string>>)
+ROUTEMQ_RUN_COMMAND_OF(std::vector<std::pair<std::string, double>>)
+ROUTEMQ_RUN_COMMAND_OF(std::map<std::string, std::string>)
+ROUTEMQ_RUN_COMMAND_OF(std::optional<std::pair<std::string, std::string>>)
+#undef ROUTEMQ_RUN_COMMAND_OF
 
 // Raw access names keys itself, which a view could not keep inside its scope: refused there.
 awaitable<Result> RedisManager::command(std::vector<std::string> args) {
   if (is_scoped()) co_return refused_on_view("command()");
   if (auto refused = refuse_unshareable(args)) co_return std::move(*refused);
-  co_return co_await run(std::move(args));
+  co_return co_await execute(encode_command(args), 1);
 }
 
 awaitable<std::vector<Result>> RedisManager::pipeline(const Batch& batch) {
@@ -543,7 +588,8 @@ awaitable<Result> RedisManager::execute_on(std::shared_ptr<Connection> connectio
       connection->push_on_io_thread({std::move(bytes), replies, std::move(completion)});
     });
   };
-  return await_completion(std::move(submit), Statistics::skipped, the_result);  // a blocking wait is no latency
+  // A blocking wait is no latency.
+  return await_completion(std::move(submit), Statistics::skipped, Decoding<Result>{undecoded, no_reads});
 }
 
 awaitable<std::vector<Result>> RedisManager::run_pipeline(const Batch& batch) {
@@ -567,15 +613,9 @@ awaitable<Result> RedisManager::run_transaction(const Batch& batch) {
 }
 
 awaitable<Result> RedisManager::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-  auto build = [&](const std::string& verb, const std::string& body) {
-    std::vector<std::string> request{verb, body, std::to_string(keys.size())};
-    for (const auto& k : keys) request.push_back(key(k));
-    request.insert(request.end(), args.begin(), args.end());
-    return request;
-  };
-  auto result = co_await run(build("EVALSHA", script.sha()));
+  auto result = co_await run(cmd::eval(key_space(), "EVALSHA", script.sha(), keys, args));
   if (result.ok() && result.reply.is_error() && result.reply.text.starts_with("NOSCRIPT"))
-    result = co_await run(build("EVAL", script.source()));  // loads it again, e.g. after a restart
+    result = co_await run(cmd::eval(key_space(), "EVAL", script.source(), keys, args));  // loads it again, e.g. after a restart
   co_return result;
 }
 
@@ -588,29 +628,21 @@ void RedisManager::eval_detached(const Script& script, std::vector<std::string> 
   asio::co_spawn(engine_->io, run_on(share(), script, std::move(keys), std::move(args)), asio::detached);
 }
 
-awaitable<bool> RedisManager::ping() {
-  std::vector<std::string> request{"PING"};
-  auto result = co_await run(std::move(request));
-  co_return result.succeeded() && result.reply.text == "PONG";
-}
+awaitable<bool> RedisManager::ping() { return run(cmd::ping(key_space())); }
 
-// A blocking command holds its connection until it returns, so it gets a short-lived one of its own.
+// A blocking command holds its connection until it returns, so it gets a short-lived one of its own,
+// for the wait and then some; on a cluster, to the first key's master.
 awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpop(std::vector<std::string> names,
                                                                                     std::chrono::seconds timeout) {
-  if (names.empty()) co_return std::nullopt;
-  if (!is_connected()) {
-    engine_->refuse_unavailable();
-    co_return std::nullopt;
-  }
-  std::vector<std::string> args{"BLPOP"};
-  for (const auto& name : names) args.push_back(key(name));
-  args.push_back(std::to_string(timeout.count()));
-  // A blocking command holds its connection: one of its own, for the wait and then some.
+  auto command = cmd::blpop(key_space(), names, timeout);
+  if (command.answered_here()) co_return std::nullopt;
+  if (!is_connected()) co_return command.decode(engine_->refuse_unavailable());
   auto blocking = open_lease({.command_timeout = milliseconds(engine_->config.socket_timeout_s) + timeout,
-                              .key = args[1]});  // on a cluster: the first key's master
-  const Result result = co_await blocking.command(std::move(args));
-  if (!result.succeeded() || !result.reply.is_array() || result.reply.elements.size() != 2) co_return std::nullopt;
-  co_return std::pair{strip_prefix(result.reply.elements[0].text), result.reply.elements[1].text};
+                              .key = key(names.front())});
+  const auto decode = command.decoder();
+  auto popped = decode(co_await blocking.send(std::move(command).take_bytes(), 1));
+  if (popped) popped->first = strip_prefix(popped->first);
+  co_return popped;
 }
 
 // ---- pub/sub

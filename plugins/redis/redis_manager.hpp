@@ -42,6 +42,7 @@
 #include "core/asio.hpp"
 #include "plugins/redis/batch.hpp"
 #include "plugins/redis/codec.hpp"
+#include "plugins/redis/commands/commands.hpp"
 #include "plugins/redis/keyring.hpp"
 #include "plugins/redis/leased_connection.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
@@ -54,15 +55,6 @@ namespace routemq::redis {
 
 struct Engine;
 class Connection;
-class JoinedKey;
-
-struct SetOptions {
-  std::optional<std::chrono::seconds> ex{};        // EX seconds
-  std::optional<std::chrono::milliseconds> px{};   // PX milliseconds
-  bool nx = false;                                 // only if absent
-  bool xx = false;                                 // only if present
-  bool keepttl = false;                            // keep the existing TTL
-};
 
 // A stored JSON value: the value, nothing (missing or unavailable), or a decode error to report.
 using JsonValue = Decoded;
@@ -192,6 +184,14 @@ class RedisManager {
   std::string prefix() const;
   // Removes the prefix from a key returned by Redis (scans).
   std::string strip_prefix(std::string_view key) const;
+  // Where this manager's or view's keys live, for the command factories (commands/commands.hpp).
+  KeySpace key_space() const;
+
+  // ---- any typed command (commands/commands.hpp): the path every method below takes. Its value, or
+  // its documented default when there is no usable reply; while Redis is unavailable, at once.
+  // Commands that need a connection of their own (BLPOP) are refused here: use their method.
+  template <class T>
+  awaitable<T> run(Command<T> command);
 
   // ---- raw access: the Result tells reply, error reply, unavailable, timeout ... Refused on a view.
   // Commands that would change or hold a connection every caller shares (SELECT, WATCH, BLPOP ...:
@@ -371,31 +371,53 @@ class RedisManager {
   ClientStats& raw_stats();
   asio::io_context& io_context();  // where the connections run: the manager's own, or the one you gave
 
+  // ---- for recipes built on the manager (plugins/redis/recipes/, or your own)
+  // The TTL a value gets when none is given: the view's, or redis.default_ttl; nullopt for none.
+  std::optional<std::chrono::seconds> default_ttl() const;
+  // A value as stored under `name`: the codec's bytes, sealed when values are encrypted. The error
+  // names the codec's or the encryption's refusal.
+  Encoded encode_stored(std::string_view name, const nlohmann::json& value) const;
+  // The reverse, a failure counted (cache_stats().decode_failures) and logged with the key's name.
+  Decoded decode_stored(std::string_view name, const std::string& bytes);
+  // Bytes sealed for, and opened from, the key `name` (and `part` of it, such as a hash field), when
+  // values are encrypted; as they are otherwise.
+  // Sealing refuses (error set) only when values are encrypted and no encryption key is configured.
+  Encoded seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const;
+  Decrypted open_stored(std::string_view name, std::string_view part, std::string bytes) const;
+  // The keyring parsed from the settings: empty when no encryption_key is configured.
+  std::shared_ptr<const Keyring> keyring() const;
+  // One cache counter, in this view's cache_stats() and in cache_stats_all_scopes().
+  void count_cache(std::atomic<std::uint64_t> CacheStats::*counter);
+  // One value read as a hit or a miss, in stats(): for reads the commands' own counting misses.
+  void count_read(bool hit);
+  // What the recipes of one type share on this manager's engine, whatever handle or view they were
+  // given (cache-aside's loads in flight). Built from the settings at first use; configure() drops
+  // them. The engine knows none of their types.
+  template <class State>  // constructible from const RedisConfig&
+  std::shared_ptr<State> recipe_state() const {
+    auto make = [](const RedisConfig& config) -> std::shared_ptr<void> { return std::make_shared<State>(config); };
+    return std::static_pointer_cast<State>(recipe_state(typeid(State), make));
+  }
+
  private:
   RedisManager(std::shared_ptr<Engine> engine, std::string scope_prefix, std::optional<std::chrono::seconds> scope_ttl,
                std::shared_ptr<const ValueFormat> format, std::shared_ptr<CacheStats> cache_stats);
-  friend class WriteBehind;
-  friend class LeasedConnection;  // execute_on
-  friend class Pipeline;
-  friend class Invalidation;     // SCAN pages and full-name UNLINKs
-  friend class EncryptedValues;  // the keyring, the decode-failure count
-  friend class CacheAside;       // the loads in flight (recipe state), share, decode and cache counts
-  friend class CodecValues;      // encode_stored, decode_stored, the default TTL
-  friend class WriteThrough;     // drop_cached
-  friend class ValuesWithMetadata;  // encoding, transactions, decode and read counts
-  friend class SessionStore;        // sealing and opening fields
-  // Raw access without the view check, for the typed methods (their keys are prefixed already).
+  friend class LeasedConnection;  // its commands go through await_completion, on its own connection
+  // A typed command's decoder and how many reads it counts, applied when its reply comes.
+  template <class T>
+  struct Decoding {
+    T (*decode)(Result&&);
+    std::uint32_t reads = 0;
+  };
+  // The one path to the shared connections: refused at once while nothing is connected, otherwise
+  // queued; on a cluster `slot` routes it (nullopt: the cluster reads the keys from the bytes).
+  template <class T>
+  awaitable<T> send(std::string bytes, std::size_t replies, std::optional<std::uint16_t> slot, Decoding<T> decoding);
+  // Raw bytes, whose keys the cluster reads back (command(), pipeline(), transaction()).
+  awaitable<Result> execute(std::string bytes, std::size_t replies);
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
-  awaitable<Result> execute(std::string bytes, std::size_t replies);
-  // execute() for the hottest typed commands (GET, SET): the caller resumes with `convert`'s value
-  // of the result, so that the command needs no coroutine of its own (one frame less per command).
-  // On a cluster the slot of `key`, the command's one key, goes with it (not read back from the bytes).
-  template <class T>
-  using Convert = T (*)(RedisManager&, Result&&);
-  template <class T>
-  awaitable<T> execute_as(std::string bytes, std::size_t replies, Convert<T> convert, std::string_view key = {});
-  JoinedKey joined_key(std::string_view name) const;  // key(name), without allocating when it is short
+  void count_reads(const Result& result, std::uint32_t reads);
   bool fully_connected() const;
   // On a connection of its own (a lease), not the pool's.
   awaitable<Result> execute_on(std::shared_ptr<Connection> connection, std::string bytes, std::size_t replies);
@@ -404,46 +426,17 @@ class RedisManager {
   std::optional<Result> refuse_unshareable(const std::vector<std::string>& command) const;
   enum class Statistics { recorded, skipped };  // in the commands count and latency percentiles, or not
   template <class T, class Submit>
-  awaitable<T> await_completion(Submit submit, Statistics statistics, Convert<T> convert);
-  awaitable<Result> run(std::vector<std::string> args);
+  awaitable<T> await_completion(Submit submit, Statistics statistics, Decoding<T> decoding);
   bool one_slot(const std::vector<std::pair<std::string, std::string>>& pairs) const;
   awaitable<bool> mset_across_slots(std::vector<std::pair<std::string, std::string>> pairs,
                                     std::optional<std::chrono::seconds> expiry);
-  awaitable<long long> integer_reply(const char* verb, std::string_view name, std::vector<std::string> values);
-  awaitable<std::vector<std::string>> set_operation(const char* verb, std::vector<std::string> names);
-  void count_read(bool hit);
-  // A value as stored under `name`: the codec's bytes, sealed when values are encrypted. The error
-  // names the codec's or the encryption's refusal.
-  Encoded encode_stored(std::string_view name, const nlohmann::json& value) const;
-  // The reverse, a failure counted and logged with the key's name.
-  Decoded decode_stored(std::string_view name, const std::string& bytes);
-  // Bytes sealed for, and opened from, the key `name` (and `part` of it, such as a hash field), when
-  // values are encrypted; as they are otherwise.
-  // Sealing refuses (error set) only when values are encrypted and no encryption key is configured.
-  Encoded seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const;
-  Decrypted open_stored(std::string_view name, std::string_view part, std::string bytes) const;
-  // The keyring parsed from the settings (recipe state): empty when no encryption_key is configured.
-  std::shared_ptr<const Keyring> keyring() const;
-  // UNLINK of one key; false when Redis did not answer.
-  awaitable<bool> drop_cached(std::string_view name);
-  // One cache counter, in this view's stats and in the totals.
-  void count_cache(std::atomic<std::uint64_t> CacheStats::*counter);
   Result refused_on_view(const char* what) const;
-  // What the recipes of one type share on this manager's engine, whatever handle or view they were
-  // given (cache-aside's loads in flight, the parsed keyring). Built from the settings at first use;
-  // configure() drops them. The engine knows none of their types.
   using MakeRecipeState = std::shared_ptr<void> (*)(const RedisConfig&);
   std::shared_ptr<void> recipe_state(std::type_index type, MakeRecipeState make) const;
-  template <class State>  // constructible from const RedisConfig&
-  std::shared_ptr<State> recipe_state() const {
-    auto make = [](const RedisConfig& config) -> std::shared_ptr<void> { return std::make_shared<State>(config); };
-    return std::static_pointer_cast<State>(recipe_state(typeid(State), make));
-  }
   // One SCAN page of the keys under the prefix matching the glob `pattern`, as full names; advances
   // `cursor` ("0" when done). nullopt when Redis gave no page.
   awaitable<std::optional<std::vector<std::string>>> scan_page(std::string_view pattern, std::string& cursor);
   void ensure_not_io_thread() const;
-  std::optional<std::chrono::seconds> default_ttl() const;
 
   std::shared_ptr<Engine> engine_;  // shared with every view
   std::string scope_prefix_;        // empty for the manager itself
@@ -451,10 +444,6 @@ class RedisManager {
   std::shared_ptr<const ValueFormat> format_;
   std::shared_ptr<CacheStats> cache_stats_;  // shared with handles from share()
 };
-
-// `text` with the glob characters of SCAN MATCH (* ? [ ] \) escaped: user data in a pattern matches
-// only itself. invalidate_pattern("user:" + glob_escape(id) + ":*")
-std::string glob_escape(std::string_view text);
 
 // The process-wide manager (the design's singleton). While an app with the RedisPlugin exists, it is
 // the manager that plugin built on the app's io_context (the first app's, when a process has several);

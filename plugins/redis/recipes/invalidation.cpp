@@ -51,14 +51,14 @@ awaitable<long long> Invalidation::invalidate_pattern(std::string_view pattern) 
   long long removed = 0;
   std::string cursor = "0";
   do {
-    const auto page = co_await redis_->scan_page(pattern, cursor);
+    auto page = co_await redis_->scan(pattern, cursor);
     if (!page) break;
-    for (std::size_t at = 0; at < page->size(); at += kUnlinkBatch) {
-      std::vector<std::string> unlink_keys{"UNLINK"};
-      unlink_keys.insert(unlink_keys.end(), page->begin() + static_cast<std::ptrdiff_t>(at),
-                         page->begin() + static_cast<std::ptrdiff_t>(std::min(page->size(), at + kUnlinkBatch)));
-      const auto result = co_await redis_->run(std::move(unlink_keys));  // full names: run() adds no prefix
-      if (result.succeeded()) removed += result.reply.as_integer().value_or(0);
+    cursor = page->cursor;
+    const auto& names = page->names;
+    for (std::size_t at = 0; at < names.size(); at += kUnlinkBatch) {
+      const std::vector<std::string> batch(names.begin() + static_cast<std::ptrdiff_t>(at),
+                                           names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), at + kUnlinkBatch)));
+      removed += co_await redis_->run(cmd::unlink(redis_->key_space(), batch));
     }
   } while (cursor != "0");
   co_return removed;
@@ -91,16 +91,18 @@ awaitable<long long> Invalidation::invalidate_tag_across_slots(std::string tag) 
   const auto& members = taken.reply.elements;
   for (std::size_t at = 0; at < members.size(); at += kUnlinkBatch) {
     const auto end = std::min(members.size(), at + kUnlinkBatch);
-    std::vector<std::string> unlink_keys{"UNLINK"};  // full names, as the set holds them
-    for (auto i = at; i < end; ++i) unlink_keys.push_back(members[i].text);
-    const auto result = co_await redis_->run(unlink_keys);
+    std::vector<std::string> full_names, names;  // the set holds names as stored; commands take them unprefixed
+    for (auto i = at; i < end; ++i) {
+      full_names.push_back(members[i].text);
+      names.push_back(redis_->strip_prefix(members[i].text));
+    }
+    const auto result = co_await redis_->run(cmd::unlink(redis_->key_space(), names).as_result());
     if (result.succeeded()) {
       removed += result.reply.as_integer().value_or(0);
       continue;
     }
-    unlink_keys[0] = "SADD";
-    unlink_keys.insert(unlink_keys.begin() + 1, redis_->key(tag_key(tag)));
-    if (!(co_await redis_->run(std::move(unlink_keys))).succeeded())
+    const auto named_again = co_await redis_->run(cmd::sadd(redis_->key_space(), tag_key(tag), full_names).as_result());
+    if (!named_again.succeeded())
       spdlog::warn("redis: invalidate_tag '{}': {} key(s) neither removed nor named by the tag again: {}", tag,
                    end - at, result.error_text());
   }

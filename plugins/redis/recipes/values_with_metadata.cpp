@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/redis_manager.hpp"
 
 namespace routemq::redis {
@@ -27,18 +28,16 @@ awaitable<bool> ValuesWithMetadata::set(std::string_view name, const nlohmann::j
                  encoded.bytes ? "metadata: " + metadata_text.error : encoded.error);
     co_return false;
   }
-  const auto full_name = redis_->key(name);
-  Batch batch;
-  batch.push({"DEL", full_name});
-  batch.push({"HSET", full_name, kValueField, std::move(*encoded.bytes), kMetadataField, std::move(*metadata_text.bytes)});
-  if (const auto expiry = ttl ? ttl : redis_->default_ttl()) batch.push({"EXPIRE", full_name, std::to_string(expiry->count())});
-  const auto result = co_await redis_->run_transaction(batch);
-  co_return result.succeeded() && result.reply.is_array() && result.reply.elements.size() == batch.size();
+  Pipeline transaction(*redis_);
+  transaction.del(name);
+  transaction.hset(name, {{kValueField, std::move(*encoded.bytes)}, {kMetadataField, std::move(*metadata_text.bytes)}});
+  if (const auto expiry = ttl ? ttl : redis_->default_ttl()) transaction.expire(name, *expiry);
+  co_return co_await transaction.run_atomically();
 }
 
 awaitable<WithMetadata> ValuesWithMetadata::get(std::string_view name) {
-  std::vector<std::string> request{"HMGET", redis_->key(name), kValueField, kMetadataField};
-  const auto result = co_await redis_->run(std::move(request));
+  const std::vector<std::string> fields{kValueField, kMetadataField};
+  const auto result = co_await redis_->run(cmd::hmget(redis_->key_space(), name, fields).as_result());
   WithMetadata out;
   if (!result.ok()) co_return out;  // unavailable: nothing, as for get()
   if (result.reply.is_error() || !result.reply.is_array() || result.reply.elements.size() != 2) {

@@ -45,6 +45,9 @@ class WriteThrough {
                            StoreWriter write_store, std::vector<std::string> tags = {});
 
  private:
+  // UNLINK of the cached value; false when Redis did not answer (absent or not, it is gone when true).
+  awaitable<bool> drop_cached(std::string_view name);
+
   std::shared_ptr<RedisManager> redis_;  // a handle: keeps the manager (or view) alive as long as this
 };
 
