@@ -613,9 +613,9 @@ awaitable<Result> RedisManager::run_transaction(const Batch& batch) {
 }
 
 awaitable<Result> RedisManager::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-  auto result = co_await run(cmd::eval(key_space(), "EVALSHA", script.sha(), keys, args));
+  auto result = co_await run(cmd::evalsha(key_space(), script.sha(), keys, args));
   if (result.ok() && result.reply.is_error() && result.reply.text.starts_with("NOSCRIPT"))
-    result = co_await run(cmd::eval(key_space(), "EVAL", script.source(), keys, args));  // loads it again, e.g. after a restart
+    result = co_await run(cmd::eval(key_space(), script.source(), keys, args));  // loads it again, e.g. after a restart
   co_return result;
 }
 

@@ -402,13 +402,25 @@ Command<long long> zremrangebyscore(const KeySpace& keys, std::string_view name,
 
 // ---- scripts, pub/sub and the server
 
-Command<Result> eval(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
-                     const Names& args) {
+namespace {
+
+Command<Result> script(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
+                       const Names& args) {
   Builder command(keys, 3 + names.size() + args.size());
   command.word(verb).word(body).number(static_cast<long long>(names.size()));
   for (const auto& name : names) command.key(name);
   for (const auto& arg : args) command.word(arg);
   return command.build<Result>(undecoded);
+}
+
+}  // namespace
+
+Command<Result> evalsha(const KeySpace& keys, std::string_view sha, const Names& names, const Names& args) {
+  return script(keys, "EVALSHA", sha, names, args);
+}
+
+Command<Result> eval(const KeySpace& keys, std::string_view source, const Names& names, const Names& args) {
+  return script(keys, "EVAL", source, names, args);
 }
 
 Command<long long> publish(const KeySpace& keys, std::string_view channel, std::string_view message) {

@@ -130,9 +130,9 @@ Command<long long> zremrangebyscore(const KeySpace& keys, std::string_view name,
                                     std::string_view max);  // 0
 
 // ---- scripts, pub/sub and the server (no keys but a script's)
-// EVALSHA, or EVAL with the source (`verb`), `names` as its KEYS: the raw Result.
-Command<Result> eval(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
-                     const Names& args);
+// A script by its SHA-1, or by its source (which loads it), `names` as its KEYS: the raw Result.
+Command<Result> evalsha(const KeySpace& keys, std::string_view sha, const Names& names, const Names& args);
+Command<Result> eval(const KeySpace& keys, std::string_view source, const Names& names, const Names& args);
 Command<long long> publish(const KeySpace& keys, std::string_view channel, std::string_view message);  // 0
 Command<bool> ping(const KeySpace& keys);  // false
 Command<Result> info(const KeySpace& keys, const Names& sections);

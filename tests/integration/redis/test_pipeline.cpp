@@ -121,11 +121,48 @@ TEST_CASE("pipeline: with Redis down it completes at once, every value its metho
     const bool answered = co_await pipe.run();
     co_return std::tuple{answered, got.get(), ttl.get(), set.get()};
   };
+  const auto misses_before = f.redis.stats().misses;
   const auto [answered, got, ttl, set] = f.sync(run(f.redis));
   CHECK_FALSE(answered);
   CHECK_FALSE(got);
   CHECK(ttl == -2);
   CHECK_FALSE(set);
+  CHECK(f.redis.stats().misses == misses_before + 1);  // a GET counts the same in a pipeline as alone
+  CHECK_FALSE(f.sync(f.redis.get("k")));
+  CHECK(f.redis.stats().misses == misses_before + 2);
+}
+
+TEST_CASE("pipeline: any command by add(), empty arguments answered without sending, in MULTI ... EXEC with run_atomically") {
+  RedisFixture f;
+  auto view = f.redis.scoped("t:");
+  auto run = [](redis::RedisManager& redis) -> awaitable<bool> {
+    redis::Pipeline pipe(redis);
+    auto added = pipe.add(redis::cmd::zadd(redis.key_space(), "board", {{2, "ann"}, {1, "bob"}}));
+    auto rank = pipe.add(redis::cmd::zrank(redis.key_space(), "board", "ann"));
+    auto no_fields = pipe.hset("h", std::map<std::string, std::string>{});  // Redis would refuse HSET h
+    auto no_values = pipe.lpush("l", {});
+    auto pushed = pipe.rpush("l", {"x"});
+    auto blocking = pipe.add(redis::cmd::blpop(redis.key_space(), {"q"}, 1s));  // needs its own connection
+    CHECK(pipe.size() == 6);
+    CHECK(co_await pipe.run());
+    CHECK(added.get() == 2);
+    CHECK(rank.get() == 1);
+    CHECK(no_fields.get() == 0);
+    CHECK(no_values.get() == 0);
+    CHECK(pushed.get() == 1);
+    CHECK_FALSE(blocking.get());
+
+    redis::Pipeline transaction(redis);
+    auto set = transaction.set("tx", "1");
+    auto count = transaction.incr("tx");
+    CHECK(co_await transaction.run_atomically());
+    CHECK(set.get());
+    CHECK(count.get() == 2);
+
+    co_return co_await redis.get("tx") == "2";
+  };
+  CHECK(f.sync(run(view)));
+  CHECK(f.sync(f.redis.get("t:tx")) == "2");  // the view's keys, under its scope
 }
 
 TEST_CASE("pipeline: hostile keys and values (glob characters, NUL, non-UTF-8, 1 MiB, empty) round-trip byte for byte") {
