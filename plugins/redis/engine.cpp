@@ -4,6 +4,7 @@
 #include <boost/asio/prefer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/connection/command_sink.hpp"
 #include "plugins/redis/connection/connection_pool.hpp"
 #include "plugins/redis/sentinel/master_locator.hpp"
 #include "plugins/redis/subscriber.hpp"
@@ -45,6 +46,11 @@ Engine::~Engine() {
     io.stop();
   });
   if (thread.joinable()) thread.join();
+}
+
+CommandSink* Engine::ready_pool() const {
+  auto* sink = pool.load(std::memory_order_acquire);
+  return sink && sink->any_ready() ? sink : nullptr;
 }
 
 Result Engine::refuse_unavailable() const {

@@ -60,6 +60,9 @@ struct Engine {
   // executor per burst of replies: one wake-up of the app's thread for many commands.
   void deliver(std::shared_ptr<Resumption> caller);
   void flush_deliveries();
+  // Where a command can go now: the pool, when some connection of it is ready; null while nothing is
+  // connected (Redis disabled, stopped, or down): the one place that decides "unavailable".
+  CommandSink* ready_pool() const;
   // A call refused at once: nothing connected (or Redis disabled). Counted.
   Result refuse_unavailable() const;
 

@@ -295,14 +295,13 @@ void RedisManager::disconnect() {
 }
 
 bool RedisManager::is_connected() const {
-  auto* pool = engine_->pool.load(std::memory_order_acquire);
-  return pool && pool->any_ready();
+  return engine_->ready_pool() != nullptr;
 }
 
 // Connected, and on a cluster to every master: what start-up waits for before the first command.
 bool RedisManager::fully_connected() const {
-  auto* pool = engine_->pool.load(std::memory_order_acquire);
-  if (!pool || !pool->any_ready()) return false;
+  auto* pool = engine_->ready_pool();
+  if (!pool) return false;
   const auto masters = pool->nodes();
   return std::all_of(masters.begin(), masters.end(), [](const SinkNode& master) { return master.connections_ready > 0; });
 }
@@ -434,8 +433,8 @@ constexpr std::uint32_t no_reads = 0;
 template <class T>
 awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, std::optional<std::uint16_t> slot,
                                 Decoding<T> decoding) {
-  auto* pool = engine_->pool.load(std::memory_order_acquire);
-  if (!pool || !pool->any_ready()) {
+  auto* pool = engine_->ready_pool();
+  if (!pool) {
     auto refused = engine_->refuse_unavailable();
     count_reads(refused, decoding.reads);
     return already(decoding.decode(std::move(refused)));

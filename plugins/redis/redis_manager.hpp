@@ -45,6 +45,7 @@
 #include "plugins/redis/commands/commands.hpp"
 #include "plugins/redis/keyring.hpp"
 #include "plugins/redis/leased_connection.hpp"
+#include "plugins/redis/message_handler.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/cache_stats.hpp"
@@ -126,8 +127,6 @@ struct ScanPage {
   std::string cursor;
   bool done() const { return cursor == "0"; }
 };
-
-using MessageHandler = std::function<void(const std::string& channel, const std::string& payload)>;
 
 class RedisManager {
  public:

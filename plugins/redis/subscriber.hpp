@@ -8,7 +8,7 @@
 #include <string>
 
 #include "plugins/redis/connection/connection.hpp"
-#include "plugins/redis/redis_manager.hpp"
+#include "plugins/redis/message_handler.hpp"
 
 namespace routemq::redis {
 
