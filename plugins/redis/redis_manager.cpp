@@ -431,17 +431,17 @@ constexpr std::uint32_t no_reads = 0;
 // otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
 // caller awaits the operation itself, one coroutine frame less per command.
 template <class T>
-awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, std::optional<std::uint16_t> slot,
-                                Decoding<T> decoding) {
+awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, Route route, Decoding<T> decoding) {
   auto* pool = engine_->ready_pool();
   if (!pool) {
     auto refused = engine_->refuse_unavailable();
     count_reads(refused, decoding.reads);
     return already(decoding.decode(std::move(refused)));
   }
-  auto submit = [pool, bytes = std::move(bytes), replies, slot](Completion completion) mutable {
+  auto submit = [pool, bytes = std::move(bytes), replies, route](Completion completion) mutable {
     Request request(std::move(bytes), replies, std::move(completion));
-    request.key_slot = slot;
+    request.key_slot = route.slot;
+    request.keyless = route.keyless;
     pool->submit(std::move(request));
   };
   return await_completion(std::move(submit), Statistics::recorded, decoding);
@@ -455,14 +455,14 @@ awaitable<T> RedisManager::run(Command<T> command) {
   if (command.place() != CommandPlace::shared)
     return already(command.decode(Result::failed(Failure::refused, "this command needs a connection of its own: "
                                                                    "use its RedisManager method, or lease()")));
-  const auto slot = command.slot();
+  const Route route{command.slot(), command.keyless()};
   const auto replies = command.replies();
   const Decoding<T> decoding{command.decoder(), command.reads()};
-  return send(std::move(command).take_bytes(), replies, slot, decoding);
+  return send(std::move(command).take_bytes(), replies, route, decoding);
 }
 
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {
-  return send<Result>(std::move(bytes), replies, std::nullopt, {undecoded, no_reads});
+  return send<Result>(std::move(bytes), replies, Route{}, {undecoded, no_reads});
 }
 
 namespace {

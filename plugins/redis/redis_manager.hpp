@@ -408,10 +408,16 @@ class RedisManager {
     T (*decode)(Result&&);
     std::uint32_t reads = 0;
   };
+  // Where a request goes on a cluster: its keys' slot, any master (keyless), or, with neither said,
+  // where the keys the cluster reads from its bytes say (raw commands, commands spanning slots).
+  struct Route {
+    std::optional<std::uint16_t> slot;
+    bool keyless = false;
+  };
   // The one path to the shared connections: refused at once while nothing is connected, otherwise
-  // queued; on a cluster `slot` routes it (nullopt: the cluster reads the keys from the bytes).
+  // queued, with its route.
   template <class T>
-  awaitable<T> send(std::string bytes, std::size_t replies, std::optional<std::uint16_t> slot, Decoding<T> decoding);
+  awaitable<T> send(std::string bytes, std::size_t replies, Route route, Decoding<T> decoding);
   // Raw bytes, whose keys the cluster reads back (command(), pipeline(), transaction()).
   awaitable<Result> execute(std::string bytes, std::size_t replies);
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);

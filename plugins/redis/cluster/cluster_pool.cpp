@@ -185,7 +185,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   void drain_inbox() {
     for (auto& request : inbox_.take()) {
       if (!request.key_slot) {  // its sender did not say: read its keys' slot from its bytes
-        auto where = slot_of_request(request.wire_bytes());
+        auto where = request.keyless ? RequestSlot{} : slot_of_request(request.wire_bytes());
         if (where.kind != RequestSlot::Kind::one_slot) {
           route(pending_from(request, std::move(where)));
           continue;

@@ -51,6 +51,7 @@ CommandBuilder& CommandBuilder::key(std::string_view name) {
   header('$', keys_.size_of(name));
   const auto starts_at = bytes_.size();
   bytes_.append(keys_.prefix()).append(keys_.scope()).append(name);
+  keyed_ = true;
   if (keys_.on_cluster()) {
     const auto slot = hash_slot(std::string_view(bytes_).substr(starts_at));
     if (slot_ && *slot_ != slot) spans_slots_ = true;

@@ -39,6 +39,8 @@ class Command {
   // On a cluster, the slot of its keys; nullopt for a keyless command, or one whose keys span slots.
   std::optional<std::uint16_t> slot() const { return slot_; }
   bool spans_slots() const { return spans_slots_; }
+  // It names no key (PING, PUBLISH, SCAN): a cluster may send it to any master.
+  bool keyless() const { return keyless_; }
   // Shared connections, a connection of its own (it blocks or changes the connection), or nowhere.
   CommandPlace place() const { return place_; }
   // How many values it reads (GET: 1, MGET of 3 keys: 3), counted as hits (a string came back) or
@@ -68,6 +70,7 @@ class Command {
   Decode decode_;
   std::optional<std::uint16_t> slot_;
   bool spans_slots_ = false;
+  bool keyless_ = false;
   CommandPlace place_ = CommandPlace::shared;
   std::uint32_t reads_ = 0;
   std::optional<Reply> local_reply_;
@@ -103,6 +106,7 @@ class CommandBuilder {
   std::size_t words_left_;
   std::optional<std::uint16_t> slot_;
   bool spans_slots_ = false;
+  bool keyed_ = false;
   CommandPlace place_ = CommandPlace::shared;
   std::uint32_t reads_ = 0;
 };
@@ -137,6 +141,7 @@ Command<Result> Command<T>::as_result() && {
   Command<Result> raw(std::move(bytes_), undecoded);
   raw.slot_ = slot_;
   raw.spans_slots_ = spans_slots_;
+  raw.keyless_ = keyless_;
   raw.place_ = place_;
   raw.reads_ = reads_;
   raw.local_reply_ = std::move(local_reply_);
@@ -150,6 +155,7 @@ Command<T> CommandBuilder::build(typename Command<T>::Decode decode) {
   Command<T> command(std::move(bytes_), decode);
   command.slot_ = spans_slots_ ? std::nullopt : slot_;
   command.spans_slots_ = spans_slots_;
+  command.keyless_ = !keyed_;
   command.place_ = place_;
   command.reads_ = reads_;
   return command;

@@ -75,6 +75,9 @@ struct Request {
   // The hash slot of its keys, when its sender computed it (the RedisManager's GET and SET on a
   // cluster): a cluster then routes it without reading its keys back from the bytes.
   std::optional<std::uint16_t> key_slot;
+  // Its sender knows it names no key (a typed PING, PUBLISH, SCAN): a cluster sends it to any master
+  // without reading the bytes for keys.
+  bool keyless = false;
 
   std::string_view wire_bytes() const { return lent_bytes.empty() ? std::string_view(bytes) : lent_bytes; }
 };

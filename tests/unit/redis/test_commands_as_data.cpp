@@ -53,6 +53,9 @@ TEST_CASE("on a cluster a command carries its keys' slot, and says when they spa
   CHECK(apart.spans_slots());
   CHECK_FALSE(apart.slot());  // the cluster splits it by slot
   CHECK_FALSE(cmd::ping(scoped_on_cluster).slot());  // keyless: any master
+  CHECK(cmd::ping(scoped_on_cluster).keyless());
+  CHECK(cmd::publish(scoped_on_cluster, "news", "x").keyless());
+  CHECK_FALSE(get.keyless());
 }
 
 TEST_CASE("a command with nothing to send carries its reply, and no round trip is made") {
