@@ -1,5 +1,6 @@
 #include "plugins/redis/connection/connection.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <boost/asio/ssl/error.hpp>
@@ -7,16 +8,15 @@
 #include <spdlog/spdlog.h>
 
 #include "plugins/redis/protocol/encoder.hpp"
-#include "plugins/redis/sentinel/sentinel_replies.hpp"
 
 namespace routemq::redis {
 namespace {
 
-std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
-  // Between half and all of the delay, so many clients do not reconnect in lockstep.
+// The randomness of the lifecycle's backoff (backoff_delay): many clients do not reconnect in lockstep.
+double reconnect_jitter() {
   thread_local std::mt19937 random{std::random_device{}()};
-  std::uniform_real_distribution<double> factor(0.5, 1.0);
-  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * factor(random)));
+  std::uniform_real_distribution<double> fraction(0.0, 1.0);
+  return fraction(random);
 }
 
 std::chrono::milliseconds tick_interval(const ConnectionSettings& settings) {
@@ -42,7 +42,8 @@ Connection::Connection(asio::any_io_executor executor, ConnectionSettings settin
       connect_timer_(executor_),
       backoff_timer_(executor_),
       tick_timer_(executor_),
-      queue_(events_.take_back) {}
+      queue_(events_.take_back),
+      fsm_(settings_, reconnect_jitter) {}
 
 void Connection::start() {
   if (settings_.master_lookup && settings_.master_lookup->listen) {
@@ -54,23 +55,14 @@ void Connection::start() {
     });
   }
   asio::post(executor_, [self = shared_from_this()] {
-    if (self->state_ != State::idle) return;
-    self->connect();
+    if (self->fsm_.state() != LinkState::idle) return;
+    self->run(self->fsm_.start(self->where()));
     self->on_tick();
   });
 }
 
 void Connection::stop() {
-  asio::post(executor_, [self = shared_from_this()] {
-    if (self->state_ == State::stopped) return;
-    self->state_ = State::stopped;
-    ++self->generation_;
-    self->transport_.close();
-    self->connect_timer_.cancel();
-    self->backoff_timer_.cancel();
-    self->tick_timer_.cancel();
-    self->queue_.fail_all(Failure::unavailable, "the Redis client is stopped");
-  });
+  asio::post(executor_, [self = shared_from_this()] { self->run(self->fsm_.stop()); });
 }
 
 void Connection::submit(Request&& request) {
@@ -102,52 +94,96 @@ void Connection::push_on_io_thread(Request&& request) {
   });
 }
 
-void Connection::connect() {
-  state_ = State::connecting;
-  if (settings_.master_lookup && !aim_at_master()) return;
-  const int generation = ++generation_;
+// The lifecycle's state as submit() and ready() read it from any thread. A "ready" waits for its
+// action: the address source hears that its server was reached before anyone sees the connection ready.
+void Connection::run(const LinkActions& actions) {
+  const bool shows_ready_later = std::any_of(actions.begin(), actions.end(),
+                                             [](const LinkAction& action) { return action.kind == LinkAction::Kind::ready; });
+  if (!shows_ready_later) publish_state();
+  for (const auto& action : actions) perform(action);
+}
+
+void Connection::publish_state() {
+  switch (fsm_.state()) {
+    case LinkState::idle: return state_.store(State::idle, std::memory_order_release);
+    case LinkState::connecting:
+    case LinkState::handshaking: return state_.store(State::connecting, std::memory_order_release);
+    case LinkState::ready: return state_.store(State::ready, std::memory_order_release);
+    case LinkState::down: return state_.store(State::down, std::memory_order_release);
+    case LinkState::stopped: return state_.store(State::stopped, std::memory_order_release);
+  }
+}
+
+void Connection::perform(const LinkAction& action) {
+  using Kind = LinkAction::Kind;
+  switch (action.kind) {
+    case Kind::open: return open(action);
+    case Kind::send_handshake: return send_handshake(action);
+    case Kind::ready: return become_ready(action);
+    case Kind::reached:
+      if (settings_.master_lookup->reached) settings_.master_lookup->reached({action.address->host, action.address->port});
+      return;
+    case Kind::suspect:
+      return settings_.master_lookup->suspect({action.address->host, action.address->port}, action.text);
+    case Kind::note_failure:
+      stats_->note_failure(action.text);
+      return;
+    case Kind::drop: return drop(action);
+    case Kind::backoff: return back_off(action);
+    case Kind::give_up:
+      tick_timer_.cancel();
+      return;
+    case Kind::health_check:
+      last_activity_ = Clock::now();
+      return push_on_io_thread({encode_command({"PING"}), 1, {}});  // its deadline is the check
+    case Kind::shut: return shut();
+    case Kind::log_warn:
+      spdlog::warn("redis: {}", action.text);
+      return;
+    case Kind::log_info:
+      spdlog::info("redis: {}", action.text);
+      return;
+  }
+}
+
+// Where the address source says its server is now; nothing without a source (the address is fixed).
+AddressAnswer Connection::where() const {
+  if (!settings_.master_lookup) return {};
+  const auto& source = *settings_.master_lookup;
+  if (auto at = source.current()) return {NodeAddress{at->first, at->second}, {}};
+  return {std::nullopt, source.why_unknown ? source.why_unknown() : std::string()};
+}
+
+QueueFacts Connection::queue_facts() const {
+  const auto now = Clock::now();
+  QueueFacts facts;
+  if (auto oldest = queue_.oldest_written())
+    facts.oldest_written_age = std::chrono::duration_cast<std::chrono::milliseconds>(now - *oldest);
+  facts.empty = queue_.empty();
+  facts.idle_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_activity_);
+  return facts;
+}
+
+// The address source said its server moved: between ticks, so the connection follows at once.
+void Connection::follow_master() { run(fsm_.master_moved(where())); }
+
+void Connection::open(const LinkAction& action) {
+  if (action.address) {
+    settings_.host = action.address->host;
+    settings_.port = action.address->port;
+    transport_.set_address(settings_.host, settings_.port);
+  }
+  backoff_timer_.cancel();  // a move does not wait out the backoff
+  const int generation = action.generation;
   parser_ = std::make_unique<ReplyParser>();
   writing_ = false;
   connect_timer_.expires_after(settings_.connect_timeout);
   connect_timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
-    if (ec || generation != self->generation_ || self->state_ != State::connecting) return;
-    self->fail(Failure::timeout, self->connect_timeout_detail());
+    if (!ec) self->run(self->fsm_.connect_timed_out(generation, self->connect_timeout_detail()));
   });
   transport_.async_open([self = shared_from_this(), generation](const std::string& failure) {
-    if (generation != self->generation_) return;
-    if (!failure.empty()) return self->fail(Failure::connection_lost, failure);
-    self->handshake();
+    self->run(self->fsm_.opened(generation, failure));
   });
-}
-
-// With Sentinel: the master's address as known now. False, the attempt failed, when none is.
-bool Connection::aim_at_master() {
-  const auto where = settings_.master_lookup->current();
-  if (!where) {  // not a failure of a connection: nothing was tried; wait for the Sentinels' answer
-    stats_->note_failure("no master known yet: " + settings_.master_lookup->why_unknown());
-    settings_.master_lookup->suspect({}, "a connection is waiting for a master");
-    state_ = State::down;
-    schedule_reconnect();
-    return false;
-  }
-  settings_.host = where->first;
-  settings_.port = where->second;
-  transport_.set_address(settings_.host, settings_.port);
-  return true;
-}
-
-// With Sentinel, between ticks: the master moved away from where this connection is (or was trying
-// to be). Ready: its requests in flight fail (never replayed) and it reconnects to the new master at
-// once. Down and waiting out a backoff: it goes now.
-void Connection::follow_master() {
-  if (state_ == State::idle || state_ == State::stopped) return;
-  const auto where = settings_.master_lookup->current();
-  if (!where || (where->first == settings_.host && where->second == settings_.port)) return;
-  failed_attempts_ = 0;  // the new master has not failed us: no backoff
-  if (state_ == State::ready)
-    return fail(Failure::connection_lost, fmt::format("the master moved to {}:{} (Sentinel)", where->first, where->second));
-  backoff_timer_.cancel();
-  connect();
 }
 
 std::string Connection::connect_timeout_detail() const {
@@ -172,54 +208,56 @@ std::string Connection::closed_detail(const boost::system::error_code& error) co
   return error == asio::error::eof ? "Redis closed the connection" : error.message();
 }
 
-// AUTH, SELECT and CLIENT SETNAME as one pipelined request, then the connection is ready. A PING
-// when there is nothing to set up, so "ready" always means "Redis answered".
-void Connection::handshake() {
-  std::vector<std::vector<std::string>> commands;
-  if (!settings_.password.empty()) {
-    if (settings_.username.empty())
-      commands.push_back({"AUTH", settings_.password});
-    else
-      commands.push_back({"AUTH", settings_.username, settings_.password});
-  }
-  if (settings_.db != 0) commands.push_back({"SELECT", std::to_string(settings_.db)});
-  if (!settings_.client_name.empty()) commands.push_back({"CLIENT", "SETNAME", settings_.client_name});
-  // A Sentinel may answer with a master that is no longer one (stale, or mid-failover): ask it.
-  if (settings_.master_lookup) commands.push_back({"ROLE"});
-  if (commands.empty()) commands.push_back({"PING"});
+// The handshake's commands as one pipelined request, written before anything queued.
+void Connection::send_handshake(const LinkAction& action) {
   std::string bytes;
-  for (const auto& command : commands) append_command(bytes, command);
-  const int generation = generation_;
-  const std::size_t count = commands.size();
+  for (const auto& command : action.commands) append_command(bytes, command);
+  const int generation = action.generation;
+  const std::size_t count = action.commands.size();
   // `this`, not shared_from_this(): the queue is ours, so a handle in it would keep us alive in a
   // cycle whenever no stop() runs to fail it (an io_context stopped or destroyed first). Completions
   // only run inside our own handlers, which hold a handle.
   queue_.push_front_unwritten({std::move(bytes), count, [self = this, generation, count](Result result) {
-                 if (generation != self->generation_ || !result.ok()) return;  // fail() already ran
-                 const auto& replies = count == 1 ? std::vector<Reply>{result.reply} : result.reply.elements;
-                 for (const auto& reply : replies)
-                   if (reply.is_error()) return self->fail(Failure::connection_lost, "handshake refused: " + reply.text);
-                 if (self->settings_.master_lookup && role_from(replies.back()) != "master")
-                   return self->fail(Failure::connection_lost,
-                                     fmt::format("{} is not a master (ROLE {}): a stale Sentinel answer, or a "
-                                                 "failover in progress", self->settings_.address(),
-                                                 replies.back().describe()));
-                 self->connect_timer_.cancel();
-                 if (self->settings_.master_lookup && self->settings_.master_lookup->reached)  // before "ready" shows
-                   self->settings_.master_lookup->reached({self->settings_.host, self->settings_.port});
-                 self->state_ = State::ready;
-                 self->stats_->connects.fetch_add(1, std::memory_order_relaxed);
-                 if (self->ever_connected_) {
-                   self->stats_->reconnects.fetch_add(1, std::memory_order_relaxed);
-                   spdlog::info("redis: reconnected to {}", self->settings_.address());
-                 }
-                 self->ever_connected_ = true;
-                 self->failed_attempts_ = 0;
-                 if (self->events_.on_ready) self->events_.on_ready();
-                 self->flush();
-               }});
+                                 if (!result.ok()) return;  // the failure that failed it was handled already
+                                 const auto replies = count == 1 ? std::vector<Reply>{result.reply} : result.reply.elements;
+                                 self->run(self->fsm_.handshake_replied(generation, replies));
+                               }});
   read();
   write_unwritten();  // the handshake goes first even though the connection is not "ready" yet
+}
+
+void Connection::become_ready(const LinkAction& action) {
+  publish_state();
+  connect_timer_.cancel();
+  stats_->connects.fetch_add(1, std::memory_order_relaxed);
+  if (action.reconnected) stats_->reconnects.fetch_add(1, std::memory_order_relaxed);
+  if (events_.on_ready) events_.on_ready();
+  flush();
+}
+
+// The attempt's callbacks are stale from here on (the machine moved to the next generation).
+void Connection::drop(const LinkAction& action) {
+  transport_.close();
+  connect_timer_.cancel();
+  stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
+  if (action.command_timed_out) stats_->timeouts.fetch_add(1, std::memory_order_relaxed);
+  queue_.fail_all(action.failure, action.text);
+  if (events_.on_down) events_.on_down();
+}
+
+void Connection::back_off(const LinkAction& action) {
+  backoff_timer_.expires_after(action.delay);
+  backoff_timer_.async_wait([self = shared_from_this(), generation = action.generation](boost::system::error_code ec) {
+    if (!ec) self->run(self->fsm_.backoff_elapsed(generation, self->where()));
+  });
+}
+
+void Connection::shut() {
+  transport_.close();
+  connect_timer_.cancel();
+  backoff_timer_.cancel();
+  tick_timer_.cancel();
+  queue_.fail_all(Failure::unavailable, "the Redis client is stopped");
 }
 
 void Connection::flush() {
@@ -232,92 +270,49 @@ void Connection::write_unwritten() {
   queue_.take_unwritten(Clock::now(), write_buffer_);
   if (write_buffer_.empty()) return;
   writing_ = true;
-  transport_.async_write(write_buffer_,
-                         [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
-                           if (generation != self->generation_) return;
-                           self->writing_ = false;
-                           if (ec) return self->fail(Failure::connection_lost, ec.message());
-                           self->flush();
-                         });
+  transport_.async_write(write_buffer_, [self = shared_from_this(), generation = fsm_.generation()](
+                                            boost::system::error_code ec, std::size_t) {
+    if (generation != self->fsm_.generation()) return;
+    self->writing_ = false;
+    if (ec) return self->run(self->fsm_.lost(generation, Failure::connection_lost, ec.message()));
+    self->flush();
+  });
 }
 
 void Connection::read() {
   transport_.async_read(
-      [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::string_view bytes) {
-        if (generation != self->generation_) return;
-        if (ec)
-          return self->fail(Failure::connection_lost, self->closed_detail(ec));
+      [self = shared_from_this(), generation = fsm_.generation()](boost::system::error_code ec, std::string_view bytes) {
+        if (generation != self->fsm_.generation()) return;
+        if (ec) return self->run(self->fsm_.lost(generation, Failure::connection_lost, self->closed_detail(ec)));
         self->last_activity_ = Clock::now();
         self->parser_->feed(bytes);
         while (auto reply = self->parser_->next()) {
           self->handle_reply(std::move(*reply));
-          if (generation != self->generation_) return;  // a completion or a bad reply ended this connection
+          if (generation != self->fsm_.generation()) return;  // a completion or a bad reply ended this connection
         }
-        if (self->parser_->failed()) return self->fail(Failure::protocol, self->parser_->error());
+        if (self->parser_->failed()) return self->run(self->fsm_.lost(generation, Failure::protocol, self->parser_->error()));
         self->read();
       });
 }
 
 void Connection::handle_reply(Reply&& reply) {
   if (events_.on_push && state_ == State::ready && events_.on_push(reply)) return;
-  if (reply.is_error()) stats_->errors.fetch_add(1, std::memory_order_relaxed);
-  // A write refused by a replica: the master was demoted under us (the caller gets the error, as is).
-  if (reply.is_error() && settings_.master_lookup && reply.text.starts_with("READONLY"))
-    settings_.master_lookup->suspect({settings_.host, settings_.port},
-                                     settings_.address() + " answered READONLY: it is a replica now");
-  if (!queue_.on_reply(std::move(reply))) fail(Failure::protocol, "Redis sent a reply nobody asked for");
+  if (reply.is_error()) {
+    stats_->errors.fetch_add(1, std::memory_order_relaxed);
+    run(fsm_.error_reply(reply.text));  // READONLY: the server was demoted under us (the caller gets the error)
+  }
+  if (!queue_.on_reply(std::move(reply)))
+    run(fsm_.lost(fsm_.generation(), Failure::protocol, "Redis sent a reply nobody asked for"));
 }
 
-// Deadlines and health checks, a few times per command timeout.
+// Deadlines, health checks and the address source's moves, a few times per command timeout.
 void Connection::on_tick() {
-  if (state_ == State::stopped) return;
-  const auto now = Clock::now();
-  if (settings_.master_lookup && (state_ == State::ready || state_ == State::down)) follow_master();
-  if (state_ == State::ready) {
-    if (auto oldest = queue_.oldest_written(); oldest && now - *oldest > settings_.command_timeout) {
-      stats_->timeouts.fetch_add(1, std::memory_order_relaxed);
-      fail(Failure::timeout, "no reply within the command timeout; the connection is recycled");
-    } else if (queue_.empty() && now - last_activity_ > settings_.health_check_interval) {
-      last_activity_ = now;
-      push_on_io_thread({encode_command({"PING"}), 1, {}});  // its deadline is the check
-    }
-  }
+  if (fsm_.state() == LinkState::stopped) return;
+  run(fsm_.tick(queue_facts(), where()));
+  if (fsm_.state() == LinkState::stopped) return;  // no reconnecting after a failure: nothing to watch
   tick_timer_.expires_after(tick_interval(settings_));
   tick_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->on_tick();
-  });
-}
-
-void Connection::fail(Failure failure, const std::string& detail) {
-  if (state_ == State::stopped || state_ == State::down) return;
-  const bool was_ready = state_ == State::ready;
-  state_ = State::down;
-  ++generation_;
-  transport_.close();
-  connect_timer_.cancel();
-  stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
-  const auto what = fmt::format("{} {}: {}", settings_.address(), was_ready ? "connection lost" : "cannot connect", detail);
-  stats_->note_failure(what);
-  if (settings_.master_lookup)  // the master may have moved
-    settings_.master_lookup->suspect({settings_.host, settings_.port}, detail);
-  if (settings_.log_failures && (was_ready || failed_attempts_ == 0)) spdlog::warn("redis: {}", what);
-  queue_.fail_all(failure, detail);
-  if (events_.on_down) events_.on_down();
-  schedule_reconnect();
-}
-
-void Connection::schedule_reconnect() {
-  if (!settings_.reconnect) {
-    state_ = State::stopped;
-    tick_timer_.cancel();
-    return;
-  }
-  const auto exponent = std::min(failed_attempts_++, 20);
-  const std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
-      settings_.reconnect_max, settings_.reconnect_min * (std::int64_t{1} << exponent));
-  backoff_timer_.expires_after(jittered(delay));
-  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && self->state_ == State::down) self->connect();
   });
 }
 

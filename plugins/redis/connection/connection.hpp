@@ -6,6 +6,10 @@
 // connection; so does an unanswered health-check PING. After a failure every request in flight fails
 // at once and the connection reconnects with capped exponential backoff and jitter.
 //
+// What to do when is decided by ConnectionFsm (connection_fsm.hpp), sans-IO and tested step by
+// step; this class is its shell: it feeds it what the transport, the timers and the queue report and
+// carries out the actions it returns.
+//
 // While it is not ready (connecting, down, stopped) submit() completes at once with "unavailable":
 // the circuit is open, nobody waits for a socket timeout.
 #include <atomic>
@@ -19,6 +23,7 @@
 #include "core/asio.hpp"
 #include "core/net/transport.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/connection_fsm.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
 #include "plugins/redis/connection/inbox.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
@@ -52,10 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ready() const { return state_.load(std::memory_order_acquire) == State::ready; }
   State state() const { return state_.load(std::memory_order_acquire); }
   // On the executor: connecting for the first time (never ready, no attempt failed yet).
-  bool first_attempt() const {
-    const auto now = state();
-    return (now == State::idle || now == State::connecting) && !ever_connected_ && failed_attempts_ == 0;
-  }
+  bool first_attempt() const { return fsm_.first_attempt(); }
 
   // Thread-safe. Completes with "unavailable" at once when the connection is not ready; `done` is
   // called on the executor otherwise.
@@ -67,17 +69,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   Connection(asio::any_io_executor executor, ConnectionSettings settings, std::shared_ptr<ClientStats> stats,
              ConnectionEvents events);
-  void connect();
-  bool aim_at_master();
+  void run(const LinkActions& actions);
+  void perform(const LinkAction& action);
+  void open(const LinkAction& action);
+  void send_handshake(const LinkAction& action);
+  void become_ready(const LinkAction& action);
+  void drop(const LinkAction& action);
+  void back_off(const LinkAction& action);
+  void shut();
+  void publish_state();
+  AddressAnswer where() const;
+  QueueFacts queue_facts() const;
   void follow_master();
   std::string connect_timeout_detail() const;
   std::string closed_detail(const boost::system::error_code& error) const;
-  void handshake();
   void flush();
   void read();
   void on_tick();
-  void fail(Failure failure, const std::string& detail);
-  void schedule_reconnect();
   void handle_reply(Reply&& reply);
   void write_unwritten();
   void drain_inbox();
@@ -96,9 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string write_buffer_;
   bool writing_ = false;
   bool flush_posted_ = false;  // a flush waits for the end of the current handler's turn
-  int generation_ = 0;  // bumped per connection attempt: callbacks of an old socket are ignored
-  int failed_attempts_ = 0;
-  bool ever_connected_ = false;
+  ConnectionFsm fsm_;  // the lifecycle: its generation tells the callbacks of an old socket apart
   Clock::time_point last_activity_{};
   std::atomic<State> state_{State::idle};
   // Requests from other threads wait here; one post to the executor moves a whole burst at once.

@@ -18,10 +18,10 @@ struct TlsSettings : net::TlsOptions {
   bool enabled = false;
 };
 
-// How a connection follows a master that moves (Sentinel): where the master is now (asked before
-// every attempt and a few times a second while connected), and a way to say it saw a sign that the
-// master moved (a lost connection, a timeout, READONLY, ROLE not master). While set, the handshake
-// checks ROLE and host and port are only the first guess.
+// An address source, for a server that moves (a Sentinel's master; any cluster master): where it is now
+// (asked before every attempt and on ticks), told each sign it moved (lost, timeout, READONLY, ROLE not
+// master), telling its connections of a move. Set: the handshake checks ROLE master and host and port
+// are a first guess; unset: they are the fixed address (connection_fsm.hpp decides; no Sentinel there).
 struct MasterLookup {
   std::function<std::optional<std::pair<std::string, int>>()> current;  // nullopt: no master known now
   // `at`: the address the sign came from ("host", port); an empty host when none was tried yet.

@@ -16,7 +16,10 @@ std::shared_ptr<MasterLocator> MasterLocator::create(asio::any_io_executor execu
 }
 
 MasterLocator::MasterLocator(asio::any_io_executor executor, SentinelSettings settings)
-    : executor_(std::move(executor)), settings_(std::move(settings)), retry_timer_(executor_) {
+    : executor_(std::move(executor)),
+      settings_(std::move(settings)),
+      retry_timer_(executor_),
+      fsm_(settings_.master_name, settings_.nodes, settings_.connection.reconnect_min, settings_.connection.reconnect_max) {
   sentinels_ = settings_.nodes;
   problem_ = "the Sentinels were not asked yet";
 }
@@ -27,15 +30,12 @@ MasterLocator::~MasterLocator() {
 }
 
 void MasterLocator::start() {
-  asio::post(executor_, [self = shared_from_this()] {
-    self->stopped_ = false;
-    self->resolve();
-  });
+  asio::post(executor_, [self = shared_from_this()] { self->run(self->fsm_.start()); });
 }
 
 void MasterLocator::stop() {
   asio::post(executor_, [self = shared_from_this()] {
-    self->stopped_ = true;
+    self->run(self->fsm_.stop());
     self->retry_timer_.cancel();
     if (self->query_) self->query_->stop();
     if (self->watch_) self->watch_->stop();
@@ -93,113 +93,83 @@ std::shared_ptr<const MasterLookup> MasterLocator::lookup() {
   return lookup;
 }
 
-// A sign from `at` that the master moved. About the master known now: that answer is in doubt, ask
-// again starting after the Sentinel that gave it. About an address already left behind: nothing to
-// doubt (its connection follows the current master by itself). From no address: just ask.
+// A sign from `at` that the master moved (what it doubts: sentinel_fsm.hpp).
 void MasterLocator::suspect(const NodeAddress& at, const std::string& why) {
-  asio::post(executor_, [self = shared_from_this(), at, why] {
-    if (self->stopped_) return;
-    const auto current = self->master();
-    if (current && !at.host.empty() && at != *current) return;
-    spdlog::debug("redis: Sentinel: asking again for '{}': {}", self->settings_.master_name, why);
-    if (current && !at.host.empty()) self->doubted_ = true;
-    if (self->resolving_) {
-      if (at.host.empty())
-        self->doubted_while_resolving_ = true;
-      else
-        self->suspected_while_resolving_.push_back(at);
+  asio::post(executor_, [self = shared_from_this(), at, why] { self->run(self->fsm_.sign(at, why)); });
+}
+
+void MasterLocator::run(const SentinelActions& actions) {
+  for (const auto& action : actions) perform(action);
+}
+
+void MasterLocator::perform(const SentinelAction& action) {
+  using Kind = SentinelAction::Kind;
+  switch (action.kind) {
+    case Kind::ask: return ask(action);
+    case Kind::adopt: return adopt(action);
+    case Kind::learned: {
+      std::lock_guard lock(mutex_);
+      sentinels_ = action.sentinels;
       return;
     }
-    if (!self->retry_pending_) self->resolve();  // else the backoff's retry asks: no storm while all are down
-  });
-}
-
-void MasterLocator::resolve() {
-  if (stopped_ || resolving_) return;
-  resolving_ = true;
-  doubted_while_resolving_ = false;
-  suspected_while_resolving_.clear();
-  retry_pending_ = false;
-  retry_timer_.cancel();
-  if (std::exchange(doubted_, false)) first_to_ask_ = answered_by_ + 1;
-  ask(0, {});
-}
-
-// Asks the Sentinels in turn, from first_to_ask_, one at a time: the first to name the master wins.
-void MasterLocator::ask(std::size_t asked, std::vector<std::string> problems) {
-  const auto known = sentinels();
-  if (stopped_) return;
-  if (asked >= known.size()) {
-    resolving_ = false;
-    auto problem = fmt::format("none of {} Sentinel(s) named a master for '{}' ({})", known.size(),
-                               settings_.master_name, fmt::join(problems, "; "));
-    if (problem != this->problem()) spdlog::warn("redis: Sentinel: {}", problem);  // once per new reason
-    set_problem(std::move(problem));
-    return retry_later();
+    case Kind::problem: return set_problem(action.text);
+    case Kind::watch:
+      if (!watch_) watch();
+      return;
+    case Kind::schedule_retry: return retry_later(action);
+    case Kind::log_debug:
+      spdlog::debug("redis: {}", action.text);
+      return;
+    case Kind::log_info:
+      spdlog::info("redis: {}", action.text);
+      return;
+    case Kind::log_warn:
+      spdlog::warn("redis: {}", action.text);
+      return;
   }
-  const auto index = (first_to_ask_ + asked) % known.size();
-  query_ = Connection::create(executor_, settings_for(known[index], false), sentinel_stats_);
+}
+
+// One question to one Sentinel on a one-shot connection: the master's address, and its peers.
+void MasterLocator::ask(const SentinelAction& action) {
+  if (query_) query_->stop();  // a question left unanswered by a round restarted
+  query_ = Connection::create(executor_, settings_for(action.address, false), sentinel_stats_);
+  query_ticket_ = action.ticket;
   std::string question;
   append_command(question, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", settings_.master_name});
   append_command(question, {"SENTINEL", "SENTINELS", settings_.master_name});
   // Weakly: the question sits in the connection's queue, which this locator holds.
   std::weak_ptr<MasterLocator> weak = weak_from_this();
-  query_->push_on_io_thread({std::move(question), 2, [weak, asked, index, problems](Result result) mutable {
+  query_->push_on_io_thread({std::move(question), 2, [weak, ticket = action.ticket](Result result) {
                                auto self = weak.lock();
-                               if (self && !self->stopped_) self->answered(asked, index, result, std::move(problems));
+                               if (!self) return;
+                               if (ticket == self->query_ticket_ && self->query_) {
+                                 self->query_->stop();
+                                 self->query_.reset();
+                               }
+                               self->run(self->fsm_.answered(ticket, answer_from(result)));
                              }});
   query_->start();
 }
 
-// One Sentinel's two replies: the master's address (nil when it does not know the name), its peers.
-void MasterLocator::answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems) {
-  query_->stop();
-  query_.reset();
-  const auto sentinel = sentinels().at(index);
+// The two replies (the master's address, nil when the name is unknown; the peers), as the FSM reads them.
+SentinelAnswer MasterLocator::answer_from(const Result& result) {
   const bool replied = result.ok() && result.reply.elements.size() == 2;
-  const auto master = replied ? master_address_from(result.reply.elements[0]) : std::nullopt;
-  if (!master) {
-    problems.push_back(sentinel.text() + ": " + (replied ? result.reply.elements[0].describe() : result.error_text()));
-    return ask(asked + 1, std::move(problems));
-  }
-  answered_by_ = index;
-  resolving_ = false;
-  retry_attempts_ = 0;
-  learn(sentinel_addresses_from(result.reply.elements[1]));
-  adopt(*master, "Sentinel " + sentinel.text());
-  if (!watch_) watch();
-  if (still_in_doubt(*master)) resolve();
+  SentinelAnswer answer;
+  answer.master = replied ? master_address_from(result.reply.elements[0]) : std::nullopt;
+  if (answer.master)
+    answer.sentinels = sentinel_addresses_from(result.reply.elements[1]);
+  else
+    answer.problem = replied ? result.reply.elements[0].describe() : result.error_text();
+  return answer;
 }
 
-// After a round's answer: whether a sign that came in during the round doubts it. Two connections
-// to a replica a stale Sentinel named both say so; the first sign's round finds the real master,
-// and the second, about the replica left behind, must not start another round that could ask the
-// stale Sentinel again and swing back to the replica (seen under ThreadSanitizer's timing).
-bool MasterLocator::still_in_doubt(const NodeAddress& answer) {
-  const auto suspected = std::exchange(suspected_while_resolving_, {});
-  const bool doubted_anyway = std::exchange(doubted_while_resolving_, false);
-  if (!doubted_anyway && suspected.empty()) return false;  // no sign came in during the round
-  const bool doubted = doubted_anyway || std::find(suspected.begin(), suspected.end(), answer) != suspected.end();
-  if (!doubted) doubted_ = false;  // the doubts were about addresses this answer left behind
-  return doubted;
-}
-
-void MasterLocator::adopt(const NodeAddress& master, const std::string& source) {
-  std::optional<NodeAddress> before;
+void MasterLocator::adopt(const SentinelAction& action) {
   {
     std::lock_guard lock(mutex_);
-    before = master_;
-    master_ = master;
+    master_ = action.address;
     problem_.clear();
   }
-  if (before == master) return;
-  tell_followers();
-  if (before) {
-    spdlog::warn("redis: Sentinel: the master of '{}' moved from {} to {} ({}): following it", settings_.master_name,
-                 before->text(), master.text(), source);
-  } else {
-    spdlog::info("redis: Sentinel: the master of '{}' is {} ({})", settings_.master_name, master.text(), source);
-  }
+  if (action.moved) tell_followers();
 }
 
 // A failover is counted when the connections reach the new master, not when a Sentinel names it: a
@@ -223,23 +193,12 @@ void MasterLocator::tell_followers() {
   followers_.insert(followers_.end(), std::make_move_iterator(followers.begin()), std::make_move_iterator(followers.end()));
 }
 
-// Sentinels named by another are added after those known: the order of asking stays stable.
-void MasterLocator::learn(const std::vector<NodeAddress>& found) {
-  std::lock_guard lock(mutex_);
-  for (const auto& sentinel : found)
-    if (std::find(sentinels_.begin(), sentinels_.end(), sentinel) == sentinels_.end()) sentinels_.push_back(sentinel);
-}
-
-// No Sentinel answered: again after a backoff (the connections' reconnect delays), until one does.
-void MasterLocator::retry_later() {
-  retry_pending_ = true;
-  const auto exponent = std::min(retry_attempts_++, 20);
-  const auto& timers = settings_.connection;
-  retry_timer_.expires_after(std::min<std::chrono::milliseconds>(timers.reconnect_max,
-                                                                 timers.reconnect_min * (std::int64_t{1} << exponent)));
-  retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
+// No Sentinel answered: again after the FSM's backoff, until one does.
+void MasterLocator::retry_later(const SentinelAction& action) {
+  retry_timer_.expires_after(action.delay);
+  retry_timer_.async_wait([weak = weak_from_this(), ticket = action.ticket](boost::system::error_code error) {
     auto self = weak.lock();
-    if (!error && self) self->resolve();
+    if (!error && self) self->run(self->fsm_.retry_due(ticket));
   });
 }
 
@@ -247,7 +206,7 @@ void MasterLocator::retry_later() {
 // watched Sentinel changes after two failed attempts in a row.
 void MasterLocator::watch() {
   const auto known = sentinels();
-  if (stopped_ || known.empty()) return;
+  if (fsm_.phase() == SentinelFsm::Phase::stopped || known.empty()) return;
   ConnectionEvents events;
   std::weak_ptr<MasterLocator> weak = weak_from_this();
   events.on_ready = [weak] {
@@ -270,7 +229,7 @@ void MasterLocator::watch() {
 }
 
 void MasterLocator::watch_next() {
-  if (stopped_ || !watch_ || watch_failures_ < 2) return;
+  if (fsm_.phase() == SentinelFsm::Phase::stopped || !watch_ || watch_failures_ < 2) return;
   watch_->stop();
   watch_.reset();
   watch_failures_ = 0;
@@ -284,8 +243,10 @@ bool MasterLocator::on_switch_message(const Reply& push) {
   if (!push.is_array() || push.elements.size() != 3) return false;
   const auto& kind = push.elements[0].text;
   if (kind == "message") {
-    if (auto moved = switched_master_from(push.elements[2].text, settings_.master_name))
-      adopt(*moved, "+switch-master from Sentinel " + sentinels().at(watched_ % sentinels().size()).text());
+    if (auto moved = switched_master_from(push.elements[2].text, settings_.master_name)) {
+      const auto known = sentinels();
+      run(fsm_.switched(*moved, "+switch-master from Sentinel " + known.at(watched_ % known.size()).text()));
+    }
     return true;
   }
   return kind == "subscribe";

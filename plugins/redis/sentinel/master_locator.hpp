@@ -9,7 +9,9 @@
 //   it ask again, starting from the next Sentinel: a client that only waits for its socket to drop
 //   stays on a demoted master.
 // Connections read the address through lookup() and move by themselves (connection.hpp). Runs on the
-// manager's executor; thread-safe where said.
+// manager's executor; thread-safe where said. What to ask whom and when is decided by SentinelFsm
+// (sentinel_fsm.hpp, sans-IO): this class carries out its actions (the questions, the watch, the
+// retry timer, the snapshot other threads read) and feeds it what happened.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -23,6 +25,7 @@
 #include "plugins/redis/connection/client_stats.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
 #include "plugins/redis/protocol/result.hpp"
+#include "plugins/redis/sentinel/sentinel_fsm.hpp"
 #include "plugins/redis/sentinel/sentinel_replies.hpp"
 
 namespace routemq::redis {
@@ -56,14 +59,13 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   MasterLocator(asio::any_io_executor executor, SentinelSettings settings);
   void suspect(const NodeAddress& at, const std::string& why);  // thread-safe
   void reached(const NodeAddress& at);                           // thread-safe
-  void resolve();
-  void ask(std::size_t asked, std::vector<std::string> problems);
-  void answered(std::size_t asked, std::size_t index, const Result& result, std::vector<std::string> problems);
-  void adopt(const NodeAddress& master, const std::string& source);
-  bool still_in_doubt(const NodeAddress& answer);
-  void learn(const std::vector<NodeAddress>& found);
+  void run(const SentinelActions& actions);
+  void perform(const SentinelAction& action);
+  void ask(const SentinelAction& action);
+  static SentinelAnswer answer_from(const Result& result);
+  void adopt(const SentinelAction& action);
   void tell_followers();
-  void retry_later();
+  void retry_later(const SentinelAction& action);
   void watch();
   void watch_next();
   bool on_switch_message(const Reply& push);
@@ -75,17 +77,9 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   std::shared_ptr<ClientStats> sentinel_stats_ = std::make_shared<ClientStats>();  // not the master's counts
   asio::steady_timer retry_timer_;
   // Executor only.
-  bool stopped_ = true;
-  bool resolving_ = false;
-  // Signs that came in while resolving: asked once more after, if they doubt the round's answer.
-  bool doubted_while_resolving_ = false;                // a sign from no address (e.g. the watch)
-  std::vector<NodeAddress> suspected_while_resolving_;  // signs from these addresses
-  bool doubted_ = false;            // the last answer is in doubt: the next round starts after its Sentinel
-  bool retry_pending_ = false;      // a round failed: the next waits out a backoff
-  std::size_t first_to_ask_ = 0;    // the Sentinel after the one whose answer was doubted
-  std::size_t answered_by_ = 0;
-  int retry_attempts_ = 0;
+  SentinelFsm fsm_;
   std::shared_ptr<Connection> query_;  // the one-shot connection of the question in progress
+  int query_ticket_ = 0;               // its question's ticket: a stopped question's callback leaves it be
   std::shared_ptr<Connection> watch_;  // subscribed to +switch-master
   std::size_t watched_ = 0;
   int watch_failures_ = 0;
