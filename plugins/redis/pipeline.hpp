@@ -121,7 +121,7 @@ Queued<T> Pipeline::add(Command<T> command) {
   Place place;
   place.reads = command.reads();
   if (command.answered_here()) {
-    place.result = Result::success(Reply(*command.local_reply()));
+    place.result = command.local_result();
   } else if (!batch_.add(command)) {
     place.result = Result::failed(Failure::refused, "this command needs a connection of its own: not in a pipeline");
   } else {

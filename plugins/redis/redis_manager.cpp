@@ -317,7 +317,9 @@ bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
 
 std::string RedisManager::prefix() const { return engine_->config.key_prefix + scope_prefix_; }
 
-KeySpace RedisManager::key_space() const { return KeySpace(engine_->config.key_prefix, scope_prefix_, on_cluster()); }
+KeySpace RedisManager::key_space() const {
+  return KeySpace(engine_->config.key_prefix, scope_prefix_, !engine_->config.cluster.nodes.empty());
+}
 
 std::string RedisManager::key(std::string_view name) const { return key_space().key(name); }
 
@@ -404,19 +406,29 @@ void RedisManager::ensure_not_io_thread() const {
     throw std::logic_error("RedisManager::run_sync called on a thread running the manager's io_context: it would deadlock");
 }
 
-void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
+namespace {
 
-// A string came back: a hit; anything else (nil, an error reply, no reply at all) a miss. A command
-// reading several values (MGET) counts each element of its array.
-void RedisManager::count_reads(const Result& result, std::uint32_t reads) {
-  if (reads == 0) return;
-  if (reads == 1) return count_read(result.succeeded() && result.reply.type == Reply::Type::string);
+// A command reading several values (MGET) counts each element of its array.
+void count_each_read(ClientStats& stats, const Result& result, std::uint32_t reads) {
   if (!result.succeeded() || !result.reply.is_array()) {
-    engine_->stats.misses.fetch_add(reads, std::memory_order_relaxed);
+    stats.misses.fetch_add(reads, std::memory_order_relaxed);
     return;
   }
-  for (const auto& element : result.reply.elements) count_read(element.type == Reply::Type::string);
+  for (const auto& element : result.reply.elements)
+    (element.type == Reply::Type::string ? stats.hits : stats.misses).fetch_add(1, std::memory_order_relaxed);
 }
+
+// A string came back: a hit; anything else (nil, an error reply, no reply at all) a miss.
+inline void count_reads_in(ClientStats& stats, const Result& result, std::uint32_t reads) {
+  if (reads == 0) return;
+  if (reads > 1) return count_each_read(stats, result, reads);
+  const bool hit = result.succeeded() && result.reply.type == Reply::Type::string;
+  (hit ? stats.hits : stats.misses).fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
 
 namespace {
 
@@ -435,7 +447,7 @@ awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, Route ro
   auto* pool = engine_->ready_pool();
   if (!pool) {
     auto refused = engine_->refuse_unavailable();
-    count_reads(refused, decoding.reads);
+    count_reads_in(engine_->stats, refused, decoding.reads);
     return already(decoding.decode(std::move(refused)));
   }
   auto submit = [pool, bytes = std::move(bytes), replies, route](Completion completion) mutable {
@@ -448,16 +460,16 @@ awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, Route ro
 }
 
 // A command answered here (nothing to send) completes at once; one that needs a connection of its
-// own is refused (its method leases one); any other takes the one path with its slot.
+// own is refused (its method leases one); any other takes the one path with its route.
 template <class T>
 awaitable<T> RedisManager::run(Command<T> command) {
-  if (command.answered_here()) return already(command.decode(Result::success(Reply(*command.local_reply()))));
+  if (command.answered_here()) return already(command.decode(command.local_result()));
   if (command.place() != CommandPlace::shared)
     return already(command.decode(Result::failed(Failure::refused, "this command needs a connection of its own: "
                                                                    "use its RedisManager method, or lease()")));
+  const Decoding<T> decoding{command.decoder(), command.reads()};
   const Route route{command.slot(), command.keyless()};
   const auto replies = command.replies();
-  const Decoding<T> decoding{command.decoder(), command.reads()};
   return send(std::move(command).take_bytes(), replies, route, decoding);
 }
 
@@ -471,23 +483,16 @@ namespace {
 // wants, with the result decoded as the command's caller takes it (its reads counted first).
 template <class Handler, class T>
 struct HandlerResumption final : Resumption {
-  HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler, RedisManager& manager,
-                    T (*decode)(Result&&), std::uint32_t reads, void (RedisManager::*count)(const Result&, std::uint32_t))
-      : Resumption(engine, std::move(executor)),
-        handler(std::move(handler)),
-        manager(manager),
-        decode(decode),
-        reads(reads),
-        count(count) {}
+  HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler, T (*decode)(Result&&),
+                    std::uint32_t reads)
+      : Resumption(engine, std::move(executor)), handler(std::move(handler)), decode(decode), reads(reads) {}
   void resume() override {
-    if (reads != 0) (manager.*count)(result, reads);
+    count_reads_in(engine.stats, result, reads);
     handler(decode(std::move(result)));
   }
   Handler handler;
-  RedisManager& manager;  // alive while its caller awaits the command, as for any of its methods
   T (*decode)(Result&&);
   std::uint32_t reads;
-  void (RedisManager::*count)(const Result&, std::uint32_t);
 };
 
 }  // namespace
@@ -501,9 +506,8 @@ awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics
     // counts its executor busy until the coroutine ends (co_spawn_work_guard). Counted again here, it
     // cost two atomic operations on the io_context per command; the engine counts it per post instead.
     asio::any_io_executor executor = asio::get_associated_executor(handler);
-    auto caller = make_recycled<HandlerResumption<decltype(handler), T>>(
-        *engine_, std::move(executor), std::move(handler), *this, decoding.decode, decoding.reads,
-        &RedisManager::count_reads);
+    auto caller = make_recycled<HandlerResumption<decltype(handler), T>>(*engine_, std::move(executor), std::move(handler),
+                                                                         decoding.decode, decoding.reads);
     if (statistics == Statistics::recorded) {
       caller->in_command_statistics = true;
       if (sampled_for_latency()) caller->sent_at = Clock::now();

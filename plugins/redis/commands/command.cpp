@@ -1,37 +1,46 @@
 #include "plugins/redis/commands/command.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "plugins/redis/cluster/hash_slot.hpp"
-#include "plugins/redis/protocol/encoder.hpp"
 #include "plugins/redis/recycled.hpp"
 
 namespace routemq::redis {
 
 Result undecoded(Result&& result) { return std::move(result); }
 
-// The buffer of a command sent earlier on this thread, when one was given back: most commands then
-// allocate nothing.
 CommandBuilder::CommandBuilder(const KeySpace& keys, std::size_t words) : keys_(keys), words_left_(words) {
   if (words == 0) throw std::invalid_argument("a Redis command needs at least its name");
-  RecycledBytes::take(bytes_);
-  append_header(bytes_, '*', words);
+  write_header('*', words);
 }
 
-void CommandBuilder::header(char marker, std::size_t n) {
-  if (words_left_ == 0) throw std::logic_error("a command was given more words than it announced");
-  --words_left_;
-  append_header(bytes_, marker, n);
-}
-
-CommandBuilder& CommandBuilder::word(std::string_view text) {
-  header('$', text.size());
-  bytes_.append(text);
-  bytes_.append("\r\n", 2);
+CommandBuilder& CommandBuilder::spill(std::string_view bytes) {
+  if (spilled_.empty()) spilled_.append(stack_, on_stack_);
+  spilled_.append(bytes);
   return *this;
+}
+
+// The buffer of a command sent earlier on this thread, when one was given back: most commands then
+// allocate nothing.
+std::string CommandBuilder::take_bytes() {
+  if (!spilled_.empty()) return std::move(spilled_);
+  std::string bytes;
+  RecycledBytes::take(bytes);
+  bytes.append(stack_, on_stack_);
+  return bytes;
+}
+
+void CommandBuilder::write_long_header(char marker, std::size_t n) {
+  char text[24];
+  text[0] = marker;
+  char* end = std::to_chars(text + 1, text + sizeof(text) - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  write(std::string_view(text, static_cast<std::size_t>(end - text)));
 }
 
 CommandBuilder& CommandBuilder::number(long long value) {
@@ -45,30 +54,11 @@ CommandBuilder& CommandBuilder::number(double value) {
   return word(text);
 }
 
-// Written from its parts, never joined first; on a cluster its slot is read from where it was
-// written, and a second key in another slot marks the command as spanning slots.
-CommandBuilder& CommandBuilder::key(std::string_view name) {
-  header('$', keys_.size_of(name));
-  const auto starts_at = bytes_.size();
-  bytes_.append(keys_.prefix()).append(keys_.scope()).append(name);
-  keyed_ = true;
-  if (keys_.on_cluster()) {
-    const auto slot = hash_slot(std::string_view(bytes_).substr(starts_at));
-    if (slot_ && *slot_ != slot) spans_slots_ = true;
-    slot_ = slot;
-  }
-  bytes_.append("\r\n", 2);
-  return *this;
-}
-
-CommandBuilder& CommandBuilder::place(CommandPlace where) {
-  place_ = where;
-  return *this;
-}
-
-CommandBuilder& CommandBuilder::reads(std::uint32_t count) {
-  reads_ = count;
-  return *this;
+// A second key in another slot marks the command as spanning slots.
+void CommandBuilder::note_slot(std::string_view full_key) {
+  const auto slot = hash_slot(full_key);
+  if (slot_ && *slot_ != slot) spans_slots_ = true;
+  slot_ = slot;
 }
 
 void CommandBatch::note_slot(std::optional<std::uint16_t> slot, bool spans_slots) {

@@ -88,11 +88,6 @@ std::string encode_command(const std::vector<std::string>& args) {
 
 void append_views(std::string& out, std::span<const std::string_view> args) { append_args(out, args); }
 
-void append_header(std::string& out, char marker, std::size_t n) {
-  char buffer[longest_header];
-  out.append(buffer, static_cast<std::size_t>(write_header(buffer, marker, n) - buffer));
-}
-
 std::string encode_views(std::span<const std::string_view> args) {
   std::string out;
   RecycledBytes::take(out);

@@ -13,8 +13,5 @@ std::string encode_command(const std::vector<std::string>& args);
 // The same from views: the hot commands (GET, SET) need no vector of argument copies.
 std::string encode_views(std::span<const std::string_view> args);
 void append_views(std::string& out, std::span<const std::string_view> args);
-// One header, "*<n>\r\n" (an array of n) or "$<n>\r\n" (a bulk string of n bytes): for writers
-// that put a command together word by word (commands/command.hpp).
-void append_header(std::string& out, char marker, std::size_t n);
 
 }  // namespace routemq::redis
