@@ -48,11 +48,6 @@ Engine::~Engine() {
   if (thread.joinable()) thread.join();
 }
 
-CommandSink* Engine::ready_pool() const {
-  auto* sink = pool.load(std::memory_order_acquire);
-  return sink && sink->any_ready() ? sink : nullptr;
-}
-
 Result Engine::refuse_unavailable() const {
   return unavailable.refuse(config.enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
 }

@@ -20,6 +20,7 @@
 
 #include "core/asio.hpp"
 #include "plugins/redis/connection/client_stats.hpp"
+#include "plugins/redis/connection/command_sink.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
 #include "plugins/redis/connection/unavailable.hpp"
 #include "plugins/redis/protocol/request_queue.hpp"
@@ -29,7 +30,6 @@
 
 namespace routemq::redis {
 
-class CommandSink;
 class Subscriber;
 class MasterLocator;
 
@@ -62,7 +62,10 @@ struct Engine {
   void flush_deliveries();
   // Where a command can go now: the pool, when some connection of it is ready; null while nothing is
   // connected (Redis disabled, stopped, or down): the one place that decides "unavailable".
-  CommandSink* ready_pool() const;
+  CommandSink* ready_pool() const {
+    auto* sink = pool.load(std::memory_order_acquire);
+    return sink && sink->any_ready() ? sink : nullptr;
+  }
   // A call refused at once: nothing connected (or Redis disabled). Counted.
   Result refuse_unavailable() const;
 

@@ -443,7 +443,7 @@ constexpr std::uint32_t no_reads = 0;
 // otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
 // caller awaits the operation itself, one coroutine frame less per command.
 template <class T>
-awaitable<T> RedisManager::send(std::string bytes, std::size_t replies, Route route, Decoding<T> decoding) {
+awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route route, Decoding<T> decoding) {
   auto* pool = engine_->ready_pool();
   if (!pool) {
     auto refused = engine_->refuse_unavailable();

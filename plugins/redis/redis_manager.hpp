@@ -418,7 +418,7 @@ class RedisManager {
   // queued with its route. The request itself is made at the end, in the connection's submit: moved
   // through the lambdas on the way, a whole Request cost a few percent of a GET.
   template <class T>
-  awaitable<T> send(std::string bytes, std::size_t replies, Route route, Decoding<T> decoding);
+  awaitable<T> send(std::string&& bytes, std::size_t replies, Route route, Decoding<T> decoding);
   // Raw bytes, whose keys the cluster reads back (command(), pipeline(), transaction()).
   awaitable<Result> execute(std::string bytes, std::size_t replies);
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);

@@ -35,7 +35,8 @@ class Command {
 
   // The encoded words (empty when answered_here()).
   const std::string& bytes() const { return bytes_; }
-  std::string take_bytes() && { return std::move(bytes_); }
+  // Its bytes to send, left to be moved from (not moved here: one string move less per command).
+  std::string&& take_bytes() && { return std::move(bytes_); }
   // How many replies answer it: 1, or a batch's count (CommandBatch).
   std::size_t replies() const { return replies_; }
   // On a cluster, the slot of its keys; nullopt for a keyless command, or one whose keys span slots.
