@@ -454,6 +454,7 @@ awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route 
     Request request(std::move(bytes), replies, std::move(completion));
     request.key_slot = route.slot;
     request.keyless = route.keyless;
+    request.command_slots = std::move(route.command_slots);
     pool->submit(std::move(request));
   };
   return await_completion(std::move(submit), Statistics::recorded, decoding);
@@ -468,9 +469,9 @@ awaitable<T> RedisManager::run(Command<T> command) {
     return already(command.decode(Result::failed(Failure::refused, "this command needs a connection of its own: "
                                                                    "use its RedisManager method, or lease()")));
   const Decoding<T> decoding{command.decoder(), command.reads()};
-  const Route route{command.slot(), command.keyless()};
+  Route route{command.slot(), command.keyless(), command.command_slots()};
   const auto replies = command.replies();
-  return send(std::move(command).take_bytes(), replies, route, decoding);
+  return send(std::move(command).take_bytes(), replies, std::move(route), decoding);
 }
 
 awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) {

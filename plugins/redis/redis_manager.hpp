@@ -413,6 +413,7 @@ class RedisManager {
   struct Route {
     std::optional<std::uint16_t> slot;
     bool keyless = false;
+    Command<Result>::Slots command_slots;  // a typed pipeline's, over several slots
   };
   // The one path to the shared connections: refused at once while nothing is connected, otherwise
   // queued with its route. The request itself is made at the end, in the connection's submit: moved

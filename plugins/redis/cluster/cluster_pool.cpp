@@ -165,6 +165,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     std::size_t replies = 1;
     Completion completion;  // the caller's
     RequestSlot where;
+    std::shared_ptr<const std::vector<std::optional<std::uint16_t>>> command_slots;  // as its sender gave them
     Redirections redirections;
     std::shared_ptr<Core> sender;  // while sent
     NodeAddress sent_to;
@@ -185,7 +186,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   void drain_inbox() {
     for (auto& request : inbox_.take()) {
       if (!request.key_slot) {  // its sender did not say: read its keys' slot from its bytes
-        auto where = request.keyless ? RequestSlot{} : slot_of_request(request.wire_bytes());
+        auto where = where_said(request);
         if (where.kind != RequestSlot::Kind::one_slot) {
           route(pending_from(request, std::move(where)));
           continue;
@@ -196,10 +197,19 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
+  // Where a request without a key slot goes: any master when its sender said it names no key,
+  // several slots when it gave each command's, else where the keys read from its bytes say.
+  static RequestSlot where_said(const Request& request) {
+    if (request.keyless) return {};
+    if (request.command_slots) return {RequestSlot::Kind::cross_slot, 0, {}};
+    return slot_of_request(request.wire_bytes());
+  }
+
   // The request, kept whole from now on for its redirections.
   static PendingPtr pending_from(Request& request, RequestSlot where) {
     auto pending = make_recycled<Pending>();
     pending->where = std::move(where);
+    pending->command_slots = std::move(request.command_slots);
     pending->bytes = std::move(request.bytes);
     pending->replies = request.replies;
     pending->completion = std::move(request.completion);
@@ -294,8 +304,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     std::vector<Group> groups;
     std::map<std::uint16_t, std::size_t> group_of_slot;
     std::size_t position = 0;
+    const auto* said = whole->command_slots.get();
+    if (said && said->size() != commands.size()) said = nullptr;  // not this request's: read the keys
     for (const auto command : commands) {
-      auto where = slot_of_request(command);
+      auto where = said ? slot_said((*said)[position]) : slot_of_request(command);
       std::size_t index = groups.size();
       if (where.kind == RequestSlot::Kind::one_slot) index = group_of_slot.try_emplace(where.slot, groups.size()).first->second;
       if (index == groups.size()) groups.push_back({{}, {}, std::move(where)});
@@ -324,6 +336,11 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       }
       return Reply::array(std::move(in_order));
     });
+  }
+
+  static RequestSlot slot_said(std::optional<std::uint16_t> slot) {
+    if (!slot) return {};
+    return {RequestSlot::Kind::one_slot, *slot, {}};
   }
 
   static PendingPtr part_request(std::string bytes, std::uint16_t slot) {

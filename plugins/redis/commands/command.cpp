@@ -61,15 +61,18 @@ void CommandBuilder::note_slot(std::string_view full_key) {
   slot_ = slot;
 }
 
-void CommandBatch::note_slot(std::optional<std::uint16_t> slot, bool spans_slots) {
+void CommandBatch::note_slot(std::optional<std::uint16_t> slot, bool spans_slots, bool keyless) {
   if (!slot || spans_slots || (size_ > 1 && slot_ != slot)) mixed_slots_ = true;
   slot_ = slot;
+  if (spans_slots || (!slot && !keyless)) slots_known_ = false;
+  if (slots_known_) slots_.push_back(slot);
 }
 
 Command<Result> CommandBatch::take() && {
   Command<Result> batch(std::move(bytes_), undecoded);
   batch.replies_ = size_;
   if (!mixed_slots_) batch.slot_ = slot_;
+  else if (slots_known_ && size_ > 1) batch.command_slots_ = std::make_shared<const std::vector<std::optional<std::uint16_t>>>(std::move(slots_));
   return batch;
 }
 
@@ -81,6 +84,8 @@ Command<Result> CommandBatch::take_as_transaction() && {
   const auto commands = size_;
   auto batch = std::move(*this).take();
   batch.replies_ = commands + 2;
+  // No transaction spans slots: the cluster reads its keys, and its refusal names them.
+  batch.command_slots_ = nullptr;
   return batch;
 }
 

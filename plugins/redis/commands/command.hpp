@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "plugins/redis/commands/key_space.hpp"
 #include "plugins/redis/protocol/command_policy.hpp"
@@ -44,6 +45,9 @@ class Command {
   bool spans_slots() const { return spans_slots_; }
   // It names no key (PING, PUBLISH, SCAN): a cluster may send it to any master.
   bool keyless() const { return keyless_; }
+  // A batch's commands over several slots (CommandBatch): each one's slot, nullopt when keyless.
+  using Slots = std::shared_ptr<const std::vector<std::optional<std::uint16_t>>>;
+  const Slots& command_slots() const { return command_slots_; }
   // Shared connections, a connection of its own (it blocks or changes the connection), or nowhere.
   CommandPlace place() const { return place_; }
   // How many values it reads (GET: 1, MGET of 3 keys: 3), counted as hits (a string came back) or
@@ -74,6 +78,7 @@ class Command {
   std::optional<std::uint16_t> slot_;
   bool spans_slots_ = false;
   bool keyless_ = false;
+  Slots command_slots_;
   CommandPlace place_ = CommandPlace::shared;
   std::uint32_t reads_ = 0;
   // Behind a pointer: nearly every command has none, and a Command is moved on every call's path.
@@ -176,8 +181,9 @@ class CommandBuilder {
 Result undecoded(Result&& result);  // Command<Result>'s decoder
 
 // Commands joined into one request, one reply each (a Pipeline's): only Commands go in, so their keys
-// still came through a KeySpace. The request's slot is theirs when they all share one; else a
-// cluster reads each command's keys from the bytes and sends each slot's part to its master.
+// still came through a KeySpace. On a cluster the request's slot is theirs when they all share one;
+// else it carries each command's slot, and the cluster sends each slot's part to its master. Only a
+// command whose own keys span slots (MGET over several) leaves the cluster reading the bytes.
 class CommandBatch {
  public:
   // Appends its bytes; false (nothing appended) for a command answered here or not for the shared
@@ -190,12 +196,14 @@ class CommandBatch {
   Command<Result> take() &&;
 
  private:
-  void note_slot(std::optional<std::uint16_t> slot, bool spans_slots);
+  void note_slot(std::optional<std::uint16_t> slot, bool spans_slots, bool keyless);
 
   std::string bytes_;
   std::size_t size_ = 0;
   std::optional<std::uint16_t> slot_;
-  bool mixed_slots_ = false;  // keyless, spanning, or in two slots: the cluster reads the bytes
+  bool mixed_slots_ = false;  // keyless, spanning, or in two slots
+  std::vector<std::optional<std::uint16_t>> slots_;  // each command's, while each has one (or none)
+  bool slots_known_ = true;  // false: a command spans slots, or no slots at all (one Redis)
 };
 
 template <class T>
@@ -204,6 +212,7 @@ Command<Result> Command<T>::as_result() && {
   raw.slot_ = slot_;
   raw.spans_slots_ = spans_slots_;
   raw.keyless_ = keyless_;
+  raw.command_slots_ = std::move(command_slots_);
   raw.place_ = place_;
   raw.reads_ = reads_;
   raw.local_reply_ = std::move(local_reply_);
@@ -228,7 +237,7 @@ bool CommandBatch::add(const Command<T>& command) {
   if (command.answered_here() || command.place() != CommandPlace::shared) return false;
   bytes_ += command.bytes();
   ++size_;
-  note_slot(command.slot(), command.spans_slots());
+  note_slot(command.slot(), command.spans_slots(), command.keyless());
   return true;
 }
 

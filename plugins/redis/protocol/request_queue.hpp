@@ -78,6 +78,9 @@ struct Request {
   // Its sender knows it names no key (a typed PING, PUBLISH, SCAN): a cluster sends it to any master
   // without reading the bytes for keys.
   bool keyless = false;
+  // A request of several commands in several slots (a typed pipeline): each command's slot in order,
+  // nullopt for a keyless one. A cluster groups the commands by it, not by keys read from the bytes.
+  std::shared_ptr<const std::vector<std::optional<std::uint16_t>>> command_slots;
 
   std::string_view wire_bytes() const { return lent_bytes.empty() ? std::string_view(bytes) : lent_bytes; }
 };

@@ -235,6 +235,13 @@ TEST_CASE("cluster client: a pipeline over keys on every master runs, replies in
   CHECK(refused.failure == redis::Failure::refused);
   CHECK_THAT(refused.detail, Catch::Contains("different cluster slots"));
   CHECK(r.run_sync(r.get("n0")) == "1");  // nothing of it ran
+
+  redis::Pipeline typed(r);  // the same as a typed transaction: refused as a whole, never split
+  auto n0 = typed.incr("n0");
+  typed.incr("n1");
+  CHECK_FALSE(r.run_sync(typed.run_atomically()));
+  CHECK_FALSE(n0.get());
+  CHECK(r.run_sync(r.get("n0")) == "1");
 }
 
 TEST_CASE("cluster client: a slot moved to another master is followed (MOVED), the caller sees only its reply") {

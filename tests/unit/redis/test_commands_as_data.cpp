@@ -135,7 +135,22 @@ TEST_CASE("a batch joins commands into one request: one slot when they share it,
   CommandBatch mixed;
   mixed.add(cmd::get(scoped_on_cluster, "a"));
   mixed.add(cmd::get(scoped_on_cluster, "b"));
-  CHECK_FALSE(std::move(mixed).take().slot());  // the cluster reads each command's keys
+  mixed.add(cmd::ping(scoped_on_cluster));
+  const auto spread = std::move(mixed).take();
+  CHECK_FALSE(spread.slot());
+  REQUIRE(spread.command_slots());  // each command's slot: the cluster groups them without reading keys
+  CHECK(*spread.command_slots() == std::vector<std::optional<std::uint16_t>>{
+                                       hash_slot("app:tenant:7:a"), hash_slot("app:tenant:7:b"), std::nullopt});
+
+  CommandBatch spanning;  // a command over several slots of its own: the cluster splits it by its keys
+  spanning.add(cmd::get(scoped_on_cluster, "a"));
+  spanning.add(cmd::mget(scoped_on_cluster, {"a", "b"}));
+  CHECK_FALSE(std::move(spanning).take().command_slots());
+
+  CommandBatch one_redis;
+  one_redis.add(cmd::get(plain, "a"));
+  one_redis.add(cmd::get(plain, "b"));
+  CHECK_FALSE(std::move(one_redis).take().command_slots());
 
   CommandBatch atomic;
   atomic.add(cmd::set(plain, "k", "v", {}, std::nullopt));
