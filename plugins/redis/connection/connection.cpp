@@ -126,6 +126,7 @@ void Connection::perform(const LinkAction& action) {
     case Kind::suspect:
       return settings_.master_lookup->suspect({action.address->host, action.address->port}, action.text);
     case Kind::note_failure:
+      if (action.connection_failed) stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
       stats_->note_failure(action.text);
       return;
     case Kind::drop: return drop(action);
@@ -239,7 +240,6 @@ void Connection::become_ready(const LinkAction& action) {
 void Connection::drop(const LinkAction& action) {
   transport_.close();
   connect_timer_.cancel();
-  stats_->connection_failures.fetch_add(1, std::memory_order_relaxed);
   if (action.command_timed_out) stats_->timeouts.fetch_add(1, std::memory_order_relaxed);
   queue_.fail_all(action.failure, action.text);
   if (events_.on_down) events_.on_down();

@@ -224,7 +224,9 @@ void ConnectionFsm::fail(Failure failure, const std::string& detail, LinkActions
   state_ = LinkState::down;
   ++generation_;
   const auto what = fmt::format("{} {}: {}", address_text(), was_ready ? "connection lost" : "cannot connect", detail);
-  out.push_back(link_action_with(LinkAction::Kind::note_failure, what));
+  auto noted = link_action_with(LinkAction::Kind::note_failure, what);
+  noted.connection_failed = true;
+  out.push_back(std::move(noted));
   if (follows_) {  // the server may have moved
     auto suspect = link_action_with(LinkAction::Kind::suspect, detail);
     suspect.address = address_;

@@ -68,6 +68,9 @@ struct LinkAction {
   std::chrono::milliseconds delay{0};
   bool reconnected = false;
   bool command_timed_out = false;  // a drop because a reply did not come in time (counted apart)
+  // A note_failure of a failed connection (not of an address still unknown): counted as one before
+  // the failure shows, so a reader who sees the failure also sees it counted.
+  bool connection_failed = false;
 };
 using LinkActions = std::vector<LinkAction>;
 

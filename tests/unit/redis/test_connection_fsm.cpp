@@ -139,6 +139,7 @@ TEST_CASE("connection fsm: an error in the handshake refuses the connection, wit
   CHECK(find_action(refused, LinkKind::drop)->text == "handshake refused: WRONGPASS invalid password");
   CHECK(find_action(refused, LinkKind::note_failure)->text ==
         "10.0.0.1:6379 cannot connect: handshake refused: WRONGPASS invalid password");
+  CHECK(find_action(refused, LinkKind::note_failure)->connection_failed);  // counted before it shows
 }
 
 TEST_CASE("connection fsm: failed attempts back off longer each time, the warning is logged once per outage") {
@@ -256,6 +257,7 @@ TEST_CASE("connection fsm: a source that knows no address yet is waited for, and
   const auto waiting = fsm.start({std::nullopt, "none of 3 Sentinel(s) named a master"});
   CHECK(kinds_of(waiting) == std::vector<LinkKind>{LinkKind::note_failure, LinkKind::suspect, LinkKind::backoff});
   CHECK(waiting[0].text == "no master known yet: none of 3 Sentinel(s) named a master");
+  CHECK_FALSE(waiting[0].connection_failed);  // nothing was tried: no connection failed
   CHECK(waiting[1].address == NodeAddress{});  // from no address: nothing was tried
   CHECK(fsm.state() == LinkState::down);
   const auto retry = fsm.backoff_elapsed(waiting[2].generation, source_at(master_a));
