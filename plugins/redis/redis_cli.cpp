@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 // manager (on the app's io_context) would never be served: this one has an io thread of its own.
 std::unique_ptr<RedisManager> connected_manager(App& app) {
   const auto* service = app.services().find<RedisManager>();
-  auto manager = std::make_unique<RedisManager>(service ? service->config() : redis_manager().config());
+  auto manager = std::make_unique<RedisManager>(service ? service->config() : redis_config_from_environment());
   const auto& config = manager->config();
   if (!config.enabled) {
     fmt::print(stderr, "Redis is disabled (set ENABLE_REDIS=true or redis.enabled: true)\n");

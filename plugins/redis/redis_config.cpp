@@ -1,5 +1,7 @@
 #include "plugins/redis/redis_config.hpp"
 
+#include "core/config/dotenv.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -287,6 +289,11 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_SENTINEL_TLS_CERT_FILE", "REDIS_SENTINEL_TLS_KEY_FILE", "REDIS_SENTINEL_TLS_VERIFY",
       "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES"};
   return names;
+}
+
+RedisConfig redis_config_from_environment() {
+  load_dotenv(".env");  // variables already set win, as when the app reads it
+  return read_redis_config(ConfigNode(), Environment::from_process());
 }
 
 }  // namespace routemq::redis

@@ -104,6 +104,11 @@ RedisUrl parse_redis_url(const std::string& url, const std::string& where);
 RedisConfig read_redis_config(const ConfigNode& section, const Environment& environment,
                               EffectiveConfig* effective = nullptr);
 
+// The settings a manager outside an app uses (RedisManager(), the standalone redis_manager()): the
+// environment, after a .env file in the working directory, read as the plugin reads it when no YAML
+// section is given. Throws ConfigError as read_redis_config() does.
+RedisConfig redis_config_from_environment();
+
 // Every environment variable the plugin reads.
 const std::vector<std::string>& redis_env_vars();
 

@@ -170,6 +170,17 @@ static RedisConfig with_valid_key(RedisConfig config) {
   return config;
 }
 
+// Disabled by the environment is a choice, but a silent one is a trap (seed 001's users port code
+// that calls it and see nothing happen): said once per process.
+static RedisConfig announced_if_disabled(RedisConfig config) {
+  static std::atomic<bool> said{false};
+  if (!config.enabled && !said.exchange(true))
+    spdlog::info("redis: disabled (ENABLE_REDIS is not true in the environment or .env): every call is a no-op");
+  return config;
+}
+
+RedisManager::RedisManager() : RedisManager(announced_if_disabled(redis_config_from_environment())) {}
+
 RedisManager::RedisManager(RedisConfig config)
     : RedisManager(make_engine(with_valid_key(std::move(config))), {}, std::nullopt, nullptr, nullptr) {}
 

@@ -130,8 +130,12 @@ struct ScanPage {
 
 class RedisManager {
  public:
-  // Connections on an io thread of the manager's own; callers on any thread.
-  explicit RedisManager(RedisConfig config = {});
+  // Seed 001's RedisManager(): configured from the environment (ENABLE_REDIS, REDIS_* and a .env
+  // file, as the plugin reads them), connecting at start() or initialize(); said once in the log
+  // when Redis is disabled. Connections on an io thread of the manager's own.
+  RedisManager();
+  // Connections on an io thread of the manager's own; callers on any thread. RedisConfig{}: disabled.
+  explicit RedisManager(RedisConfig config);
   // Connections on a strand of `io`: coroutines running on `io` reach Redis and resume without
   // crossing a thread (the fastest way, see docs/benchmarks.md). `io` must outlive the manager, and
   // run_sync() cannot be called on a thread that runs `io`.
@@ -454,7 +458,8 @@ class RedisManager {
 // The process-wide manager (the design's singleton). While an app with the RedisPlugin exists, it is
 // the manager that plugin built on the app's io_context (the first app's, when a process has several);
 // outside an app (the `routemq redis` commands, a script) it is a standalone manager on an io thread of
-// its own, disabled until configured. In a handler, prefer redis::manager(ctx). Defined in
+// its own, configured from the environment as RedisManager() is and, when enabled, already connecting
+// (start(): a Redis that is down is connected to later). In a handler, prefer redis::manager(ctx). Defined in
 // redis_plugin.cpp; do not keep the reference beyond the app that provided it.
 RedisManager& redis_manager();
 

@@ -32,7 +32,11 @@ std::shared_ptr<RedisManager> make_app_manager(const RedisConfig& config, asio::
 
 RedisManager& redis_manager() {
   if (auto* serving = app_manager.load(std::memory_order_acquire)) return *serving;
-  static RedisManager standalone;
+  static RedisManager standalone = [] {
+    RedisManager configured;  // from the environment and .env, as the plugin's
+    if (configured.is_configured()) configured.start();
+    return configured;
+  }();
   return standalone;
 }
 

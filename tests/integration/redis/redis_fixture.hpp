@@ -46,7 +46,7 @@ struct RedisFixture {
   }
 
   RedisServer server;
-  redis::RedisManager redis;
+  redis::RedisManager redis{redis::RedisConfig{}};  // configured by the constructor
 };
 
 }  // namespace routemq::test

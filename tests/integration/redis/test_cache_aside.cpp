@@ -149,7 +149,7 @@ TEST_CASE("remember: a cached value that is not JSON is reloaded and overwritten
 TEST_CASE("remember: with Redis disabled or down the loader's value is returned every time") {
   auto calls = std::make_shared<std::atomic<int>>(0);
   SECTION("disabled") {
-    redis::RedisManager disabled;  // ENABLE_REDIS unset: disabled
+    redis::RedisManager disabled{redis::RedisConfig{}};  // ENABLE_REDIS unset: disabled
     const auto r = disabled.run_sync(redis::CacheAside(disabled).remember("k", {.ttl = 60s}, counting_loader(calls)));
     CHECK(r.source == Source::loaded);
     CHECK(*r.value == json{{"n", 1}});

@@ -351,7 +351,7 @@ TEST_CASE("the server view: memory, dbsize and the type distribution under the p
   CHECK(view.sampled == 4);
   CHECK(view.types == std::map<std::string, long long>{{"string", 2}, {"hash", 1}, {"list", 1}});
 
-  redis::RedisManager disabled;
+  redis::RedisManager disabled{redis::RedisConfig{}};
   CHECK_FALSE(disabled.run_sync(disabled.server_view()).available);
 }
 
@@ -436,7 +436,7 @@ TEST_CASE("the rate limiter offered to handlers: check with cost, peek without c
     CHECK(f.sync(other.reset(key)));
     CHECK(f.sync(other.check(key))->allowed);
   }
-  redis::RedisManager disabled;
+  redis::RedisManager disabled{redis::RedisConfig{}};
   redis::RateLimiter offline(disabled, {.rate = 1});
   CHECK_FALSE(disabled.run_sync(offline.check("k")));  // unavailable: the caller decides
 }
@@ -464,7 +464,7 @@ TEST_CASE("the distributed lock offered to handlers: busy, fencing, lost, releas
   CHECK_FALSE(f.sync(taken.release()));
   CHECK(f.server.command({"GET", "test:lock:{job}"}) == "$12\r\nsomeone-else\r\n");  // never deleted
 
-  redis::RedisManager disabled;
+  redis::RedisManager disabled{redis::RedisConfig{}};
   auto offline = disabled.run_sync(DistributedLock::acquire(disabled, "job"));
   CHECK(offline.outcome() == DistributedLock::Outcome::unavailable);
 }

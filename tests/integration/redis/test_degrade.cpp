@@ -7,7 +7,7 @@ using namespace routemq;
 using namespace std::chrono_literals;
 
 TEST_CASE("a disabled manager answers every call with its documented default, never throwing") {
-  redis::RedisManager r;  // ENABLE_REDIS defaults to false
+  redis::RedisManager r{redis::RedisConfig{}};  // enabled = false
   CHECK_FALSE(r.initialize());
   CHECK_FALSE(r.is_enabled());
   CHECK_FALSE(r.is_connected());

@@ -144,7 +144,7 @@ TEST_CASE("invalidation with Redis down removes nothing and says 0 at once, and 
 }
 
 TEST_CASE("invalidation with Redis disabled removes nothing and says 0, never throwing") {
-  redis::RedisManager disabled;
+  redis::RedisManager disabled{redis::RedisConfig{}};
   CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate("k")) == 0);
   CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate_prefix("k")) == 0);
   CHECK(disabled.run_sync(redis::Invalidation(disabled).invalidate_pattern("k*")) == 0);

@@ -111,7 +111,7 @@ TEST_CASE("sessions: limits are checked before writing") {
 }
 
 TEST_CASE("sessions with Redis unavailable: get is nullopt, writes say unavailable, ephemeral sessions are never saved") {
-  redis::RedisManager disabled;
+  redis::RedisManager disabled{redis::RedisConfig{}};
   redis::SessionStore sessions(disabled);
   CHECK_FALSE(disabled.run_sync(sessions.get("d")));
   CHECK(disabled.run_sync(sessions.create("d", {{"a", "1"}})).status == redis::SaveStatus::unavailable);
