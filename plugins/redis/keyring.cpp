@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "plugins/redis/sha1_hex.hpp"
+
 namespace routemq::redis {
 namespace {
 
@@ -60,6 +62,11 @@ std::string header_for(std::string_view id) {
   return header;
 }
 
+// A bare key's id, named in every value it seals: a fingerprint of the key (the first 8 hex digits
+// of its SHA-1), so that values stay readable when the same key is given again, and the key itself
+// is never written anywhere.
+std::string bare_key_id(const std::string& key_bytes) { return "sha1-" + sha1_hex(key_bytes).substr(0, 8); }
+
 }  // namespace
 
 Keyring Keyring::parse(std::string_view spec) {
@@ -71,6 +78,14 @@ Keyring Keyring::parse(std::string_view spec) {
     const auto entry = trim(spec.substr(0, comma));
     spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
     const auto colon = entry.find(':');
+    if (colon == std::string_view::npos && entry.size() == 2 * kKeyBytes) {
+      if (auto bytes = decode_hex(entry)) {  // seed 004's bare key of 64 hex digits
+        auto id = bare_key_id(*bytes);
+        if (keyring.find(id)) throw std::invalid_argument(fmt::format("key {}: the same key is given twice", position));
+        keyring.keys_.push_back({std::move(id), std::move(*bytes)});
+        continue;
+      }
+    }
     if (colon == std::string_view::npos || colon == 0 || colon > kMaxIdBytes)
       throw std::invalid_argument(fmt::format("key {}: expected id:key (an id of 1-255 characters, a colon, then "
                                               "32 bytes as base64 or 64 hex digits)", position));

@@ -27,8 +27,9 @@ struct Decrypted {
 class Keyring {
  public:
   Keyring() = default;  // no keys: seal() and open() refuse
-  // "id:base64key,id2:base64key" (or a 64-digit hex key instead of base64). Throws
-  // std::invalid_argument naming the entry by position and id, never quoting key material.
+  // "id:base64key,id2:base64key" (or a 64-digit hex key instead of base64); an entry may also be a
+  // bare key of 64 hex digits (seed 004's), its id "sha1-" and the first 8 hex digits of the key's
+  // SHA-1. Throws std::invalid_argument naming the entry by position and id, never quoting key material.
   static Keyring parse(std::string_view spec);
 
   bool empty() const { return keys_.empty(); }

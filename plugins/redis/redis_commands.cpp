@@ -20,17 +20,48 @@ using Pair = std::pair<std::string, std::string>;
 
 // ---- strings and counters
 
-awaitable<OptionalString> RedisManager::get(std::string_view name) { return run(cmd::get(key_space(), name)); }
+// On a manager or view that encrypts values (redis.encrypt_values, a view's .encrypt_values), the
+// whole-value string commands seal what they store and open what they read, as seed 004's encrypted
+// cache does with set() and get(): no value goes to Redis in plaintext by a plain set().
+awaitable<OptionalString> RedisManager::get(std::string_view name) {
+  if (encrypts_values()) return opened(name, run(cmd::get(key_space(), name)));
+  return run(cmd::get(key_space(), name));
+}
 
 awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
-  return run(cmd::set(key_space(), name, value, options, default_ttl()));
+  if (!encrypts_values()) return run(cmd::set(key_space(), name, value, options, default_ttl()));
+  auto sealed = seal_stored(name, {}, value);
+  if (!sealed.bytes) return refused_sealing(name, sealed.error);
+  return run(cmd::set(key_space(), name, *sealed.bytes, options, default_ttl()));
 }
 
 awaitable<bool> RedisManager::setex(std::string_view name, std::chrono::seconds ttl, std::string_view value) {
-  return run(cmd::setex(key_space(), name, ttl, value));
+  return set(name, value, {.ex = ttl});
 }
 
-awaitable<OptionalString> RedisManager::getdel(std::string_view name) { return run(cmd::getdel(key_space(), name)); }
+awaitable<OptionalString> RedisManager::getdel(std::string_view name) {
+  if (encrypts_values()) return opened(name, run(cmd::getdel(key_space(), name)));
+  return run(cmd::getdel(key_space(), name));
+}
+
+// A stored value opened; one that does not open (plaintext, another key, tampered with) is nothing,
+// counted and logged with the key's name, never returned as it is.
+awaitable<OptionalString> RedisManager::opened(std::string_view name, awaitable<OptionalString> read) {
+  const std::string kept_name(name);  // the caller's view may not outlive the first suspension
+  auto stored = co_await std::move(read);
+  if (!stored) co_return std::nullopt;
+  auto plain = open_stored(kept_name, {}, std::move(*stored));
+  if (!plain.value) {
+    count_cache(&CacheStats::decode_failures);
+    spdlog::warn("redis: the value of '{}' could not be decrypted: {}", kept_name, plain.error);
+  }
+  co_return std::move(plain.value);
+}
+
+awaitable<bool> RedisManager::refused_sealing(std::string_view name, std::string error) {
+  spdlog::warn("redis: '{}' not stored: {}", name, error);
+  co_return false;
+}
 
 awaitable<long long> RedisManager::append(std::string_view name, std::string_view value) {
   return run(cmd::append(key_space(), name, value));

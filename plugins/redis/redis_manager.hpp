@@ -212,7 +212,10 @@ class RedisManager {
   void eval_detached(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) const;
   awaitable<bool> ping();
 
-  // ---- strings and counters
+  // ---- strings and counters. Where values are encrypted (redis.encrypt_values, a view's
+  // .encrypt_values), get/set/setex/getdel and the JSON values are sealed and opened with the key as
+  // context (a value that does not open reads as nothing, counted in cache_stats().decode_failures);
+  // counters, lists, hashes and the rest are stored as given.
   awaitable<std::optional<std::string>> get(std::string_view key);
   awaitable<bool> set(std::string_view key, std::string_view value, SetOptions options = {});
   awaitable<bool> setex(std::string_view key, std::chrono::seconds ttl, std::string_view value);
@@ -441,6 +444,8 @@ class RedisManager {
   awaitable<bool> mset_across_slots(std::vector<std::pair<std::string, std::string>> pairs,
                                     std::optional<std::chrono::seconds> expiry);
   Result refused_on_view(const char* what) const;
+  awaitable<std::optional<std::string>> opened(std::string_view name, awaitable<std::optional<std::string>> read);
+  awaitable<bool> refused_sealing(std::string_view name, std::string error);
   using MakeRecipeState = std::shared_ptr<void> (*)(const RedisConfig&);
   std::shared_ptr<void> recipe_state(std::type_index type, MakeRecipeState make) const;
   // One SCAN page of the keys under the prefix matching the glob `pattern`, as full names; advances

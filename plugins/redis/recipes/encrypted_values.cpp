@@ -19,11 +19,11 @@ awaitable<bool> EncryptedValues::set(std::string_view name, std::string_view val
   }
   SetOptions options;
   options.ex = ttl;
-  co_return co_await redis_->set(name, *envelope, options);
+  co_return co_await redis_->run(cmd::set(redis_->key_space(), name, *envelope, options, redis_->default_ttl()));
 }
 
 awaitable<Decrypted> EncryptedValues::get(std::string_view name) {
-  const auto stored = co_await redis_->get(name);
+  const auto stored = co_await redis_->run(cmd::get(redis_->key_space(), name));  // this recipe opens it
   if (!stored) co_return Decrypted{};
   auto opened = keyring_->open(*stored, redis_->key(name));
   if (!opened.value) {

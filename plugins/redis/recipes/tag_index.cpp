@@ -91,7 +91,7 @@ awaitable<bool> store_tagged_apart(RedisManager& redis, std::string key, std::st
   if (!co_await name_in_tag_sets(redis, redis.key(key), left, tags)) co_return false;
   SetOptions options;
   if (ttl) options.ex = *ttl;
-  if (!co_await redis.set(key, bytes, options)) co_return false;
+  if (!co_await redis.run(cmd::set(redis.key_space(), key, bytes, options, redis.default_ttl()))) co_return false;  // bytes as given
   if (co_await all_tag_sets_name(redis, redis.key(key), tags)) co_return true;
   std::vector<std::string> invalidated{key};  // a tag invalidated while it was stored: it goes too
   co_await redis.unlink(std::move(invalidated));

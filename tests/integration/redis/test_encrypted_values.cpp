@@ -210,3 +210,48 @@ TEST_CASE("encrypt_values on the manager: each session field sealed to its sessi
   CHECK(saved.problem.find("owner") != std::string::npos);
   CHECK(f.sync(f.redis.command({"HGET", "test:session:{s1}", "owner"})).reply.text == eve);  // left as it was
 }
+
+TEST_CASE("encrypt_values: plain set, setex, get, getdel and the JSON values are sealed, as seed 004's set and get") {
+  EncryptedFixture f;
+  auto config = f.redis.config();
+  config.encrypt_values = true;
+  f.redis.configure(config);
+  REQUIRE(f.sync(f.redis.set("card", "4111 1111")));
+  CHECK(f.raw("card").find("4111") == std::string::npos);  // nothing readable in Redis
+  CHECK(f.sync(f.redis.get("card")) == "4111 1111");
+  REQUIRE(f.sync(f.redis.setex("pin", 60s, "1234")));
+  CHECK(f.raw("pin").find("1234") == std::string::npos);
+  CHECK(f.sync(f.redis.ttl("pin")) > 50);
+  REQUIRE(f.sync(f.redis.set_json("profile", nlohmann::json{{"name", "Ann"}})));
+  CHECK(f.raw("profile").find("Ann") == std::string::npos);
+  CHECK(f.sync(f.redis.get_json("profile")).value == nlohmann::json{{"name", "Ann"}});
+  CHECK(f.sync(f.redis.getdel("card")) == "4111 1111");
+  CHECK_FALSE(f.sync(f.redis.exists("card")));
+
+  // Bytes that do not open (written in plaintext, or copied from another key) read as nothing, counted.
+  f.sync(f.redis.command({"SET", "test:plain", "not sealed"}));
+  f.sync(f.redis.command({"COPY", "test:pin", "test:moved"}));
+  const auto failures = f.redis.cache_stats().decode_failures.load();
+  CHECK_FALSE(f.sync(f.redis.get("plain")));
+  CHECK_FALSE(f.sync(f.redis.get("moved")));
+  CHECK(f.redis.cache_stats().decode_failures.load() == failures + 2);
+  CHECK(f.sync(f.redis.incr("counter")) == 1);  // counters stay counters
+
+  auto unencrypted = f.redis.scoped("open:", {.encrypt_values = false});  // a view can opt out
+  REQUIRE(f.sync(unencrypted.set("note", "readable")));
+  CHECK(f.raw("open:note") == "readable");
+}
+
+TEST_CASE("encrypt_values with seed 004's bare hex key, and without a key: a plain set is refused, never stored in plaintext") {
+  RedisFixture f;
+  auto config = f.redis.config();
+  config.encrypt_values = true;
+  config.encryption_key = "c614af3095dbdfcb01be5cdd6d58c963e8e5b4b776cb71e477bb366d78c74ec4";
+  f.redis.configure(config);
+  REQUIRE(f.sync(f.redis.set("k", "v")));
+  CHECK(f.sync(f.redis.get("k")) == "v");
+  config.encryption_key.clear();
+  f.redis.configure(config);
+  CHECK_FALSE(f.sync(f.redis.set("k2", "v")));
+  CHECK_FALSE(f.sync(f.redis.exists("k2")));
+}

@@ -92,3 +92,17 @@ TEST_CASE("keyring: bad specs are refused by position and id, without quoting ke
   CHECK_THROWS_WITH(Keyring::parse("k1:" + key_a + ",k1:" + key_b), Catch::Contains("'k1' is used twice"));
   CHECK_THROWS_AS(Keyring::parse(":" + key_a), std::invalid_argument);
 }
+
+TEST_CASE("keyring: seed 004's bare key of 64 hex digits is accepted, its id a fingerprint, never the key") {
+  const auto bare = Keyring::parse(key_hex);
+  CHECK(bare.current_id().starts_with("sha1-"));
+  CHECK(bare.current_id().size() == 5 + 8);
+  CHECK(key_hex.find(bare.current_id().substr(5)) == std::string::npos);
+  const auto sealed = bare.seal("secret", "ctx");
+  REQUIRE(sealed);
+  CHECK(Keyring::parse(key_hex).open(*sealed, "ctx").value == "secret");  // the same key, the same id
+  CHECK(Keyring::parse("k2:" + key_b + "," + key_hex).open(*sealed, "ctx").value == "secret");  // kept while rotating
+  CHECK_FALSE(Keyring::parse("k9:" + key_hex).open(*sealed, "ctx").value);  // under another id it is another key
+  CHECK_THROWS_WITH(Keyring::parse(key_hex + "," + key_hex), Catch::Contains("the same key is given twice"));
+  CHECK_THROWS_WITH(Keyring::parse(key_hex.substr(0, 63) + "g"), !Catch::Contains(key_hex.substr(0, 63)));
+}
