@@ -389,6 +389,17 @@ awaitable<long long> RedisManager::publish(std::string_view channel, std::string
   return run(cmd::publish(key_space(), channel, message));
 }
 
+awaitable<long long> RedisManager::publish_json(std::string_view channel, const nlohmann::json& message) {
+  std::string text;
+  try {
+    text = message.dump();
+  } catch (const nlohmann::json::exception& e) {  // strings that are not UTF-8: refused, not mangled
+    spdlog::warn("redis: publish_json to '{}' not sent: {}", channel, e.what());
+    co_return 0;
+  }
+  co_return co_await run(cmd::publish(key_space(), channel, text));
+}
+
 // ---- the server, for operators
 
 awaitable<ServerView> RedisManager::server_view(std::size_t sample) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/config/config_error.hpp"
+#include "core/json/bounded_json.hpp"
 #include "core/net/tls_context.hpp"
 #include "plugins/redis/cluster/cluster_pool.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
@@ -662,14 +663,40 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
 
 // ---- pub/sub
 
-void RedisManager::subscribe(const std::string& channel, MessageHandler handler) {
-  engine_->subscriber->subscribe(channel, std::move(handler), false);
+Subscription RedisManager::subscribe(const std::string& channel, MessageHandler handler) {
+  return engine_->subscriber->subscribe({channel}, std::move(handler), false);
 }
 
-void RedisManager::psubscribe(const std::string& pattern, MessageHandler handler) {
-  engine_->subscriber->subscribe(pattern, std::move(handler), true);
+Subscription RedisManager::subscribe(std::vector<std::string> channels, MessageHandler handler) {
+  return engine_->subscriber->subscribe(std::move(channels), std::move(handler), false);
 }
 
+Subscription RedisManager::subscribe(std::initializer_list<std::string> channels, MessageHandler handler) {
+  return subscribe(std::vector<std::string>(channels), std::move(handler));
+}
+
+Subscription RedisManager::psubscribe(const std::string& pattern, MessageHandler handler) {
+  return engine_->subscriber->subscribe({pattern}, std::move(handler), true);
+}
+
+Subscription RedisManager::subscribe_json(std::vector<std::string> channels, JsonMessageHandler handler) {
+  auto stats = cache_stats_;
+  auto totals = &engine_->cache_totals;  // the engine outlives its subscriber's handlers
+  auto decoding = [stats, totals, handler = std::move(handler)](const std::string& channel, const std::string& payload) {
+    auto parsed = parse_json(payload);
+    if (!parsed.value) {
+      stats->decode_failures.fetch_add(1, std::memory_order_relaxed);
+      totals->decode_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("redis: a message on '{}' is not valid JSON{}{}: skipped", channel, parsed.too_deep ? ": " : "",
+                   parsed.too_deep ? parsed.error : "");
+      return;
+    }
+    handler(channel, *parsed.value);
+  };
+  return subscribe(std::move(channels), std::move(decoding));
+}
+
+void RedisManager::unsubscribe(const Subscription& subscription) { engine_->subscriber->unsubscribe(subscription); }
 void RedisManager::unsubscribe(const std::string& channel) { engine_->subscriber->unsubscribe(channel, false); }
 void RedisManager::punsubscribe(const std::string& pattern) { engine_->subscriber->unsubscribe(pattern, true); }
 

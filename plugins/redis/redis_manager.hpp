@@ -323,11 +323,21 @@ class RedisManager {
 
   // ---- pub/sub (channels are not prefixed: they are not keys)
   awaitable<long long> publish(std::string_view channel, std::string_view message);
+  // The message as JSON text; 0 (nothing sent) for a value that is not valid UTF-8.
+  awaitable<long long> publish_json(std::string_view channel, const nlohmann::json& message);
   // Handlers run on the manager's strand (its io thread, or your io_context): keep them short or
-  // post elsewhere. Subscriptions are restored after every reconnect.
-  void subscribe(const std::string& channel, MessageHandler handler);
-  void psubscribe(const std::string& pattern, MessageHandler handler);
-  void unsubscribe(const std::string& channel);
+  // post elsewhere. Subscriptions are restored after every reconnect. Several handlers may share a
+  // channel, each message going to every one; each call returns the handle that ends it alone.
+  Subscription subscribe(const std::string& channel, MessageHandler handler);
+  Subscription subscribe(std::vector<std::string> channels, MessageHandler handler);
+  Subscription subscribe(std::initializer_list<std::string> channels, MessageHandler handler);
+  Subscription psubscribe(const std::string& pattern, MessageHandler handler);
+  // Each payload parsed as JSON (bounded as MQTT payloads are); one that is not JSON is logged and
+  // counted (cache_stats().decode_failures), its handler not called.
+  using JsonMessageHandler = std::function<void(const std::string& channel, const nlohmann::json& message)>;
+  Subscription subscribe_json(std::vector<std::string> channels, JsonMessageHandler handler);
+  void unsubscribe(const Subscription& subscription);  // that handler only
+  void unsubscribe(const std::string& channel);        // every handler of the channel
   void punsubscribe(const std::string& pattern);
   bool subscriptions_active() const;
 

@@ -52,23 +52,51 @@ void Subscriber::stop() {
 
 bool Subscriber::active() const { return active_.load(); }
 
-void Subscriber::subscribe(const std::string& channel, MessageHandler handler, bool pattern) {
-  asio::post(executor_, [this, self = shared_from_this(), channel, handler = std::move(handler), pattern]() mutable {
-    (pattern ? patterns_ : channels_)[channel] = std::move(handler);
+Subscription Subscriber::subscribe(std::vector<std::string> channels, MessageHandler handler, bool pattern) {
+  Subscription subscription{next_id_.fetch_add(1, std::memory_order_relaxed), std::move(channels), pattern};
+  asio::post(executor_, [this, self = shared_from_this(), subscription, handler = std::move(handler)]() mutable {
+    std::vector<std::string> new_channels;  // the server hears only of channels it does not send us yet
+    for (const auto& channel : subscription.channels) {
+      auto& handlers = table(subscription.pattern)[channel];
+      if (handlers.empty()) new_channels.push_back(channel);
+      handlers.emplace(subscription.id, handler);
+    }
     connect_if_needed();
-    if (!connection_ || !connection_->ready()) return;  // sent on (re)connect
+    if (new_channels.empty() || !connection_ || !connection_->ready()) return;  // sent on (re)connect
     active_ = false;
-    ++pending_confirmations_;
-    connection_->push_on_io_thread({encode_command({pattern ? "PSUBSCRIBE" : "SUBSCRIBE", channel}), 0, {}});
+    pending_confirmations_ += static_cast<int>(new_channels.size());
+    new_channels.insert(new_channels.begin(), subscription.pattern ? "PSUBSCRIBE" : "SUBSCRIBE");
+    connection_->push_on_io_thread({encode_command(new_channels), 0, {}});
+  });
+  return subscription;
+}
+
+void Subscriber::unsubscribe(const Subscription& subscription) {
+  asio::post(executor_, [this, self = shared_from_this(), subscription] {
+    for (const auto& channel : subscription.channels) {
+      auto& tables = table(subscription.pattern);
+      auto found = tables.find(channel);
+      if (found == tables.end()) continue;
+      found->second.erase(subscription.id);
+      if (found->second.empty()) forget(channel, subscription.pattern);
+    }
   });
 }
 
 void Subscriber::unsubscribe(const std::string& channel, bool pattern) {
-  asio::post(executor_, [this, self = shared_from_this(), channel, pattern] {
-    (pattern ? patterns_ : channels_).erase(channel);
-    if (connection_ && connection_->ready())
-      connection_->push_on_io_thread({encode_command({pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", channel}), 0, {}});
-  });
+  asio::post(executor_, [this, self = shared_from_this(), channel, pattern] { forget(channel, pattern); });
+}
+
+void Subscriber::forget(const std::string& channel, bool pattern) {
+  if (table(pattern).erase(channel) == 0) return;
+  if (connection_ && connection_->ready())
+    connection_->push_on_io_thread({encode_command({pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", channel}), 0, {}});
+}
+
+// Every handler of the channel, in the order they subscribed. A handler that subscribes or
+// unsubscribes only posts that change: the handlers cannot change while they run.
+void Subscriber::deliver(const Handlers& handlers, const std::string& channel, const std::string& payload) {
+  for (const auto& [id, handler] : handlers) handler(channel, payload);
 }
 
 void Subscriber::resubscribe_all() {
@@ -89,11 +117,11 @@ bool Subscriber::dispatch(const Reply& push) {
   const auto& kind = push.elements[0].text;
   const auto& parts = push.elements;
   if (kind == "message" && parts.size() == 3) {
-    if (auto it = channels_.find(parts[1].text); it != channels_.end()) it->second(parts[1].text, parts[2].text);
+    if (auto it = channels_.find(parts[1].text); it != channels_.end()) deliver(it->second, parts[1].text, parts[2].text);
     return true;
   }
   if (kind == "pmessage" && parts.size() == 4) {
-    if (auto it = patterns_.find(parts[1].text); it != patterns_.end()) it->second(parts[2].text, parts[3].text);
+    if (auto it = patterns_.find(parts[1].text); it != patterns_.end()) deliver(it->second, parts[2].text, parts[3].text);
     return true;
   }
   if (kind == "subscribe" || kind == "psubscribe") {
