@@ -38,6 +38,18 @@ return 0
   return script;
 }
 
+// KEYS: lock. ARGV: token, ttl ms. -> 1 when still ours, its TTL now at least ttl: the background
+// renewal's, which never shortens a TTL an explicit renew() set longer.
+const Script& keep_at_least_script() {
+  static const Script script(R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left >= 0 and left < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+)lua");
+  return script;
+}
+
 // KEYS: lock. ARGV: token. Compare-and-delete.
 const Script& release_script() {
   static const Script script(R"lua(
@@ -64,6 +76,12 @@ awaitable<Result> renew_by_token(RedisManager& redis, std::string lock, std::str
   std::vector<std::string> keys{std::move(lock)};
   std::vector<std::string> args{std::move(token), std::to_string(ttl.count())};
   co_return co_await redis.eval(renew_script(), std::move(keys), std::move(args));
+}
+
+awaitable<Result> keep_at_least(RedisManager& redis, std::string lock, std::string token, std::chrono::milliseconds ttl) {
+  std::vector<std::string> keys{std::move(lock)};
+  std::vector<std::string> args{std::move(token), std::to_string(ttl.count())};
+  co_return co_await redis.eval(keep_at_least_script(), std::move(keys), std::move(args));
 }
 
 bool held_by_token(const Result& result) { return result.succeeded() && result.reply.integer == 1; }
@@ -170,18 +188,18 @@ bool DistributedLock::finish() {
 void DistributedLock::start_renewal() {
   // A weak handle: the lock object holds the manager while it lives; the loop only follows it.
   auto renewing = [](RedisManager::Weak weak, std::shared_ptr<State> state, std::shared_ptr<Renewal> renewal,
-                     std::string key, std::string token, std::chrono::milliseconds ttl) -> awaitable<void> {
-    const auto period = std::max(ttl / 3, std::chrono::milliseconds(1));
+                     std::string key, std::string token) -> awaitable<void> {
     while (true) {
       // Checked on the strand before each wait: a cancel posted before the wait began found nothing to cancel.
       if (state->finished) co_return;
-      renewal->timer.expires_after(period);
+      const std::chrono::milliseconds ttl(state->kept_ttl_ms.load());  // a renew(ttl) changes it
+      renewal->timer.expires_after(std::max(ttl / 3, std::chrono::milliseconds(1)));
       boost::system::error_code cancelled;
       co_await renewal->timer.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
       if (state->finished) co_return;
       auto redis = weak.lock();
       if (!redis) co_return;
-      const auto result = co_await renew_by_token(*redis, key, token, ttl);
+      const auto result = co_await keep_at_least(*redis, key, token, ttl);
       redis.reset();
       if (state->finished) co_return;
       if (!held_by_token(result)) {
@@ -191,9 +209,10 @@ void DistributedLock::start_renewal() {
       }
     }
   };
+  state_->kept_ttl_ms = options_.ttl.count();
   state_->renewal = std::make_shared<Renewal>(redis_->io_context());
-  asio::co_spawn(state_->renewal->strand,
-                 renewing(redis_->weak(), state_, state_->renewal, key_, token_, options_.ttl), asio::detached);
+  asio::co_spawn(state_->renewal->strand, renewing(redis_->weak(), state_, state_->renewal, key_, token_),
+                 asio::detached);
 }
 
 awaitable<bool> DistributedLock::release() {
@@ -212,10 +231,17 @@ awaitable<bool> DistributedLock::renew(RedisManager& redis, std::string_view key
 
 awaitable<bool> DistributedLock::renew(std::optional<std::chrono::milliseconds> ttl) {
   if (!acquired() || !state_ || state_->finished) co_return false;
-  const auto result = co_await renew_by_token(*redis_, key_, token_, ttl.value_or(options_.ttl));
+  const auto new_ttl = ttl.value_or(options_.ttl);
+  const auto result = co_await renew_by_token(*redis_, key_, token_, new_ttl);
   const bool kept = held_by_token(result);
+  if (kept) state_->kept_ttl_ms = new_ttl.count();  // the renewal keeps it from its next turn
   if (!kept && result.succeeded()) state_->lost = true;
   co_return kept;
+}
+
+std::string DistributedLock::detach() {
+  if (!acquired() || !finish()) return {};
+  return token_;
 }
 
 }  // namespace routemq::redis

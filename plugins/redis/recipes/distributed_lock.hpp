@@ -9,6 +9,11 @@
 //     ... if (guard.lost()) return;   // the lock expired or was taken: stop before side effects
 //     write_somewhere(guard.fence());
 //   }                                  // released when the guard goes away
+//
+// Seed 001's DistributedLock(key, timeout) holds for `timeout` and waits up to `timeout` for it:
+// here {.ttl = timeout, .wait = timeout}. Our wait is 0 unless given (one try: a handler should not
+// queue behind a busy device by default). Seed 002's acquire_lock / renew_lock / release_lock by id:
+// detach() the guard (its token is the id), then the static renew() and release() by key and token.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -47,10 +52,17 @@ class DistributedLock {
   const std::string& token() const { return token_; }
   // Releases now (compare-and-delete); true when it was still ours.
   awaitable<bool> release();
-  // Extends the TTL once (by `ttl`, default the lock's own); false (and lost) when it is no longer ours.
+  // Sets the TTL to `ttl` (default the lock's own) now, and the background renewal keeps that TTL
+  // from then on; false (and lost) when it is no longer ours.
   awaitable<bool> renew(std::optional<std::chrono::milliseconds> ttl = std::nullopt);
+  // Lets go of the lock without releasing it: no more renewal, nothing done when the guard goes. The
+  // lock stays held until released by key and token (the token returned) or until its TTL runs out.
+  // Empty when this guard holds nothing (not acquired, released, or detached already).
+  std::string detach();
 
-  // The same by key and token, from anywhere: true when the lock was still held with that token.
+  // The same by key and token, from anywhere: true when the lock was still held with that token. A
+  // renew() sets the TTL exactly; a guard's background renewal, which only keeps its own TTL at
+  // least, does not shorten it.
   static awaitable<bool> release(RedisManager& redis, std::string_view key, std::string_view token);
   static awaitable<bool> renew(RedisManager& redis, std::string_view key, std::string_view token,
                                std::chrono::milliseconds ttl);
@@ -60,6 +72,7 @@ class DistributedLock {
   struct State {
     std::atomic<bool> lost{false};
     std::atomic<bool> finished{false};
+    std::atomic<long long> kept_ttl_ms{0};  // what the renewal keeps: the lock's TTL, or the last renew()'s
     std::shared_ptr<Renewal> renewal;  // set by start_renewal, before the lock is handed out
   };
   DistributedLock(const RedisManager& redis, std::string key, LockOptions options);

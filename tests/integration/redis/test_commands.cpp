@@ -551,3 +551,62 @@ TEST_CASE("a lock released or renewed by key and token from another request, ren
   CHECK_FALSE(f.sync(r.exists("lock:{order:9}")));
   CHECK_FALSE(f.sync(held.renew()));  // it knows it is gone
 }
+
+namespace {
+
+// Scripts the server ran so far (INFO commandstats): a lock's renewals are among them.
+long long scripts_run(RedisFixture& f) {
+  const auto info = f.sync(f.redis.command({"INFO", "commandstats"})).reply.text;
+  const auto at = info.find("cmdstat_evalsha:calls=");
+  return at == std::string::npos ? 0 : std::atoll(info.c_str() + at + 22);
+}
+
+}  // namespace
+
+TEST_CASE("a detached lock outlives its guard: no renewal, held until released by key and token or its TTL") {
+  RedisFixture f;
+  auto& r = f.redis;
+  using redis::DistributedLock;
+  std::string id;
+  {
+    auto guard = f.sync(DistributedLock::acquire(r, "batch:1", {.ttl = 60s}));
+    REQUIRE(guard.acquired());
+    id = guard.detach();
+    CHECK(id == guard.token());
+    CHECK(guard.detach().empty());  // nothing left to detach
+  }
+  CHECK(f.sync(r.exists("lock:{batch:1}")));  // the guard went without releasing it
+  CHECK(f.sync(DistributedLock::release(r, "batch:1", id)));
+
+  auto short_one = f.sync(DistributedLock::acquire(r, "batch:2", {.ttl = 300ms}));
+  REQUIRE(short_one.acquired());
+  short_one.detach();
+  REQUIRE(wait_until([&] { return !f.sync(r.exists("lock:{batch:2}")); }, 5s));  // its TTL, not renewed
+}
+
+TEST_CASE("with the background renewal on, a renew by key and token to a longer TTL is not put back") {
+  RedisFixture f;
+  auto& r = f.redis;
+  using redis::DistributedLock;
+  auto guard = f.sync(DistributedLock::acquire(r, "export:7", {.ttl = 300ms}));  // renewed every 100 ms
+  REQUIRE(guard.acquired());
+  REQUIRE(f.sync(DistributedLock::renew(r, "export:7", guard.token(), 60s)));
+  const auto before = scripts_run(f);
+  REQUIRE(wait_until([&] { return scripts_run(f) >= before + 3; }, 10s));  // three renewals at least
+  CHECK(f.sync(r.pttl("lock:{export:7}")) > 50'000);
+  CHECK_FALSE(guard.lost());
+}
+
+TEST_CASE("a guard's renew to a new TTL is the TTL its background renewal keeps from then on") {
+  RedisFixture f;
+  auto& r = f.redis;
+  using redis::DistributedLock;
+  auto guard = f.sync(DistributedLock::acquire(r, "report:3", {.ttl = 150ms}));
+  REQUIRE(guard.acquired());
+  REQUIRE(f.sync(guard.renew(900ms)));  // renewed every 300 ms from now, back to 900 ms
+  const auto before = scripts_run(f);
+  REQUIRE(wait_until([&] { return scripts_run(f) >= before + 4; }, 10s));  // past the first 900 ms
+  CHECK(f.sync(r.pttl("lock:{report:3}")) > 400);  // kept at 150 ms it would be below that
+  CHECK_FALSE(guard.lost());
+  CHECK(f.sync(guard.release()));
+}
