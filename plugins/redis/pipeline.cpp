@@ -138,10 +138,12 @@ bool Pipeline::take_replies(Result answer, std::size_t expected, bool in_array) 
   return answered;
 }
 
-// As the manager's commands count them: a string is a hit, anything else a miss.
+// As the manager's commands count them: a string is a hit, nil a miss, no reply or an error reply
+// no read at all.
 void Pipeline::count_reads() {
   for (std::size_t index = 0; index < places_.size(); ++index)
-    if (places_[index].reads != 0) redis_.count_read(result(index).succeeded() && result(index).reply.type == Reply::Type::string);
+    if (places_[index].reads != 0 && result(index).succeeded())
+      redis_.count_read(result(index).reply.type == Reply::Type::string);
 }
 
 awaitable<bool> Pipeline::run() {

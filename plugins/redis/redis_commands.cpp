@@ -404,7 +404,7 @@ awaitable<long long> RedisManager::publish_json(std::string_view channel, const 
 
 awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
   ServerView view;
-  const Strings sections{"memory", "stats", "keyspace"};  // named: no braced list inside co_await (GCC 12)
+  const Strings sections{"memory", "clients", "stats", "keyspace"};  // named: no braced list inside co_await (GCC 12)
   auto info = co_await run(cmd::info(key_space(), sections));
   if (!info.succeeded()) co_return view;
   view.available = true;
@@ -424,12 +424,16 @@ awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
     return it == view.server_stats.end() ? 0 : std::atoll(it->second.c_str());
   };
   view.commands_processed = number("total_commands_processed");
+  view.connected_clients = number("connected_clients");
   const auto hits = number("keyspace_hits"), misses = number("keyspace_misses");
   view.server_hit_rate = hits + misses > 0 ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
   for (const auto& [field, value] : view.server_stats)  // db0:keys=12,expires=3,avg_ttl=0
     if (field.starts_with("db") && value.starts_with("keys=")) view.total_keys += std::atoll(value.c_str() + 5);
   view.dbsize = co_await run(cmd::dbsize(key_space()));
-  const auto sampled_keys = (co_await keys("*", sample)).names;
+  const auto listed = co_await keys("*", sample);
+  const auto& sampled_keys = listed.names;
+  view.sample_complete = listed.complete();
+  if (view.sample_complete) view.keys_under_prefix = static_cast<long long>(sampled_keys.size());
   Pipeline types(*this);
   std::vector<Queued<std::string>> each;
   for (const auto& name : sampled_keys) each.push_back(types.type(name));

@@ -421,20 +421,21 @@ void RedisManager::ensure_not_io_thread() const {
 namespace {
 
 // A command reading several values (MGET) counts each element of its array.
-void count_each_read(ClientStats& stats, const Result& result, std::uint32_t reads) {
-  if (!result.succeeded() || !result.reply.is_array()) {
-    stats.misses.fetch_add(reads, std::memory_order_relaxed);
-    return;
-  }
+void count_each_read(ClientStats& stats, const Result& result) {
   for (const auto& element : result.reply.elements)
     (element.type == Reply::Type::string ? stats.hits : stats.misses).fetch_add(1, std::memory_order_relaxed);
 }
 
-// A string came back: a hit; anything else (nil, an error reply, no reply at all) a miss.
+// Reads count only what Redis answered: a string is a hit, nil a miss. No reply (Redis unavailable,
+// a timeout) is no read at all, and an error reply (WRONGTYPE) is an error, counted as one by the
+// connection: neither may drag the hit rate down as if the value were missing.
 inline void count_reads_in(ClientStats& stats, const Result& result, std::uint32_t reads) {
-  if (reads == 0) return;
-  if (reads > 1) return count_each_read(stats, result, reads);
-  const bool hit = result.succeeded() && result.reply.type == Reply::Type::string;
+  if (reads == 0 || !result.succeeded()) return;
+  if (reads > 1) {
+    if (result.reply.is_array()) count_each_read(stats, result);
+    return;
+  }
+  const bool hit = result.reply.type == Reply::Type::string;
   (hit ? stats.hits : stats.misses).fetch_add(1, std::memory_order_relaxed);
 }
 

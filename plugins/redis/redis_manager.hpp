@@ -99,8 +99,13 @@ struct ServerView {
   double server_hit_rate = 0;  // keyspace hits over hits and misses, every client's; 0 before any
   long long total_keys = 0;    // in every db (INFO keyspace)
   long long dbsize = 0;        // keys in the selected db, prefix or not
-  std::map<std::string, long long> types;      // key type -> count, over a SCAN sample under the prefix
+  long long connected_clients = 0;  // INFO clients: every client's connections, ours included
+  // Key type -> count over the keys under the prefix, found by SCAN up to `sample` of them: all of
+  // them when `sample_complete`, and then `keys_under_prefix` is their number.
+  std::map<std::string, long long> types;
   std::size_t sampled = 0;
+  bool sample_complete = false;
+  std::optional<long long> keys_under_prefix;
 };
 
 // One key as seed 002's get_key_info describes it.
@@ -381,8 +386,8 @@ class RedisManager {
 
 
   RedisStatsSnapshot stats() const;
-  // INFO memory, stats and keyspace, DBSIZE, and the type distribution of up to `sample` keys under
-  // the prefix (SCAN).
+  // INFO memory, clients, stats and keyspace, DBSIZE, and the type distribution of up to `sample`
+  // keys under the prefix (SCAN), saying whether that was all of them.
   awaitable<ServerView> server_view(std::size_t sample = 1000);
   ClientStats& raw_stats();
   asio::io_context& io_context();  // where the connections run: the manager's own, or the one you gave

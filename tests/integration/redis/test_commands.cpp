@@ -526,6 +526,13 @@ TEST_CASE("seed APIs: key_info in one round trip, the server's own statistics, s
   REQUIRE(view.available);
   CHECK(view.commands_processed > 5);
   CHECK(view.total_keys == 3);
+  CHECK(view.connected_clients >= 2);  // our two connections at least
+  CHECK(view.sample_complete);
+  CHECK(view.keys_under_prefix == 3);
+  const auto partial = f.sync(r.server_view(2));
+  CHECK(partial.sampled == 2);
+  CHECK_FALSE(partial.sample_complete);  // more keys than the sample: said, and no count made up
+  CHECK_FALSE(partial.keys_under_prefix);
   CHECK(view.server_hit_rate > 0);
   CHECK(view.server_hit_rate < 1);
   CHECK(view.memory.count("used_memory") == 1);
@@ -609,4 +616,21 @@ TEST_CASE("a guard's renew to a new TTL is the TTL its background renewal keeps 
   CHECK(f.sync(r.pttl("lock:{report:3}")) > 400);  // kept at 150 ms it would be below that
   CHECK_FALSE(guard.lost());
   CHECK(f.sync(guard.release()));
+}
+
+TEST_CASE("reads count what Redis answered: a WRONGTYPE is an error, not a miss, and an outage no read at all") {
+  RedisFixture f;
+  auto& r = f.redis;
+  REQUIRE(f.sync(r.lpush("list", {"x"})) == 1);
+  const auto before = r.stats();
+  CHECK_FALSE(f.sync(r.get("list")));  // WRONGTYPE
+  CHECK(r.stats().misses == before.misses);
+  CHECK(r.stats().errors == before.errors + 1);
+  CHECK_FALSE(f.sync(r.get("absent")));
+  CHECK(r.stats().misses == before.misses + 1);
+  f.server.kill9();
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  CHECK_FALSE(f.sync(r.get("absent")));
+  CHECK(r.stats().misses == before.misses + 1);
+  CHECK(r.stats().unavailable > before.unavailable);
 }
