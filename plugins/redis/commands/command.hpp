@@ -51,7 +51,7 @@ class Command {
   // Shared connections, a connection of its own (it blocks or changes the connection), or nowhere.
   CommandPlace place() const { return place_; }
   // How many values it reads (GET: 1, MGET of 3 keys: 3), counted as hits (a string came back) or
-  // misses (anything else, Redis unavailable included).
+  // misses (nil); no reply, or an error reply, is no read.
   std::uint32_t reads() const { return reads_; }
   Decode decoder() const { return decode_; }
   T decode(Result&& result) const { return decode_(std::move(result)); }
@@ -71,10 +71,10 @@ class Command {
   template <class U>
   friend class Command;
   Command(std::string bytes, Decode decode) : bytes_(std::move(bytes)), decode_(decode) {}
-  std::size_t replies_ = 1;
 
   std::string bytes_;
   Decode decode_;
+  std::size_t replies_ = 1;
   std::optional<std::uint16_t> slot_;
   bool spans_slots_ = false;
   bool keyless_ = false;
