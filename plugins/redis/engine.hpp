@@ -70,6 +70,10 @@ struct Engine {
   Result refuse_unavailable() const;
 
   RedisConfig config;
+  // configure() bumps it; start() notes the one it started with: initialize() leaves connections
+  // started with the current settings alone.
+  std::atomic<std::uint64_t> settings_generation{1};
+  std::atomic<std::uint64_t> started_generation{0};
   ConnectionSettings connection_settings;  // built from `config` by start()
   std::shared_ptr<ClientStats> shared_stats = std::make_shared<ClientStats>();  // connections hold it too
   ClientStats& stats = *shared_stats;

@@ -235,6 +235,7 @@ void RedisManager::configure(RedisConfig config) {
   config = with_valid_key(std::move(config));  // first: a bad key leaves the manager as it was
   if (!is_scoped()) format_ = configured_format(config);
   engine_->config = std::move(config);
+  ++engine_->settings_generation;  // the next initialize() starts again with these
   std::lock_guard lock(engine_->recipe_states_mutex);
   engine_->recipe_states.clear();  // rebuilt from the new settings at their next use
 }
@@ -245,17 +246,44 @@ void RedisManager::set_codec(Codec codec) {
   format_ = std::make_shared<const ValueFormat>(ValueFormat{std::move(codec), format_->encrypted});
 }
 
+bool RedisManager::started_for_initialize() {
+  const bool running = engine_->pool.load(std::memory_order_acquire) != nullptr;
+  if (running && engine_->started_generation.load() == engine_->settings_generation.load()) return true;
+  return start();
+}
+
+RedisManager::Connecting RedisManager::connecting(std::uint64_t failures_before,
+                                                  std::chrono::steady_clock::time_point give_up) const {
+  if (fully_connected()) return Connecting::connected;
+  // A refused or failed first attempt answers at once: no point waiting out the timeout.
+  if (engine_->stats.connection_failures.load() > failures_before || std::chrono::steady_clock::now() >= give_up)
+    return Connecting::failed;
+  return Connecting::waiting;
+}
+
 bool RedisManager::initialize() {
+  ensure_not_io_thread();
   const auto failures_before = engine_->stats.connection_failures.load();
-  if (!start()) return false;
+  if (!started_for_initialize()) return false;
   const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->config.connect_timeout_s);
-  while (!fully_connected()) {
-    // A refused or failed first attempt answers at once: no point waiting out the timeout.
-    if (engine_->stats.connection_failures.load() > failures_before || std::chrono::steady_clock::now() >= give_up)
-      return false;
+  auto now = connecting(failures_before, give_up);
+  for (; now == Connecting::waiting; now = connecting(failures_before, give_up))
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return now == Connecting::connected;
+}
+
+// The same checks between short timer waits on the caller's executor: no thread is held meanwhile.
+awaitable<bool> RedisManager::initialize(const asio::use_awaitable_t<>&) {
+  const auto failures_before = engine_->stats.connection_failures.load();
+  if (!started_for_initialize()) co_return false;
+  const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->config.connect_timeout_s);
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  auto now = connecting(failures_before, give_up);
+  for (; now == Connecting::waiting; now = connecting(failures_before, give_up)) {
+    pause.expires_after(std::chrono::milliseconds(2));
+    co_await pause.async_wait(asio::use_awaitable);
   }
-  return true;
+  co_return now == Connecting::connected;
 }
 
 bool RedisManager::start() {
@@ -266,6 +294,7 @@ bool RedisManager::start() {
     return false;
   }
   engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
+  engine_->started_generation = engine_->settings_generation.load();
   if (!config.sentinel.nodes.empty()) {
     auto& locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config, engine_->connection_settings)));
     locator->start();

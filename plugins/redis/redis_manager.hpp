@@ -170,10 +170,15 @@ class RedisManager {
   // Starts connecting in the background when configured; returns is_configured(). Never blocks: a
   // Redis that is down is connected to later, by itself. What the plugin does at start-up.
   bool start();
-  // Seed 001's initialize(): start(), then wait for the first connection (on a cluster: one to every
-  // master) up to the connect timeout, or the first failed attempt; true when connected. A Redis down now is still connected to later.
-  // On your io_context, it needs that io_context running on another thread: else use start().
+  // Seed 001's initialize(): start() unless already started with these settings (a live connection,
+  // and the commands in flight on it, are left alone), then wait for the first connection (on a
+  // cluster: one to every master) up to the connect timeout, or the first failed attempt; true when
+  // connected. A Redis down now is still connected to later. This one blocks: on a thread running
+  // the manager's io_context it throws std::logic_error (it would wait for itself).
   bool initialize();
+  // The same awaited, as seed 001's `await initialize()`: co_await redis.initialize(asio::use_awaitable).
+  // Never blocks a thread, its own io thread included.
+  awaitable<bool> initialize(const asio::use_awaitable_t<>&);
   // Closes every connection; commands are "unavailable" until start() or initialize() again.
   void disconnect();
   // Seed 001's is_enabled(): enabled in the settings and connected now, i.e. worth calling. Guard
@@ -447,6 +452,12 @@ class RedisManager {
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);
   awaitable<Result> run_transaction(const Batch& batch);
   bool fully_connected() const;
+  // initialize()'s first step: started (or already running with these settings); false when disabled.
+  bool started_for_initialize();
+  // Where initialize() stands: connected, given up (a failed attempt since `failures_before`, or the
+  // deadline), or still waiting.
+  enum class Connecting { connected, failed, waiting };
+  Connecting connecting(std::uint64_t failures_before, std::chrono::steady_clock::time_point give_up) const;
   // On a connection of its own (a lease), not the pool's.
   awaitable<Result> execute_on(std::shared_ptr<Connection> connection, std::string bytes, std::size_t replies);
   LeasedConnection open_lease(LeaseOptions options);  // without the view check: blpop() on a view

@@ -196,3 +196,48 @@ TEST_CASE("a manager destroyed mid-handshake, its io_context never run again: no
   manager.reset();  // its stops are posted to an io_context that will never run them
   io.reset();
 }
+
+TEST_CASE("seed 001's await initialize(): awaited on the manager's own io thread, it connects without blocking it") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(1);  // one thread: a blocking wait on it would wait for itself
+  redis::RedisManager r(redis_config_for(server.port()), threads.io);
+  auto connect = [&r]() -> awaitable<bool> { co_return co_await r.initialize(asio::use_awaitable); };
+  CHECK(asio::co_spawn(threads.io, connect(), asio::use_future).get());
+  CHECK(r.is_connected());
+  auto blocking = [&r]() -> awaitable<bool> {
+    try {
+      r.initialize();  // the blocking one, on the io thread: refused, never a hang
+    } catch (const std::logic_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  CHECK(asio::co_spawn(threads.io, blocking(), asio::use_future).get());
+}
+
+TEST_CASE("initialize() on a live manager leaves its connections and the commands in flight alone") {
+  RedisServer server;
+  server.start();
+  redis::RedisManager r(redis_config_for(server.port()));
+  REQUIRE(r.initialize());
+  REQUIRE(r.wait_connected(10s));
+  const auto before = r.stats();
+  // Commands in flight while initialize() runs again: every one answered, none "unavailable".
+  auto writing = [&r]() -> awaitable<int> {
+    int stored = 0;
+    for (int i = 0; i < 2000; ++i) stored += co_await r.set("k" + std::to_string(i), "v") ? 1 : 0;
+    co_return stored;
+  };
+  auto writes = asio::co_spawn(r.io_context(), writing(), asio::use_future);
+  CHECK(r.initialize());
+  CHECK(writes.get() == 2000);
+  CHECK(r.stats().connection_failures == before.connection_failures);
+  CHECK(r.stats().reconnects == before.reconnects);
+  CHECK(r.stats().unavailable == before.unavailable);
+  auto config = r.config();
+  config.key_prefix = "other:";
+  r.configure(config);  // new settings: the next initialize() starts again with them
+  CHECK(r.initialize());
+  CHECK(r.key("k") == "other:k");
+}
