@@ -21,15 +21,12 @@ namespace {
 using Builder = CommandBuilder;
 
 // ---- decoders (plain functions: a Command holds a pointer to one)
-OptionalString string_or_nil(Result&& result) {
-  if (!result.succeeded() || result.reply.type != Reply::Type::string) return std::nullopt;
-  return std::move(result.reply.text);
-}
+OptionalString string_or_nil(Result&& result) { return decode::string_or_nil(std::move(result)); }
 long long count_or_zero(Result&& result) { return decode::integer_or(result, 0); }
 long long ttl_or_missing(Result&& result) { return decode::integer_or(result, -2); }
 std::optional<long long> optional_integer(Result&& result) { return decode::optional_integer(result); }
 std::optional<double> optional_double(Result&& result) { return decode::optional_double(result); }
-bool is_ok(Result&& result) { return result.succeeded() && result.reply.text == "OK"; }
+bool is_ok(Result&& result) { return decode::is_ok(result); }
 bool is_one(Result&& result) { return decode::is_one(result); }
 bool is_pong(Result&& result) { return result.succeeded() && result.reply.text == "PONG"; }
 std::vector<std::string> strings(Result&& result) { return decode::strings(result); }
