@@ -50,12 +50,7 @@ awaitable<OptionalString> RedisManager::opened(std::string_view name, awaitable<
   const std::string kept_name(name);  // the caller's view may not outlive the first suspension
   auto stored = co_await std::move(read);
   if (!stored) co_return std::nullopt;
-  auto plain = open_stored(kept_name, {}, std::move(*stored));
-  if (!plain.value) {
-    count_cache(&CacheStats::decode_failures);
-    spdlog::warn("redis: the value of '{}' could not be decrypted: {}", kept_name, plain.error);
-  }
-  co_return std::move(plain.value);
+  co_return open_value(kept_name, std::move(*stored)).value;
 }
 
 awaitable<bool> RedisManager::refused_sealing(std::string_view name, std::string error) {

@@ -413,16 +413,27 @@ Encoded RedisManager::encode_stored(std::string_view name, const nlohmann::json&
   return seal_stored(name, {}, *encoded.bytes);
 }
 
+Decrypted RedisManager::open_value(std::string_view name, std::string bytes) {
+  auto opened = open_stored(name, {}, std::move(bytes));
+  if (!opened.value) {
+    opened.error = fmt::format("the value of '{}' could not be decrypted: {}", name, opened.error);
+    count_cache(&CacheStats::decode_failures);
+    spdlog::warn("redis: {}", opened.error);
+  }
+  return opened;
+}
+
 Decoded RedisManager::decode_stored(std::string_view name, const std::string& bytes) {
-  auto opened = open_stored(name, {}, bytes);
+  auto opened = open_value(name, bytes);
   Decoded decoded;
   if (!opened.value) {
-    decoded.error = fmt::format("the value of '{}' could not be decrypted: {}", name, opened.error);
-  } else if (decoded = format_->codec.decode(*opened.value); !decoded.value) {
+    decoded.error = std::move(opened.error);  // counted and logged already
+    return decoded;
+  }
+  decoded = format_->codec.decode(*opened.value);
+  if (!decoded.value) {
     decoded.error = fmt::format("the value of '{}' could not be decoded by the {} codec: {}", name,
                                 format_->codec.name, decoded.error);
-  }
-  if (!decoded.value) {
     count_cache(&CacheStats::decode_failures);
     spdlog::warn("redis: {}", decoded.error);
   }

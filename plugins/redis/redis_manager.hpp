@@ -470,6 +470,9 @@ class RedisManager {
   awaitable<bool> mset_across_slots(std::vector<std::pair<std::string, std::string>> pairs,
                                     std::optional<std::chrono::seconds> expiry);
   Result refused_on_view(const char* what) const;
+  // The bytes stored under `name` opened (as they are when values are not encrypted); a value that
+  // does not open is counted (cache_stats().decode_failures) and logged, its error saying why.
+  Decrypted open_value(std::string_view name, std::string bytes);
   awaitable<std::optional<std::string>> opened(std::string_view name, awaitable<std::optional<std::string>> read);
   awaitable<bool> refused_sealing(std::string_view name, std::string error);
   using MakeRecipeState = std::shared_ptr<void> (*)(const RedisConfig&);
