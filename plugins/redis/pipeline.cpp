@@ -138,12 +138,9 @@ bool Pipeline::take_replies(Result answer, std::size_t expected, bool in_array) 
   return answered;
 }
 
-// As the manager's commands count them: a string is a hit, nil a miss, no reply or an error reply
-// no read at all.
+// As the manager's run() counts them (an MGET's every value included).
 void Pipeline::count_reads() {
-  for (std::size_t index = 0; index < places_.size(); ++index)
-    if (places_[index].reads != 0 && result(index).succeeded())
-      redis_.count_read(result(index).reply.type == Reply::Type::string);
+  for (std::size_t index = 0; index < places_.size(); ++index) redis_.count_reads(result(index), places_[index].reads);
 }
 
 awaitable<bool> Pipeline::run() {

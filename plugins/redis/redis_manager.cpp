@@ -481,6 +481,8 @@ inline void count_reads_in(ClientStats& stats, const Result& result, std::uint32
 
 }  // namespace
 
+void RedisManager::count_reads(const Result& result, std::uint32_t reads) { count_reads_in(engine_->stats, result, reads); }
+
 void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
 
 namespace {

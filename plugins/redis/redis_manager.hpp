@@ -416,6 +416,9 @@ class RedisManager {
   void count_cache(std::atomic<std::uint64_t> CacheStats::*counter);
   // One value read as a hit or a miss, in stats(): for reads the commands' own counting misses.
   void count_read(bool hit);
+  // The reads of a command's result as run() counts them (Command::reads()): for a command run
+  // some other way (in a Pipeline).
+  void count_reads(const Result& result, std::uint32_t reads);
   // What the recipes of one type share on this manager's engine, whatever handle or view they were
   // given (cache-aside's loads in flight). Built from the settings at first use; configure() drops
   // them. The engine knows none of their types.
