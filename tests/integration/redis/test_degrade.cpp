@@ -1,8 +1,8 @@
 // README's degrade-to-no-op table ("Redis: the RedisManager", `call | disabled or down`), every row and
-// every call it names, in the table's order, for a manager that is disabled and for one that is down.
-// One function checks the table, so the two cases cannot drift apart. Each call only has to return:
-// run_sync() coming back is the "at once" (no timing is asserted; a call that waited for Redis would
-// show as a slow test, one that waited forever as a hung one).
+// every call it names, in the table's order, for a manager that is disabled, one whose Redis never
+// answered and one whose Redis was killed. One function checks the table, so the cases cannot drift
+// apart. Each call only has to return: run_sync() coming back is the "at once" (no timing is asserted;
+// a call that waited for Redis would show as a slow test, one that waited forever as a hung one).
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -158,8 +158,8 @@ void check_degrade_table(redis::RedisManager& r) {
     auto lease = r.lease();
     CHECK(r.run_sync(lease.command({"GET", r.key("k")})).unavailable());
     CHECK(r.run_sync(lease.transaction(batch)).unavailable());
-
-    // The typed Pipeline (pipeline.hpp): run() says Redis did not answer, each value is its method's default.
+  }
+  SECTION("Pipeline::run, Pipeline::run_atomically: false, each queued value its method's default") {
     redis::Pipeline pipe(r);
     const auto got = pipe.get("k");
     const auto stored = pipe.set("k", "v");
@@ -293,4 +293,19 @@ TEST_CASE("every row of the degrade table: a manager whose Redis is down") {
   REQUIRE_FALSE(r.is_connected());  // a server that took the port since would make this no test
   check_degrade_table(r);
   CHECK(r.stats().connection_failures > 0);
+}
+
+TEST_CASE("every row of the degrade table: a manager whose Redis went away") {
+  // What README's paragraph above the table describes: connected, then the server is killed for real.
+  // Not the same path as never connecting: the pool, its connections and scripts existed.
+  test::RedisServer server;
+  server.start();
+  auto config = test::redis_config_for(server.port());
+  config.encryption_key = degrade_encryption_key;
+  redis::RedisManager r{config};
+  REQUIRE(r.initialize());
+  REQUIRE(r.run_sync(r.set("k", "before")));
+  server.kill9();
+  REQUIRE(test::wait_until([&] { return !r.is_connected(); }, 10s));
+  check_degrade_table(r);
 }
