@@ -279,7 +279,9 @@ TEST_CASE("every row of the degrade table: a disabled manager") {
   CHECK_FALSE(r.is_enabled());
   CHECK(r.stats().state == "disabled");
   CHECK_THAT(r.run_sync(r.command({"PING"})).error_text(), Catch::Contains("disabled"));
+  const auto refused_before = r.stats().unavailable;
   check_degrade_table(r);
+  CHECK(r.stats().unavailable > refused_before);  // the row's refusals counted, as /metrics shows them
 }
 
 TEST_CASE("every row of the degrade table: a manager whose Redis is down") {
@@ -291,7 +293,9 @@ TEST_CASE("every row of the degrade table: a manager whose Redis is down") {
   CHECK(r.is_configured());
   CHECK_FALSE(r.is_enabled());
   REQUIRE_FALSE(r.is_connected());  // a server that took the port since would make this no test
+  const auto refused_before = r.stats().unavailable;
   check_degrade_table(r);
+  CHECK(r.stats().unavailable > refused_before);  // the row's refusals counted, as /metrics shows them
   CHECK(r.stats().connection_failures > 0);
 }
 
@@ -307,5 +311,7 @@ TEST_CASE("every row of the degrade table: a manager whose Redis went away") {
   REQUIRE(r.run_sync(r.set("k", "before")));
   server.kill9();
   REQUIRE(test::wait_until([&] { return !r.is_connected(); }, 10s));
+  const auto refused_before = r.stats().unavailable;
   check_degrade_table(r);
+  CHECK(r.stats().unavailable > refused_before);  // the row's refusals counted, as /metrics shows them
 }
