@@ -32,6 +32,17 @@ Engine::Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, as
       strand(asio::make_strand(io)),
       subscriber(std::make_shared<Subscriber>(strand, shared_stats)) {}
 
+void Engine::use_fallback_cache(const RedisConfig::FallbackCache& limits) {
+  if (limits.max_entries == 0) {
+    fallback.store(nullptr, std::memory_order_release);
+    return;
+  }
+  const auto max_age = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(limits.max_age_s));
+  auto& made = fallbacks.emplace_back(std::make_unique<FallbackCache>(FallbackLimits{
+      static_cast<std::size_t>(limits.max_entries), static_cast<std::size_t>(limits.max_bytes), max_age}));
+  fallback.store(made.get(), std::memory_order_release);
+}
+
 Engine::~Engine() {
   if (auto* current = pool.exchange(nullptr, std::memory_order_acq_rel)) current->stop();
   subscriber->stop();

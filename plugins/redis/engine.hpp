@@ -27,6 +27,7 @@
 #include "plugins/redis/protocol/result.hpp"
 #include "plugins/redis/redis_config.hpp"
 #include "plugins/redis/cache_stats.hpp"
+#include "plugins/redis/fallback_cache.hpp"
 
 namespace routemq::redis {
 
@@ -90,6 +91,12 @@ struct Engine {
   std::atomic<CommandSink*> pool{nullptr};
   std::vector<std::unique_ptr<CommandSink>> pools;
   std::shared_ptr<Subscriber> subscriber;
+  // redis.fallback_cache as start() found it: null when off (max_entries 0). Read without a lock on
+  // every get and set; replaced ones stay alive (unused) until the engine goes, as pools do.
+  std::atomic<FallbackCache*> fallback{nullptr};
+  std::vector<std::unique_ptr<FallbackCache>> fallbacks;
+  FallbackCache* local_fallback() const { return fallback.load(std::memory_order_acquire); }
+  void use_fallback_cache(const RedisConfig::FallbackCache& limits);  // by start()
   // With Sentinel: the locator the connections follow, read without a lock; retired ones stay alive
   // (stopped) until the engine goes, as pools do.
   std::atomic<MasterLocator*> master_locator{nullptr};

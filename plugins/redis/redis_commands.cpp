@@ -26,14 +26,20 @@ using Pair = std::pair<std::string, std::string>;
 // whole-value string commands seal what they store and open what they read, as seed 004's encrypted
 // cache does with set() and get(): no value goes to Redis in plaintext by a plain set().
 awaitable<OptionalString> RedisManager::get(std::string_view name) {
+  if (auto* local = engine_->local_fallback()) return read_or_local(*local, std::string(name), false);
   if (encrypts_values()) return opened(name, run(cmd::get(key_space(), name)));
   return run(cmd::get(key_space(), name));
 }
 
 awaitable<bool> RedisManager::set(std::string_view name, std::string_view value, SetOptions options) {
-  if (!encrypts_values()) return run(cmd::set(key_space(), name, value, options, default_ttl()));
+  auto* local = engine_->local_fallback();
+  if (!encrypts_values()) {
+    if (local) return write_or_local(*local, std::string(name), std::string(value), options);
+    return run(cmd::set(key_space(), name, value, options, default_ttl()));
+  }
   auto sealed = seal_stored(name, {}, value);
   if (!sealed.bytes) return refused_sealing(name, sealed.error);
+  if (local) return write_or_local(*local, std::string(name), std::move(*sealed.bytes), options);
   return run(cmd::set(key_space(), name, *sealed.bytes, options, default_ttl()));
 }
 
@@ -42,6 +48,7 @@ awaitable<bool> RedisManager::setex(std::string_view name, std::chrono::seconds 
 }
 
 awaitable<OptionalString> RedisManager::getdel(std::string_view name) {
+  if (auto* local = engine_->local_fallback()) return read_or_local(*local, std::string(name), true);
   if (encrypts_values()) return opened(name, run(cmd::getdel(key_space(), name)));
   return run(cmd::getdel(key_space(), name));
 }
@@ -117,9 +124,13 @@ awaitable<long long> RedisManager::strlen(std::string_view name) { return run(cm
 
 // ---- keys
 
-awaitable<long long> RedisManager::del(std::vector<std::string> names) { co_return co_await run(cmd::del(key_space(), names)); }
+awaitable<long long> RedisManager::del(std::vector<std::string> names) {
+  forget_locally(names);
+  co_return co_await run(cmd::del(key_space(), names));
+}
 
 awaitable<long long> RedisManager::unlink(std::vector<std::string> names) {
+  forget_locally(names);
   co_return co_await run(cmd::unlink(key_space(), names));
 }
 

@@ -271,6 +271,14 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
   reconnect.finish();
   if (config.reconnect_max_s < config.reconnect_min_s)
     throw ConfigError(fmt::format("{}: max_delay must not be below min_delay", section.child("reconnect").where()));
+  SectionReader fallback(r.section("fallback_cache"), env, effective);
+  auto& limits = config.fallback_cache;
+  limits.max_entries = fallback.integer("max_entries", limits.max_entries,
+                                        {.env = "REDIS_FALLBACK_CACHE_MAX_ENTRIES", .min = 0, .max = 100'000'000});
+  limits.max_bytes = fallback.integer("max_bytes", limits.max_bytes,
+                                      {.env = "REDIS_FALLBACK_CACHE_MAX_BYTES", .min = 1024, .max = 1LL << 40});
+  limits.max_age_s = fallback.number("max_age", limits.max_age_s, {.env = "REDIS_FALLBACK_CACHE_MAX_AGE", .min = 0.001, .max = 86400});
+  fallback.finish();
   r.finish();
   return config;
 }
@@ -287,7 +295,8 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_TLS_SERVER_NAME", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_USERNAME",
       "REDIS_SENTINEL_PASSWORD", "REDIS_SENTINEL_TLS", "REDIS_SENTINEL_TLS_CA_FILE", "REDIS_SENTINEL_TLS_CA_DIR",
       "REDIS_SENTINEL_TLS_CERT_FILE", "REDIS_SENTINEL_TLS_KEY_FILE", "REDIS_SENTINEL_TLS_VERIFY",
-      "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES"};
+      "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES", "REDIS_FALLBACK_CACHE_MAX_ENTRIES",
+      "REDIS_FALLBACK_CACHE_MAX_BYTES", "REDIS_FALLBACK_CACHE_MAX_AGE"};
   return names;
 }
 

@@ -33,6 +33,10 @@
 //     default_ttl: 0                    # REDIS_DEFAULT_TTL, seconds; 0 = keys do not expire
 //     health_check_interval: 5          # REDIS_HEALTH_CHECK_INTERVAL, seconds between idle PINGs
 //     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
+//     fallback_cache:                   # get/set answered in process while Redis is unavailable (fallback_cache.hpp)
+//       max_entries: 0                  # REDIS_FALLBACK_CACHE_MAX_ENTRIES; 0 = off
+//       max_bytes: 16777216             # REDIS_FALLBACK_CACHE_MAX_BYTES
+//       max_age: 300                    # REDIS_FALLBACK_CACHE_MAX_AGE, seconds a value is kept at most
 //     client_name: routemq              # CLIENT SETNAME
 //     encryption_key: ""                # REDIS_ENCRYPTION_KEY: "id:base64key[,id:oldkey]" for redis::EncryptedValues (never printed)
 //     codec: json                       # REDIS_CODEC: json | msgpack | raw, for CodecValues, CacheAside, WriteThrough, ValuesWithMetadata (codec.hpp)
@@ -74,6 +78,11 @@ struct RedisConfig {
   double health_check_interval_s = 5;
   double reconnect_min_s = 0.1;
   double reconnect_max_s = 5;
+  struct FallbackCache {
+    long long max_entries = 0;  // 0: off
+    long long max_bytes = 16LL * 1024 * 1024;
+    double max_age_s = 300;
+  } fallback_cache;
   std::string client_name = "routemq";
   std::string encryption_key;  // keyring.hpp: "id:base64key,..."; empty = no encrypted values
   std::string codec = "json";  // codec.hpp: json | msgpack | raw

@@ -289,6 +289,8 @@ awaitable<bool> RedisManager::initialize(const asio::use_awaitable_t<>&) {
 bool RedisManager::start() {
   disconnect();
   const auto& config = engine_->config;
+  // Disabled, every call is a no-op, as documented: no in-process answers either.
+  engine_->use_fallback_cache(config.enabled ? config.fallback_cache : RedisConfig::FallbackCache{});
   if (!config.enabled) {
     spdlog::info("redis: disabled (ENABLE_REDIS=false): every call is a no-op");
     return false;
@@ -769,6 +771,11 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.p50_us = engine_->stats.latency.quantile_us(0.5);
   snapshot.p99_us = engine_->stats.latency.quantile_us(0.99);
   snapshot.last_failure = engine_->stats.last_failure();
+  if (const auto* local = engine_->local_fallback()) {
+    snapshot.fallback_served = local->served.load();
+    snapshot.fallback_kept_offline = local->kept_offline.load();
+    snapshot.fallback_entries = local->size();
+  }
   if (const auto* locator = engine_->master_locator.load(std::memory_order_acquire)) {
     const auto master = locator->master();
     snapshot.master = master ? master->text() : "";

@@ -56,6 +56,7 @@ namespace routemq::redis {
 
 struct Engine;
 class Connection;
+class FallbackCache;
 
 // A stored JSON value: the value, nothing (missing or unavailable), or a decode error to report.
 using JsonValue = Decoded;
@@ -87,6 +88,10 @@ struct RedisStatsSnapshot {
   double hit_rate = 0;
   double p50_us = 0, p99_us = 0;
   std::size_t connections_ready = 0;
+  // redis.fallback_cache, when on: values answered from it and plain sets kept in it during outages,
+  // and the values it holds now.
+  std::optional<std::uint64_t> fallback_served, fallback_kept_offline;
+  std::size_t fallback_entries = 0;
 };
 
 // What the server looks like, for operators (`routemq redis stats`) and dashboards. On a cluster, the
@@ -480,6 +485,10 @@ class RedisManager {
   // does not open is counted (cache_stats().decode_failures) and logged, its error saying why.
   Decrypted open_value(std::string_view name, std::string bytes);
   awaitable<std::optional<std::string>> opened(std::string_view name, awaitable<std::optional<std::string>> read);
+  // Through redis.fallback_cache (redis_fallback.cpp): `stored` as sent, sealed when encrypting.
+  awaitable<std::optional<std::string>> read_or_local(FallbackCache& local, std::string name, bool take);
+  awaitable<bool> write_or_local(FallbackCache& local, std::string name, std::string stored, SetOptions options);
+  void forget_locally(const std::vector<std::string>& names);
   awaitable<bool> refused_sealing(std::string_view name, std::string error);
   using MakeRecipeState = std::shared_ptr<void> (*)(const RedisConfig&);
   std::shared_ptr<void> recipe_state(std::type_index type, MakeRecipeState make) const;

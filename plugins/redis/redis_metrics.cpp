@@ -36,6 +36,14 @@ metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStat
   add_single(families, "routemq_redis_connections_ready", "Connections ready to serve commands", MetricType::Gauge,
              static_cast<double>(stats.connections_ready));
   counter("routemq_redis_failovers_total", "Moves of the master followed (Sentinel)", stats.failovers);
+  if (stats.fallback_served) {  // redis.fallback_cache is on
+    counter("routemq_redis_fallback_served_total", "get() answered from the in-process fallback while Redis was unavailable",
+            *stats.fallback_served);
+    counter("routemq_redis_fallback_kept_total", "set() kept in the in-process fallback while Redis was unavailable (never sent)",
+            *stats.fallback_kept_offline);
+    add_single(families, "routemq_redis_fallback_entries", "Values in the in-process fallback cache", MetricType::Gauge,
+               static_cast<double>(stats.fallback_entries));
+  }
   if (!stats.cluster_masters.empty()) {  // a cluster: each master, 0 while none of our connections reach it
     counter("routemq_redis_redirects_total", "MOVED and ASK redirections followed (cluster)", stats.redirects);
     counter("routemq_redis_slot_refreshes_total", "Slot maps learned from CLUSTER SLOTS (cluster)", stats.slot_refreshes);
