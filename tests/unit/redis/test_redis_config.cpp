@@ -195,3 +195,16 @@ TEST_CASE("Cluster settings: seed nodes as a list or a comma list, and what cann
   CHECK_THROWS_WITH(read("redis:\n  sentinel: {nodes: [s1:26379], master_name: m}\n  cluster: {nodes: [n1:7000]}\n"),
                     Catch::Contains("drop the Sentinel settings"));
 }
+
+TEST_CASE("fallback_cache: off by default, read from YAML or the environment, bad values named") {
+  CHECK(read("").fallback_cache.max_entries == 0);
+  const auto config = read("redis:\n  fallback_cache: {max_entries: 500, max_age: 30}\n",
+                           {{"REDIS_FALLBACK_CACHE_MAX_BYTES", "65536"}});
+  CHECK(config.fallback_cache.max_entries == 500);
+  CHECK(config.fallback_cache.max_bytes == 65536);
+  CHECK(config.fallback_cache.max_age_s == 30);
+  CHECK_THROWS_WITH(read("redis:\n  fallback_cache: {max_entrys: 5}\n"),
+                    Catch::Contains("app.yaml:2:20: redis.fallback_cache.max_entrys: unknown key (did you mean 'max_entries'?"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_FALLBACK_CACHE_MAX_ENTRIES", "-1"}}),
+                    Catch::Contains("REDIS_FALLBACK_CACHE_MAX_ENTRIES='-1': expected an integer between 0"));
+}
