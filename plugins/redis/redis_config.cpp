@@ -217,7 +217,7 @@ void read_read_from(const ConfigNode& section, SectionReader& r, const Environme
                              {.env = "REDIS_READ_FROM", .one_of = {"master", "replica_preferred", "replica"}});
   config.read_from = *read_from_named(name);  // one of those three, checked above
   if (config.read_from != ReadFrom::master && config.cluster.nodes.empty() && config.sentinel.nodes.empty())
-    throw ConfigError(fmt::format("{}: read_from '{}' reads from replicas, which only a cluster (cluster.nodes) or "
+    throw ConfigError(fmt::format("{}: '{}' reads from replicas, which only a cluster (cluster.nodes) or "
                                   "Sentinel (sentinel.nodes) names: set one, or read_from master",
                                   where_set(section.child("read_from"), "REDIS_READ_FROM", env), name));
 }
