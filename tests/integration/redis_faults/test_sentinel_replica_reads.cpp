@@ -104,6 +104,7 @@ TEST_CASE("Sentinel: read_from replica_preferred follows a failover: the promote
     return false;
   };
   CHECK(wait_until([&] { return !listed(first_replica); }, 5s));
-  CHECK(r.run_sync(r.set("k", "after")));
+  // The master's connections may still be moving (calls degrade meanwhile): the write lands once they are.
+  CHECK(wait_until([&] { return r.run_sync(r.set("k", "after")); }, 5s));
   CHECK(wait_until([&] { return r.run_sync(r.get("k")) == std::optional<std::string>("after"); }, 5s));
 }
