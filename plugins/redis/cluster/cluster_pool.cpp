@@ -243,16 +243,15 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
   // A ready replica's pool for a read of `master`'s slots, in turn; null when reads stay on masters
-  // or no replica of it is ready (a fallback, counted).
+  // or no replica of it is ready (a fallback, counted). No allocation: it is on every read's path.
   ConnectionPool* ready_replica_of(const NodeAddress& master, const SlotMap& map) {
     if (!replica_chooser_.reads_from_replicas()) return nullptr;
-    const auto replicas = map.replicas_of(master);
-    std::vector<ConnectionPool*> pools;
-    for (const auto& replica : replicas) pools.push_back(replica_pool(replica));
-    const auto chosen = replica_chooser_.choose_among(pools.size(), [&](std::size_t i) {
-      return pools[i] && pools[i]->any_ready();
+    const auto& replicas = map.replicas_of(master);
+    const auto chosen = replica_chooser_.choose_among(replicas.size(), [&](std::size_t i) {
+      const auto* pool = replica_pool(replicas[i]);
+      return pool && pool->any_ready();
     });
-    return chosen ? pools[*chosen] : nullptr;
+    return chosen ? replica_pool(replicas[*chosen]) : nullptr;
   }
 
   ConnectionPool* replica_pool(const NodeAddress& replica) {
@@ -590,7 +589,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   void follow_replicas_of(const SlotMap& map) {
     std::vector<NodeAddress> replicas;
     for (const auto& master : map.masters())
-      for (auto& replica : map.replicas_of(master)) replicas.push_back(std::move(replica));
+      for (const auto& replica : map.replicas_of(master)) replicas.push_back(replica);
     std::lock_guard lock(pools_mutex_);
     for (auto it = replica_pools_.begin(); it != replica_pools_.end();) {
       if (std::find(replicas.begin(), replicas.end(), it->first) != replicas.end()) {
