@@ -1,6 +1,7 @@
 #include "plugins/redis/redis_cli.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -66,10 +67,16 @@ void stats(App& app) {
              client.state, client.connections_ready, client.commands, client.errors, client.timeouts,
              client.reconnects);
   print_cluster_masters(client);
-  if (!client.cluster_masters.empty()) fmt::print("server: the figures below are one master's\n");
-  fmt::print("server: {} keys in db {}\n", view.dbsize, manager.config().db);
-  for (const char* field : {"used_memory_human", "used_memory_peak_human", "maxmemory_human", "maxmemory_policy"})
-    if (auto it = view.memory.find(field); it != view.memory.end()) fmt::print("  {}: {}\n", field, it->second);
+  if (!client.cluster_masters.empty()) {
+    fmt::print("server: the figures below are summed over {} master(s)\n", view.servers);
+    for (const auto& master : view.unanswered) fmt::print("  master {} did not answer: not counted\n", master);
+  }
+  fmt::print("server: {} keys in db {}, {} clients connected\n", view.dbsize, manager.config().db, view.connected_clients);
+  // Bytes, not the "_human" fields: those are one server's, and on a cluster the bytes are the sum.
+  for (const char* field : {"used_memory", "used_memory_peak", "maxmemory"})
+    if (auto it = view.memory.find(field); it != view.memory.end())
+      fmt::print("  {}: {:.1f} MiB\n", field, static_cast<double>(std::atoll(it->second.c_str())) / (1024.0 * 1024.0));
+  if (auto it = view.memory.find("maxmemory_policy"); it != view.memory.end()) fmt::print("  maxmemory_policy: {}\n", it->second);
   fmt::print("  keys in all dbs: {}, commands processed: {}, keyspace hit rate (every client): {:.1f}%\n",
              view.total_keys, view.commands_processed, view.server_hit_rate * 100);
   fmt::print("key types under '{}' (a SCAN sample of {}):\n", manager.config().key_prefix, view.sampled);

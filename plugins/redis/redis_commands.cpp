@@ -9,6 +9,8 @@
 #include "core/json/bounded_json.hpp"
 #include "plugins/redis/redis_manager.hpp"
 #include "plugins/redis/cluster/hash_slot.hpp"
+#include "plugins/redis/engine.hpp"
+#include "plugins/redis/server_info.hpp"
 #include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/protocol/decode.hpp"
 
@@ -397,34 +399,44 @@ awaitable<long long> RedisManager::publish_json(std::string_view channel, const 
 
 // ---- the server, for operators
 
+// INFO and DBSIZE of one server (`slot`: the cluster master serving it) added to `view`; false when
+// it did not answer.
+awaitable<bool> RedisManager::add_server_at(ServerView& view, std::optional<std::uint16_t> slot) {
+  const Strings sections{"memory", "clients", "stats", "keyspace"};  // named: no braced list inside co_await (GCC 12)
+  auto info_command = cmd::info(key_space(), sections);
+  auto dbsize_command = cmd::dbsize(key_space());
+  if (slot) {
+    info_command = std::move(info_command).to_slot(*slot);
+    dbsize_command = std::move(dbsize_command).to_slot(*slot);
+  }
+  const auto info = co_await run(std::move(info_command));
+  if (!info.succeeded()) co_return false;
+  const auto dbsize = co_await run(std::move(dbsize_command));
+  add_server(view, info.reply.text, dbsize);
+  co_return true;
+}
+
+// Every master of the cluster in turn: each holds its own keys and serves its own clients.
+awaitable<void> RedisManager::add_masters(ServerView& view) {
+  auto* pool = engine_->pool.load(std::memory_order_acquire);
+  if (!pool) co_return;
+  for (const auto& master : pool->nodes()) {
+    bool answered = false;
+    if (master.first_slot) answered = co_await add_server_at(view, master.first_slot);
+    if (!answered) view.unanswered.push_back(master.address);
+  }
+}
+
 awaitable<ServerView> RedisManager::server_view(std::size_t sample) {
   ServerView view;
-  const Strings sections{"memory", "clients", "stats", "keyspace"};  // named: no braced list inside co_await (GCC 12)
-  auto info = co_await run(cmd::info(key_space(), sections));
-  if (!info.succeeded()) co_return view;
-  view.available = true;
-  std::string_view text = info.reply.text;
-  std::map<std::string, std::string>* section = &view.memory;
-  while (!text.empty()) {
-    const auto end = text.find("\r\n");
-    const auto line = text.substr(0, end);
-    if (line.starts_with("# ")) section = line == "# Memory" ? &view.memory : &view.server_stats;
-    else if (const auto colon = line.find(':'); colon != std::string_view::npos)
-      section->emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 2);
+  if (on_cluster()) {
+    co_await add_masters(view);
+  } else {
+    co_await add_server_at(view, std::nullopt);
   }
-  auto number = [&](const std::string& field) -> long long {
-    auto it = view.server_stats.find(field);
-    return it == view.server_stats.end() ? 0 : std::atoll(it->second.c_str());
-  };
-  view.commands_processed = number("total_commands_processed");
-  view.connected_clients = number("connected_clients");
-  const auto hits = number("keyspace_hits"), misses = number("keyspace_misses");
-  view.server_hit_rate = hits + misses > 0 ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
-  for (const auto& [field, value] : view.server_stats)  // db0:keys=12,expires=3,avg_ttl=0
-    if (field.starts_with("db") && value.starts_with("keys=")) view.total_keys += std::atoll(value.c_str() + 5);
-  view.dbsize = co_await run(cmd::dbsize(key_space()));
+  if (view.servers == 0) co_return view;
+  view.available = true;
+  derive_totals(view);
   const auto listed = co_await keys("*", sample);
   const auto& sampled_keys = listed.names;
   view.sample_complete = listed.complete();

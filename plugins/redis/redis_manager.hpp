@@ -94,9 +94,12 @@ struct RedisStatsSnapshot {
   std::size_t connections_ready = 0;
 };
 
-// What the server looks like, for operators (`routemq redis stats`) and dashboards.
+// What the server looks like, for operators (`routemq redis stats`) and dashboards. On a cluster, the
+// sum of its masters: whole-number fields and counts added up, other fields the first master's.
 struct ServerView {
   bool available = false;
+  std::size_t servers = 0;                // the servers that answered: 1, or a cluster's masters
+  std::vector<std::string> unanswered;    // a cluster's masters that did not (down, or no slot now)
   std::map<std::string, std::string> memory;  // INFO memory fields (used_memory, maxmemory ...)
   // INFO stats and keyspace: what the server counts for all its clients, beside stats() (this client).
   std::map<std::string, std::string> server_stats;  // total_commands_processed, keyspace_hits ...
@@ -396,8 +399,8 @@ class RedisManager {
 
 
   RedisStatsSnapshot stats() const;
-  // INFO memory, clients, stats and keyspace, DBSIZE, and the type distribution of up to `sample`
-  // keys under the prefix (SCAN), saying whether that was all of them.
+  // INFO memory, clients, stats and keyspace, DBSIZE (of every master, on a cluster), and the type
+  // distribution of up to `sample` keys under the prefix (SCAN), saying whether that was all of them.
   awaitable<ServerView> server_view(std::size_t sample = 1000);
   ClientStats& raw_stats();
   asio::io_context& io_context();  // where the connections run: the manager's own, or the one you gave
@@ -488,6 +491,8 @@ class RedisManager {
   std::shared_ptr<void> recipe_state(std::type_index type, MakeRecipeState make) const;
   // One SCAN page of the keys under the prefix matching the glob `pattern`, as full names; advances
   // `cursor` ("0" when done). nullopt when Redis gave no page.
+  awaitable<bool> add_server_at(ServerView& view, std::optional<std::uint16_t> slot);
+  awaitable<void> add_masters(ServerView& view);
   awaitable<std::optional<std::vector<std::string>>> scan_page(std::string_view pattern, std::string& cursor);
   void ensure_not_io_thread() const;
 

@@ -126,9 +126,11 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   }
 
   std::vector<SinkNode> masters() const {
+    const auto map = keeper_->published();
     std::lock_guard lock(pools_mutex_);
     std::vector<SinkNode> states;
-    for (const auto& [address, pool] : pools_) states.push_back({address.text(), pool->ready_count()});
+    for (const auto& [address, pool] : pools_)
+      states.push_back({address.text(), pool->ready_count(), map ? map->first_slot_of(address) : std::nullopt});
     return states;
   }
 

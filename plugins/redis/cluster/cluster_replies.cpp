@@ -61,6 +61,15 @@ const std::vector<NodeAddress>& SlotMap::replicas_of(const NodeAddress& master) 
   return replicas_[static_cast<std::size_t>(found - masters_.begin())];
 }
 
+std::optional<std::uint16_t> SlotMap::first_slot_of(const NodeAddress& master) const {
+  const auto found = std::find(masters_.begin(), masters_.end(), master);
+  if (found == masters_.end()) return std::nullopt;
+  const auto index = static_cast<std::uint16_t>(found - masters_.begin());
+  const auto slot = std::find(owner_.begin(), owner_.end(), index);
+  if (slot == owner_.end()) return std::nullopt;
+  return static_cast<std::uint16_t>(slot - owner_.begin());
+}
+
 std::size_t SlotMap::unserved_slots() const {
   return static_cast<std::size_t>(std::count(owner_.begin(), owner_.end(), nobody));
 }

@@ -28,6 +28,8 @@ class SlotMap {
 
   const NodeAddress* master_of(std::uint16_t slot) const;  // null: no master serves it
   const std::vector<NodeAddress>& replicas_of(const NodeAddress& master) const;  // empty for no master of the map
+  // The first slot `master` serves: a command routed to it reaches that master (INFO of each one).
+  std::optional<std::uint16_t> first_slot_of(const NodeAddress& master) const;
   const std::vector<NodeAddress>& masters() const { return masters_; }
   std::size_t unserved_slots() const;
   // After MOVED: `slot` is served by `master` from now on.

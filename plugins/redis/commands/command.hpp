@@ -68,6 +68,13 @@ class Command {
 
   // The same command, its Result undecoded: for callers that must tell a miss from "unavailable".
   Command<Result> as_result() &&;
+  // The same keyless command sent to the cluster master serving `slot` (SinkNode::first_slot), for
+  // what is asked of each master (INFO, DBSIZE); one Redis ignores the slot.
+  Command to_slot(std::uint16_t slot) && {
+    slot_ = slot;
+    keyless_ = false;
+    return std::move(*this);
+  }
 
  private:
   friend class CommandBuilder;

@@ -2,6 +2,8 @@
 // Where the RedisManager's commands go: the pool of one Redis (connection_pool.hpp), or a cluster's
 // pools, one per master, each command sent to the master of its keys (cluster/cluster_pool.hpp).
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,9 @@ namespace routemq::redis {
 struct SinkNode {
   std::string address;
   std::size_t connections_ready = 0;
+  // A cluster master's first slot: a keyless command sent to that slot (Command::to_slot) reaches
+  // this master, for what each master must be asked (INFO, DBSIZE). nullopt: it serves none now.
+  std::optional<std::uint16_t> first_slot;
 };
 
 class CommandSink {

@@ -288,3 +288,64 @@ TEST_CASE("cluster client: a slot being migrated sends new keys on with ASK, fol
   REQUIRE(target.command({"DEL", "ask:" + key}) == ":1\r\n");
   give_slot(slot, *source);
 }
+
+namespace {
+
+// DBSIZE of every master, asked directly.
+long long keys_on_every_master() {
+  auto& cluster = RedisCluster::shared();
+  long long total = 0;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    auto& node = cluster.node(i);
+    if (node.command({"ROLE"}).find("master") == std::string::npos) continue;
+    const auto reply = node.command({"DBSIZE"});  // ":12\r\n"
+    total += std::atoll(reply.c_str() + 1);
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("cluster client: server_view sums every master, key_info reads a key on any master") {
+  redis::RedisManager r(cluster_config("view:"));
+  wait_all_masters(r);
+  std::set<std::uint16_t> masters_used;
+  for (int i = 0; i < 30; ++i) {
+    const auto name = "h" + std::to_string(i);
+    REQUIRE(r.run_sync(r.hset(name, "f", "v")) == 1);
+    masters_used.insert(RedisCluster::shared().master_port_of(redis::hash_slot("view:" + name)));
+  }
+  REQUIRE(masters_used.size() == 3);
+
+  // The other cases' keys may expire meanwhile: compare with the masters' own count taken around it.
+  redis::ServerView view;
+  bool same_count = false;
+  for (int attempt = 0; attempt < 3 && !same_count; ++attempt) {
+    const auto before = keys_on_every_master();
+    view = r.run_sync(r.server_view());
+    same_count = before == keys_on_every_master() && view.dbsize == before;
+  }
+  CHECK(same_count);  // one master's DBSIZE alone (what it was) is about a third of this
+  CHECK(view.available);
+  CHECK(view.servers == 3);
+  CHECK(view.unanswered.empty());
+  CHECK(view.total_keys >= 30);
+  CHECK(view.connected_clients >= 6);  // our two connections on each master at least
+  CHECK(view.sample_complete);
+  CHECK(view.keys_under_prefix == 30);
+  CHECK(view.types == std::map<std::string, long long>{{"hash", 30}});
+
+  for (int i = 0; i < 30; i += 10) {  // keys on several masters: each asked of its own
+    const auto info = r.run_sync(r.key_info("h" + std::to_string(i)));
+    REQUIRE(info);
+    CHECK(info->type == "hash");
+    CHECK(info->ttl_ms == -1);
+    CHECK(info->encoding == "listpack");
+    REQUIRE(info->memory_bytes);
+    CHECK(*info->memory_bytes > 0);
+  }
+  CHECK_FALSE(r.run_sync(r.key_info("missing")));
+  std::vector<std::string> names;
+  for (int i = 0; i < 30; ++i) names.push_back("h" + std::to_string(i));
+  CHECK(r.run_sync(r.del(names)) == 30);  // the cluster is the process's: leave it as found
+}

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <regex>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -53,6 +55,34 @@ TEST_CASE("every variable docker-compose.yml gives the app is one the app reads"
 TEST_CASE("the TLS and Sentinel topologies give the app only variables it reads, theirs among them") {
   check_app_environment("docker-compose.tls.yml", {"REDIS_TLS", "REDIS_TLS_CA_FILE", "REDIS_PORT"});
   check_app_environment("docker-compose.sentinel.yml", {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"});
+}
+
+namespace {
+
+// Every NAME= in config/.env.example, set or commented out ("# NAME=..."): what a newcomer copies.
+std::set<std::string> env_example_names() {
+  std::ifstream file(test::source_path("config/.env.example"));
+  const std::regex assignment(R"(^#?\s*([A-Z][A-Z0-9_]*)=)");
+  std::set<std::string> names;
+  std::smatch match;
+  for (std::string line; std::getline(file, line);)
+    if (std::regex_search(line, match, assignment)) names.insert(match[1]);
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("config/.env.example names only variables the service reads, Redis's among them") {
+  const auto known = variables_the_service_reads();
+  const auto names = env_example_names();
+  for (const auto* needed : {"MQTT_BROKER", "ENABLE_REDIS", "REDIS_HOST", "REDIS_PASSWORD", "REDIS_URL"}) {
+    INFO("config/.env.example must name " << needed);
+    CHECK(names.count(needed) == 1);
+  }
+  for (const auto& name : names) {
+    INFO("config/.env.example names " << name << ", which nothing reads");
+    CHECK(known.count(name) == 1);
+  }
 }
 
 TEST_CASE("the list of variables the app reads is the one its config loading uses") {
