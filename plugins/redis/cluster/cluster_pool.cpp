@@ -137,7 +137,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   std::vector<SinkNode> replicas() const {
     std::lock_guard lock(pools_mutex_);
     std::vector<SinkNode> states;
-    for (const auto& [address, pool] : replica_pools_) states.push_back({address.text(), pool->ready_count()});
+    for (const auto& [address, pool] : replica_pools_)
+      states.push_back({address.text(), pool->ready_count(), std::nullopt});  // a replica serves no slot as master
     return states;
   }
 

@@ -63,7 +63,7 @@ class SentinelPool::Replicas {
   std::vector<SinkNode> nodes() const {
     std::lock_guard lock(mutex_);
     std::vector<SinkNode> states;
-    for (const auto& [address, pool] : pools_) states.push_back({address.text(), pool->ready_count()});
+    for (const auto& [address, pool] : pools_) states.push_back({address.text(), pool->ready_count(), std::nullopt});
     return states;
   }
 
