@@ -44,6 +44,17 @@ void print_cluster_masters(const RedisStatsSnapshot& client) {
                                             : std::string("unreachable (its slots are unavailable)"));
 }
 
+// With redis.read_from a replica: the replicas read from, and where reads went.
+void print_replicas(const RedisStatsSnapshot& client) {
+  for (const auto& replica : client.replicas)
+    fmt::print("  replica {}: {}\n", replica.address,
+               replica.connections_ready > 0 ? fmt::format("{} connection(s) ready", replica.connections_ready)
+                                             : std::string("unreachable (its reads go to its master)"));
+  if (!client.replicas.empty() || client.replica_reads + client.replica_fallbacks > 0)
+    fmt::print("client: {} reads from replicas, {} fell back to the master\n", client.replica_reads,
+               client.replica_fallbacks);
+}
+
 void ping(App& app) {
   auto connected = connected_manager(app);
   auto& manager = *connected;
@@ -67,6 +78,7 @@ void stats(App& app) {
              client.state, client.connections_ready, client.commands, client.errors, client.timeouts,
              client.reconnects);
   print_cluster_masters(client);
+  print_replicas(client);
   if (!client.cluster_masters.empty()) {
     fmt::print("server: the figures below are summed over {} master(s)\n", view.servers);
     for (const auto& master : view.unanswered) fmt::print("  master {} did not answer: not counted\n", master);

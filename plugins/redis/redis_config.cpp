@@ -211,6 +211,17 @@ void read_cluster(const ConfigNode& section, const Environment& env, EffectiveCo
     throw ConfigError(fmt::format("{}: a cluster has database 0 only (db is {})", nodes_where, config.db));
 }
 
+// After the cluster and Sentinel settings: replicas are where those two say.
+void read_read_from(const ConfigNode& section, SectionReader& r, const Environment& env, RedisConfig& config) {
+  const auto name = r.string("read_from", std::string(name_of(config.read_from)),
+                             {.env = "REDIS_READ_FROM", .one_of = {"master", "replica_preferred", "replica"}});
+  config.read_from = *read_from_named(name);  // one of those three, checked above
+  if (config.read_from != ReadFrom::master && config.cluster.nodes.empty() && config.sentinel.nodes.empty())
+    throw ConfigError(fmt::format("{}: '{}' reads from replicas, which only a cluster (cluster.nodes) or "
+                                  "Sentinel (sentinel.nodes) names: set one, or read_from master",
+                                  where_set(section.child("read_from"), "REDIS_READ_FROM", env), name));
+}
+
 }  // namespace
 
 RedisConfig read_redis_config(const ConfigNode& section, const Environment& env, EffectiveConfig* effective) {
@@ -265,6 +276,7 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
                                   section.child("tls").where()));
   read_sentinel(r.section("sentinel"), env, effective, config);
   read_cluster(r.section("cluster"), env, effective, config);
+  read_read_from(section, r, env, config);
   SectionReader reconnect(r.section("reconnect"), env, effective);
   config.reconnect_min_s = reconnect.number("min_delay", config.reconnect_min_s, {.min = 0.001, .max = 3600});
   config.reconnect_max_s = reconnect.number("max_delay", config.reconnect_max_s, {.min = 0.001, .max = 3600});
@@ -295,7 +307,7 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_TLS_SERVER_NAME", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_USERNAME",
       "REDIS_SENTINEL_PASSWORD", "REDIS_SENTINEL_TLS", "REDIS_SENTINEL_TLS_CA_FILE", "REDIS_SENTINEL_TLS_CA_DIR",
       "REDIS_SENTINEL_TLS_CERT_FILE", "REDIS_SENTINEL_TLS_KEY_FILE", "REDIS_SENTINEL_TLS_VERIFY",
-      "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES", "REDIS_FALLBACK_CACHE_MAX_ENTRIES",
+      "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES", "REDIS_READ_FROM", "REDIS_FALLBACK_CACHE_MAX_ENTRIES",
       "REDIS_FALLBACK_CACHE_MAX_BYTES", "REDIS_FALLBACK_CACHE_MAX_AGE"};
   return names;
 }

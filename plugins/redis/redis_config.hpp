@@ -26,6 +26,7 @@
 //       tls: {enabled: false, ...}      # REDIS_SENTINEL_TLS (files: as redis.tls, REDIS_SENTINEL_TLS_CA_FILE ...)
 //     cluster:                          # a Redis Cluster (host and port unused; credentials and TLS as above)
 //       nodes: [host:7000, ...]         # REDIS_CLUSTER_NODES=host:port,host:port: some nodes, the others are learned
+//     read_from: master                 # REDIS_READ_FROM: master | replica_preferred | replica, with cluster or Sentinel (read_from.hpp)
 //     max_connections: 4                # REDIS_MAX_CONNECTIONS (multiplexed, auto-pipelined; a cluster's shared out among its masters, one each at least)
 //     socket_timeout: 5                 # REDIS_SOCKET_TIMEOUT, seconds per command
 //     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
@@ -46,6 +47,7 @@
 
 #include "core/config/config_node.hpp"
 #include "plugins/redis/connection/connection_settings.hpp"
+#include "plugins/redis/connection/read_from.hpp"
 #include "core/config/effective_config.hpp"
 #include "core/config/environment.hpp"
 
@@ -67,6 +69,7 @@ struct RedisConfig {
   struct Cluster {
     std::vector<std::string> nodes;  // "host:port" of some nodes of a Redis Cluster; empty: no cluster
   } cluster;
+  ReadFrom read_from = ReadFrom::master;  // read-only commands to replicas, on a cluster or behind Sentinel
   int db = 0;
   std::string username;
   std::string password;

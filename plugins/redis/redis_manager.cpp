@@ -19,6 +19,7 @@
 #include "plugins/redis/protocol/node_address.hpp"
 #include "plugins/redis/recycled.hpp"
 #include "plugins/redis/sentinel/master_locator.hpp"
+#include "plugins/redis/sentinel/sentinel_pool.hpp"
 #include "plugins/redis/subscriber.hpp"
 
 namespace routemq::redis {
@@ -78,6 +79,7 @@ ClusterSettings cluster_settings_for(const RedisConfig& config, const Connection
   for (const auto& seed : config.cluster.nodes) cluster.seeds.push_back(*parse_node_address(seed));  // checked when read
   cluster.node = node;
   cluster.connections = static_cast<std::size_t>(config.max_connections);
+  cluster.read_from = config.read_from;
   return cluster;
 }
 
@@ -297,11 +299,11 @@ bool RedisManager::start() {
   }
   engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
   engine_->started_generation = engine_->settings_generation.load();
+  MasterLocator* locator = nullptr;  // started once the pool reading from its replicas follows it
   if (!config.sentinel.nodes.empty()) {
-    auto& locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config, engine_->connection_settings)));
-    locator->start();
+    locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config, engine_->connection_settings))).get();
     engine_->connection_settings.master_lookup = locator->lookup();
-    engine_->master_locator.store(locator.get(), std::memory_order_release);
+    engine_->master_locator.store(locator, std::memory_order_release);
   }
   if (!config.cluster.nodes.empty()) {  // host and port: the first seed, for the subscriber and leases
     const auto first = *parse_node_address(config.cluster.nodes.front());  // checked when read
@@ -311,23 +313,28 @@ bool RedisManager::start() {
   const auto& settings = engine_->connection_settings;
   auto subscriber_settings = settings;
   auto& pools = engine_->pools;
-  if (config.cluster.nodes.empty()) {
-    pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, config.max_connections,
-                                                     engine_->shared_stats));
+  const auto connections = static_cast<std::size_t>(config.max_connections);
+  if (locator && config.read_from != ReadFrom::master) {
+    pools.push_back(std::make_unique<SentinelPool>(engine_->strand, settings, connections, config.read_from,
+                                                   engine_->shared_stats, *locator));
+  } else if (config.cluster.nodes.empty()) {
+    pools.push_back(std::make_unique<ConnectionPool>(engine_->strand, settings, connections, engine_->shared_stats));
   } else {
     auto cluster = std::make_unique<ClusterPool>(engine_->strand, cluster_settings_for(config, settings),
                                                  engine_->shared_stats);
     subscriber_settings.master_lookup = cluster->any_master();  // any master; another when it fails
     pools.push_back(std::move(cluster));
   }
+  if (locator) locator->start();
   pools.back()->start();
   engine_->pool.store(pools.back().get(), std::memory_order_release);
   engine_->subscriber->start(subscriber_settings);
   if (config.tls.enabled && !config.tls.verify)
     spdlog::warn("redis: TLS without certificate verification (redis.tls.verify false): anyone on the path can "
                  "read and change the traffic");
-  spdlog::info("redis: connecting to {}{} db {} with {} connection(s)", where_described(config, settings),
-               config.tls.enabled ? " over TLS" : "", config.db, config.max_connections);
+  spdlog::info("redis: connecting to {}{} db {} with {} connection(s){}", where_described(config, settings),
+               config.tls.enabled ? " over TLS" : "", config.db, config.max_connections,
+               config.read_from == ReadFrom::master ? "" : fmt::format(", read_from {}", name_of(config.read_from)));
   return true;
 }
 
@@ -512,6 +519,7 @@ awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route 
     request.key_slot = route.slot;
     request.keyless = route.keyless;
     request.command_slots = std::move(route.command_slots);
+    request.read_only = route.read_only;
     pool->submit(std::move(request));
   };
   return await_completion(std::move(submit), Statistics::recorded, decoding);
@@ -526,7 +534,7 @@ awaitable<T> RedisManager::run(Command<T> command) {
     return already(command.decode(Result::failed(Failure::refused, "this command needs a connection of its own: "
                                                                    "use its RedisManager method, or lease()")));
   const Decoding<T> decoding{command.decoder(), command.reads()};
-  Route route{command.slot(), command.keyless(), command.command_slots()};
+  Route route{command.slot(), command.keyless(), command.command_slots(), command.read_only()};
   const auto replies = command.replies();
   return send(std::move(command).take_bytes(), replies, std::move(route), decoding);
 }
@@ -764,6 +772,10 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.reconnects = engine_->stats.reconnects.load();
   snapshot.redirects = engine_->stats.redirects.load();
   snapshot.slot_refreshes = engine_->stats.slot_refreshes.load();
+  snapshot.replica_reads = engine_->stats.replica_reads.load();
+  snapshot.replica_fallbacks = engine_->stats.replica_fallbacks.load();
+  if (pool)
+    for (auto& node : pool->replicas()) snapshot.replicas.push_back({std::move(node.address), node.connections_ready});
   snapshot.hits = engine_->stats.hits.load();
   snapshot.misses = engine_->stats.misses.load();
   const auto reads = snapshot.hits + snapshot.misses;

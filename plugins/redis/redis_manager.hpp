@@ -70,7 +70,8 @@ struct ScopeOptions {
   std::optional<bool> encrypt_values{};
 };
 
-// A cluster's master and how many of our connections to it are ready (0: its slots are unavailable).
+// A cluster's master (or a replica read from) and how many of our connections to it are ready (0: its
+// slots are unavailable).
 struct ClusterNodeStats {
   std::string address;
   std::size_t connections_ready = 0;
@@ -83,6 +84,10 @@ struct RedisStatsSnapshot {
   std::uint64_t failovers = 0;  // with Sentinel: moves of the master followed (reached, not only named)
   std::uint64_t redirects = 0, slot_refreshes = 0;  // with a cluster: MOVED and ASK followed, slot maps learned
   std::vector<ClusterNodeStats> cluster_masters;    // with a cluster: every master known
+  // With redis.read_from a replica: the replicas read from, read-only commands sent to one, and those
+  // sent to the master instead, no replica of it being ready.
+  std::vector<ClusterNodeStats> replicas;
+  std::uint64_t replica_reads = 0, replica_fallbacks = 0;
   std::uint64_t commands = 0, errors = 0, unavailable = 0, timeouts = 0, connection_failures = 0, reconnects = 0;
   std::uint64_t hits = 0, misses = 0;
   double hit_rate = 0;
@@ -452,6 +457,7 @@ class RedisManager {
     std::optional<std::uint16_t> slot;
     bool keyless = false;
     Command<Result>::Slots command_slots;  // a typed pipeline's, over several slots
+    bool read_only = false;                // a replica may answer it (redis.read_from)
   };
   // The one path to the shared connections: refused at once while nothing is connected, otherwise
   // queued with its route. The request itself is made at the end, in the connection's submit: moved

@@ -53,6 +53,11 @@ metrics::Families redis_metrics(const RedisStatsSnapshot& stats, const CacheStat
       masters.add({{"address", master.address}}, static_cast<double>(master.connections_ready));
     families.push_back(std::move(masters).done());
   }
+  if (stats.replica_reads + stats.replica_fallbacks > 0 || !stats.replicas.empty()) {  // redis.read_from a replica
+    counter("routemq_redis_replica_reads_total", "Read-only commands sent to a replica (read_from)", stats.replica_reads);
+    counter("routemq_redis_replica_fallbacks_total",
+            "Read-only commands sent to the master, no replica of it being ready (read_from)", stats.replica_fallbacks);
+  }
   if (!stats.master.empty()) {  // Sentinel: where writes go now
     metrics::Family master("routemq_redis_master", "1 for the master's current address (Sentinel)", MetricType::Gauge);
     master.add({{"address", stats.master}}, 1);

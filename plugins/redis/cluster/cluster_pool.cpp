@@ -69,7 +69,10 @@ std::string cross_slot_words(const std::vector<std::string>& keys) {
 class ClusterPool::Core : public std::enable_shared_from_this<Core> {
  public:
   Core(asio::any_io_executor executor, ClusterSettings settings, std::shared_ptr<ClientStats> stats)
-      : executor_(std::move(executor)), settings_(std::move(settings)), stats_(std::move(stats)) {}
+      : executor_(std::move(executor)),
+        settings_(std::move(settings)),
+        stats_(std::move(stats)),
+        replica_chooser_(settings_.read_from, *stats_, "cluster") {}
 
   // After construction: the keeper tells this core of each map through a weak handle.
   void keep_slot_map() {
@@ -92,6 +95,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       self->keeper_->stop();
       std::lock_guard lock(self->pools_mutex_);
       for (auto& [address, pool] : self->pools_) pool->stop();
+      for (auto& [address, pool] : self->replica_pools_) pool->stop();
       self->note_readiness();
     });
   }
@@ -127,6 +131,14 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     std::vector<SinkNode> states;
     for (const auto& [address, pool] : pools_)
       states.push_back({address.text(), pool->ready_count(), map ? map->first_slot_of(address) : std::nullopt});
+    return states;
+  }
+
+  std::vector<SinkNode> replicas() const {
+    std::lock_guard lock(pools_mutex_);
+    std::vector<SinkNode> states;
+    for (const auto& [address, pool] : replica_pools_)
+      states.push_back({address.text(), pool->ready_count(), std::nullopt});  // a replica serves no slot as master
     return states;
   }
 
@@ -168,6 +180,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     Completion completion;  // the caller's
     RequestSlot where;
     std::shared_ptr<const std::vector<std::optional<std::uint16_t>>> command_slots;  // as its sender gave them
+    bool read_only = false;  // a replica may answer it (and its parts)
     Redirections redirections;
     std::shared_ptr<Core> sender;  // while sent
     NodeAddress sent_to;
@@ -212,6 +225,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     auto pending = make_recycled<Pending>();
     pending->where = std::move(where);
     pending->command_slots = std::move(request.command_slots);
+    pending->read_only = request.read_only;
     pending->bytes = std::move(request.bytes);
     pending->replies = request.replies;
     pending->completion = std::move(request.completion);
@@ -226,7 +240,27 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       keeper_->refresh_soon();
       return unavailable_.refuse(request, Unavailable::Reason::not_connected);
     }
+    if (request.read_only)
+      if (auto* replica = ready_replica_of(*master, *map)) return replica->submit_on_executor(std::move(request));
     pool_for(*master).submit_on_executor(std::move(request));
+  }
+
+  // A ready replica's pool for a read of `master`'s slots, in turn; null when reads stay on masters
+  // or no replica of it is ready (a fallback, counted). No allocation: it is on every read's path.
+  ConnectionPool* ready_replica_of(const NodeAddress& master, const SlotMap& map) {
+    if (!replica_chooser_.reads_from_replicas()) return nullptr;
+    const auto& replicas = map.replicas_of(master);
+    const auto chosen = replica_chooser_.choose_among(replicas.size(), [&](std::size_t i) {
+      const auto* pool = replica_pool(replicas[i]);
+      return pool && pool->any_ready();
+    });
+    return chosen ? replica_pool(replicas[*chosen]) : nullptr;
+  }
+
+  ConnectionPool* replica_pool(const NodeAddress& replica) {
+    for (const auto& [address, pool] : replica_pools_)
+      if (address.port == replica.port && address.host == replica.host) return pool.get();
+    return nullptr;
   }
 
   // A direct request answered by `node` with an error reply or an array (the connection's TakeBack):
@@ -268,7 +302,17 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       keeper_->refresh_soon();
       return finish(pending, unavailable_.refuse(Unavailable::Reason::not_connected));
     }
+    if (pending->read_only && pending->where.kind == RequestSlot::Kind::one_slot)
+      if (const auto replica = ready_replica_address(*master)) return send(std::move(pending), *replica, false);
     send(std::move(pending), *master, false);
+  }
+
+  std::optional<NodeAddress> ready_replica_address(const NodeAddress& master) {
+    const auto* map = keeper_->map();
+    auto* pool = map ? ready_replica_of(master, *map) : nullptr;
+    for (const auto& [address, replica] : replica_pools_)
+      if (replica.get() == pool) return address;
+    return std::nullopt;
   }
 
   static std::optional<SlotSplit> split_request(std::string_view bytes) {
@@ -288,7 +332,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   // A multi-key command over several slots: one request per slot; one reply put together from theirs.
   void send_slot_split(const PendingPtr& whole, SlotSplit split) {
     std::vector<PendingPtr> parts;
-    for (const auto& part : split.parts) parts.push_back(part_request(encode_command(part.args), part.slot));
+    for (const auto& part : split.parts) {
+      parts.push_back(part_request(encode_command(part.args), part.slot));
+      parts.back()->read_only = whole->read_only;  // an MGET's parts read as it does
+    }
     send_parts(whole, std::move(parts), [split = std::move(split)](const std::vector<Reply>& replies) {
       return merge_parts(split, replies);
     });
@@ -323,6 +370,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       part->bytes = std::move(group.bytes);
       part->replies = group.positions.size();
       part->where = std::move(group.where);
+      part->read_only = whole->read_only;  // a pipeline of reads only: each group too
       parts.push_back(std::move(part));
       positions.push_back(std::move(group.positions));
     }
@@ -438,7 +486,8 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     pending->sender = shared_from_this();
     pending->sent_to = node;
     pending->asking = asking;
-    auto& pool = pool_for(pending->sent_to);
+    auto* replica = replica_pool(pending->sent_to);  // a read sent to a replica; else a master's, made when new
+    auto& pool = replica ? *replica : pool_for(pending->sent_to);
     request.completion = Completion(std::move(pending));
     pool.submit_on_executor(std::move(request));  // we are on the strand: no second hop
   }
@@ -494,9 +543,24 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     for (const auto& [address, pool] : pools_)
       if (address.port == node.port && address.host == node.host) return *pool;
     std::lock_guard lock(pools_mutex_);
+    auto& pool = pools_.emplace_back(node, nullptr).second;
+    const auto connections = connections_per_master(settings_.connections, masters_known_);
+    pool = std::make_unique<ConnectionPool>(executor_, settings_of(node, false), connections, stats_, events_of(node));
+    pool->start();
+    return *pool;
+  }
+
+  // How to reach one node: a master, or a replica read from (READONLY, ROLE slave).
+  ConnectionSettings settings_of(const NodeAddress& node, bool replica) const {
     auto settings = settings_.node;
     settings.host = node.host;
     settings.port = node.port;
+    settings.replica = replica;
+    settings.cluster_readonly = replica;
+    return settings;
+  }
+
+  ConnectionEvents events_of(const NodeAddress& node) {
     ConnectionEvents events;
     events.on_ready = [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->note_readiness();
@@ -511,11 +575,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
       auto self = weak.lock();
       return self && self->take_back(node, request, result);
     };
-    auto& pool = pools_.emplace_back(node, nullptr).second;
-    const auto connections = connections_per_master(settings_.connections, masters_known_);
-    pool = std::make_unique<ConnectionPool>(executor_, settings, connections, stats_, std::move(events));
-    pool->start();
-    return *pool;
+    return events;
   }
 
   // A map learned: every master connected before its first command, the others let go. Whether
@@ -524,7 +584,32 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     masters_known_ = map.masters().size();
     for (const auto& master : map.masters()) pool_for(master);
     retire_pools_not_in(map);
+    if (replica_chooser_.reads_from_replicas()) follow_replicas_of(map);
     return all_masters_ready();
+  }
+
+  // Each replica in the map gets a pool (once); those no longer replicas (promoted, removed) are let go.
+  void follow_replicas_of(const SlotMap& map) {
+    std::vector<NodeAddress> replicas;
+    for (const auto& master : map.masters())
+      for (const auto& replica : map.replicas_of(master)) replicas.push_back(replica);
+    std::lock_guard lock(pools_mutex_);
+    for (auto it = replica_pools_.begin(); it != replica_pools_.end();) {
+      if (std::find(replicas.begin(), replicas.end(), it->first) != replicas.end()) {
+        ++it;
+        continue;
+      }
+      it->second->stop();
+      retired_.push_back(std::move(it->second));  // alive until we go: a send may have picked it
+      it = replica_pools_.erase(it);
+    }
+    const auto connections = connections_per_master(settings_.connections, masters_known_);
+    for (const auto& replica : replicas) {
+      if (replica_pool(replica)) continue;
+      auto& pool = replica_pools_.emplace_back(replica, nullptr).second;
+      pool = std::make_unique<ConnectionPool>(executor_, settings_of(replica, true), connections, stats_, events_of(replica));
+      pool->start();
+    }
   }
 
   // Nodes that serve no slot any more (a master demoted, a node removed) are let go.
@@ -560,7 +645,10 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   std::size_t chosen_turn_ = 0;
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand, under it; other threads read it under it
   std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>> pools_;  // in the order first met
+  // With read_from a replica: the replicas in the map, by address (same lock, same writer).
+  std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>> replica_pools_;
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
+  ReplicaChooser replica_chooser_;
   std::size_t masters_known_ = 0;  // in the last map learned, sharing out the connections (on the strand)
   bool stopped_ = false;
   std::atomic<bool> any_ready_{false};  // note_readiness()'s last answer
@@ -587,6 +675,7 @@ std::size_t ClusterPool::ready_count() const {
 
 void ClusterPool::submit(Request&& request) { core_->submit(std::move(request)); }
 std::vector<SinkNode> ClusterPool::nodes() const { return core_->masters(); }
+std::vector<SinkNode> ClusterPool::replicas() const { return core_->replicas(); }
 std::string ClusterPool::node_for_key(std::string_view key) const { return core_->master_of_key(key); }
 std::shared_ptr<const MasterLookup> ClusterPool::any_master() const { return core_->any_master_lookup(); }
 

@@ -12,6 +12,12 @@
 //
 // The slot map is learned and kept fresh by slot_map_keeper.hpp. While a slot's master is down its
 // commands fail at once as "unavailable", as with one Redis down, and the other slots keep working.
+//
+// With settings.read_from a replica (read_from.hpp), every replica in the map gets a pool too (its
+// connections send READONLY and check ROLE slave), and a read-only request for one slot (a typed
+// read; a read-only pipeline's or an MGET's parts) goes to a ready replica of its slot's master, in
+// turn, or to the master when none is ready. Replicas follow the map: a promoted one is a master in
+// the next map, a new one gets a pool. SCAN keeps to the masters (its cursor walks them).
 #include <memory>
 #include <vector>
 
@@ -35,6 +41,7 @@ class ClusterPool final : public CommandSink {
   std::size_t ready_count() const override;
   void submit(Request&& request) override;
   std::vector<SinkNode> nodes() const override;  // the masters known now
+  std::vector<SinkNode> replicas() const override;  // the replicas read from (read_from a replica)
   std::string node_for_key(std::string_view key) const override;
   // For connections that may use any master (the subscriber): the same one while it serves and
   // answers, the next after a failure there (connection_settings.hpp's MasterLookup).

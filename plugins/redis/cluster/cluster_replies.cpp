@@ -54,9 +54,10 @@ const NodeAddress* SlotMap::master_of(std::uint16_t slot) const {
   return &masters_[owner_[slot]];
 }
 
-std::vector<NodeAddress> SlotMap::replicas_of(const NodeAddress& master) const {
+const std::vector<NodeAddress>& SlotMap::replicas_of(const NodeAddress& master) const {
+  static const std::vector<NodeAddress> none;
   const auto found = std::find(masters_.begin(), masters_.end(), master);
-  if (found == masters_.end()) return {};
+  if (found == masters_.end()) return none;
   return replicas_[static_cast<std::size_t>(found - masters_.begin())];
 }
 

@@ -27,7 +27,7 @@ class SlotMap {
   static std::optional<SlotMap> from_cluster_slots(const Reply& reply, const NodeAddress& asked, std::string& why);
 
   const NodeAddress* master_of(std::uint16_t slot) const;  // null: no master serves it
-  std::vector<NodeAddress> replicas_of(const NodeAddress& master) const;
+  const std::vector<NodeAddress>& replicas_of(const NodeAddress& master) const;  // empty for no master of the map
   // The first slot `master` serves: a command routed to it reaches that master (INFO of each one).
   std::optional<std::uint16_t> first_slot_of(const NodeAddress& master) const;
   const std::vector<NodeAddress>& masters() const { return masters_; }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plugins/redis/connection/connection_settings.hpp"
+#include "plugins/redis/connection/read_from.hpp"
 #include "plugins/redis/protocol/node_address.hpp"
 
 namespace routemq::redis {
@@ -21,6 +22,9 @@ struct ClusterSettings {
   std::size_t connections = 4;
   std::chrono::milliseconds refresh_interval{5000};   // the slot map asked again, all being well
   std::chrono::milliseconds unsettled_interval{250};  // and while a slot or a master is missing
+  // Where read-only commands go: with replicas, each replica in the slot map gets connections too
+  // (connections_per_master of them), made READONLY.
+  ReadFrom read_from = ReadFrom::master;
 };
 
 // A master's share of `connections` when the cluster has `masters`: at least one.

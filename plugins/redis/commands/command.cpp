@@ -71,6 +71,7 @@ void CommandBatch::note_slot(std::optional<std::uint16_t> slot, bool spans_slots
 Command<Result> CommandBatch::take() && {
   Command<Result> batch(std::move(bytes_), undecoded);
   batch.replies_ = size_;
+  batch.read_only_ = only_reads_ && size_ > 0;  // one write in it: the whole pipeline goes to the master
   if (!mixed_slots_) batch.slot_ = slot_;
   else if (slots_known_ && size_ > 1) batch.command_slots_ = std::make_shared<const std::vector<std::optional<std::uint16_t>>>(std::move(slots_));
   return batch;
@@ -84,6 +85,7 @@ Command<Result> CommandBatch::take_as_transaction() && {
   const auto commands = size_;
   auto batch = std::move(*this).take();
   batch.replies_ = commands + 2;
+  batch.read_only_ = false;  // MULTI and EXEC: a replica refuses a transaction on a cluster, and it is the master's to run
   // No transaction spans slots: the cluster reads its keys, and its refusal names them.
   batch.command_slots_ = nullptr;
   return batch;

@@ -53,6 +53,10 @@ class Command {
   // How many values it reads (GET: 1, MGET of 3 keys: 3), counted as hits (a string came back) or
   // misses (nil); no reply, or an error reply, is no read.
   std::uint32_t reads() const { return reads_; }
+  // It only reads (GET, HGETALL, SCAN ...; a batch of nothing else): with redis.read_from, a replica
+  // may answer it. Set by the factories of such commands; raw commands, scripts and transactions
+  // never are (their words are not read to tell).
+  bool read_only() const { return read_only_; }
   Decode decoder() const { return decode_; }
   T decode(Result&& result) const { return decode_(std::move(result)); }
   // Its value when Redis is unavailable (or disabled): what the manager returns without a wait.
@@ -88,6 +92,7 @@ class Command {
   Slots command_slots_;
   CommandPlace place_ = CommandPlace::shared;
   std::uint32_t reads_ = 0;
+  bool read_only_ = false;
   // Behind a pointer: nearly every command has none, and a Command is moved on every call's path.
   std::unique_ptr<const Reply> local_reply_;
 };
@@ -128,6 +133,11 @@ class CommandBuilder {
   }
   CommandBuilder& reads(std::uint32_t count) {
     reads_ = count;
+    return *this;
+  }
+  // The command only reads: a replica may answer it (Command::read_only()).
+  CommandBuilder& read_only() {
+    read_only_ = true;
     return *this;
   }
 
@@ -183,6 +193,7 @@ class CommandBuilder {
   bool keyed_ = false;
   CommandPlace place_ = CommandPlace::shared;
   std::uint32_t reads_ = 0;
+  bool read_only_ = false;
 };
 
 Result undecoded(Result&& result);  // Command<Result>'s decoder
@@ -211,6 +222,7 @@ class CommandBatch {
   bool mixed_slots_ = false;  // keyless, spanning, or in two slots
   std::vector<std::optional<std::uint16_t>> slots_;  // each command's, while each has one (or none)
   bool slots_known_ = true;  // false: a command spans slots, or no slots at all (one Redis)
+  bool only_reads_ = true;   // every command added is read-only: the batch may go to a replica
 };
 
 template <class T>
@@ -222,6 +234,7 @@ Command<Result> Command<T>::as_result() && {
   raw.command_slots_ = std::move(command_slots_);
   raw.place_ = place_;
   raw.reads_ = reads_;
+  raw.read_only_ = read_only_;
   raw.local_reply_ = std::move(local_reply_);
   raw.replies_ = replies_;
   return raw;
@@ -236,6 +249,7 @@ Command<T> CommandBuilder::build(typename Command<T>::Decode decode) {
   command.keyless_ = !keyed_;
   command.place_ = place_;
   command.reads_ = reads_;
+  command.read_only_ = read_only_;
   return command;
 }
 
@@ -244,6 +258,7 @@ bool CommandBatch::add(const Command<T>& command) {
   if (command.answered_here() || command.place() != CommandPlace::shared) return false;
   bytes_ += command.bytes();
   ++size_;
+  only_reads_ = only_reads_ && command.read_only();
   note_slot(command.slot(), command.spans_slots(), command.keyless());
   return true;
 }

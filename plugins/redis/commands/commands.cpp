@@ -62,26 +62,39 @@ std::optional<std::pair<std::string, std::string>> popped(Result&& result) {
   return std::pair{std::move(result.reply.elements[0].text), std::move(result.reply.elements[1].text)};
 }
 
-// ---- shapes shared by many commands
+// ---- shapes shared by many commands, each told whether its command only reads (a replica may
+// answer it: Command::read_only()) or writes
+enum class Access { writes, reads };
+
+Builder& with_access(Builder& command, Access access) {
+  return access == Access::reads ? command.read_only() : command;
+}
+
 template <class T>
-Command<T> on_key(const KeySpace& keys, std::string_view verb, std::string_view name, T (*decode)(Result&&)) {
-  return Builder(keys, 2).word(verb).key(name).build<T>(decode);
+Command<T> on_key(const KeySpace& keys, std::string_view verb, std::string_view name, T (*decode)(Result&&), Access access) {
+  Builder command(keys, 2);
+  command.word(verb).key(name);
+  return with_access(command, access).build<T>(decode);
 }
 
 template <class T>
 Command<T> on_key_and(const KeySpace& keys, std::string_view verb, std::string_view name, std::string_view arg,
-                      T (*decode)(Result&&)) {
-  return Builder(keys, 3).word(verb).key(name).word(arg).build<T>(decode);
+                      T (*decode)(Result&&), Access access) {
+  Builder command(keys, 3);
+  command.word(verb).key(name).word(arg);
+  return with_access(command, access).build<T>(decode);
 }
 
 template <class T>
 Command<T> on_range(const KeySpace& keys, std::string_view verb, std::string_view name, long long start,
-                    long long stop, T (*decode)(Result&&)) {
-  return Builder(keys, 4).word(verb).key(name).number(start).number(stop).build<T>(decode);
+                    long long stop, T (*decode)(Result&&), Access access) {
+  Builder command(keys, 4);
+  command.word(verb).key(name).number(start).number(stop);
+  return with_access(command, access).build<T>(decode);
 }
 
 // {verb, key, values...}; a count of 0 without sending anything for no values (Redis would refuse
-// the command for want of arguments).
+// the command for want of arguments). Every such command here writes (HDEL, LPUSH, SADD ...).
 Command<long long> with_values(const KeySpace& keys, std::string_view verb, std::string_view name, const Names& values) {
   if (values.empty()) return Builder::answered_with<long long>(Reply::number(0), count_or_zero);
   Builder command(keys, 2 + values.size());
@@ -93,12 +106,12 @@ Command<long long> with_values(const KeySpace& keys, std::string_view verb, std:
 // {verb, keys...}
 template <class T>
 Command<T> over_keys(const KeySpace& keys, std::string_view verb, const Names& names, T (*decode)(Result&&),
-                     Reply when_none) {
+                     Reply when_none, Access access) {
   if (names.empty()) return Builder::answered_with<T>(std::move(when_none), decode);
   Builder command(keys, 1 + names.size());
   command.word(verb);
   for (const auto& name : names) command.key(name);
-  return command.build<T>(decode);
+  return with_access(command, access).build<T>(decode);
 }
 
 }  // namespace
@@ -106,7 +119,7 @@ Command<T> over_keys(const KeySpace& keys, std::string_view verb, const Names& n
 // ---- strings and counters
 
 Command<OptionalString> get(const KeySpace& keys, std::string_view name) {
-  return Builder(keys, 2).word("GET").key(name).reads(1).build<OptionalString>(string_or_nil);
+  return Builder(keys, 2).word("GET").key(name).reads(1).read_only().build<OptionalString>(string_or_nil);
 }
 
 Command<bool> set(const KeySpace& keys, std::string_view name, std::string_view value, const SetOptions& options,
@@ -131,15 +144,15 @@ Command<bool> setex(const KeySpace& keys, std::string_view name, std::chrono::se
 }
 
 Command<OptionalString> getdel(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "GETDEL", name, string_or_nil);
+  return on_key(keys, "GETDEL", name, string_or_nil, Access::writes);
 }
 
 Command<long long> append(const KeySpace& keys, std::string_view name, std::string_view value) {
-  return on_key_and(keys, "APPEND", name, value, count_or_zero);
+  return on_key_and(keys, "APPEND", name, value, count_or_zero, Access::writes);
 }
 
 Command<std::optional<long long>> incr(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "INCR", name, optional_integer);
+  return on_key(keys, "INCR", name, optional_integer, Access::writes);
 }
 
 Command<std::optional<long long>> incrby(const KeySpace& keys, std::string_view name, long long by) {
@@ -151,7 +164,7 @@ Command<std::optional<double>> incrbyfloat(const KeySpace& keys, std::string_vie
 }
 
 Command<std::optional<long long>> decr(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "DECR", name, optional_integer);
+  return on_key(keys, "DECR", name, optional_integer, Access::writes);
 }
 
 Command<std::optional<long long>> decrby(const KeySpace& keys, std::string_view name, long long by) {
@@ -161,7 +174,7 @@ Command<std::optional<long long>> decrby(const KeySpace& keys, std::string_view 
 Command<std::vector<OptionalString>> mget(const KeySpace& keys, const Names& names) {
   if (names.empty()) return Builder::answered_with<std::vector<OptionalString>>(Reply::array({}), optional_strings);
   Builder command(keys, 1 + names.size());
-  command.word("MGET").reads(static_cast<std::uint32_t>(names.size()));
+  command.word("MGET").reads(static_cast<std::uint32_t>(names.size())).read_only();
   for (const auto& name : names) command.key(name);
   return command.build<std::vector<OptionalString>>(optional_strings);
 }
@@ -175,20 +188,20 @@ Command<bool> mset(const KeySpace& keys, const std::vector<std::pair<std::string
 }
 
 Command<long long> strlen(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "STRLEN", name, count_or_zero);
+  return on_key(keys, "STRLEN", name, count_or_zero, Access::reads);
 }
 
 // ---- keys
 
 Command<long long> del(const KeySpace& keys, const Names& names) {
-  return over_keys(keys, "DEL", names, count_or_zero, Reply::number(0));
+  return over_keys(keys, "DEL", names, count_or_zero, Reply::number(0), Access::writes);
 }
 
 Command<long long> unlink(const KeySpace& keys, const Names& names) {
-  return over_keys(keys, "UNLINK", names, count_or_zero, Reply::number(0));
+  return over_keys(keys, "UNLINK", names, count_or_zero, Reply::number(0), Access::writes);
 }
 
-Command<bool> exists(const KeySpace& keys, std::string_view name) { return on_key(keys, "EXISTS", name, is_one); }
+Command<bool> exists(const KeySpace& keys, std::string_view name) { return on_key(keys, "EXISTS", name, is_one, Access::reads); }
 
 Command<bool> expire(const KeySpace& keys, std::string_view name, std::chrono::seconds ttl) {
   return Builder(keys, 3).word("EXPIRE").key(name).number(static_cast<long long>(ttl.count())).build<bool>(is_one);
@@ -198,22 +211,22 @@ Command<bool> pexpire(const KeySpace& keys, std::string_view name, std::chrono::
   return Builder(keys, 3).word("PEXPIRE").key(name).number(static_cast<long long>(ttl.count())).build<bool>(is_one);
 }
 
-Command<long long> ttl(const KeySpace& keys, std::string_view name) { return on_key(keys, "TTL", name, ttl_or_missing); }
-Command<long long> pttl(const KeySpace& keys, std::string_view name) { return on_key(keys, "PTTL", name, ttl_or_missing); }
-Command<bool> persist(const KeySpace& keys, std::string_view name) { return on_key(keys, "PERSIST", name, is_one); }
+Command<long long> ttl(const KeySpace& keys, std::string_view name) { return on_key(keys, "TTL", name, ttl_or_missing, Access::reads); }
+Command<long long> pttl(const KeySpace& keys, std::string_view name) { return on_key(keys, "PTTL", name, ttl_or_missing, Access::reads); }
+Command<bool> persist(const KeySpace& keys, std::string_view name) { return on_key(keys, "PERSIST", name, is_one, Access::writes); }
 
 Command<bool> rename(const KeySpace& keys, std::string_view name, std::string_view new_name) {
   return Builder(keys, 3).word("RENAME").key(name).key(new_name).build<bool>(is_ok);
 }
 
-Command<std::string> type(const KeySpace& keys, std::string_view name) { return on_key(keys, "TYPE", name, type_or_none); }
+Command<std::string> type(const KeySpace& keys, std::string_view name) { return on_key(keys, "TYPE", name, type_or_none, Access::reads); }
 
 Command<std::optional<long long>> memory_usage(const KeySpace& keys, std::string_view name) {
-  return Builder(keys, 3).word("MEMORY").word("USAGE").key(name).build<std::optional<long long>>(integer_if_any);
+  return Builder(keys, 3).word("MEMORY").word("USAGE").key(name).read_only().build<std::optional<long long>>(integer_if_any);
 }
 
 Command<OptionalString> object_encoding(const KeySpace& keys, std::string_view name) {
-  return Builder(keys, 3).word("OBJECT").word("ENCODING").key(name).build<OptionalString>(string_or_nil);
+  return Builder(keys, 3).word("OBJECT").word("ENCODING").key(name).read_only().build<OptionalString>(string_or_nil);
 }
 
 // The prefix is matched, not read as a glob: its own glob characters are escaped. Keyless: a
@@ -221,7 +234,7 @@ Command<OptionalString> object_encoding(const KeySpace& keys, std::string_view n
 Command<Result> scan(const KeySpace& keys, std::string_view cursor, std::string_view pattern) {
   auto match = glob_escape(std::string(keys.prefix()) + std::string(keys.scope()));
   match += pattern;
-  return Builder(keys, 6).word("SCAN").word(cursor).word("MATCH").word(match).word("COUNT").word("1000").build<Result>(undecoded);
+  return Builder(keys, 6).word("SCAN").word(cursor).word("MATCH").word(match).word("COUNT").word("1000").read_only().build<Result>(undecoded);
 }
 
 // ---- hashes
@@ -239,19 +252,19 @@ Command<long long> hset(const KeySpace& keys, std::string_view name, const std::
 }
 
 Command<OptionalString> hget(const KeySpace& keys, std::string_view name, std::string_view field) {
-  return Builder(keys, 3).word("HGET").key(name).word(field).reads(1).build<OptionalString>(string_or_nil);
+  return Builder(keys, 3).word("HGET").key(name).word(field).reads(1).read_only().build<OptionalString>(string_or_nil);
 }
 
 Command<std::vector<OptionalString>> hmget(const KeySpace& keys, std::string_view name, const Names& fields) {
   if (fields.empty()) return Builder::answered_with<std::vector<OptionalString>>(Reply::array({}), optional_strings);
   Builder command(keys, 2 + fields.size());
-  command.word("HMGET").key(name);
+  command.word("HMGET").key(name).read_only();
   for (const auto& field : fields) command.word(field);
   return command.build<std::vector<OptionalString>>(optional_strings);
 }
 
 Command<std::map<std::string, std::string>> hgetall(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "HGETALL", name, field_map);
+  return on_key(keys, "HGETALL", name, field_map, Access::reads);
 }
 
 Command<long long> hdel(const KeySpace& keys, std::string_view name, const Names& fields) {
@@ -259,18 +272,18 @@ Command<long long> hdel(const KeySpace& keys, std::string_view name, const Names
 }
 
 Command<bool> hexists(const KeySpace& keys, std::string_view name, std::string_view field) {
-  return on_key_and(keys, "HEXISTS", name, field, is_one);
+  return on_key_and(keys, "HEXISTS", name, field, is_one, Access::reads);
 }
 
 Command<std::vector<std::string>> hkeys(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "HKEYS", name, strings);
+  return on_key(keys, "HKEYS", name, strings, Access::reads);
 }
 
 Command<std::vector<std::string>> hvals(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "HVALS", name, strings);
+  return on_key(keys, "HVALS", name, strings, Access::reads);
 }
 
-Command<long long> hlen(const KeySpace& keys, std::string_view name) { return on_key(keys, "HLEN", name, count_or_zero); }
+Command<long long> hlen(const KeySpace& keys, std::string_view name) { return on_key(keys, "HLEN", name, count_or_zero, Access::reads); }
 
 Command<std::optional<long long>> hincrby(const KeySpace& keys, std::string_view name, std::string_view field,
                                           long long by) {
@@ -287,20 +300,20 @@ Command<long long> rpush(const KeySpace& keys, std::string_view name, const Name
   return with_values(keys, "RPUSH", name, values);
 }
 
-Command<OptionalString> lpop(const KeySpace& keys, std::string_view name) { return on_key(keys, "LPOP", name, string_or_nil); }
-Command<OptionalString> rpop(const KeySpace& keys, std::string_view name) { return on_key(keys, "RPOP", name, string_or_nil); }
-Command<long long> llen(const KeySpace& keys, std::string_view name) { return on_key(keys, "LLEN", name, count_or_zero); }
+Command<OptionalString> lpop(const KeySpace& keys, std::string_view name) { return on_key(keys, "LPOP", name, string_or_nil, Access::writes); }
+Command<OptionalString> rpop(const KeySpace& keys, std::string_view name) { return on_key(keys, "RPOP", name, string_or_nil, Access::writes); }
+Command<long long> llen(const KeySpace& keys, std::string_view name) { return on_key(keys, "LLEN", name, count_or_zero, Access::reads); }
 
 Command<OptionalString> lindex(const KeySpace& keys, std::string_view name, long long index) {
-  return Builder(keys, 3).word("LINDEX").key(name).number(index).build<OptionalString>(string_or_nil);
+  return Builder(keys, 3).word("LINDEX").key(name).number(index).read_only().build<OptionalString>(string_or_nil);
 }
 
 Command<std::vector<std::string>> lrange(const KeySpace& keys, std::string_view name, long long start, long long stop) {
-  return on_range(keys, "LRANGE", name, start, stop, strings);
+  return on_range(keys, "LRANGE", name, start, stop, strings, Access::reads);
 }
 
 Command<bool> ltrim(const KeySpace& keys, std::string_view name, long long start, long long stop) {
-  return on_range(keys, "LTRIM", name, start, stop, is_ok);
+  return on_range(keys, "LTRIM", name, start, stop, is_ok, Access::writes);
 }
 
 Command<std::optional<std::pair<std::string, std::string>>> blpop(const KeySpace& keys, const Names& names,
@@ -325,25 +338,25 @@ Command<long long> srem(const KeySpace& keys, std::string_view name, const Names
 }
 
 Command<std::vector<std::string>> smembers(const KeySpace& keys, std::string_view name) {
-  return on_key(keys, "SMEMBERS", name, strings);
+  return on_key(keys, "SMEMBERS", name, strings, Access::reads);
 }
 
 Command<bool> sismember(const KeySpace& keys, std::string_view name, std::string_view member) {
-  return on_key_and(keys, "SISMEMBER", name, member, is_one);
+  return on_key_and(keys, "SISMEMBER", name, member, is_one, Access::reads);
 }
 
-Command<long long> scard(const KeySpace& keys, std::string_view name) { return on_key(keys, "SCARD", name, count_or_zero); }
+Command<long long> scard(const KeySpace& keys, std::string_view name) { return on_key(keys, "SCARD", name, count_or_zero, Access::reads); }
 
 Command<std::vector<std::string>> sunion(const KeySpace& keys, const Names& names) {
-  return over_keys(keys, "SUNION", names, strings, Reply::array({}));
+  return over_keys(keys, "SUNION", names, strings, Reply::array({}), Access::reads);
 }
 
 Command<std::vector<std::string>> sinter(const KeySpace& keys, const Names& names) {
-  return over_keys(keys, "SINTER", names, strings, Reply::array({}));
+  return over_keys(keys, "SINTER", names, strings, Reply::array({}), Access::reads);
 }
 
 Command<std::vector<std::string>> sdiff(const KeySpace& keys, const Names& names) {
-  return over_keys(keys, "SDIFF", names, strings, Reply::array({}));
+  return over_keys(keys, "SDIFF", names, strings, Reply::array({}), Access::reads);
 }
 
 // ---- sorted sets
@@ -362,34 +375,34 @@ Command<long long> zrem(const KeySpace& keys, std::string_view name, const Names
 }
 
 Command<std::vector<std::string>> zrange(const KeySpace& keys, std::string_view name, long long start, long long stop) {
-  return on_range(keys, "ZRANGE", name, start, stop, strings);
+  return on_range(keys, "ZRANGE", name, start, stop, strings, Access::reads);
 }
 
 Command<std::vector<std::pair<std::string, double>>> zrange_withscores(const KeySpace& keys, std::string_view name,
                                                                        long long start, long long stop) {
-  return Builder(keys, 5).word("ZRANGE").key(name).number(start).number(stop).word("WITHSCORES")
+  return Builder(keys, 5).word("ZRANGE").key(name).number(start).number(stop).word("WITHSCORES").read_only()
       .build<std::vector<std::pair<std::string, double>>>(scored);
 }
 
 Command<std::vector<std::string>> zrevrange(const KeySpace& keys, std::string_view name, long long start,
                                             long long stop) {
-  return on_range(keys, "ZREVRANGE", name, start, stop, strings);
+  return on_range(keys, "ZREVRANGE", name, start, stop, strings, Access::reads);
 }
 
 Command<std::vector<std::string>> zrangebyscore(const KeySpace& keys, std::string_view name, std::string_view min,
                                                 std::string_view max) {
-  return Builder(keys, 4).word("ZRANGEBYSCORE").key(name).word(min).word(max).build<std::vector<std::string>>(strings);
+  return Builder(keys, 4).word("ZRANGEBYSCORE").key(name).word(min).word(max).read_only().build<std::vector<std::string>>(strings);
 }
 
 Command<std::optional<long long>> zrank(const KeySpace& keys, std::string_view name, std::string_view member) {
-  return on_key_and(keys, "ZRANK", name, member, optional_integer);
+  return on_key_and(keys, "ZRANK", name, member, optional_integer, Access::reads);
 }
 
 Command<std::optional<double>> zscore(const KeySpace& keys, std::string_view name, std::string_view member) {
-  return on_key_and(keys, "ZSCORE", name, member, optional_double);
+  return on_key_and(keys, "ZSCORE", name, member, optional_double, Access::reads);
 }
 
-Command<long long> zcard(const KeySpace& keys, std::string_view name) { return on_key(keys, "ZCARD", name, count_or_zero); }
+Command<long long> zcard(const KeySpace& keys, std::string_view name) { return on_key(keys, "ZCARD", name, count_or_zero, Access::reads); }
 
 Command<std::optional<double>> zincrby(const KeySpace& keys, std::string_view name, double by, std::string_view member) {
   return Builder(keys, 4).word("ZINCRBY").key(name).number(by).word(member).build<std::optional<double>>(optional_double);

@@ -34,6 +34,8 @@ struct ClientStats {
   std::atomic<std::uint64_t> misses{0};
   std::atomic<std::uint64_t> redirects{0};       // cluster: MOVED and ASK followed
   std::atomic<std::uint64_t> slot_refreshes{0};  // cluster: slot maps learned
+  std::atomic<std::uint64_t> replica_reads{0};     // redis.read_from: read-only commands sent to a replica
+  std::atomic<std::uint64_t> replica_fallbacks{0};  // and those sent to the master, no replica being ready
   LatencyHistogram latency;
 
   // The last connection failure in words ("127.0.0.1:6380 cannot connect: TLS: unknown CA ..."), for

@@ -31,6 +31,8 @@ class CommandSink {
   virtual void submit(Request&& request) = 0;     // thread-safe; completes at once when it cannot be sent
   // Thread-safe: the servers behind, when there are several (a cluster's masters); else empty.
   virtual std::vector<SinkNode> nodes() const { return {}; }
+  // Thread-safe: the replicas read from (redis.read_from), when there are any; else empty.
+  virtual std::vector<SinkNode> replicas() const { return {}; }
   // Thread-safe: "host:port" of the server that holds `key`, when that depends on the key (a
   // cluster); else empty.
   virtual std::string node_for_key(std::string_view /*key*/) const { return {}; }

@@ -48,6 +48,8 @@ ConnectionFsm::ConnectionFsm(const ConnectionSettings& settings, Jitter jitter)
       reconnect_(settings.reconnect),
       log_failures_(settings.log_failures),
       follows_(settings.master_lookup != nullptr),
+      replica_(settings.replica && settings.master_lookup == nullptr),
+      cluster_readonly_(settings.cluster_readonly),
       jitter_(std::move(jitter)),
       address_{settings.host, settings.port} {}
 
@@ -105,9 +107,10 @@ LinkActions ConnectionFsm::opened(int generation, std::string_view failure) {
   return out;
 }
 
-// AUTH, SELECT and CLIENT SETNAME as one pipelined request; ROLE when the server must be a master
-// (a source can name a server that is no longer one: stale, or mid-failover). A PING when there is
-// nothing to set up, so "ready" always means "Redis answered".
+// AUTH, SELECT and CLIENT SETNAME as one pipelined request; READONLY for a cluster replica's reads;
+// ROLE when the server must be a master (a source can name a server that is no longer one: stale, or
+// mid-failover) or a replica (one promoted since it was named). A PING when there is nothing to set
+// up, so "ready" always means "Redis answered".
 std::vector<std::vector<std::string>> ConnectionFsm::handshake_commands() const {
   std::vector<std::vector<std::string>> commands;
   if (!password_.empty()) {
@@ -118,7 +121,8 @@ std::vector<std::vector<std::string>> ConnectionFsm::handshake_commands() const 
   }
   if (db_ != 0) commands.push_back({"SELECT", std::to_string(db_)});
   if (!client_name_.empty()) commands.push_back({"CLIENT", "SETNAME", client_name_});
-  if (follows_) commands.push_back({"ROLE"});
+  if (cluster_readonly_) commands.push_back({"READONLY"});
+  if (follows_ || replica_) commands.push_back({"ROLE"});
   if (commands.empty()) commands.push_back({"PING"});
   return commands;
 }
@@ -157,9 +161,12 @@ LinkActions ConnectionFsm::handshake_replied(int generation, const std::vector<R
 std::optional<std::string> ConnectionFsm::refusal(const std::vector<Reply>& replies) const {
   for (const auto& reply : replies)
     if (reply.is_error()) return "handshake refused: " + reply.text;
+  const auto role = replies.empty() ? std::string("missing") : replies.back().describe();
   if (follows_ && (replies.empty() || role_in_reply(replies.back()) != "master"))
     return fmt::format("{} is not a master (ROLE {}): a stale answer about where the master is, or a failover in progress",
-                       address_text(), replies.empty() ? std::string("missing") : replies.back().describe());
+                       address_text(), role);
+  if (replica_ && (replies.empty() || role_in_reply(replies.back()) != "slave"))
+    return fmt::format("{} is not a replica (ROLE {}): promoted since it was named; reads go elsewhere", address_text(), role);
   return std::nullopt;
 }
 

@@ -13,7 +13,8 @@
 // Where to connect comes from the settings' address source (MasterLookup) when there is one: its
 // answer is passed in with the events that may (re)connect, the server must then answer ROLE
 // "master" in the handshake, and the source hears every sign that the server moved (a failure,
-// READONLY, ROLE not master). Without a source the address is fixed and none of that happens.
+// READONLY, ROLE not master). Without a source the address is fixed and none of that happens. A
+// replica's connection (ConnectionSettings::replica) has a fixed address and must answer ROLE "slave".
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -127,6 +128,8 @@ class ConnectionFsm {
   bool reconnect_ = true;
   bool log_failures_ = true;
   bool follows_ = false;  // an address source says where to connect, and the server must be master
+  bool replica_ = false;  // the server must be a replica (ROLE slave)
+  bool cluster_readonly_ = false;  // READONLY in the handshake (a cluster replica's reads)
   Jitter jitter_;
 
   NodeAddress address_;  // where the current (or last) attempt went

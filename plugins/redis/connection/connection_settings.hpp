@@ -48,6 +48,11 @@ struct ConnectionSettings {
   std::shared_ptr<boost::asio::ssl::context> tls_context;
   std::string tls_setting = "redis.tls";  // the settings TLS failures name (redis.sentinel.tls for Sentinels)
   std::shared_ptr<const MasterLookup> master_lookup;  // null: host and port, always
+  // A replica's connection (redis.read_from), at host and port: its handshake checks ROLE "slave"
+  // (a promoted replica is not read as one), and on a cluster first sends READONLY, without which a
+  // cluster replica answers its master's slots with MOVED.
+  bool replica = false;
+  bool cluster_readonly = false;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
   std::chrono::milliseconds health_check_interval{5000};

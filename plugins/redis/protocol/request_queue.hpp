@@ -81,6 +81,9 @@ struct Request {
   // A request of several commands in several slots (a typed pipeline): each command's slot in order,
   // nullopt for a keyless one. A cluster groups the commands by it, not by keys read from the bytes.
   std::shared_ptr<const std::vector<std::optional<std::uint16_t>>> command_slots;
+  // Its sender knows it only reads (a typed read, or a pipeline of nothing else): with
+  // redis.read_from, a replica may answer it. Anything else goes to the master.
+  bool read_only = false;
 
   std::string_view wire_bytes() const { return lent_bytes.empty() ? std::string_view(bytes) : lent_bytes; }
 };

@@ -19,7 +19,8 @@ MasterLocator::MasterLocator(asio::any_io_executor executor, SentinelSettings se
     : executor_(std::move(executor)),
       settings_(std::move(settings)),
       retry_timer_(executor_),
-      fsm_(settings_.master_name, settings_.nodes, settings_.connection.reconnect_min, settings_.connection.reconnect_max) {
+      fsm_(settings_.master_name, settings_.nodes, settings_.connection.reconnect_min, settings_.connection.reconnect_max),
+      replica_timer_(executor_) {
   sentinels_ = settings_.nodes;
   problem_ = "the Sentinels were not asked yet";
 }
@@ -27,6 +28,7 @@ MasterLocator::MasterLocator(asio::any_io_executor executor, SentinelSettings se
 MasterLocator::~MasterLocator() {
   if (query_) query_->stop();
   if (watch_) watch_->stop();
+  if (replica_query_) replica_query_->stop();
 }
 
 void MasterLocator::start() {
@@ -37,10 +39,13 @@ void MasterLocator::stop() {
   asio::post(executor_, [self = shared_from_this()] {
     self->run(self->fsm_.stop());
     self->retry_timer_.cancel();
+    self->replica_timer_.cancel();
     if (self->query_) self->query_->stop();
     if (self->watch_) self->watch_->stop();
+    if (self->replica_query_) self->replica_query_->stop();
     self->query_.reset();
     self->watch_.reset();
+    self->replica_query_.reset();
   });
 }
 
@@ -170,6 +175,37 @@ void MasterLocator::adopt(const SentinelAction& action) {
     problem_.clear();
   }
   if (action.moved) tell_followers();
+  if (replicas_told_) ask_replicas();  // a new master has other replicas (the promoted one is not one now)
+}
+
+// SENTINEL REPLICAS of one Sentinel, in turn, on a one-shot connection; asked again after the
+// refresh interval whatever the answer (a Sentinel that did not answer is not asked next time).
+void MasterLocator::ask_replicas() {
+  const auto known = sentinels();
+  if (fsm_.phase() == SentinelFsm::Phase::stopped || known.empty()) return;
+  if (replica_query_) replica_query_->stop();  // an older question: its answer is dropped below
+  replica_query_ = Connection::create(executor_, settings_for(known[replica_turn_++ % known.size()], false), sentinel_stats_);
+  std::weak_ptr<MasterLocator> weak = weak_from_this();
+  const auto ticket = ++replica_ticket_;
+  replica_query_->push_on_io_thread({encode_command({"SENTINEL", "REPLICAS", settings_.master_name}), 1,
+                                     [weak, ticket](Result result) {
+                                       auto self = weak.lock();
+                                       if (!self || !self->replica_query_ || ticket != self->replica_ticket_) return;
+                                       self->replica_query_->stop();
+                                       self->replica_query_.reset();
+                                       if (result.ok() && result.reply.is_array())
+                                         self->replicas_told_(replica_addresses_from(result.reply));
+                                       self->ask_replicas_later();
+                                     }});
+  replica_query_->start();
+}
+
+void MasterLocator::ask_replicas_later() {
+  replica_timer_.expires_after(replica_refresh_interval);
+  replica_timer_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
+    auto self = weak.lock();
+    if (!error && self) self->ask_replicas();
+  });
 }
 
 // A failover is counted when the connections reach the new master, not when a Sentinel names it: a

@@ -8,11 +8,14 @@
 //   announces it; and any sign from a connection (lost, timed out, READONLY, ROLE not master) makes
 //   it ask again, starting from the next Sentinel: a client that only waits for its socket to drop
 //   stays on a demoted master.
+// - Replicas (redis.read_from): when followed, SENTINEL REPLICAS is asked after every master adopted
+//   and every replica_refresh_interval, and the replicas not flagged down are told (sentinel_pool.hpp reads from them).
 // Connections read the address through lookup() and move by themselves (connection.hpp). Runs on the
 // manager's executor; thread-safe where said. What to ask whom and when is decided by SentinelFsm
 // (sentinel_fsm.hpp, sans-IO): this class carries out its actions (the questions, the watch, the
 // retry timer, the snapshot other threads read) and feeds it what happened.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +57,10 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   std::string problem() const;  // why no master is known, when none is
   // What the master's connections follow (holds this weakly).
   std::shared_ptr<const MasterLookup> lookup();
+  // `told` hears the master's replicas, on the executor, each time they are asked (see above). Before start().
+  using ReplicasTold = std::function<void(const std::vector<NodeAddress>&)>;
+  void follow_replicas(ReplicasTold told) { replicas_told_ = std::move(told); }
+  static constexpr std::chrono::seconds replica_refresh_interval{5};
 
  private:
   MasterLocator(asio::any_io_executor executor, SentinelSettings settings);
@@ -71,6 +78,8 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   bool on_switch_message(const Reply& push);
   ConnectionSettings settings_for(const NodeAddress& sentinel, bool reconnect) const;
   void set_problem(std::string problem);
+  void ask_replicas();
+  void ask_replicas_later();
 
   asio::any_io_executor executor_;
   SentinelSettings settings_;
@@ -83,6 +92,11 @@ class MasterLocator : public std::enable_shared_from_this<MasterLocator> {
   std::shared_ptr<Connection> watch_;  // subscribed to +switch-master
   std::size_t watched_ = 0;
   int watch_failures_ = 0;
+  ReplicasTold replicas_told_;                 // set before start: read without a lock
+  std::shared_ptr<Connection> replica_query_;  // the one-shot connection of SENTINEL REPLICAS
+  std::size_t replica_turn_ = 0;               // which Sentinel is asked next
+  int replica_ticket_ = 0;                     // per question: an older one's answer is dropped
+  asio::steady_timer replica_timer_;
   // Any thread.
   mutable std::mutex mutex_;
   std::optional<NodeAddress> master_;

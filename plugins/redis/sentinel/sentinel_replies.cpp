@@ -1,5 +1,7 @@
 #include "plugins/redis/sentinel/sentinel_replies.hpp"
 
+#include <algorithm>
+
 #include "core/config/text.hpp"
 
 namespace routemq::redis {
@@ -26,6 +28,20 @@ std::vector<NodeAddress> sentinel_addresses_from(const Reply& reply) {
     const auto ip = field(entry, "ip");
     const auto port = field(entry, "port");
     if (!ip || !port) continue;
+    if (auto address = node_address(*ip, *port)) found.push_back(std::move(*address));
+  }
+  return found;
+}
+
+std::vector<NodeAddress> replica_addresses_from(const Reply& reply) {
+  std::vector<NodeAddress> found;
+  if (!reply.is_array()) return found;
+  for (const auto& entry : reply.elements) {
+    const auto ip = field(entry, "ip");
+    const auto port = field(entry, "port");
+    const auto flags = split(field(entry, "flags").value_or(""), ',');
+    const auto unusable = [](std::string_view flag) { return flag == "s_down" || flag == "o_down" || flag == "disconnected"; };
+    if (!ip || !port || std::any_of(flags.begin(), flags.end(), unusable)) continue;
     if (auto address = node_address(*ip, *port)) found.push_back(std::move(*address));
   }
   return found;

@@ -3,6 +3,7 @@
 //
 //   SENTINEL GET-MASTER-ADDR-BY-NAME name   -> ["10.0.0.5", "6379"], or nil (unknown name)
 //   SENTINEL SENTINELS name                 -> [[ "name", id, "ip", "10.0.0.7", "port", "26379", ... ], ...]
+//   SENTINEL REPLICAS name                  -> [[ "ip", "10.0.0.8", "port", "6380", "flags", "slave", ... ], ...]
 //   ROLE                                    -> ["master", offset, [...]] or ["slave", ip, port, ...]
 //   +switch-master (Pub/Sub on a Sentinel)  -> "name old-ip old-port new-ip new-port"
 #include <optional>
@@ -19,6 +20,9 @@ namespace routemq::redis {
 std::optional<NodeAddress> master_address_from(const Reply& reply);
 // The other Sentinels' addresses from SENTINEL SENTINELS (entries without ip and port are skipped).
 std::vector<NodeAddress> sentinel_addresses_from(const Reply& reply);
+// The replicas worth reading from, from SENTINEL REPLICAS: those Sentinel does not flag as down
+// (s_down, o_down) or disconnected.
+std::vector<NodeAddress> replica_addresses_from(const Reply& reply);
 // The role a server reports ("master", "slave", "sentinel"); empty for a malformed reply.
 std::string role_from(const Reply& reply);
 

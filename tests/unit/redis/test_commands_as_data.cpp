@@ -169,3 +169,32 @@ TEST_CASE("a builder refuses a command with another number of words than it anno
   long_one.word("PING");
   CHECK_THROWS_AS(long_one.word("extra"), std::logic_error);
 }
+
+TEST_CASE("read-only commands say so, writes do not, and a batch only reads when each of its commands does") {
+  CHECK(cmd::get(plain, "a").read_only());
+  CHECK(cmd::mget(plain, {"a", "b"}).read_only());
+  CHECK(cmd::hgetall(plain, "h").read_only());
+  CHECK(cmd::exists(plain, "a").read_only());
+  CHECK(cmd::ttl(plain, "a").read_only());
+  CHECK(cmd::zscore(plain, "z", "m").read_only());
+  CHECK(cmd::sunion(plain, {"s", "t"}).read_only());
+  CHECK(cmd::scan(plain, "0", "*").read_only());
+  CHECK_FALSE(cmd::set(plain, "a", "v", {}, std::nullopt).read_only());
+  CHECK_FALSE(cmd::getdel(plain, "a").read_only());  // reads, and deletes
+  CHECK_FALSE(cmd::incr(plain, "n").read_only());
+  CHECK_FALSE(cmd::lpop(plain, "l").read_only());
+  CHECK_FALSE(cmd::eval(plain, "return 1", {}, {}).read_only());  // a script may write
+  CHECK(cmd::get(plain, "a").as_result().read_only());
+
+  CommandBatch reads;
+  reads.add(cmd::get(plain, "a"));
+  reads.add(cmd::hget(plain, "h", "f"));
+  CHECK(std::move(reads).take().read_only());
+  CommandBatch with_a_write;
+  with_a_write.add(cmd::get(plain, "a"));
+  with_a_write.add(cmd::set(plain, "a", "v", {}, std::nullopt));
+  CHECK_FALSE(std::move(with_a_write).take().read_only());
+  CommandBatch transaction;
+  transaction.add(cmd::get(plain, "a"));
+  CHECK_FALSE(std::move(transaction).take_as_transaction().read_only());  // MULTI ... EXEC: the master's
+}

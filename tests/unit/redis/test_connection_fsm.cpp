@@ -329,3 +329,24 @@ TEST_CASE("connection fsm: a unix socket is named by its path") {
   CHECK(find_action(fsm.opened(fsm.generation(), "no such file"), LinkKind::note_failure)->text ==
         "unix:/run/redis.sock cannot connect: no such file");
 }
+
+TEST_CASE("connection fsm: a replica's connection sends READONLY on a cluster, asks ROLE, and wants slave") {
+  auto settings = fixed_address_settings();
+  settings.replica = true;
+  settings.cluster_readonly = true;
+  ConnectionFsm fsm(settings, [] { return 0.0; });
+  fsm.start({});
+  const auto opened = fsm.opened(fsm.generation(), "");
+  CHECK(opened.at(0).commands == std::vector<std::vector<std::string>>{{"READONLY"}, {"ROLE"}});
+  const auto ready = fsm.handshake_replied(fsm.generation(), {Reply::status("OK"), role_reply("slave")});
+  CHECK(kinds_of(ready) == std::vector<LinkKind>{LinkKind::ready});  // a fixed address: nobody to tell
+
+  settings.cluster_readonly = false;  // behind Sentinel: ROLE only
+  ConnectionFsm promoted(settings, [] { return 0.0; });
+  promoted.start({});
+  CHECK(promoted.opened(promoted.generation(), "").at(0).commands == std::vector<std::vector<std::string>>{{"ROLE"}});
+  const auto refused = promoted.handshake_replied(promoted.generation(), {role_reply("master")});
+  CHECK_THAT(find_action(refused, LinkKind::drop)->text, Catch::Contains("10.0.0.1:6379 is not a replica (ROLE"));
+  CHECK_FALSE(find_action(refused, LinkKind::suspect));  // no source to tell
+  CHECK(promoted.state() == LinkState::down);
+}

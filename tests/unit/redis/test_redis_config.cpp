@@ -208,3 +208,22 @@ TEST_CASE("fallback_cache: off by default, read from YAML or the environment, ba
   CHECK_THROWS_WITH(read("", {{"REDIS_FALLBACK_CACHE_MAX_ENTRIES", "-1"}}),
                     Catch::Contains("REDIS_FALLBACK_CACHE_MAX_ENTRIES='-1': expected an integer between 0"));
 }
+
+TEST_CASE("read_from: master by default, replica_preferred or replica with a cluster or Sentinel, from YAML or REDIS_READ_FROM") {
+  CHECK(read("").read_from == ReadFrom::master);
+  CHECK(read("redis:\n  read_from: replica\n  cluster: {nodes: ['10.0.0.1:7000']}\n").read_from == ReadFrom::replica);
+  CHECK(read("redis:\n  read_from: replica\n  sentinel: {nodes: ['10.0.0.1:26379'], master_name: m}\n",
+             {{"REDIS_READ_FROM", "replica_preferred"}})
+            .read_from == ReadFrom::replica_preferred);  // the environment wins
+  CHECK(read("redis:\n  read_from: master\n").read_from == ReadFrom::master);  // master needs nothing
+}
+
+TEST_CASE("read_from: a bad value, or replicas without a cluster or Sentinel, are errors naming the key or variable") {
+  CHECK_THROWS_WITH(read("redis:\n  read_from: slave\n  cluster: {nodes: ['10.0.0.1:7000']}\n"),
+                    Catch::Contains("app.yaml:2:14: redis.read_from") && Catch::Contains("master, replica_preferred, replica"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_READ_FROM", "nearest"}}), Catch::Contains("REDIS_READ_FROM='nearest'"));
+  CHECK_THROWS_WITH(read("redis:\n  read_from: replica\n"),
+                    Catch::Contains("app.yaml:2:14: redis.read_from: 'replica' reads from replicas, which only a cluster"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_READ_FROM", "replica_preferred"}}),
+                    Catch::Contains("environment variable REDIS_READ_FROM"));
+}

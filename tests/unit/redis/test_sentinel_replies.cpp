@@ -38,6 +38,17 @@ TEST_CASE("SENTINEL SENTINELS: each entry's ip and port, entries without them sk
   CHECK(sentinel_addresses_from(Reply::error("ERR")).empty());
 }
 
+TEST_CASE("SENTINEL REPLICAS: the replicas to read from, those flagged down or disconnected left out") {
+  const auto entry = [](const char* port, const char* flags) {
+    return Reply::array({Reply::string("name"), Reply::string("r"), Reply::string("ip"), Reply::string("10.0.0.8"),
+                         Reply::string("port"), Reply::string(port), Reply::string("flags"), Reply::string(flags)});
+  };
+  const auto reply = Reply::array({entry("6380", "slave"), entry("6381", "s_down,slave"), entry("6382", "slave,o_down"),
+                                   entry("6383", "slave,disconnected"), entry("6384", "slave")});
+  CHECK(replica_addresses_from(reply) == std::vector<NodeAddress>{{"10.0.0.8", 6380}, {"10.0.0.8", 6384}});
+  CHECK(replica_addresses_from(Reply::error("ERR unknown subcommand")).empty());
+}
+
 TEST_CASE("ROLE: master, slave, or nothing readable") {
   CHECK(role_from(Reply::array({Reply::string("master"), Reply::number(10), Reply::array({})})) == "master");
   CHECK(role_from(Reply::array({Reply::string("slave"), Reply::string("127.0.0.1"), Reply::number(6379)})) == "slave");
