@@ -347,8 +347,8 @@ std::vector<std::string> SessionStore::created_with(const std::string& key, cons
                                                     std::string& problem) const {
   std::vector<std::string> pairs;
   if (settings.ttl) pairs.insert(pairs.end(), {std::string(ttl_field), std::to_string(settings.ttl->count())});
-  if (settings.user_id) {
-    auto sealed = redis_->seal_stored(key, user_id_field, *settings.user_id);
+  if (!settings.user_id.empty()) {
+    auto sealed = redis_->seal_stored(key, user_id_field, settings.user_id);
     if (!sealed.bytes) problem = sealed.error;
     else pairs.insert(pairs.end(), {std::string(user_id_field), std::move(*sealed.bytes)});
   }

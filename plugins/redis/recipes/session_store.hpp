@@ -125,7 +125,10 @@ struct SessionCall {
 struct NewSession {
   // Its own TTL, kept with it and used by every later load and save, instead of the store's.
   std::optional<std::chrono::milliseconds> ttl = std::nullopt;
-  std::optional<std::string> user_id = std::nullopt;  // recorded as user_id() (seed 001)
+  // Recorded as user_id() (seed 001); empty: none. A view, as the id is, of a string that outlives the
+  // call: the struct stays trivially destructible, which GCC 12 needs of a braced argument in co_await
+  // (a std::string member here was destroyed twice).
+  std::string_view user_id = {};
 };
 
 enum class SaveStatus {

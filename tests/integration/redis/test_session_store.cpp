@@ -317,3 +317,48 @@ TEST_CASE("sessions: a save of a session removed since it was loaded fails as mi
   CHECK(f.sync(sessions.save("s", expiring)).status == redis::SaveStatus::missing);
   CHECK(f.sync(sessions.get("s")).missing());
 }
+
+namespace {
+
+// README's sessions example, copied as it stands there (keep the two the same): it must compile and
+// do what its comments say. redis::manager(ctx) is the handler's; here a stand-in context gives it.
+struct ReadmeContext {
+  redis::RedisManager& redis;
+};
+
+}  // namespace
+
+namespace routemq::redis {
+RedisManager& manager(ReadmeContext& ctx) { return ctx.redis; }
+}  // namespace routemq::redis
+
+namespace {
+
+awaitable<bool> readme_sessions_example(ReadmeContext& ctx, std::string id) {  // bool: run_sync takes no void
+  redis::SessionStore sessions(redis::manager(ctx), {.ttl = 24h});
+  const std::map<std::string, std::string> fields{{"owner", "ops"}};  // not braced inside co_await: GCC 12
+  co_await sessions.create(id, fields, {.user_id = "u-42"});         // conflict if it exists
+  auto fresh = co_await sessions.create(fields, {.ttl = 15min});    // a new random id, a TTL of its own
+  auto read = co_await sessions.get(id);       // read.found(), read.missing() (seed 002's None), read.unavailable()
+  if (read.found()) { read.session.get("owner"); read.session.created_at(); read.session.user_id(); }
+  // s.set_json("cart", cart) / s.get_json("cart"): nested values; fields named "__..." are yours too
+  co_await sessions.update(id, [](redis::Session& s) { s.incr("logins"); });  // merges: other fields stay
+  co_await sessions.replace(id, fields, {.extend_ttl = true});  // seed 002's update_session: exactly these
+  co_await sessions.get(id, {.extend_ttl = true});  co_await sessions.touch(id);  // a plain get() extends nothing
+  // SessionOptions{.ttl, .expiry = redis::SessionExpiry::fixed}: writes keep the time left unless {.extend_ttl = true}
+  co_await sessions.remove(id);  co_await sessions.list("dev-*");
+  co_return true;
+}
+
+}  // namespace
+
+TEST_CASE("sessions: README's example compiles and runs") {
+  RedisFixture f;
+  ReadmeContext ctx{f.redis};
+  REQUIRE(f.sync(readme_sessions_example(ctx, "readme-1")));
+  redis::SessionStore sessions(f.redis);
+  CHECK(f.sync(sessions.get("readme-1")).missing());  // removed at its end
+  const auto left = f.sync(sessions.list());
+  REQUIRE(left.size() == 1);                           // the one with a random id, and its own 15 minutes
+  CHECK(f.sync(f.redis.pttl("session:{" + left.front() + "}")) <= 900'000);
+}
