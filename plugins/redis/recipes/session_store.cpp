@@ -264,11 +264,12 @@ awaitable<SaveResult> SessionStore::update(std::string_view id, std::function<vo
 awaitable<SaveResult> SessionStore::replace(std::string_view id, const std::map<std::string, std::string>& fields,
                                             SessionCall call) {
   // Kept as changes (clear, then set each), so a conflicting save replaces the newer state the same way.
-  auto replace_all = [&fields](Session& session) {
+  // Named, not built inside the co_await (GCC 12).
+  std::function<void(Session&)> replace_all = [&fields](Session& session) {
     session.clear();
     for (const auto& [field, value] : fields) session.set(field, value);
   };
-  co_return co_await update(id, replace_all, call);
+  co_return co_await update(id, std::move(replace_all), call);
 }
 
 awaitable<bool> SessionStore::touch(std::string_view id, std::optional<std::chrono::milliseconds> ttl) {
