@@ -362,7 +362,8 @@ awaitable<SaveResult> SessionStore::save_attempts(const std::vector<std::string>
   const auto new_session_fields = created_with(keys.front(), settings, problem);
   if (!problem.empty()) co_return not_saved(SaveStatus::failed, problem, session.version_);
   for (int attempt = 0; attempt <= retries; ++attempt) {
-    if (auto too_big = too_large(session); !too_big.empty()) co_return not_saved(SaveStatus::too_large, too_big, session.version_);
+    if (auto too_big = too_large(session); !too_big.empty())
+      co_return not_saved(SaveStatus::too_large, too_big, session.version_);
     if (!session.unreadable_.empty())  // a save replaces the whole hash: it would drop them
       co_return not_saved(SaveStatus::failed,
                           fmt::format("not saved: field(s) {} could not be decrypted", fmt::join(session.unreadable_, ", ")),

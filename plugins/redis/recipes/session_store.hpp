@@ -5,11 +5,12 @@
 // session removed (or expired) since it was loaded is never brought back by a save: `missing`.
 //
 //   redis::SessionStore sessions(redis::manager(ctx), {.ttl = std::chrono::hours(1)});
-//   co_await sessions.create("dev-1", {{"owner", "ops"}}, {.user_id = "u-42"});  // conflict if it exists
+//   const std::map<std::string, std::string> fields{{"owner", "ops"}};  // (GCC 12: no braced map in co_await)
+//   co_await sessions.create("dev-1", fields, {.user_id = "u-42"});     // conflict if it exists
 //   auto read = co_await sessions.get("dev-1");          // found, missing or unavailable
 //   if (read.found()) ... read.session.get("owner") ... read.session.created_at() ...
 //   co_await sessions.update("dev-1", [](redis::Session& s) { s.incr("logins"); });  // merges
-//   co_await sessions.replace("dev-1", {{"owner", "ops"}}, {.extend_ttl = true});     // seed 002's update
+//   co_await sessions.replace("dev-1", fields, {.extend_ttl = true});   // seed 002's update: exactly these
 //   co_await sessions.touch("dev-1");                    // restarts the expiry, nothing loaded
 //   co_await sessions.remove("dev-1");
 //   auto ids = co_await sessions.list("dev-*");
@@ -22,9 +23,9 @@
 // Stored at "session:{<id>}" under the manager's key prefix (the id is the hash tag), one hash field
 // per session field beside the internal __version, __created_at, __incarnation, __user_id and __ttl;
 // a field of yours named like those (any name starting with "__") is stored escaped and comes back as
-// you named it. When the manager or view encrypts values (redis.encrypt_values), every field's value is sealed,
-// bound to its session and field: a field that does not open is named in unreadable() and the
-// session is not saved over it.
+// you named it. When the manager or view encrypts values (redis.encrypt_values), every field's value
+// (and the user id) is sealed, bound to its session and field: a field that does not open is named in
+// unreadable() and the session is not saved over it.
 #include <chrono>
 #include <memory>
 #include <cstddef>
