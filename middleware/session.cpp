@@ -24,9 +24,19 @@ const char* outcome_name(redis::SaveStatus status) {
     case redis::SaveStatus::unchanged: return "unchanged";
     case redis::SaveStatus::too_large: return "too_large";
     case redis::SaveStatus::conflict: return "conflict_gave_up";
+    case redis::SaveStatus::missing: return "removed_meanwhile";
     case redis::SaveStatus::unavailable: return "save_unavailable";
     case redis::SaveStatus::failed: return "save_failed";
     case redis::SaveStatus::ephemeral: return "ephemeral";
+  }
+  return "unknown";
+}
+
+const char* load_outcome(redis::SessionRead::Status status) {
+  switch (status) {
+    case redis::SessionRead::Status::found: return "loaded";
+    case redis::SessionRead::Status::missing: return "new";
+    case redis::SessionRead::Status::unavailable: return "unavailable";
   }
   return "unknown";
 }
@@ -44,9 +54,11 @@ class SessionMiddleware {
     }
     redis::SessionStore store(redis::manager(ctx), options_.store);
     const auto id = options_.key_scope.apply(ctx, key.key);
-    auto loaded = co_await store.get(id);
-    decision_counters().count("session", loaded ? "loaded" : "unavailable");
-    auto session = std::make_shared<Session>(loaded ? std::move(*loaded) : Session::make_ephemeral());
+    // Under a sliding expiry every message keeps its device's session alive, changed or not.
+    auto read = co_await store.get(id, {.extend_ttl = options_.store.expiry == redis::SessionExpiry::sliding});
+    decision_counters().count("session", load_outcome(read.status));
+    // Missing: an empty session for the handler to fill in, created by the save below.
+    auto session = std::make_shared<Session>(std::move(read.session));
     ctx.set(current_session, session);
     co_await next();
     if (session->ephemeral() || !session->changed()) co_return;

@@ -4,7 +4,8 @@
 //
 //   - session:
 //       key: "{device_id}"
-//       ttl: 3600              # seconds; every load and save slides it
+//       ttl: 3600              # seconds; every message (load) and save slides it
+//       expiry: sliding        # or fixed: the TTL runs from the session's creation
 //       max_fields: 100        # (at most 4000) checked before writing: an oversized session is not saved
 //       max_value_bytes: 65536
 //       retries: 3             # a conflicting concurrent save: reload, re-apply the changes, try again
@@ -14,8 +15,10 @@
 //   session->set("last_command", "reboot");
 //
 // Saving compares the version it loaded, so a concurrent write is never silently overwritten: the
-// changes (set, erase, incr) are applied again on the newer state. With Redis unavailable the session
-// is empty and ephemeral (never saved), and says so.
+// changes (set, erase, incr) are applied again on the newer state. A device without a session gets an
+// empty one, created by the save; a session removed while the handler ran is not brought back (counted
+// as removed_meanwhile). With Redis unavailable the session is empty and ephemeral (never saved), and
+// says so.
 #include "core/handling/context_key.hpp"
 #include "core/handling/middleware_registry.hpp"
 #include "plugins/redis/recipes/session_store.hpp"

@@ -1,8 +1,13 @@
 // session through real servers: values carry over between messages, concurrent increments from three
-// instances are all kept, expiry slides, limits are enforced, and an outage gives an ephemeral session.
+// instances are all kept, expiry slides (also for a message that changes nothing), limits are
+// enforced, a session removed while the handler runs is not brought back, and an outage gives an
+// ephemeral session.
 #include <catch2/catch.hpp>
 
+#include "middleware/decision_counters.hpp"
 #include "middleware/session.hpp"
+#include "plugins/redis/context_redis.hpp"
+#include "plugins/redis/redis_manager.hpp"
 #include "tests/integration/middleware/middleware_fixture.hpp"
 #include "tests/support/wait_until.hpp"
 #include "tests/support/mosquitto_server.hpp"
@@ -65,6 +70,52 @@ TEST_CASE("session: values written by one message are seen by the next, and the 
   const auto after_big = probe.wait_for_topic("seen/d", 10s);
   REQUIRE(after_big);
   CHECK(after_big->payload == "4,c,stored");
+}
+
+namespace {
+
+// "read": changes nothing; "remove": the session is removed while the handler runs, then changed.
+awaitable<void> read_or_remove(Context& ctx) {
+  auto session = *ctx.get(middleware::current_session);
+  if (ctx.payload() == "remove") {
+    std::vector<std::string> key{"session:{r:" + ctx.param("device_id") + "}"};  // no braces inside co_await (GCC 12)
+    co_await redis::manager(ctx).del(std::move(key));
+    session->set("after", "removed");
+  } else if (ctx.payload() == "write") {
+    session->set("n", "1");
+  }
+  ctx.publish("seen/" + std::string(ctx.payload()), "ok", {.qos = 1});
+}
+
+}  // namespace
+
+TEST_CASE("session: a message that changes nothing still slides the expiry, and a session removed while the handler runs is not brought back") {
+  MosquittoServer broker;
+  broker.start();
+  RedisServer redis_server;
+  redis_server.start();
+  MiddlewareInstance instance(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml, read_or_remove);
+  REQUIRE(instance.ready());
+  MqttProbe probe;
+  probe.connect(broker.port());
+  probe.subscribe("seen/#", 1);
+  const auto new_before = middleware::decision_counters().get("session", "new");
+  probe.publish("dev/d2", "write", 1);
+  REQUIRE(probe.wait_for_topic("seen/write", 10s));
+  CHECK(middleware::decision_counters().get("session", "new") == new_before + 1);  // none yet: a fresh one
+  REQUIRE(wait_until([&] { return redis_server.command({"HGET", "routemq:session:{r:d2}", "n"}) == "$1\r\n1\r\n"; }, 10s));
+
+  redis_server.command({"PEXPIRE", "routemq:session:{r:d2}", "5000"});
+  probe.publish("dev/d2", "read", 1);
+  REQUIRE(probe.wait_for_topic("seen/read", 10s));
+  // Loaded (and so extended) before the handler ran, which published after.
+  CHECK(std::stoll(redis_server.command({"PTTL", "routemq:session:{r:d2}"}).substr(1)) > 20000);
+
+  const auto removed_before = middleware::decision_counters().get("session", "removed_meanwhile");
+  probe.publish("dev/d2", "remove", 1);
+  REQUIRE(probe.wait_for_topic("seen/remove", 10s));
+  REQUIRE(wait_until([&] { return middleware::decision_counters().get("session", "removed_meanwhile") == removed_before + 1; }, 10s));
+  CHECK(redis_server.command({"EXISTS", "routemq:session:{r:d2}"}) == ":0\r\n");  // no {after: removed}
 }
 
 namespace {

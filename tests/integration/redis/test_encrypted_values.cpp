@@ -191,24 +191,33 @@ TEST_CASE("encrypt_values on the manager: each session field sealed to its sessi
   const auto stored_owner = f.sync(f.redis.command({"HGET", "test:session:{s1}", "owner"})).reply.text;
   CHECK(stored_owner.starts_with("rq1"));
   auto loaded = f.sync(sessions.get("s1"));
-  REQUIRE(loaded);
-  CHECK(loaded->get("owner") == "Ada");
-  CHECK(loaded->get("__version") == "mine");
+  REQUIRE(loaded.found());
+  CHECK(loaded.session.get("owner") == "Ada");
+  CHECK(loaded.session.get("__version") == "mine");
   CHECK(f.sync(sessions.update("s1", [](redis::Session& s) { s.incr("logins"); })).ok());
-  CHECK(f.sync(sessions.get("s1"))->get("logins") == "1");
+  CHECK(f.sync(sessions.get("s1")).session.get("logins") == "1");
 
   // Another session's sealed field copied in: it does not open, and a save would drop it: refused.
   REQUIRE(f.sync(sessions.create("s2", {{"owner", "Eve"}})).ok());
   const auto eve = f.sync(f.redis.command({"HGET", "test:session:{s2}", "owner"})).reply.text;
   REQUIRE(f.sync(f.redis.command({"HSET", "test:session:{s1}", "owner", eve})).succeeded());
   auto tampered = f.sync(sessions.get("s1"));
-  REQUIRE(tampered);
-  CHECK_FALSE(tampered->get("owner"));
-  CHECK(tampered->unreadable() == std::vector<std::string>{"owner"});
+  REQUIRE(tampered.found());
+  CHECK_FALSE(tampered.session.get("owner"));
+  CHECK(tampered.session.unreadable() == std::vector<std::string>{"owner"});
   const auto saved = f.sync(sessions.update("s1", [](redis::Session& s) { s.set("note", "x"); }));
   CHECK(saved.status == redis::SaveStatus::failed);
   CHECK(saved.problem.find("owner") != std::string::npos);
   CHECK(f.sync(f.redis.command({"HGET", "test:session:{s1}", "owner"})).reply.text == eve);  // left as it was
+  // Replacing every field drops the unreadable one on purpose: allowed.
+  CHECK(f.sync(sessions.replace("s1", {{"owner", "Ada again"}})).ok());
+  CHECK(f.sync(sessions.get("s1")).session.fields() == std::map<std::string, std::string>{{"owner", "Ada again"}});
+
+  // The user id is sealed like a field, and kept as stored by every later save.
+  REQUIRE(f.sync(sessions.create("s3", {{"a", "1"}}, {.user_id = "u-42"})).ok());
+  CHECK(f.sync(f.redis.command({"HGET", "test:session:{s3}", "__user_id"})).reply.text.starts_with("rq1"));
+  REQUIRE(f.sync(sessions.update("s3", [](redis::Session& s) { s.incr("a"); })).ok());
+  CHECK(f.sync(sessions.get("s3")).session.user_id() == "u-42");
 }
 
 TEST_CASE("encrypt_values: plain set, setex, get, getdel and the JSON values are sealed, as seed 004's set and get") {
