@@ -49,6 +49,7 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   settings.connect_timeout = milliseconds(config.connect_timeout_s);
   settings.command_timeout = milliseconds(config.socket_timeout_s);
   settings.health_check_interval = milliseconds(config.health_check_interval_s);
+  settings.keepalive = config.socket_keepalive;
   settings.reconnect_min = milliseconds(config.reconnect_min_s);
   settings.reconnect_max = milliseconds(config.reconnect_max_s);
   settings.socket_path = config.socket_path;
