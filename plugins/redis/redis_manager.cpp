@@ -286,6 +286,8 @@ awaitable<bool> RedisManager::initialize(const asio::use_awaitable_t<>&) {
 
 bool RedisManager::start() {
   disconnect();
+  // Noted first: a configure() racing this start() then makes the next initialize() start again.
+  const auto generation = engine_->settings_generation.load();
   engine_->put_next_settings_in_effect();  // configure()'s, if any: commands go on with the old ones until here
   const auto& config = engine_->settings();
   if (!config.enabled) {
@@ -293,7 +295,7 @@ bool RedisManager::start() {
     return false;
   }
   engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
-  engine_->started_generation = engine_->settings_generation.load();
+  engine_->started_generation = generation;
   if (!config.sentinel.nodes.empty()) {
     auto& locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config, engine_->connection_settings)));
     locator->start();
