@@ -1,7 +1,16 @@
 #include "core/net/transport.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
 
 #include "core/net/tls_context.hpp"
 
@@ -9,6 +18,27 @@ namespace routemq::net {
 namespace {
 
 constexpr std::size_t read_chunk = 64 * 1024;
+
+// SO_KEEPALIVE and the numbers given; why not, in words, when the system refuses one.
+std::string set_keepalive(asio::ip::tcp::socket& socket, const TcpKeepalive& keepalive) {
+  if (!keepalive.enabled) return {};
+  boost::system::error_code error;
+  socket.set_option(asio::socket_base::keep_alive(true), error);
+  if (error) return "TCP keepalive (SO_KEEPALIVE): " + error.message();
+  const struct {
+    int value;
+    int option;
+    const char* name;
+  } numbers[] = {{keepalive.idle_s, TCP_KEEPIDLE, "TCP_KEEPIDLE"},
+                 {keepalive.interval_s, TCP_KEEPINTVL, "TCP_KEEPINTVL"},
+                 {keepalive.count, TCP_KEEPCNT, "TCP_KEEPCNT"}};
+  for (const auto& number : numbers) {
+    if (number.value <= 0) continue;
+    if (::setsockopt(socket.native_handle(), IPPROTO_TCP, number.option, &number.value, sizeof number.value) != 0)
+      return fmt::format("TCP keepalive ({} {}): {}", number.name, number.value, std::strerror(errno));
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -53,6 +83,7 @@ void Transport::open_tcp(Opened done) {
           if (connect_error) return done(connect_error.message());
           boost::system::error_code ignored;
           tcp_.set_option(asio::ip::tcp::no_delay(true), ignored);
+          if (auto refused = set_keepalive(tcp_, options_.keepalive); !refused.empty()) return done(refused);
           if (options_.tls_context) return start_tls(std::move(done));
           stage_ = "open";
           done({});

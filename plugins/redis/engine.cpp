@@ -26,11 +26,32 @@ Engine::Engine(RedisConfig settings) : Engine(std::move(settings), std::make_uni
 Engine::Engine(RedisConfig settings, asio::io_context& caller_io) : Engine(std::move(settings), nullptr, &caller_io) {}
 
 Engine::Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io)
-    : config(std::move(settings)),
-      own_io(std::move(owned)),
+    : own_io(std::move(owned)),
       io(caller_io ? *caller_io : *own_io),
       strand(asio::make_strand(io)),
-      subscriber(std::make_shared<Subscriber>(strand, shared_stats)) {}
+      subscriber(std::make_shared<Subscriber>(strand, shared_stats)) {
+  settings_versions.push_back(std::make_unique<const RedisConfig>(std::move(settings)));
+  in_effect.store(settings_versions.back().get(), std::memory_order_release);
+}
+
+void Engine::set_next_settings(RedisConfig next) {
+  std::lock_guard lock(settings_mutex);
+  next_settings = std::move(next);
+  ++settings_generation;  // the next initialize() starts again with these
+}
+
+bool Engine::put_next_settings_in_effect() {
+  {
+    std::lock_guard lock(settings_mutex);
+    if (!next_settings) return false;
+    settings_versions.push_back(std::make_unique<const RedisConfig>(std::move(*next_settings)));
+    next_settings.reset();
+    in_effect.store(settings_versions.back().get(), std::memory_order_release);
+  }
+  std::lock_guard lock(recipe_states_mutex);
+  recipe_states.clear();  // rebuilt from the new settings at their next use (the keyring)
+  return true;
+}
 
 void Engine::use_fallback_cache(const RedisConfig::FallbackCache& limits) {
   if (limits.max_entries == 0) {
@@ -60,7 +81,7 @@ Engine::~Engine() {
 }
 
 Result Engine::refuse_unavailable() const {
-  return unavailable.refuse(config.enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
+  return unavailable.refuse(settings().enabled ? Unavailable::Reason::not_connected : Unavailable::Reason::disabled);
 }
 
 void Resumption::complete(std::shared_ptr<Target>&& self, Result&& outcome) {

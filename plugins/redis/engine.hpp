@@ -70,12 +70,18 @@ struct Engine {
   // A call refused at once: nothing connected (or Redis disabled). Counted.
   Result refuse_unavailable() const;
 
-  RedisConfig config;
+  // The settings in effect: what every command reads (the key prefix, the default TTL), read without
+  // a lock from any thread. configure() only leaves new settings for start(), which puts them in
+  // effect; a command running meanwhile keeps the old ones whole, never half of each.
+  const RedisConfig& settings() const { return *in_effect.load(std::memory_order_acquire); }
+  void set_next_settings(RedisConfig next);
+  // start()'s first step: the settings configure() left, if any, now in effect; false when none.
+  bool put_next_settings_in_effect();
   // configure() bumps it; start() notes the one it started with: initialize() leaves connections
   // started with the current settings alone.
   std::atomic<std::uint64_t> settings_generation{1};
   std::atomic<std::uint64_t> started_generation{0};
-  ConnectionSettings connection_settings;  // built from `config` by start()
+  ConnectionSettings connection_settings;  // built from settings() by start()
   std::shared_ptr<ClientStats> shared_stats = std::make_shared<ClientStats>();  // connections hold it too
   ClientStats& stats = *shared_stats;
   Unavailable unavailable{shared_stats};
@@ -107,6 +113,13 @@ struct Engine {
   std::map<std::type_index, std::shared_ptr<void>> recipe_states;
 
  private:
+  // Every version of the settings stays alive until the engine goes, as retired pools do, so a
+  // reference from settings() never dangles; configure() is rare, the copies few.
+  std::atomic<const RedisConfig*> in_effect{nullptr};
+  std::mutex settings_mutex;
+  std::vector<std::unique_ptr<const RedisConfig>> settings_versions;  // under settings_mutex
+  std::optional<RedisConfig> next_settings;                           // under settings_mutex
+
   Engine(RedisConfig settings, std::unique_ptr<asio::io_context> owned, asio::io_context* caller_io);
 };
 

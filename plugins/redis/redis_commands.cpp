@@ -97,6 +97,14 @@ awaitable<std::vector<OptionalString>> RedisManager::mget(std::vector<std::strin
 // MSET and each key's EXPIRE in one MULTI/EXEC: all or none.
 awaitable<bool> RedisManager::mset(std::vector<Pair> pairs, std::optional<std::chrono::seconds> expiry) {
   if (pairs.empty()) co_return false;
+  // EXPIRE 0 deletes the key: MSET then EXPIRE 0 would store, delete, and answer true. Redis refuses
+  // SET ... EX 0 itself; this is refused here, before anything is sent.
+  if (expiry && expiry->count() <= 0) {
+    spdlog::warn("redis: mset of {} key(s) refused: a TTL of {}s would delete them at once (give a positive TTL, "
+                 "or none for the default)",
+                 pairs.size(), expiry->count());
+    co_return false;
+  }
   if (on_cluster() && !one_slot(pairs)) co_return co_await mset_across_slots(std::move(pairs), expiry);
   Pipeline transaction(*this);
   transaction.add(cmd::mset(key_space(), pairs));

@@ -151,20 +151,35 @@ void require_readable(const std::string& path, const ConfigNode& node, const std
                                 std::strerror(errno)));
 }
 
+// verify (ours) or cert_reqs (seed 004's ssl_cert_reqs), one meaning: given both, they must agree.
+// "optional" is verified as "required" is: Python's ssl.CERT_OPTIONAL, which redis-py passes on, "has
+// the same meaning as CERT_REQUIRED" in client mode (a TLS server always presents a certificate).
+void read_verification(SectionReader& r, const ConfigNode& section, const Environment& env, const std::string& prefix,
+                       TlsSettings& tls) {
+  const auto verify_var = prefix + "_VERIFY", cert_reqs_var = prefix + "_CERT_REQS";
+  const auto verify = r.optional_boolean("verify", {.env = verify_var.c_str()});
+  const auto cert_reqs =
+      r.optional_string("cert_reqs", {.env = cert_reqs_var.c_str(), .one_of = {"required", "optional", "none"}});
+  if (verify && cert_reqs && *verify != (*cert_reqs != "none"))
+    throw ConfigError(fmt::format("{}: cert_reqs '{}' contradicts verify {} (they say the same thing: give one)",
+                                  where_set(section.child("cert_reqs"), cert_reqs_var, env), *cert_reqs, *verify));
+  if (cert_reqs) tls.verify = *cert_reqs != "none";
+  else if (verify) tls.verify = *verify;
+}
+
 // A tls section, its variables named `prefix`_CA_FILE and so on (REDIS_TLS, REDIS_SENTINEL_TLS).
 void read_tls(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, const std::string& prefix,
               TlsSettings& tls) {
   SectionReader r(section, env, effective);
   const auto variable = [&](const char* suffix) { return prefix + suffix; };
   const auto enabled_var = variable(""), ca_file_var = variable("_CA_FILE"), ca_dir_var = variable("_CA_DIR"),
-             cert_var = variable("_CERT_FILE"), key_var = variable("_KEY_FILE"), verify_var = variable("_VERIFY"),
-             name_var = variable("_SERVER_NAME");
+             cert_var = variable("_CERT_FILE"), key_var = variable("_KEY_FILE"), name_var = variable("_SERVER_NAME");
   tls.enabled = r.boolean("enabled", tls.enabled, {.env = enabled_var.c_str()});
   tls.ca_file = r.string("ca_file", tls.ca_file, {.env = ca_file_var.c_str()});
   tls.ca_dir = r.string("ca_dir", tls.ca_dir, {.env = ca_dir_var.c_str()});
   tls.cert_file = r.string("cert_file", tls.cert_file, {.env = cert_var.c_str()});
   tls.key_file = r.string("key_file", tls.key_file, {.env = key_var.c_str()});
-  tls.verify = r.boolean("verify", tls.verify, {.env = verify_var.c_str()});
+  read_verification(r, section, env, prefix, tls);
   tls.server_name = r.string("server_name", tls.server_name, {.env = name_var.c_str()});
   r.finish();
   require_readable(tls.ca_file, section.child("ca_file"), ca_file_var, env, "CA certificate file (PEM)");
@@ -173,6 +188,28 @@ void read_tls(const ConfigNode& section, const Environment& env, EffectiveConfig
   require_readable(tls.key_file, section.child("key_file"), key_var, env, "private key file (PEM)");
   if (tls.cert_file.empty() != tls.key_file.empty())
     throw ConfigError(fmt::format("{}: cert_file and key_file go together (mutual TLS needs both)", section.where()));
+}
+
+// Seed 004's socket_keepalive and socket_keepalive_options (its TCP_KEEPIDLE, TCP_KEEPINTVL and
+// TCP_KEEPCNT, by name). Options without keepalive on would be ignored: refused instead.
+void read_keepalive(SectionReader& r, const Environment& env, EffectiveConfig* effective, RedisConfig& config) {
+  auto& keepalive = config.socket_keepalive;
+  keepalive.enabled = r.boolean("socket_keepalive", keepalive.enabled, {.env = "REDIS_SOCKET_KEEPALIVE"});
+  const auto options_node = r.section("socket_keepalive_options");
+  SectionReader options(options_node, env, effective);
+  const auto seconds = [&](const char* key, const char* variable) {
+    return static_cast<int>(options.integer(key, 0, {.env = variable, .min = 0, .max = 32767}));
+  };
+  keepalive.idle_s = seconds("idle", "REDIS_SOCKET_KEEPALIVE_IDLE");
+  keepalive.interval_s = seconds("interval", "REDIS_SOCKET_KEEPALIVE_INTERVAL");
+  keepalive.count = static_cast<int>(options.integer("count", 0, {.env = "REDIS_SOCKET_KEEPALIVE_COUNT", .min = 0, .max = 127}));
+  options.finish();
+  const bool options_given = keepalive.idle_s > 0 || keepalive.interval_s > 0 || keepalive.count > 0;
+  if (options_given && !keepalive.enabled)
+    throw ConfigError(fmt::format("{}: without socket_keepalive: true (REDIS_SOCKET_KEEPALIVE) these options would "
+                                  "change nothing",
+                                  options_node.defined() ? options_node.where()
+                                                         : "environment variables REDIS_SOCKET_KEEPALIVE_*"));
 }
 
 void read_sentinel(const ConfigNode& section, const Environment& env, EffectiveConfig* effective, RedisConfig& config) {
@@ -253,7 +290,12 @@ RedisConfig read_redis_config(const ConfigNode& section, const Environment& env,
   config.default_ttl_s =
       r.integer("default_ttl", config.default_ttl_s, {.env = "REDIS_DEFAULT_TTL", .min = 0, .max = 100LL * 365 * 86400});
   config.health_check_interval_s = r.number("health_check_interval", config.health_check_interval_s,
-                                            {.env = "REDIS_HEALTH_CHECK_INTERVAL", .min = 0.01, .max = 3600});
+                                            {.env = "REDIS_HEALTH_CHECK_INTERVAL", .min = 0, .max = 3600});
+  if (config.health_check_interval_s > 0 && config.health_check_interval_s < 0.01)  // would round to 0, off
+    throw ConfigError(fmt::format("{}: expected 0 (no health checks) or at least 0.01 seconds (got {})",
+                                  where_set(section.child("health_check_interval"), "REDIS_HEALTH_CHECK_INTERVAL", env),
+                                  config.health_check_interval_s));
+  read_keepalive(r, env, effective, config);
   config.client_name = r.string("client_name", config.client_name, {.env = "REDIS_CLIENT_NAME"});
   if (config.client_name.find_first_of(" \r\n") != std::string::npos)
     throw ConfigError(fmt::format("{}: expected a client name without spaces (got '{}')",
@@ -308,7 +350,9 @@ const std::vector<std::string>& redis_env_vars() {
       "REDIS_SENTINEL_PASSWORD", "REDIS_SENTINEL_TLS", "REDIS_SENTINEL_TLS_CA_FILE", "REDIS_SENTINEL_TLS_CA_DIR",
       "REDIS_SENTINEL_TLS_CERT_FILE", "REDIS_SENTINEL_TLS_KEY_FILE", "REDIS_SENTINEL_TLS_VERIFY",
       "REDIS_SENTINEL_TLS_SERVER_NAME", "REDIS_CLUSTER_NODES", "REDIS_READ_FROM", "REDIS_FALLBACK_CACHE_MAX_ENTRIES",
-      "REDIS_FALLBACK_CACHE_MAX_BYTES", "REDIS_FALLBACK_CACHE_MAX_AGE"};
+      "REDIS_FALLBACK_CACHE_MAX_BYTES", "REDIS_FALLBACK_CACHE_MAX_AGE", "REDIS_TLS_CERT_REQS",
+      "REDIS_SENTINEL_TLS_CERT_REQS", "REDIS_SOCKET_KEEPALIVE", "REDIS_SOCKET_KEEPALIVE_IDLE",
+      "REDIS_SOCKET_KEEPALIVE_INTERVAL", "REDIS_SOCKET_KEEPALIVE_COUNT"};
   return names;
 }
 

@@ -17,6 +17,8 @@
 //       cert_file: ""                   # REDIS_TLS_CERT_FILE: our certificate, for mutual TLS
 //       key_file: ""                    # REDIS_TLS_KEY_FILE: its key
 //       verify: true                    # REDIS_TLS_VERIFY: check the certificate and its name (off: warned at start)
+//       cert_reqs: required             # REDIS_TLS_CERT_REQS: seed 004's ssl_cert_reqs, verify said its way:
+//                                       #   required | optional (the same, as in Python's ssl on a client) | none
 //       server_name: ""                 # REDIS_TLS_SERVER_NAME: SNI and the name to check (default: host)
 //     sentinel:                         # the master found and followed through Sentinel (host and port unused)
 //       nodes: [host:26379, ...]        # REDIS_SENTINELS=host:port,host:port
@@ -32,7 +34,12 @@
 //     socket_connect_timeout: 5         # REDIS_SOCKET_CONNECT_TIMEOUT, seconds
 //     key_prefix: "routemq:"            # REDIS_KEY_PREFIX
 //     default_ttl: 0                    # REDIS_DEFAULT_TTL, seconds; 0 = keys do not expire
-//     health_check_interval: 5          # REDIS_HEALTH_CHECK_INTERVAL, seconds between idle PINGs
+//     health_check_interval: 5          # REDIS_HEALTH_CHECK_INTERVAL, seconds idle before a PING; 0: no health checks
+//     socket_keepalive: false           # REDIS_SOCKET_KEEPALIVE: TCP keepalive (SO_KEEPALIVE) on each connection
+//     socket_keepalive_options:         # with it; each unset or 0: the system's
+//       idle: 0                         # REDIS_SOCKET_KEEPALIVE_IDLE, seconds idle before the first probe (TCP_KEEPIDLE)
+//       interval: 0                     # REDIS_SOCKET_KEEPALIVE_INTERVAL, seconds between probes (TCP_KEEPINTVL)
+//       count: 0                        # REDIS_SOCKET_KEEPALIVE_COUNT, unanswered probes before it is dropped (TCP_KEEPCNT)
 //     reconnect: {min_delay: 0.1, max_delay: 5}   # backoff, seconds
 //     fallback_cache:                   # get/set answered in process while Redis is unavailable (fallback_cache.hpp)
 //       max_entries: 0                  # REDIS_FALLBACK_CACHE_MAX_ENTRIES; 0 = off
@@ -78,7 +85,8 @@ struct RedisConfig {
   double connect_timeout_s = 5;
   std::string key_prefix = "routemq:";
   long long default_ttl_s = 0;
-  double health_check_interval_s = 5;
+  double health_check_interval_s = 5;  // 0: no health checks
+  net::TcpKeepalive socket_keepalive;   // off unless asked for, as in seed 004
   double reconnect_min_s = 0.1;
   double reconnect_max_s = 5;
   struct FallbackCache {

@@ -50,6 +50,7 @@ ConnectionSettings settings_for(const RedisConfig& config) {
   settings.connect_timeout = milliseconds(config.connect_timeout_s);
   settings.command_timeout = milliseconds(config.socket_timeout_s);
   settings.health_check_interval = milliseconds(config.health_check_interval_s);
+  settings.keepalive = config.socket_keepalive;
   settings.reconnect_min = milliseconds(config.reconnect_min_s);
   settings.reconnect_max = milliseconds(config.reconnect_max_s);
   settings.socket_path = config.socket_path;
@@ -105,11 +106,6 @@ bool sampled_for_latency() {
 const Codec& codec_named(const std::string& name) {
   const Codec* found = codec::by_name(name);
   return found ? *found : codec::json();  // read_redis_config() has refused any other name
-}
-
-std::shared_ptr<const RedisManager::ValueFormat> configured_format(const RedisConfig& config) {
-  return std::make_shared<const RedisManager::ValueFormat>(
-      RedisManager::ValueFormat{codec_named(config.codec), config.encrypt_values});
 }
 
 // The context a sealed value is bound to: its key, and the part of it (a hash field) when it has one.
@@ -197,7 +193,7 @@ RedisManager::RedisManager(std::shared_ptr<Engine> engine, std::string scope_pre
     : engine_(std::move(engine)),
       scope_prefix_(std::move(scope_prefix)),
       scope_ttl_(scope_ttl),
-      format_(format ? std::move(format) : configured_format(engine_->config)),
+      format_(std::move(format)),
       cache_stats_(cache_stats ? std::move(cache_stats) : std::make_shared<CacheStats>()) {}
 
 RedisManager::~RedisManager() = default;
@@ -205,10 +201,10 @@ RedisManager::RedisManager(RedisManager&&) noexcept = default;
 RedisManager& RedisManager::operator=(RedisManager&&) noexcept = default;
 
 RedisManager RedisManager::scoped(std::string_view prefix, ScopeOptions options) const {
-  auto format = format_;
+  auto format = format_;  // null: the view follows the settings in effect, as its parent does
   if (options.codec || options.encrypt_values)
-    format = std::make_shared<const ValueFormat>(ValueFormat{options.codec ? std::move(*options.codec) : format_->codec,
-                                                             options.encrypt_values.value_or(format_->encrypted)});
+    format = std::make_shared<const ValueFormat>(ValueFormat{options.codec ? std::move(*options.codec) : codec(),
+                                                             options.encrypt_values.value_or(encrypts_values())});
   return RedisManager(engine_, scope_prefix_ + std::string(prefix), options.default_ttl ? options.default_ttl : scope_ttl_,
                       std::move(format), nullptr);
 }
@@ -233,19 +229,21 @@ std::shared_ptr<RedisManager> RedisManager::share() const {
   return std::shared_ptr<RedisManager>(new RedisManager(engine_, scope_prefix_, scope_ttl_, format_, cache_stats_));
 }
 
+// Written into the settings every command reads, they would change under commands running on other
+// threads (a data race), and a command could build its key with one prefix and its TTL with another:
+// the engine keeps them for start() instead.
 void RedisManager::configure(RedisConfig config) {
-  config = with_valid_key(std::move(config));  // first: a bad key leaves the manager as it was
-  if (!is_scoped()) format_ = configured_format(config);
-  engine_->config = std::move(config);
-  ++engine_->settings_generation;  // the next initialize() starts again with these
-  std::lock_guard lock(engine_->recipe_states_mutex);
-  engine_->recipe_states.clear();  // rebuilt from the new settings at their next use
+  engine_->set_next_settings(with_valid_key(std::move(config)));  // a bad key throws first, leaving all as it was
 }
 
-const RedisConfig& RedisManager::config() const { return engine_->config; }
+const RedisConfig& RedisManager::config() const { return engine_->settings(); }
+
+const Codec& RedisManager::codec() const { return format_ ? format_->codec : codec_named(config().codec); }
+
+bool RedisManager::encrypts_values() const { return format_ ? format_->encrypted : config().encrypt_values; }
 
 void RedisManager::set_codec(Codec codec) {
-  format_ = std::make_shared<const ValueFormat>(ValueFormat{std::move(codec), format_->encrypted});
+  format_ = std::make_shared<const ValueFormat>(ValueFormat{std::move(codec), encrypts_values()});
 }
 
 bool RedisManager::started_for_initialize() {
@@ -267,7 +265,7 @@ bool RedisManager::initialize() {
   ensure_not_io_thread();
   const auto failures_before = engine_->stats.connection_failures.load();
   if (!started_for_initialize()) return false;
-  const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->config.connect_timeout_s);
+  const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->settings().connect_timeout_s);
   auto now = connecting(failures_before, give_up);
   for (; now == Connecting::waiting; now = connecting(failures_before, give_up))
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -278,7 +276,7 @@ bool RedisManager::initialize() {
 awaitable<bool> RedisManager::initialize(const asio::use_awaitable_t<>&) {
   const auto failures_before = engine_->stats.connection_failures.load();
   if (!started_for_initialize()) co_return false;
-  const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->config.connect_timeout_s);
+  const auto give_up = std::chrono::steady_clock::now() + milliseconds(engine_->settings().connect_timeout_s);
   asio::steady_timer pause(co_await asio::this_coro::executor);
   auto now = connecting(failures_before, give_up);
   for (; now == Connecting::waiting; now = connecting(failures_before, give_up)) {
@@ -290,7 +288,10 @@ awaitable<bool> RedisManager::initialize(const asio::use_awaitable_t<>&) {
 
 bool RedisManager::start() {
   disconnect();
-  const auto& config = engine_->config;
+  // Noted first: a configure() racing this start() then makes the next initialize() start again.
+  const auto generation = engine_->settings_generation.load();
+  engine_->put_next_settings_in_effect();  // configure()'s, if any: commands go on with the old ones until here
+  const auto& config = engine_->settings();
   // Disabled, every call is a no-op, as documented: no in-process answers either.
   engine_->use_fallback_cache(config.enabled ? config.fallback_cache : RedisConfig::FallbackCache{});
   if (!config.enabled) {
@@ -298,7 +299,7 @@ bool RedisManager::start() {
     return false;
   }
   engine_->connection_settings = settings_for(config);  // first: a TLS file that does not load throws here
-  engine_->started_generation = engine_->settings_generation.load();
+  engine_->started_generation = generation;
   MasterLocator* locator = nullptr;  // started once the pool reading from its replicas follows it
   if (!config.sentinel.nodes.empty()) {
     locator = engine_->master_locators.emplace_back(MasterLocator::create(engine_->strand, sentinel_settings_for(config, engine_->connection_settings))).get();
@@ -365,10 +366,11 @@ bool RedisManager::wait_connected(std::chrono::milliseconds deadline) const {
   return true;
 }
 
-std::string RedisManager::prefix() const { return engine_->config.key_prefix + scope_prefix_; }
+std::string RedisManager::prefix() const { return engine_->settings().key_prefix + scope_prefix_; }
 
 KeySpace RedisManager::key_space() const {
-  return KeySpace(engine_->config.key_prefix, scope_prefix_, !engine_->config.cluster.nodes.empty());
+  const auto& settings = engine_->settings();  // one version: a start() may put new ones in effect meanwhile
+  return KeySpace(settings.key_prefix, scope_prefix_, !settings.cluster.nodes.empty());
 }
 
 std::string RedisManager::key(std::string_view name) const { return key_space().key(name); }
@@ -380,7 +382,7 @@ std::string RedisManager::strip_prefix(std::string_view key) const {
 }
 
 std::optional<std::chrono::seconds> RedisManager::default_ttl() const {
-  const auto ttl = scope_ttl_.value_or(std::chrono::seconds(engine_->config.default_ttl_s));
+  const auto ttl = scope_ttl_.value_or(std::chrono::seconds(engine_->settings().default_ttl_s));
   if (ttl.count() <= 0) return std::nullopt;
   return ttl;
 }
@@ -406,19 +408,20 @@ std::shared_ptr<const Keyring> RedisManager::keyring() const {
 }
 
 Encoded RedisManager::seal_stored(std::string_view name, std::string_view part, std::string_view bytes) const {
-  if (!format_->encrypted) return {std::string(bytes), {}};
+  if (!encrypts_values()) return {std::string(bytes), {}};
   if (auto sealed = keyring()->seal(bytes, seal_context(key(name), part))) return {std::move(sealed), {}};
   return {std::nullopt, "values are encrypted but no encryption key is configured (REDIS_ENCRYPTION_KEY)"};
 }
 
 Decrypted RedisManager::open_stored(std::string_view name, std::string_view part, std::string bytes) const {
-  if (!format_->encrypted) return {std::move(bytes), {}};
+  if (!encrypts_values()) return {std::move(bytes), {}};
   return keyring()->open(bytes, seal_context(key(name), part));
 }
 
 Encoded RedisManager::encode_stored(std::string_view name, const nlohmann::json& value) const {
-  auto encoded = format_->codec.encode(value);
-  if (!encoded.bytes) return {std::nullopt, fmt::format("the {} codec cannot encode it: {}", format_->codec.name, encoded.error)};
+  const auto& value_codec = codec();
+  auto encoded = value_codec.encode(value);
+  if (!encoded.bytes) return {std::nullopt, fmt::format("the {} codec cannot encode it: {}", value_codec.name, encoded.error)};
   return seal_stored(name, {}, *encoded.bytes);
 }
 
@@ -439,10 +442,11 @@ Decoded RedisManager::decode_stored(std::string_view name, const std::string& by
     decoded.error = std::move(opened.error);  // counted and logged already
     return decoded;
   }
-  decoded = format_->codec.decode(*opened.value);
+  const auto& value_codec = codec();
+  decoded = value_codec.decode(*opened.value);
   if (!decoded.value) {
     decoded.error = fmt::format("the value of '{}' could not be decoded by the {} codec: {}", name,
-                                format_->codec.name, decoded.error);
+                                value_codec.name, decoded.error);
     count_cache(&CacheStats::decode_failures);
     spdlog::warn("redis: {}", decoded.error);
   }
@@ -452,7 +456,7 @@ Decoded RedisManager::decode_stored(std::string_view name, const std::string& by
 std::shared_ptr<void> RedisManager::recipe_state(std::type_index type, MakeRecipeState make) const {
   std::lock_guard lock(engine_->recipe_states_mutex);
   auto& state = engine_->recipe_states[type];
-  if (!state) state = make(engine_->config);
+  if (!state) state = make(engine_->settings());
   return state;
 }
 
@@ -706,7 +710,7 @@ awaitable<std::optional<std::pair<std::string, std::string>>> RedisManager::blpo
   auto command = cmd::blpop(key_space(), names, timeout);
   if (command.answered_here()) co_return std::nullopt;
   if (!is_connected()) co_return command.decode(engine_->refuse_unavailable());
-  auto blocking = open_lease({.command_timeout = milliseconds(engine_->config.socket_timeout_s) + timeout,
+  auto blocking = open_lease({.command_timeout = milliseconds(engine_->settings().socket_timeout_s) + timeout,
                               .key = key(names.front())});
   const auto decode = command.decoder();
   auto popped = decode(co_await blocking.send(std::move(command).take_bytes(), 1));
@@ -763,7 +767,7 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.connections_ready = pool ? pool->ready_count() : 0;
   if (pool)
     for (auto& node : pool->nodes()) snapshot.cluster_masters.push_back({std::move(node.address), node.connections_ready});
-  snapshot.state = !engine_->config.enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
+  snapshot.state = !engine_->settings().enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
   snapshot.commands = engine_->stats.commands.load();
   snapshot.errors = engine_->stats.errors.load();
   snapshot.unavailable = engine_->stats.unavailable.load();

@@ -169,16 +169,19 @@ class RedisManager {
   RedisManager scoped(std::string_view prefix, ScopeOptions options = {}) const;
   bool is_scoped() const { return !scope_prefix_.empty(); }
 
-  // Replaces the settings; takes effect at the next start()/initialize(). Settings, connections and
-  // start()/disconnect() are shared by a manager and all its views.
+  // Replaces the settings from the next start() or initialize() on: until then every command, on
+  // any thread, goes on with the settings in effect (prefix, TTL, codec, encryption key), whole.
+  // Thread-safe. Settings, connections and start()/disconnect() are shared by a manager and all its
+  // views. Throws std::invalid_argument on an encryption key that does not parse, changing nothing.
   void configure(RedisConfig config);
+  // The settings in effect: the last start()'s (before any, the constructor's).
   const RedisConfig& config() const;
-  // The codec of the value recipes (CodecValues, CacheAside, ValuesWithMetadata ...): a view's own, or
-  // the manager's.
-  const Codec& codec() const { return format_->codec; }
+  // The codec of the value recipes (CodecValues, CacheAside, ValuesWithMetadata ...): a view's own or
+  // set_codec()'s, else the settings' (redis.codec).
+  const Codec& codec() const;
   void set_codec(Codec codec);
-  // Whether those values, and sessions' fields, are encrypted (redis.encrypt_values, or the view's).
-  bool encrypts_values() const { return format_->encrypted; }
+  // Whether those values, and sessions' fields, are encrypted (the view's, else redis.encrypt_values).
+  bool encrypts_values() const;
 
   // Starts connecting in the background when configured; returns is_configured(). Never blocks: a
   // Redis that is down is connected to later, by itself. What the plugin does at start-up.
@@ -252,7 +255,8 @@ class RedisManager {
   awaitable<std::vector<std::optional<std::string>>> mget(std::vector<std::string> keys);
   // All or none (one MULTI/EXEC), each key with `ttl` (default: the default TTL): seed 003's set_many.
   // On a cluster, keys in several slots cannot be all or none: each is SET with its TTL, all sent at
-  // once; true when every one was stored.
+  // once; true when every one was stored. A `ttl` of zero or less is refused (false, logged, nothing
+  // sent): Redis would store the keys and delete them at once.
   awaitable<bool> mset(std::vector<std::pair<std::string, std::string>> pairs,
                        std::optional<std::chrono::seconds> ttl = std::nullopt);
   awaitable<long long> strlen(std::string_view key);
@@ -508,7 +512,7 @@ class RedisManager {
   std::shared_ptr<Engine> engine_;  // shared with every view
   std::string scope_prefix_;        // empty for the manager itself
   std::optional<std::chrono::seconds> scope_ttl_;
-  std::shared_ptr<const ValueFormat> format_;
+  std::shared_ptr<const ValueFormat> format_;  // null: the settings' codec and encryption, as in effect
   std::shared_ptr<CacheStats> cache_stats_;  // shared with handles from share()
 };
 

@@ -39,7 +39,10 @@ void SentinelServer::start() {
     for (const auto& line : extra_config) out << line << "\n";
   }
   const std::string binary = std::filesystem::exists("/usr/bin/redis-sentinel") ? "/usr/bin/redis-sentinel" : "redis-sentinel";
-  server_.start({binary, conf.string()}, [this] { return answers([this] { return command({"PING"}); }, "+PONG"); });
+  // A Sentinel with requirepass (in extra_config) answers NOAUTH: serving, too.
+  server_.start({binary, conf.string()}, [this] {
+    return answers([this] { return command({"PING"}); }, "+PONG") || answers([this] { return command({"PING"}); }, "-NOAUTH");
+  });
 }
 
 std::string SentinelServer::id() const {

@@ -19,8 +19,11 @@ double reconnect_jitter() {
   return fraction(random);
 }
 
+// A few ticks per command timeout, and per health check interval when health checks are on (not 0).
 std::chrono::milliseconds tick_interval(const ConnectionSettings& settings) {
-  const auto quarter = std::min(settings.command_timeout, settings.health_check_interval) / 4;
+  const bool health_checks = settings.health_check_interval.count() > 0;
+  const auto quarter =
+      (health_checks ? std::min(settings.command_timeout, settings.health_check_interval) : settings.command_timeout) / 4;
   return std::clamp(quarter, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
 }
 

@@ -199,7 +199,9 @@ LinkActions ConnectionFsm::tick(const QueueFacts& queue, const AddressAnswer& wh
 void ConnectionFsm::check_requests(const QueueFacts& queue, LinkActions& out) {
   if (queue.oldest_written_age && *queue.oldest_written_age > command_timeout_)
     return fail(Failure::timeout, "no reply within the command timeout; the connection is recycled", out, true);
-  if (queue.empty && queue.idle_for > health_check_interval_) out.push_back(link_action(LinkAction::Kind::health_check));
+  const bool health_checks = health_check_interval_.count() > 0;  // 0: off (seed 004's health_check_interval: 0)
+  if (health_checks && queue.empty && queue.idle_for > health_check_interval_)
+    out.push_back(link_action(LinkAction::Kind::health_check));
 }
 
 LinkActions ConnectionFsm::backoff_elapsed(int generation, const AddressAnswer& where) {

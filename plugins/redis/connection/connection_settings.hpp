@@ -55,7 +55,8 @@ struct ConnectionSettings {
   bool cluster_readonly = false;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
-  std::chrono::milliseconds health_check_interval{5000};
+  std::chrono::milliseconds health_check_interval{5000};  // idle this long: a PING; 0: never
+  net::TcpKeepalive keepalive;  // on each TCP connection
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
   bool reconnect = true;  // false: one attempt (dedicated short-lived connections)
@@ -69,6 +70,7 @@ struct ConnectionSettings {
             .tls_context = tls_context,
             .server_name = tls.server_name,
             .verify = tls.verify,
+            .keepalive = keepalive,
             .tls_setting = tls_setting,
             .not_tls_hint = "a plaintext Redis port? use redis:// or its tls-port"};
   }

@@ -184,10 +184,11 @@ awaitable<Remembered> CacheAside::load_once(std::shared_ptr<RedisManager> redis,
     result = Remembered{std::nullopt, Remembered::Source::failed, fmt::format("loading '{}' failed: {}", name, e.what())};
     spdlog::warn("redis: {}", result.error);
   }
-  // Not stored when Redis is away, or when there is no time to keep it for.
+  // Not stored when Redis is away, or when there is no time to keep it for, or a null not asked to be.
   // Kept through the stale window too: a stale value is served while it reloads.
   const auto keep_for = options.ttl + options.stale_while_revalidate;
-  if (result.value && keep_for.count() > 0)
+  const bool storable = result.value && (!result.value->is_null() || options.cache_null);
+  if (storable && keep_for.count() > 0)
     co_await CodecValues(*redis).set(name, *result.value, keep_for, std::move(options.tags));
   guard.done(result);
   co_return result;

@@ -15,6 +15,7 @@
 // - stale_while_revalidate > 0: a value older than `ttl` but younger than ttl + stale_while_revalidate
 //   is returned at once (source stale) and reloaded in the background. Then the loader outlives the
 //   call: capture by value, never references to the caller's locals.
+// - A loader that returns JSON null: returned, not stored, unless `.cache_null = true` (negative caching).
 // - Redis disabled or down: the loader runs and its value is returned (not stored). A stored value
 //   the codec cannot decode is reloaded and overwritten. A loader that throws is reported in `error`,
 //   never thrown into the caller; the next call loads again.
@@ -39,6 +40,10 @@ struct RememberOptions {
   std::chrono::seconds ttl{60};
   std::chrono::seconds stale_while_revalidate{0};
   std::vector<std::string> tags{};  // the stored value is tagged (Invalidation::invalidate_tag)
+  // A loader's JSON null is returned but, by default, not stored: null usually means "not found",
+  // and a cached "not found" would hide the row once it is created, for `ttl`. True stores it as any
+  // other value (negative caching: a missing row is not asked for again and again).
+  bool cache_null = false;
 };
 
 struct Remembered {

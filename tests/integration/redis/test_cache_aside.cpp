@@ -146,6 +146,33 @@ TEST_CASE("remember: a cached value that is not JSON is reloaded and overwritten
   CHECK(f.sync(f.redis.get_json("broken")).value == json{{"n", 1}});
 }
 
+TEST_CASE("remember: a loader's null is returned and not stored, unless cache_null asks for negative caching") {
+  RedisFixture f;
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  redis::Loader not_found = [calls]() -> awaitable<json> {
+    ++*calls;
+    co_return json(nullptr);
+  };
+
+  const auto first = f.sync(redis::CacheAside(f.redis).remember("user:missing", {.ttl = 60s}, not_found));
+  CHECK(first.source == Source::loaded);
+  REQUIRE(first.value);
+  CHECK(first.value->is_null());
+  CHECK_FALSE(f.sync(f.redis.exists("user:missing")));  // a "not found" is not kept: the row may come
+  const auto again = f.sync(redis::CacheAside(f.redis).remember("user:missing", {.ttl = 60s}, not_found));
+  CHECK(again.source == Source::loaded);
+  CHECK(*calls == 2);
+
+  const auto negative = redis::RememberOptions{.ttl = 60s, .cache_null = true};
+  CHECK(f.sync(redis::CacheAside(f.redis).remember("user:gone", negative, not_found)).source == Source::loaded);
+  CHECK(f.sync(f.redis.command({"GET", "test:user:gone"})).reply.text == "null");
+  const auto cached = f.sync(redis::CacheAside(f.redis).remember("user:gone", negative, not_found));
+  CHECK(cached.source == Source::cache);
+  REQUIRE(cached.value);
+  CHECK(cached.value->is_null());
+  CHECK(*calls == 3);
+}
+
 TEST_CASE("remember: with Redis disabled or down the loader's value is returned every time") {
   auto calls = std::make_shared<std::atomic<int>>(0);
   SECTION("disabled") {

@@ -56,6 +56,7 @@ TEST_CASE("the manager's codec comes from the configuration") {
   auto config = redis_config_for(f.server.port());
   config.codec = "msgpack";
   f.redis.configure(config);
+  REQUIRE(f.redis.initialize());  // settings apply at the next start
   CHECK(f.redis.codec().name == "msgpack");
   REQUIRE(f.sync(redis::CodecValues(f.redis).set("k", json{{"a", 1}})));
   CHECK(f.sync(f.redis.get("k")) == std::string("\x81\xa1" "a\x01", 4));

@@ -634,3 +634,16 @@ TEST_CASE("reads count what Redis answered: a WRONGTYPE is an error, not a miss,
   CHECK(r.stats().misses == before.misses + 1);
   CHECK(r.stats().unavailable > before.unavailable);
 }
+
+TEST_CASE("mset with a zero or negative TTL is refused before anything is sent: the keys keep their values") {
+  RedisFixture f;
+  auto& r = f.redis;
+  REQUIRE(f.sync(r.set("z1", "old")));
+  // Sent, MSET then EXPIRE 0 would have stored "new", deleted the key and answered true.
+  CHECK_FALSE(f.sync(r.mset({{"z1", "new"}, {"z2", "new"}}, 0s)));
+  CHECK_FALSE(f.sync(r.mset({{"z1", "new"}}, -5s)));
+  CHECK(f.sync(r.get("z1")) == "old");
+  CHECK_FALSE(f.sync(r.exists("z2")));
+  REQUIRE(f.sync(r.mset({{"z1", "new"}}, 1s)));  // the shortest TTL there is still stores
+  CHECK(f.sync(r.get("z1")) == "new");
+}

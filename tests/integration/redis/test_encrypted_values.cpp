@@ -96,13 +96,14 @@ TEST_CASE("encrypted values with Redis down: not stored, nothing read, no error"
   CHECK(read.error.empty());
 }
 
-TEST_CASE("encrypted values: configure() rotates the key for recipes made after it, a bad key changes nothing") {
+TEST_CASE("encrypted values: configure() rotates the key from the next initialize(), a bad key changes nothing") {
   EncryptedFixture f;
   REQUIRE(f.sync(redis::EncryptedValues(f.redis).set("old", "sealed with k1")));
 
   auto rotated = f.redis.config();
   rotated.encryption_key = "k2:OUZ1MKjGkgqQr9NH01QUtAJdy+3zrufEX7pS4agX3dY=," + key_spec;
   f.redis.configure(rotated);
+  REQUIRE(f.redis.initialize());  // settings apply at the next start
   REQUIRE(f.sync(redis::EncryptedValues(f.redis).set("new", "sealed with k2")));
   CHECK(f.raw("new").substr(0, 6) == std::string("rq1\x02k2", 6));  // the envelope names k2
   CHECK(*f.sync(redis::EncryptedValues(f.redis).get("old")).value == "sealed with k1");
@@ -185,6 +186,7 @@ TEST_CASE("encrypt_values on the manager: each session field sealed to its sessi
   auto config = f.redis.config();
   config.encrypt_values = true;
   f.redis.configure(config);
+  REQUIRE(f.redis.initialize());  // settings apply at the next start
   REQUIRE(f.redis.encrypts_values());
   redis::SessionStore sessions(f.redis);
   REQUIRE(f.sync(sessions.create("s1", {{"owner", "Ada"}, {"__version", "mine"}})).ok());
@@ -225,6 +227,7 @@ TEST_CASE("encrypt_values: plain set, setex, get, getdel and the JSON values are
   auto config = f.redis.config();
   config.encrypt_values = true;
   f.redis.configure(config);
+  REQUIRE(f.redis.initialize());  // settings apply at the next start
   REQUIRE(f.sync(f.redis.set("card", "4111 1111")));
   CHECK(f.raw("card").find("4111") == std::string::npos);  // nothing readable in Redis
   CHECK(f.sync(f.redis.get("card")) == "4111 1111");
@@ -257,10 +260,12 @@ TEST_CASE("encrypt_values with seed 004's bare hex key, and without a key: a pla
   config.encrypt_values = true;
   config.encryption_key = "c614af3095dbdfcb01be5cdd6d58c963e8e5b4b776cb71e477bb366d78c74ec4";
   f.redis.configure(config);
+  REQUIRE(f.redis.initialize());  // settings apply at the next start
   REQUIRE(f.sync(f.redis.set("k", "v")));
   CHECK(f.sync(f.redis.get("k")) == "v");
   config.encryption_key.clear();
   f.redis.configure(config);
+  REQUIRE(f.redis.initialize());  // settings apply at the next start
   CHECK_FALSE(f.sync(f.redis.set("k2", "v")));
   CHECK_FALSE(f.sync(f.redis.exists("k2")));
 }

@@ -241,3 +241,42 @@ TEST_CASE("initialize() on a live manager leaves its connections and the command
   CHECK(r.initialize());
   CHECK(r.key("k") == "other:k");
 }
+
+TEST_CASE("configure() while commands run on other threads: they keep the settings in effect until the next initialize()") {
+  RedisServer server;
+  server.start();
+  IoThreads threads(2);
+  redis::RedisManager r(redis_config_for(server.port()), threads.io);
+  REQUIRE(r.initialize());
+  // Commands reading the prefix and the default TTL on the io threads while this thread configures:
+  // under ThreadSanitizer, configure() writing the settings they read would be a data race.
+  std::atomic<bool> stop{false};
+  std::atomic<int> stored{0};
+  auto writing = [&r, &stop, &stored]() -> awaitable<void> {
+    for (int i = 0; !stop.load(); ++i) {
+      const bool ok = co_await r.set("w" + std::to_string(i % 50), "v");
+      if (ok) ++stored;
+    }
+  };
+  auto writer = asio::co_spawn(threads.io, writing(), asio::use_future);
+  REQUIRE(wait_until([&] { return stored.load() > 10; }, 10s));
+  auto next = r.config();
+  next.key_prefix = "next:";
+  next.default_ttl_s = 300;
+  r.configure(next);
+  const int at_configure = stored.load();
+  REQUIRE(wait_until([&] { return stored.load() > at_configure + 10; }, 10s));
+  stop = true;
+  writer.get();
+
+  CHECK(r.key("k") == "test:k");  // not before the next start
+  CHECK(r.config().key_prefix == "test:");
+  CHECK(r.run_sync(r.command({"KEYS", "next:*"})).reply.elements.empty());
+  CHECK(r.run_sync(r.ttl("w0")) == -1);  // nor the new default TTL
+
+  REQUIRE(r.initialize());  // the next start: the new settings, all of them
+  CHECK(r.key("k") == "next:k");
+  REQUIRE(r.run_sync(r.set("after", "v")));
+  CHECK(r.run_sync(r.command({"EXISTS", "next:after"})).reply.integer == 1);
+  CHECK(r.run_sync(r.ttl("after")) > 200);
+}

@@ -3,8 +3,18 @@
 // killed and restarted is reconnected to, its subscriptions restored.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
 #include "plugins/redis/pipeline.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/sentinel_group.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_certificates.hpp"
 
 using namespace routemq;
@@ -63,7 +73,122 @@ std::string failure_connecting(redis::RedisConfig config) {
   return r.stats().last_failure;
 }
 
+// A CA directory as OpenSSL reads one (redis.tls.ca_dir): `ca` copied in, named by its hash (openssl rehash).
+TempDir hashed_ca_dir(const std::string& ca) {
+  TempDir dir;
+  std::filesystem::copy_file(ca, dir / "ca.pem");
+  const auto command = "openssl rehash '" + dir.path().string() + "' >/dev/null 2>&1";
+  REQUIRE(std::system(command.c_str()) == 0);
+  return dir;
+}
+
+// The TCP timer of each established connection from this host to 127.0.0.1:`server_port`, as
+// /proc/net/tcp shows it: "02:<hex clock ticks>" is the keepalive timer, which only a socket with
+// SO_KEEPALIVE has while it idles.
+std::vector<std::string> timers_of_connections_to(std::uint16_t server_port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  std::vector<std::string> timers;
+  const auto remote = fmt::format("0100007F:{:04X}", server_port);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote_address, state, queues, timer;
+    fields >> slot >> local >> remote_address >> state >> queues >> timer;
+    if (remote_address == remote && state == "01") timers.push_back(timer);  // 01: ESTABLISHED
+  }
+  return timers;
+}
+
+bool all_keepalive_within(const std::vector<std::string>& timers, int idle_s) {
+  if (timers.empty()) return false;
+  for (const auto& timer : timers) {
+    if (!timer.starts_with("02:")) return false;
+    const auto ticks = std::stol(timer.substr(3), nullptr, 16);  // USER_HZ: 100 a second
+    if (ticks > idle_s * 100L) return false;                      // TCP_KEEPIDLE applied, not the system's 2 h
+  }
+  return true;
+}
+
 }  // namespace
+
+TEST_CASE("socket_keepalive: every connection to Redis has SO_KEEPALIVE and its idle time, as the kernel shows") {
+  RedisServer server;
+  server.start();
+  auto config = redis_config_for(server.port());
+  config.socket_keepalive = {.enabled = true, .idle_s = 7, .interval_s = 2, .count = 3};
+  {
+    redis::RedisManager r(config);
+    REQUIRE(r.initialize());
+    REQUIRE(wait_until([&] { return r.stats().connections_ready == 2; }, 10s));
+    ReceivedMessages received;
+    r.subscribe("news", received.handler());  // the subscriber's connection too
+    REQUIRE(wait_until([&] { return r.subscriptions_active(); }, 10s));
+    CHECK(wait_until([&] { return timers_of_connections_to(server.port()).size() == 3; }, 10s));
+    CHECK(wait_until([&] { return all_keepalive_within(timers_of_connections_to(server.port()), 7); }, 10s));
+  }
+  REQUIRE(wait_until([&] { return timers_of_connections_to(server.port()).empty(); }, 10s));
+  redis::RedisManager without(redis_config_for(server.port()));  // the default: off, as in seed 004
+  REQUIRE(without.initialize());
+  REQUIRE(wait_until([&] { return timers_of_connections_to(server.port()).size() == 2; }, 10s));
+  for (const auto& timer : timers_of_connections_to(server.port())) CHECK_FALSE(timer.starts_with("02:"));
+}
+
+TEST_CASE("TLS: a hashed CA directory (ca_dir) verifies the server, one without its CA refuses it") {
+  RedisServer server({.tls = RedisTlsOptions{test_certificates().server}});
+  server.start();
+  const auto trusted = hashed_ca_dir(test_certificates().ca);
+  auto config = tls_config_for(server);
+  config.tls.ca_file.clear();
+  config.tls.ca_dir = trusted.path().string();
+  redis::RedisManager r(config);
+  REQUIRE(r.initialize());
+  CHECK(r.run_sync(r.set("k", "v")));
+  CHECK(r.run_sync(r.get("k")) == "v");
+
+  const auto unrelated = hashed_ca_dir(test_certificates().other_ca);
+  config.tls.ca_dir = unrelated.path().string();
+  CHECK_THAT(failure_connecting(config), Catch::Contains("TLS: unknown CA"));
+}
+
+TEST_CASE("Sentinel with a password over TLS, naming a master with a password over TLS: resolved, commands served") {
+  RedisServer master({.password = "master-secret", .tls = RedisTlsOptions{test_certificates().server}});
+  master.start();
+  // One Sentinel is enough to resolve: it watches the master's TLS port, with its password.
+  SentinelServer sentinel(SentinelGroup::master_name, master.tls_port());
+  const auto sentinel_tls_port = free_port();
+  const auto& certificates = test_certificates();
+  sentinel.extra_config = {"requirepass sentinel-secret",
+                           "sentinel auth-pass " + std::string(SentinelGroup::master_name) + " master-secret",
+                           "tls-port " + std::to_string(sentinel_tls_port),
+                           "tls-cert-file " + certificates.server.cert,
+                           "tls-key-file " + certificates.server.key,
+                           "tls-ca-cert-file " + certificates.ca,
+                           "tls-auth-clients no",
+                           "tls-replication yes"};  // its own connections to the master: TLS too
+  sentinel.start();
+
+  auto config = redis_config_for(0);
+  config.password = "master-secret";
+  config.tls.enabled = true;
+  config.tls.ca_file = certificates.ca;
+  config.sentinel.nodes = {"127.0.0.1:" + std::to_string(sentinel_tls_port)};
+  config.sentinel.master_name = SentinelGroup::master_name;
+  config.sentinel.password = "sentinel-secret";
+  config.sentinel.tls.enabled = true;
+  config.sentinel.tls.ca_file = certificates.ca;
+  redis::RedisManager r(config);
+  REQUIRE(r.initialize());
+  CHECK(r.run_sync(r.set("k", "through sentinel")));
+  CHECK(r.run_sync(r.get("k")) == "through sentinel");
+  CHECK(master.command({"GET", "test:k"}) == "$16\r\nthrough sentinel\r\n");
+
+  // The Sentinel's password is checked: without it the master is never found.
+  config.sentinel.password = "wrong";
+  config.connect_timeout_s = 0.5;
+  redis::RedisManager refused(config);
+  CHECK_FALSE(refused.initialize());
+}
 
 TEST_CASE("TLS: every command family over a verified connection, by rediss:// URL or settings") {
   RedisServer server({.tls = RedisTlsOptions{test_certificates().server}});

@@ -239,6 +239,18 @@ TEST_CASE("connection fsm: a reply overdue fails the connection as a command tim
   CHECK(fsm.tick({.oldest_written_age = 900ms, .empty = false, .idle_for = 900ms}, {}).empty());  // down: nothing to time out
 }
 
+TEST_CASE("connection fsm: a health check interval of 0 turns the idle PING off, the command timeout still counts") {
+  auto settings = fixed_address_settings();
+  settings.health_check_interval = 0ms;  // seed 004's health_check_interval: 0
+  ConnectionFsm fsm(settings, [] { return 0.0; });
+  bring_up(fsm, {}, {Reply::status("PONG")});
+  CHECK(fsm.tick({.oldest_written_age = std::nullopt, .empty = true, .idle_for = 1ms}, {}).empty());
+  CHECK(fsm.tick({.oldest_written_age = std::nullopt, .empty = true, .idle_for = 3600s}, {}).empty());
+  const auto overdue = fsm.tick({.oldest_written_age = 600ms, .empty = false, .idle_for = 600ms}, {});
+  REQUIRE(find_action(overdue, LinkKind::drop));
+  CHECK(find_action(overdue, LinkKind::drop)->failure == Failure::timeout);
+}
+
 TEST_CASE("connection fsm: READONLY from a source's server is a sign it moved, the connection stays") {
   ConnectionFsm fsm(source_settings(), [] { return 0.0; });
   bring_up(fsm, source_at(master_a), {role_reply("master")});

@@ -227,3 +227,38 @@ TEST_CASE("read_from: a bad value, or replicas without a cluster or Sentinel, ar
   CHECK_THROWS_WITH(read("", {{"REDIS_READ_FROM", "replica_preferred"}}),
                     Catch::Contains("environment variable REDIS_READ_FROM"));
 }
+
+TEST_CASE("seed 004's connection options: socket_keepalive and its options, health_check_interval 0, ssl_cert_reqs") {
+  CHECK_FALSE(read("").socket_keepalive.enabled);  // off unless asked for, as in seed 004
+  auto config = read("redis:\n  socket_keepalive: true\n  socket_keepalive_options: {idle: 30, interval: 5, count: 3}\n");
+  CHECK(config.socket_keepalive.enabled);
+  CHECK(config.socket_keepalive.idle_s == 30);
+  CHECK(config.socket_keepalive.interval_s == 5);
+  CHECK(config.socket_keepalive.count == 3);
+  config = read("", {{"REDIS_SOCKET_KEEPALIVE", "true"}, {"REDIS_SOCKET_KEEPALIVE_IDLE", "60"}});
+  CHECK(config.socket_keepalive.enabled);
+  CHECK(config.socket_keepalive.idle_s == 60);
+  CHECK(config.socket_keepalive.interval_s == 0);  // the system's
+  CHECK_THROWS_WITH(read("redis:\n  socket_keepalive_options: {idle: 30}\n"),
+                    Catch::Contains("app.yaml:2:29: redis.socket_keepalive_options: without socket_keepalive: true"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_SOCKET_KEEPALIVE_COUNT", "3"}}),
+                    Catch::Contains("environment variables REDIS_SOCKET_KEEPALIVE_*: without socket_keepalive: true"));
+  CHECK_THROWS_WITH(read("redis:\n  socket_keepalive: true\n  socket_keepalive_options: {idel: 30}\n"),
+                    Catch::Contains("did you mean 'idle'"));
+
+  CHECK(read("redis:\n  health_check_interval: 0\n").health_check_interval_s == 0);  // off
+  CHECK(read("", {{"REDIS_HEALTH_CHECK_INTERVAL", "0"}}).health_check_interval_s == 0);
+  CHECK_THROWS_WITH(read("", {{"REDIS_HEALTH_CHECK_INTERVAL", "0.001"}}),
+                    Catch::Contains("REDIS_HEALTH_CHECK_INTERVAL: expected 0 (no health checks) or at least 0.01"));
+
+  // cert_reqs says verify in seed 004's words; "optional" verifies, as Python's CERT_OPTIONAL does on a client.
+  CHECK(read("redis:\n  tls: {cert_reqs: required}\n").tls.verify);
+  CHECK(read("redis:\n  tls: {cert_reqs: optional}\n").tls.verify);
+  CHECK_FALSE(read("redis:\n  tls: {cert_reqs: none}\n").tls.verify);
+  CHECK_FALSE(read("", {{"REDIS_TLS_CERT_REQS", "none"}}).tls.verify);
+  CHECK_FALSE(read("", {{"REDIS_SENTINEL_TLS_CERT_REQS", "none"}}).sentinel.tls.verify);
+  CHECK(read("redis:\n  tls: {cert_reqs: required, verify: true}\n").tls.verify);  // agreeing: fine
+  CHECK_THROWS_WITH(read("redis:\n  tls: {cert_reqs: none, verify: true}\n"),
+                    Catch::Contains("cert_reqs 'none' contradicts verify true"));
+  CHECK_THROWS_WITH(read("", {{"REDIS_TLS_CERT_REQS", "sometimes"}}), Catch::Contains("REDIS_TLS_CERT_REQS='sometimes'"));
+}
