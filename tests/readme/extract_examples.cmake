@@ -12,7 +12,9 @@
 #                                       is an ordinary function)
 #   <!-- compiled as: main -->         the body of main(argc, argv)
 #   <!-- compiled as: skipped: why --> not compiled; only where compiling is truly impossible
-# Every #include line is hoisted to the top of the file (a block's other lines stay where they are).
+# Every #include line is hoisted to the top of the file; a block's other lines stay where they are (the
+# test example's CATCH_CONFIG_MAIN, defined once catch.hpp is included, does nothing: the executable
+# links the project's Catch main).
 # Each block is headed by a comment naming it (its number and the README section it is in), not by
 # #line directives: the file then changes only when an example does, and an edit of README's prose
 # (which every change to the project makes) recompiles nothing.
@@ -70,11 +72,16 @@ while(TRUE)
   endif()
 
   # #include lines go to the top (the file's first lines), each leaving an empty line.
-  string(REGEX MATCHALL "\n#[ \t]*include[^\n]*" block_includes "\n${body}")
-  foreach(line IN LISTS block_includes)
-    string(STRIP "${line}" line)
-    list(APPEND includes "${line}")
-  endforeach()
+  # Text throughout, never a CMake list: a line of C++ may hold a ';'.
+  set(unread "\n${body}")
+  while(unread MATCHES "\n(#[ \t]*include[^\n]*)(.*)$")
+    set(line "${CMAKE_MATCH_1}")
+    set(unread "${CMAKE_MATCH_2}")
+    string(FIND "${includes}" "${line}\n" known)
+    if(known EQUAL -1)
+      string(APPEND includes "${line}\n")
+    endif()
+  endwhile()
   string(REGEX REPLACE "\n#[ \t]*include[^\n]*" "\n" body "\n${body}")
   string(SUBSTRING "${body}" 1 -1 body)
 
@@ -100,12 +107,9 @@ if(count EQUAL 0)
   message(FATAL_ERROR "${README}: no ```cpp block found")
 endif()
 
-list(REMOVE_DUPLICATES includes)
-list(JOIN includes "\n" includes)
 set(content "// Generated from README.md by tests/readme/extract_examples.cmake: edit README.md, not this file.
 // ${count} blocks. The test passes when this file compiled: nothing of the examples runs.
 ${includes}
-
 #include <catch2/catch.hpp>
 
 #include \"tests/readme/prelude.hpp\"  // the names the fragments use without defining them
