@@ -6,8 +6,9 @@
 // (SUBSCRIBE, MONITOR: command_policy.hpp).
 //
 //   auto lease = redis.lease();
-//   co_await lease.command({"WATCH", redis.key("stock")});
-//   auto stock = co_await lease.command({"GET", redis.key("stock")});
+//   std::vector<std::string> watch{"WATCH", redis.key("stock")}, get{"GET", redis.key("stock")};
+//   co_await lease.command(watch);                     // named: GCC 12 rejects a braced list in a co_await
+//   auto stock = co_await lease.command(get);
 //   redis::Batch update;
 //   update.push({"SET", redis.key("stock"), std::to_string(left - 1)});
 //   auto done = co_await lease.transaction(update);   // MULTI ... EXEC: a nil reply if "stock" changed

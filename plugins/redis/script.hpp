@@ -3,7 +3,8 @@
 // NOSCRIPT (after a restart or SCRIPT FLUSH), so scripts keep working without a reload step.
 //
 //   static const redis::Script incr_capped("local v = redis.call('INCR', KEYS[1]) ...");
-//   auto result = co_await redis.eval(incr_capped, {"counter"}, {"10"});
+//   std::vector<std::string> keys{"counter"}, args{"10"};   // named: GCC 12 rejects a braced list in a co_await
+//   auto result = co_await redis.eval(incr_capped, keys, args);
 #include <string>
 
 namespace routemq::redis {

@@ -6,7 +6,8 @@
 //
 //   redis::CodecValues values(redis::manager(ctx).scoped("stats:", {.codec = redis::codec::msgpack()}));
 //   co_await values.set("device:" + id, reading, 1h);   // false: not stored (Redis away, or not encodable)
-//   co_await values.set("device:" + id, reading, 1h, {"fleet:7"});   // tagged: Invalidation::invalidate_tag
+//   const std::vector<std::string> tags{"fleet:7"};      // named: GCC 12 rejects a braced list in a co_await
+//   co_await values.set("device:" + id, reading, 1h, tags);   // tagged: Invalidation::invalidate_tag
 //   auto stored = co_await values.get("device:" + id);   // {value, error}: bytes the codec cannot decode
 #include <chrono>
 #include <memory>

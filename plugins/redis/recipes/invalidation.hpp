@@ -5,8 +5,9 @@
 // when Redis is away.
 //
 //   redis::Invalidation cache(redis::manager(ctx));
-//   co_await cache.set_tagged("product:1", value, 10min, {"products", "sale"});
-//   co_await cache.tag("price:1", {"sale"});                      // any existing key, of any type
+//   const std::vector<std::string> tags{"products", "sale"};   // named: GCC 12 rejects a braced list in a co_await
+//   co_await cache.set_tagged("product:1", value, 10min, tags);
+//   co_await cache.tag("price:1", tags);                          // any existing key, of any type
 //   co_await cache.invalidate_tag("sale");                        // every key stored with the tag
 //
 // Values of the other recipes take tags too: CodecValues::set, RememberOptions::tags, WriteThrough

@@ -6,7 +6,8 @@
 // secrets in the value). A recipe beside the manager.
 //
 //   redis::ValuesWithMetadata pages(redis::manager(ctx));
-//   co_await pages.set("page:" + id, body, {{"etag", etag}, {"source", "cms"}}, 600s);
+//   const nlohmann::json metadata{{"etag", etag}, {"source", "cms"}};   // named: not braced in a co_await (GCC 12)
+//   co_await pages.set("page:" + id, body, metadata, 600s);
 //   auto page = co_await pages.get("page:" + id);        // {value, metadata, error}
 #include <chrono>
 #include <memory>
