@@ -17,7 +17,7 @@ namespace {
 
 // True once no process is left in the script's process group (ChildProcess starts it as a group
 // leader, and run.sh's servers and service stay in it).
-bool group_is_empty(pid_t group) { return ::kill(-group, 0) == -1 && errno == ESRCH; }
+[[maybe_unused]] bool group_is_empty(pid_t group) { return ::kill(-group, 0) == -1 && errno == ESRCH; }
 
 }  // namespace
 
