@@ -39,7 +39,12 @@ std::optional<double> optional_double(const Result& result) {
   return value;
 }
 
-bool is_ok(const Result& result) { return result.succeeded() && result.reply.text == "OK"; }
+// Compared byte by byte, not by memcmp (what == "OK" calls): reply_parser.cpp says why, and this
+// check runs on every SET.
+bool is_ok(const Result& result) {
+  const auto& text = result.reply.text;
+  return result.succeeded() && text.size() == 2 && text[0] == 'O' && text[1] == 'K';
+}
 bool is_one(const Result& result) { return integer_or(result, 0) == 1; }
 
 std::vector<std::string> strings(const Result& result) {
