@@ -25,6 +25,14 @@ std::string_view role_in_reply(const Reply& reply) {
   return reply.elements[0].text;
 }
 
+// A replica's link to its master in its ROLE reply ("slave", ip, port, state, offset): "connected"
+// once it holds its master's data; "connect", "connecting" or "sync" before that (a replica just
+// restarted, or loading the master's copy answers reads with -LOADING or stale data).
+std::string_view replication_state_in_reply(const Reply& reply) {
+  if (!reply.is_array() || reply.elements.size() < 4) return {};
+  return reply.elements[3].text;
+}
+
 }  // namespace
 
 std::chrono::milliseconds backoff_delay(int failed_attempts, std::chrono::milliseconds min, std::chrono::milliseconds max,
@@ -167,6 +175,9 @@ std::optional<std::string> ConnectionFsm::refusal(const std::vector<Reply>& repl
                        address_text(), role);
   if (replica_ && (replies.empty() || role_in_reply(replies.back()) != "slave"))
     return fmt::format("{} is not a replica (ROLE {}): promoted since it was named; reads go elsewhere", address_text(), role);
+  if (replica_ && replication_state_in_reply(replies.back()) != "connected")
+    return fmt::format("{} is a replica still syncing with its master (ROLE {}): not read from until it has the data",
+                       address_text(), role);
   return std::nullopt;
 }
 

@@ -47,6 +47,11 @@ const LinkAction* find_action(const LinkActions& actions, LinkKind kind) {
 }
 
 Reply role_reply(const char* role) { return Reply::array({Reply::string(role), Reply::number(0)}); }
+// A replica's ROLE reply: its master, its link to it ("connected" once it holds the data), its offset.
+Reply replica_role_reply(const char* state) {
+  return Reply::array({Reply::string("slave"), Reply::string("10.0.0.9"), Reply::number(6379), Reply::string(state),
+                       Reply::number(100)});
+}
 
 // Drives a machine to ready against `where`: start, opened, the handshake's replies.
 void bring_up(ConnectionFsm& fsm, const AddressAnswer& where, std::vector<Reply> replies) {
@@ -350,7 +355,7 @@ TEST_CASE("connection fsm: a replica's connection sends READONLY on a cluster, a
   fsm.start({});
   const auto opened = fsm.opened(fsm.generation(), "");
   CHECK(opened.at(0).commands == std::vector<std::vector<std::string>>{{"READONLY"}, {"ROLE"}});
-  const auto ready = fsm.handshake_replied(fsm.generation(), {Reply::status("OK"), role_reply("slave")});
+  const auto ready = fsm.handshake_replied(fsm.generation(), {Reply::status("OK"), replica_role_reply("connected")});
   CHECK(kinds_of(ready) == std::vector<LinkKind>{LinkKind::ready});  // a fixed address: nobody to tell
 
   settings.cluster_readonly = false;  // behind Sentinel: ROLE only
@@ -361,4 +366,22 @@ TEST_CASE("connection fsm: a replica's connection sends READONLY on a cluster, a
   CHECK_THAT(find_action(refused, LinkKind::drop)->text, Catch::Contains("10.0.0.1:6379 is not a replica (ROLE"));
   CHECK_FALSE(find_action(refused, LinkKind::suspect));  // no source to tell
   CHECK(promoted.state() == LinkState::down);
+}
+
+TEST_CASE("connection fsm: a replica still syncing with its master is not read from until it has the data") {
+  auto settings = fixed_address_settings();
+  settings.replica = true;
+  for (const char* state : {"connect", "connecting", "sync", ""}) {
+    ConnectionFsm fsm(settings, [] { return 0.0; });
+    fsm.start({});
+    fsm.opened(fsm.generation(), "");
+    const auto refused = fsm.handshake_replied(fsm.generation(), {replica_role_reply(state)});
+    INFO("replication state '" << state << "'");
+    REQUIRE(find_action(refused, LinkKind::drop));
+    CHECK_THAT(find_action(refused, LinkKind::drop)->text, Catch::Contains("still syncing with its master"));
+    CHECK(fsm.state() == LinkState::down);  // tried again after its backoff: by then it may be in sync
+  }
+  ConnectionFsm fsm(settings, [] { return 0.0; });
+  bring_up(fsm, {}, {replica_role_reply("connected")});
+  CHECK(fsm.state() == LinkState::ready);
 }
