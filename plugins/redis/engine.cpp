@@ -89,6 +89,9 @@ void Resumption::complete(std::shared_ptr<Target>&& self, Result&& outcome) {
     engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
     if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);
   }
+  // Here, on the thread that counts the commands, not on the caller's after it resumes: one thread
+  // writes these counters, and the caller's resumption stays small.
+  engine.stats.count_reads(outcome, reads);
   result = std::move(outcome);
   engine.deliver(std::static_pointer_cast<Resumption>(std::move(self)));
 }

@@ -39,13 +39,15 @@ struct Engine;
 // A caller suspended on a command: the request's Completion::Target, its executor, and the result to resume it
 // with. Completing it hands it to the engine, which resumes it on its executor.
 struct Resumption : Completion::Target {
-  Resumption(Engine& owner, asio::any_io_executor on) : engine(owner), executor(std::move(on)) {}
+  Resumption(Engine& owner, asio::any_io_executor on, std::uint32_t value_reads = 0)
+      : engine(owner), executor(std::move(on)), reads(value_reads) {}
   void complete(std::shared_ptr<Target>&& self, Result&& outcome) final;
   virtual void resume() = 0;  // on `executor`, once, with `result`
 
   Engine& engine;
   asio::any_io_executor executor;
   Result result;
+  std::uint32_t reads = 0;                   // values it reads, counted as hits or misses from its reply
   bool in_command_statistics = false;        // in the commands count and latency (BLPOP's wait is not)
   std::optional<Clock::time_point> sent_at;  // set on the commands sampled for latency
 };

@@ -471,30 +471,7 @@ void RedisManager::ensure_not_io_thread() const {
     throw std::logic_error("RedisManager::run_sync called on a thread running the manager's io_context: it would deadlock");
 }
 
-namespace {
-
-// A command reading several values (MGET) counts each element of its array.
-void count_each_read(ClientStats& stats, const Result& result) {
-  for (const auto& element : result.reply.elements)
-    (element.type == Reply::Type::string ? stats.hits : stats.misses).fetch_add(1, std::memory_order_relaxed);
-}
-
-// Reads count only what Redis answered: a string is a hit, nil a miss. No reply (Redis unavailable,
-// a timeout) is no read at all, and an error reply (WRONGTYPE) is an error, counted as one by the
-// connection: neither may drag the hit rate down as if the value were missing.
-inline void count_reads_in(ClientStats& stats, const Result& result, std::uint32_t reads) {
-  if (reads == 0 || !result.succeeded()) return;
-  if (reads > 1) {
-    if (result.reply.is_array()) count_each_read(stats, result);
-    return;
-  }
-  const bool hit = result.reply.type == Reply::Type::string;
-  (hit ? stats.hits : stats.misses).fetch_add(1, std::memory_order_relaxed);
-}
-
-}  // namespace
-
-void RedisManager::count_reads(const Result& result, std::uint32_t reads) { count_reads_in(engine_->stats, result, reads); }
+void RedisManager::count_reads(const Result& result, std::uint32_t reads) { engine_->stats.count_reads(result, reads); }
 
 void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
 
@@ -514,9 +491,7 @@ template <class T>
 awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route route, Decoding<T> decoding) {
   auto* pool = engine_->ready_pool();
   if (!pool) {
-    auto refused = engine_->refuse_unavailable();
-    count_reads_in(engine_->stats, refused, decoding.reads);
-    return already(decoding.decode(std::move(refused)));
+    return already(decoding.decode(engine_->refuse_unavailable()));  // no read: Redis did not answer
   }
   auto submit = [pool, bytes = std::move(bytes), replies, route](Completion completion) mutable {
     Request request(std::move(bytes), replies, std::move(completion));
@@ -550,19 +525,16 @@ awaitable<Result> RedisManager::execute(std::string bytes, std::size_t replies) 
 namespace {
 
 // The Resumption of a suspended coroutine: calls its Asio completion handler, on the executor it
-// wants, with the result decoded as the command's caller takes it (its reads counted first).
+// wants, with the result decoded as the command's caller takes it (its reads were counted when the
+// reply came, by Resumption::complete: this stays small enough for Asio's resumption to be inlined).
 template <class Handler, class T>
 struct HandlerResumption final : Resumption {
   HandlerResumption(Engine& engine, asio::any_io_executor executor, Handler handler, T (*decode)(Result&&),
                     std::uint32_t reads)
-      : Resumption(engine, std::move(executor)), handler(std::move(handler)), decode(decode), reads(reads) {}
-  void resume() override {
-    count_reads_in(engine.stats, result, reads);
-    handler(decode(std::move(result)));
-  }
+      : Resumption(engine, std::move(executor), reads), handler(std::move(handler)), decode(decode) {}
+  void resume() override { handler(decode(std::move(result))); }
   Handler handler;
   T (*decode)(Result&&);
-  std::uint32_t reads;
 };
 
 }  // namespace

@@ -16,6 +16,17 @@ std::uint64_t LatencyHistogram::count() const {
   return total;
 }
 
+void ClientStats::count_reads(const Result& result, std::uint32_t reads) {
+  if (reads == 0 || !result.succeeded()) return;
+  if (reads == 1) {
+    (result.reply.type == Reply::Type::string ? hits : misses).fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (!result.reply.is_array()) return;
+  for (const auto& element : result.reply.elements)
+    (element.type == Reply::Type::string ? hits : misses).fetch_add(1, std::memory_order_relaxed);
+}
+
 double LatencyHistogram::quantile_us(double q) const {
   const auto total = count();
   if (total == 0) return 0;

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "plugins/redis/protocol/result.hpp"
+
 namespace routemq::redis {
 
 // Latency in power-of-two microsecond buckets: cheap to record from any thread, good enough for p50/p99.
@@ -30,16 +32,19 @@ struct ClientStats {
   std::atomic<std::uint64_t> connection_failures{0};  // connections lost or refused
   std::atomic<std::uint64_t> reconnects{0};    // successful connects after the first
   std::atomic<std::uint64_t> connects{0};
-  // Counted on the callers' threads as their replies are decoded, where the counts above are the
-  // io thread's: on a cache line of their own, so that the two threads do not take turns owning one
-  // line on every command.
-  alignas(64) std::atomic<std::uint64_t> hits{0};  // reads that found a value
+  std::atomic<std::uint64_t> hits{0};          // reads that found a value
   std::atomic<std::uint64_t> misses{0};
-  alignas(64) std::atomic<std::uint64_t> redirects{0};  // cluster: MOVED and ASK followed
+  std::atomic<std::uint64_t> redirects{0};       // cluster: MOVED and ASK followed
   std::atomic<std::uint64_t> slot_refreshes{0};  // cluster: slot maps learned
   std::atomic<std::uint64_t> replica_reads{0};     // redis.read_from: read-only commands sent to a replica
   std::atomic<std::uint64_t> replica_fallbacks{0};  // and those sent to the master, no replica being ready
   LatencyHistogram latency;
+
+  // A command's `reads` counted from its result: a string is a hit, nil a miss (an MGET's each
+  // element). No reply (Redis unavailable, a timeout) is no read at all, and an error reply
+  // (WRONGTYPE) is an error, counted as one by the connection: neither drags the hit rate down as
+  // if the value were missing.
+  void count_reads(const Result& result, std::uint32_t reads);
 
   // The last connection failure in words ("127.0.0.1:6380 cannot connect: TLS: unknown CA ..."), for
   // /ready and `routemq redis ping`; empty before any.
