@@ -14,15 +14,6 @@ namespace {
 // Redis replied (a value, nil or an error reply): it is there again, whatever it said.
 bool redis_replied(const Result& result) { return result.ok(); }
 
-// The TTL a SET gives its value, when it gives one.
-std::optional<std::chrono::milliseconds> ttl_set_by(const SetOptions& options,
-                                                    std::optional<std::chrono::seconds> default_ttl) {
-  if (options.px) return *options.px;
-  if (options.ex) return *options.ex;
-  if (options.keepttl) return std::nullopt;  // Redis's, unknown here: kept for max_age at most
-  return default_ttl;
-}
-
 }  // namespace
 
 awaitable<std::optional<std::string>> RedisManager::read_or_local(FallbackCache& local, std::string name, bool take) {
@@ -50,7 +41,7 @@ awaitable<bool> RedisManager::write_or_local(FallbackCache& local, std::string n
   auto command = cmd::set(key_space(), name, stored, options, default_ttl());
   const auto decode = command.decoder();
   const auto stored_name = key_space().key(name);
-  const auto ttl = ttl_set_by(options, default_ttl());
+  const auto ttl = expiry_set_by(options, default_ttl());  // kept for max_age at most, or its own TTL
   auto result = co_await run(std::move(command).as_result());
   if (result.unavailable()) {
     local.redis_unavailable();

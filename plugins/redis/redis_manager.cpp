@@ -473,7 +473,7 @@ void RedisManager::ensure_not_io_thread() const {
 
 void RedisManager::count_reads(const Result& result, std::uint32_t reads) { engine_->stats.count_reads(result, reads); }
 
-void RedisManager::count_read(bool hit) { (hit ? engine_->stats.hits : engine_->stats.misses).fetch_add(1, std::memory_order_relaxed); }
+void RedisManager::count_read(bool hit) { engine_->stats.count_read(hit); }
 
 namespace {
 

@@ -15,6 +15,14 @@ std::string glob_escape(std::string_view text) {
   return out;
 }
 
+std::optional<std::chrono::milliseconds> expiry_set_by(const SetOptions& options,
+                                                       std::optional<std::chrono::seconds> default_ttl) {
+  if (options.ex) return *options.ex;
+  if (options.px) return *options.px;
+  if (options.keepttl) return std::nullopt;
+  return default_ttl;
+}
+
 namespace cmd {
 namespace {
 

@@ -27,6 +27,11 @@ struct SetOptions {
   bool keepttl = false;                            // keep the existing TTL
 };
 
+// The TTL a SET with `options` gives its value, read as the command is written (EX before PX, then
+// KEEPTTL, then the default TTL); nullopt: none, or KEEPTTL's (the one the key had, unknown here).
+std::optional<std::chrono::milliseconds> expiry_set_by(const SetOptions& options,
+                                                       std::optional<std::chrono::seconds> default_ttl);
+
 // `text` with the glob characters of SCAN MATCH (* ? [ ] \) escaped: user data in a pattern matches
 // only itself. invalidate_pattern("user:" + glob_escape(id) + ":*")
 std::string glob_escape(std::string_view text);

@@ -18,13 +18,9 @@ std::uint64_t LatencyHistogram::count() const {
 
 void ClientStats::count_reads(const Result& result, std::uint32_t reads) {
   if (reads == 0 || !result.succeeded()) return;
-  if (reads == 1) {
-    (result.reply.type == Reply::Type::string ? hits : misses).fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (reads == 1) return count_read(result.reply.type == Reply::Type::string);
   if (!result.reply.is_array()) return;
-  for (const auto& element : result.reply.elements)
-    (element.type == Reply::Type::string ? hits : misses).fetch_add(1, std::memory_order_relaxed);
+  for (const auto& element : result.reply.elements) count_read(element.type == Reply::Type::string);
 }
 
 double LatencyHistogram::quantile_us(double q) const {

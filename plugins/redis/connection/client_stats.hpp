@@ -45,6 +45,7 @@ struct ClientStats {
   // (WRONGTYPE) is an error, counted as one by the connection: neither drags the hit rate down as
   // if the value were missing.
   void count_reads(const Result& result, std::uint32_t reads);
+  void count_read(bool hit) { (hit ? hits : misses).fetch_add(1, std::memory_order_relaxed); }
 
   // The last connection failure in words ("127.0.0.1:6380 cannot connect: TLS: unknown CA ..."), for
   // /ready and `routemq redis ping`; empty before any.

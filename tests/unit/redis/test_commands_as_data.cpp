@@ -198,3 +198,11 @@ TEST_CASE("read-only commands say so, writes do not, and a batch only reads when
   transaction.add(cmd::get(plain, "a"));
   CHECK_FALSE(std::move(transaction).take_as_transaction().read_only());  // MULTI ... EXEC: the master's
 }
+
+TEST_CASE("the TTL a SET gives is read as cmd::set writes it: EX before PX, then KEEPTTL, then the default") {
+  CHECK(expiry_set_by({.ex = 5s, .px = 700ms}, 60s) == std::chrono::milliseconds(5000));
+  CHECK(expiry_set_by({.px = 700ms}, 60s) == std::chrono::milliseconds(700));
+  CHECK_FALSE(expiry_set_by({.keepttl = true}, 60s));
+  CHECK(expiry_set_by({}, 60s) == std::chrono::milliseconds(60000));
+  CHECK_FALSE(expiry_set_by({}, std::nullopt));
+}
