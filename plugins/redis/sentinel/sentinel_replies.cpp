@@ -14,6 +14,28 @@ std::optional<std::string_view> field(const Reply& entry, std::string_view name)
   return std::nullopt;
 }
 
+// The ip and port of each entry of a SENTINEL SENTINELS or REPLICAS reply that `usable` accepts.
+template <class Usable>
+std::vector<NodeAddress> addresses_in(const Reply& reply, Usable usable) {
+  std::vector<NodeAddress> found;
+  if (!reply.is_array()) return found;
+  for (const auto& entry : reply.elements) {
+    const auto ip = field(entry, "ip");
+    const auto port = field(entry, "port");
+    if (!ip || !port || !usable(entry)) continue;
+    if (auto address = node_address(*ip, *port)) found.push_back(std::move(*address));
+  }
+  return found;
+}
+
+// A replica Sentinel does not flag down or disconnected from its master.
+bool readable_replica(const Reply& entry) {
+  const auto flags = split(field(entry, "flags").value_or(""), ',');
+  return std::none_of(flags.begin(), flags.end(), [](std::string_view flag) {
+    return flag == "s_down" || flag == "o_down" || flag == "disconnected";
+  });
+}
+
 }  // namespace
 
 std::optional<NodeAddress> master_address_from(const Reply& reply) {
@@ -22,30 +44,10 @@ std::optional<NodeAddress> master_address_from(const Reply& reply) {
 }
 
 std::vector<NodeAddress> sentinel_addresses_from(const Reply& reply) {
-  std::vector<NodeAddress> found;
-  if (!reply.is_array()) return found;
-  for (const auto& entry : reply.elements) {
-    const auto ip = field(entry, "ip");
-    const auto port = field(entry, "port");
-    if (!ip || !port) continue;
-    if (auto address = node_address(*ip, *port)) found.push_back(std::move(*address));
-  }
-  return found;
+  return addresses_in(reply, [](const Reply&) { return true; });
 }
 
-std::vector<NodeAddress> replica_addresses_from(const Reply& reply) {
-  std::vector<NodeAddress> found;
-  if (!reply.is_array()) return found;
-  for (const auto& entry : reply.elements) {
-    const auto ip = field(entry, "ip");
-    const auto port = field(entry, "port");
-    const auto flags = split(field(entry, "flags").value_or(""), ',');
-    const auto unusable = [](std::string_view flag) { return flag == "s_down" || flag == "o_down" || flag == "disconnected"; };
-    if (!ip || !port || std::any_of(flags.begin(), flags.end(), unusable)) continue;
-    if (auto address = node_address(*ip, *port)) found.push_back(std::move(*address));
-  }
-  return found;
-}
+std::vector<NodeAddress> replica_addresses_from(const Reply& reply) { return addresses_in(reply, readable_replica); }
 
 std::string role_from(const Reply& reply) {
   if (!reply.is_array() || reply.elements.empty()) return {};

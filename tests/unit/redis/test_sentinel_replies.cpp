@@ -47,6 +47,13 @@ TEST_CASE("SENTINEL REPLICAS: the replicas to read from, those flagged down or d
                                    entry("6383", "slave,disconnected"), entry("6384", "slave")});
   CHECK(replica_addresses_from(reply) == std::vector<NodeAddress>{{"10.0.0.8", 6380}, {"10.0.0.8", 6384}});
   CHECK(replica_addresses_from(Reply::error("ERR unknown subcommand")).empty());
+  // Hostile shapes: an entry that is no array, an odd field list, a port that is no port, no ip.
+  const auto odd = Reply::array({Reply::string("ip"), Reply::string("10.0.0.9"), Reply::string("port")});
+  const auto bad_port = Reply::array({Reply::string("ip"), Reply::string("10.0.0.9"), Reply::string("port"),
+                                      Reply::string("99999999999999999999"), Reply::string("flags"), Reply::string("slave")});
+  const auto no_ip = Reply::array({Reply::string("port"), Reply::string("6385")});
+  const auto hostile = Reply::array({Reply::number(7), odd, bad_port, no_ip, Reply::array({}), entry("6386", "")});
+  CHECK(replica_addresses_from(hostile) == std::vector<NodeAddress>{{"10.0.0.8", 6386}});
 }
 
 TEST_CASE("ROLE: master, slave, or nothing readable") {
