@@ -110,7 +110,33 @@ bool all_keepalive_within(const std::vector<std::string>& timers, int idle_s) {
   return true;
 }
 
+// How many PINGs the server has run (INFO commandstats), whoever sent them.
+long long pings_served(RedisServer& server) {
+  const auto info = server.command({"INFO", "commandstats"});
+  const auto at = info.find("cmdstat_ping:calls=");
+  return at == std::string::npos ? 0 : std::atoll(info.c_str() + at + 19);
+}
+
 }  // namespace
+
+TEST_CASE("health_check_interval 0: an idle connection is never PINGed, and commands are served (seed 004)") {
+  RedisServer quiet_server, checked_server;
+  quiet_server.start();
+  checked_server.start();
+  auto quiet_config = redis_config_for(quiet_server.port(), "quiet:");
+  quiet_config.health_check_interval_s = 0;
+  auto checked_config = redis_config_for(checked_server.port(), "checked:");
+  checked_config.health_check_interval_s = 0.05;
+  redis::RedisManager quiet(quiet_config), checked(checked_config);
+  REQUIRE(quiet.initialize());
+  REQUIRE(checked.initialize());
+  const auto quiet_before = pings_served(quiet_server), checked_before = pings_served(checked_server);
+  // Both idle: the checked one's PINGs show the wait was long enough for health checks to run.
+  REQUIRE(wait_until([&] { return pings_served(checked_server) >= checked_before + 4; }, 10s));
+  CHECK(pings_served(quiet_server) == quiet_before);
+  CHECK(quiet.run_sync(quiet.set("k", "v")));
+  CHECK(quiet.run_sync(quiet.get("k")) == "v");
+}
 
 TEST_CASE("socket_keepalive: every connection to Redis has SO_KEEPALIVE and its idle time, as the kernel shows") {
   RedisServer server;
