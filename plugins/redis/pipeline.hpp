@@ -77,14 +77,16 @@ class Pipeline {
   std::size_t size() const { return places_.size(); }
 
   // run() executes the queued commands as one server-side script: all of them, with nothing of another
-  // client in between, and their replies kept under `name` (for `ttl`) in the same step, so that work
-  // already done can be answered again without being done again (answer_from). Keys beyond the
-  // script's own are reached undeclared, which a cluster refuses: there run() sends the commands as
-  // usual and keeps nothing.
-  void keep_replies_in(std::string_view name, std::chrono::milliseconds ttl);
+  // client in between, and their replies kept under `name` (for `ttl`) in the same step, as
+  // `value_prefix` followed by their packed form (kept_replies.hpp), so that work already done can be
+  // answered again without being done again (answer_from; a caller storing a marker there gets it
+  // written with the work, at no extra command). Keys beyond the script's own are reached undeclared,
+  // which a cluster refuses: there run() sends the commands as usual, keeps nothing, and this returns
+  // false.
+  bool keep_replies_in(std::string_view name, std::chrono::milliseconds ttl, std::string_view value_prefix = {});
   // run() sends nothing and its values are `kept`, the replies keep_replies_in() kept when this work
   // was done before. False (and run() then fails every command as unavailable) when `kept` does not
-  // decode, or holds another number of replies than the commands sent.
+  // decode, or holds another number of replies than the commands queued (so: once they are queued).
   bool answer_from(std::string_view kept);
   // Sends what is queued as one request. True when Redis answered (a command may still have got an
   // error reply: its value is then its default); false when it did not (every value is its default).
@@ -111,8 +113,13 @@ class Pipeline {
   RedisManager& redis_;
   CommandBatch batch_;
   std::vector<Place> places_;
-  std::optional<std::pair<std::string, std::chrono::milliseconds>> keep_in_;  // keep_replies_in()
-  std::optional<std::vector<Reply>> kept_;                                    // answer_from()
+  struct KeepIn {
+    std::string name;
+    std::chrono::milliseconds ttl;
+    std::string value_prefix;
+  };
+  std::optional<KeepIn> keep_in_;           // keep_replies_in()
+  std::optional<std::vector<Reply>> kept_;  // answer_from()
   std::vector<Result> replies_;  // of the commands sent, in order, once run
 };
 

@@ -5,8 +5,9 @@
 //
 // - the commands of an encoded request (our encoder's RESP arrays of bulk strings), for the script's
 //   arguments;
-// - the replies the script kept, in its compact form: i<integer>;  s<length>;<bytes>  n (nil)
-//   e<length>;<error text>  o<length>;<status text>  a<count>;<elements>.
+// - the replies the script kept: an array of them packed by Redis's own Lua MessagePack library
+//   (cmsgpack, written in C: a third of the cost of packing them in Lua), read the way Redis
+//   converts a script's values to replies.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +20,8 @@ namespace routemq::redis {
 // nullopt when `bytes` is not a sequence of RESP arrays of bulk strings.
 std::optional<std::vector<std::vector<std::string>>> decode_commands(std::string_view bytes);
 
-// nullopt when `kept` is not a list of replies in the script's form (or nests deeper than 32).
+// nullopt when `kept` is not an array of replies packed as cmsgpack packs them (or nests deeper than
+// 32; cmsgpack itself writes a table nested deeper than 16 as nil, which is refused).
 std::optional<std::vector<Reply>> decode_kept_replies(std::string_view kept);
 
 }  // namespace routemq::redis

@@ -1,6 +1,7 @@
 #include "plugins/redis/recipes/dedupe_store.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
@@ -15,8 +16,9 @@ namespace {
 
 // KEYS[1] marker. ARGV: lease ms, this claim's token, owner, incarnation, fingerprint.
 // -> {"first"} | {"taken_over"} | {"rebuild", kept replies} | {"duplicate", answers} | {"answers_lost"} |
-//    {"in_flight"} | {"id_reused"}. <marker>:w holds the replies of the work written with a p: marker.
-// Markers are found with plain string.find/sub: the owner and the answers are bytes, never a pattern.
+//    {"in_flight"} | {"id_reused"}. A p: marker carries the replies of the work written with it after
+// a NUL byte (none on a cluster). Markers are found with plain string.find/sub: the owner and the
+// answers are bytes, never a pattern.
 const Script& claim_marker_script() {
   static const Script script(R"lua(
 local marker = redis.call('GET', KEYS[1])
@@ -34,22 +36,23 @@ if state == 'd:' then
   return {'duplicate', string.sub(marker, colon + 1)}
 end
 if state ~= 'c:' and state ~= 'p:' then return {'in_flight'} end
--- <random>:<incarnation>:<fingerprint>:<owner>
-local a = string.find(marker, ':', 3, true)
-local b = a and string.find(marker, ':', a + 1, true)
-local c = b and string.find(marker, ':', b + 1, true)
+-- <random>:<incarnation>:<fingerprint>:<owner>, then (p:) NUL and the kept replies
+local nul = string.find(marker, '\0', 3, true)
+local token = string.sub(marker, 3, (nul or 0) - 1)
+local a = string.find(token, ':', 1, true)
+local b = a and string.find(token, ':', a + 1, true)
+local c = b and string.find(token, ':', b + 1, true)
 if not c then return {'in_flight'} end  -- not a marker we wrote: its lease (or window) decides
-local fingerprint = string.sub(marker, b + 1, c - 1)
+local fingerprint = string.sub(token, b + 1, c - 1)
 if reused(fingerprint) then return {'id_reused'} end
-local dead = ARGV[3] ~= '' and string.sub(marker, c + 1) == ARGV[3] and string.sub(marker, a + 1, b - 1) ~= ARGV[4]
+local dead = ARGV[3] ~= '' and string.sub(token, c + 1) == ARGV[3] and string.sub(token, a + 1, b - 1) ~= ARGV[4]
 if not dead then return {'in_flight'} end
 if state == 'p:' then
   -- Its work is stored, its answers were not kept. With the work's replies kept, this copy takes it
   -- over to answer again from them; without, the answers are lost.
-  local replies = redis.call('GET', KEYS[1] .. ':w')
-  if replies then
-    redis.call('SET', KEYS[1], 'p:' .. ARGV[2], 'KEEPTTL')
-    return {'rebuild', replies}
+  if nul then
+    redis.call('SET', KEYS[1], 'p:' .. ARGV[2] .. string.sub(marker, nul), 'KEEPTTL')
+    return {'rebuild', string.sub(marker, nul + 1)}
   end
   redis.call('SET', KEYS[1], 'd:' .. fingerprint .. ':', 'KEEPTTL')
   return {'answers_lost'}
@@ -60,14 +63,24 @@ return {'taken_over'}
   return script;
 }
 
+// Whether `marker` (a Lua local) is the claim of token ARGV[1], before its work (c:) or after (p:,
+// its kept replies after a NUL).
+constexpr const char* is_our_claim = R"lua(
+local function ours(marker)
+  if not marker then return false end
+  if marker == 'c:' .. ARGV[1] then return true end
+  local pending = 'p:' .. ARGV[1]
+  return string.sub(marker, 1, #pending) == pending and (#marker == #pending or string.byte(marker, #pending + 1) == 0)
+end
+)lua";
+
 // KEYS[1] marker. ARGV: this claim's token, window ms, fingerprint, answers. Marks done unless another
 // claim took over.
 const Script& done_marker_script() {
-  static const Script script(R"lua(
+  static const Script script(std::string(is_our_claim) + R"lua(
 local marker = redis.call('GET', KEYS[1])
-if (not marker) or marker == 'c:' .. ARGV[1] or marker == 'p:' .. ARGV[1] then
+if (not marker) or ours(marker) then
   redis.call('SET', KEYS[1], 'd:' .. ARGV[3] .. ':' .. ARGV[4], 'PX', ARGV[2])
-  redis.call('DEL', KEYS[1] .. ':w')
   return 1
 end
 return 0
@@ -78,13 +91,10 @@ return 0
 // KEYS[1] marker. ARGV: this claim's token, fingerprint. Only our own claim: deleted while it is a
 // claim; once the work's writes landed with it (p:), done without answers.
 const Script& release_claim_script() {
-  static const Script script(R"lua(
+  static const Script script(std::string(is_our_claim) + R"lua(
 local marker = redis.call('GET', KEYS[1])
 if marker == 'c:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
-if marker == 'p:' .. ARGV[1] then
-  redis.call('SET', KEYS[1], 'd:' .. ARGV[2] .. ':', 'KEEPTTL')
-  redis.call('DEL', KEYS[1] .. ':w')
-end
+if ours(marker) then redis.call('SET', KEYS[1], 'd:' .. ARGV[2] .. ':', 'KEEPTTL') end
 return 0
 )lua");
   return script;
@@ -125,7 +135,11 @@ const std::string& DedupeStore::process_incarnation() {
   return incarnation;
 }
 
-DedupeStore::DedupeStore(RedisManager& redis, Options options) : redis_(redis.share()), options_(std::move(options)) {}
+DedupeStore::DedupeStore(RedisManager& redis, Options options) : redis_(redis.share()), options_(std::move(options)) {
+  // A NUL ends a pending marker's token (the kept replies follow it); an MQTT client id never holds
+  // one [MQTT-1.5.4-2].
+  if (options_.owner.find('\0') != std::string::npos) throw std::invalid_argument("dedupe: an owner cannot hold a NUL byte");
+}
 
 std::string DedupeStore::marker(const std::string& id) const { return "dd:{" + id + "}"; }
 
@@ -177,11 +191,9 @@ void DedupeStore::done_in_background(Claim claim, std::string answers) const {
 
 void DedupeStore::keep_answers_in_background(Claim claim, std::string answers) const {
   auto keep = [](DedupeStore store, Claim done, std::string kept) -> awaitable<void> {
-    Pipeline pipe(*store.redis_);
-    const auto name = store.marker(done.id);
-    pipe.set(name, "d:" + done.fingerprint + ":" + kept, {.px = store.options_.window});
-    pipe.del(name + ":w");
-    if (!co_await pipe.run()) spdlog::warn("dedupe: could not keep the answers to '{}' (Redis did not take them)", done.id);
+    // One SET over the p: marker: its kept replies go with it.
+    if (!co_await store.redis_->set(store.marker(done.id), "d:" + done.fingerprint + ":" + kept, {.px = store.options_.window}))
+      spdlog::warn("dedupe: could not keep the answers to '{}' (Redis did not take them)", done.id);
   };
   asio::co_spawn(redis_->io_context(), keep(*this, std::move(claim), std::move(answers)), asio::detached);
 }
@@ -199,15 +211,19 @@ void DedupeStore::release(const Claim& claim) const {
 asio::io_context& DedupeStore::io_context() const { return redis_->io_context(); }
 
 void DedupeStore::done_in(Pipeline& pipe, const Claim& claim, bool answers_follow) const {
+  const auto name = marker(claim.id);
   if (!answers_follow && claim.kept_replies.empty()) {
-    pipe.set(marker(claim.id), "d:" + claim.fingerprint + ":", {.px = options_.window});
+    pipe.set(name, "d:" + claim.fingerprint + ":", {.px = options_.window});
     return;
   }
-  pipe.set(marker(claim.id), "p:" + claim.token, {.px = options_.window});
-  // The work is stored already: its kept replies answer the pipeline (the marker's SET included, as
-  // the first run had it), and nothing is sent.
-  if (!claim.kept_replies.empty()) pipe.answer_from(claim.kept_replies);
-  else pipe.keep_replies_in(marker(claim.id) + ":w", options_.window);
+  // The work is stored already: its kept replies answer the pipeline, and nothing is sent.
+  if (!claim.kept_replies.empty()) {
+    pipe.answer_from(claim.kept_replies);
+    return;
+  }
+  // The pending marker is written by the script that runs the work, with the work's replies after it.
+  const auto pending = "p:" + claim.token;
+  if (!pipe.keep_replies_in(name, options_.window, pending + '\0')) pipe.set(name, pending, {.px = options_.window});
 }
 
 }  // namespace routemq::redis

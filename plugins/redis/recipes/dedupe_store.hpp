@@ -14,8 +14,8 @@
 //
 // The marker is one key, dd:{<id>} under the manager's prefix (hash-tagged: one slot per decision):
 //   c:<token>                claimed; <token> = <random>:<incarnation>:<fingerprint>:<owner>
-//   p:<token>                the work's own writes landed with it (done_in), its answers follow;
-//                            dd:{<id>}:w then holds the work's kept replies until they do
+//   p:<token>\0<replies>      the work's own writes landed with it (done_in), its answers follow;
+//                            the work's replies are kept after the NUL (not on a cluster: p:<token>)
 //   d:<fingerprint>:<answers>  done; the answers are bytes the caller gave (answers.hpp's encoding)
 // The fingerprint is the SHA-1 of the content in hex, or empty when none was given. Markers an
 // earlier version wrote ("done", "claim:...") read as done without answers, and as a claim.
@@ -42,7 +42,7 @@ class DedupeStore {
     // process's incarnation. A claim left by an earlier incarnation of the same owner is taken over at
     // once: that process died (the broker delivers a kept session's unacknowledged messages again only
     // to its next connection), and its claim would otherwise hold the copy back for the whole lease.
-    // An empty owner: claims are only ever given up by their lease.
+    // An empty owner: claims are only ever given up by their lease. No NUL byte (the constructor throws).
     std::string owner{};
     std::string incarnation = process_incarnation();
   };
@@ -83,8 +83,8 @@ class DedupeStore {
   // still meets the claim (in_flight), so nothing needs to wait for the marker.
   void done_in_background(Claim claim, std::string answers = {}) const;
   // After done_in(pipe, claim, true) landed with the work: keeps the answers and makes the id done,
-  // without waiting. Plain writes, no compare: the marker is this claim's "p:", which nobody else takes
-  // over while this process lives (only its owner's next incarnation does, after it died).
+  // without waiting. One plain SET, no compare: the marker is this claim's "p:", which nobody else
+  // takes over while this process lives (only its owner's next incarnation does, after it died).
   void keep_answers_in_background(Claim claim, std::string answers) const;
   // Gives a first claim its whole lease again, without waiting, while it is still this claim (not yet
   // done, nor taken over): for work that outlasts part of the lease (middleware/claim_renewer.hpp).
@@ -97,7 +97,7 @@ class DedupeStore {
   // this claim's work, and they land with the marker), so a crash cannot leave the work done without
   // the marker, and the broker's redelivered copy handled a second time. With `answers_follow`, the
   // marker waits for done() or done_in_background() to keep the answers (a copy meeting it meanwhile
-  // is in flight), and the pipeline runs as one script that keeps its replies beside the marker
+  // is in flight), and the pipeline runs as one script that writes the marker with its replies in it
   // (Pipeline::keep_replies_in; not on a cluster): after a crash before the answers were kept, the
   // next copy gets the claim with kept_replies, and its handler answers again from them. Without
   // kept replies (a cluster), that copy is a duplicate with answers_lost. Otherwise the marker is "done".

@@ -151,6 +151,10 @@ TEST_CASE("dedupe store: a marker written with the work waits for its answers, a
   dead.done_in(work, orphan, true);
   REQUIRE(f.sync(work.run()));
   REQUIRE(count.get() == 1);
+  // The marker written with the work: p:<token>, a NUL, the work's replies.
+  const auto pending = f.sync(f.redis.get("dd:{w2}"));
+  REQUIRE(pending);
+  CHECK(pending->starts_with("p:" + orphan.token + '\0'));
   const auto rebuilt = f.sync(restarted.claim("w2", "c"));
   CHECK(rebuilt.outcome == Outcome::first);
   CHECK(rebuilt.taken_over);
@@ -164,7 +168,7 @@ TEST_CASE("dedupe store: a marker written with the work waits for its answers, a
   CHECK(f.sync(restarted.claim("w2", "c")).outcome == Outcome::in_flight);  // until its answers are kept
   CHECK(f.sync(restarted.done(rebuilt, "answers again")));
   CHECK(f.sync(restarted.claim("w2", "c")).answers == "answers again");
-  CHECK(f.server.command({"EXISTS", "test:dd:{w2}:w"}) == ":0\r\n");  // replies dropped once answers are kept
+  CHECK(f.sync(f.redis.get("dd:{w2}")) == "d:" + rebuilt.fingerprint + ":answers again");  // replies dropped with it
   CHECK(std::stoll(f.server.command({"PTTL", "test:dd:{w2}"}).substr(1)) > 50'000);  // still the window
 
   // Without kept replies (a cluster keeps none), the answers are lost: a duplicate says so once.
@@ -172,7 +176,9 @@ TEST_CASE("dedupe store: a marker written with the work waits for its answers, a
   redis::Pipeline work2(f.redis);
   dead.done_in(work2, orphan2, true);
   REQUIRE(f.sync(work2.run()));
-  f.server.command({"DEL", "test:dd:{w4}:w"});
+  const auto with_replies = f.sync(f.redis.get("dd:{w4}"));
+  REQUIRE(with_replies);
+  f.server.command({"SET", "test:dd:{w4}", with_replies->substr(0, with_replies->find('\0')), "KEEPTTL"});
   const auto lost = f.sync(restarted.claim("w4", "c"));
   CHECK(lost.outcome == Outcome::duplicate);
   CHECK(lost.answers_lost);
@@ -190,14 +196,18 @@ TEST_CASE("dedupe store: a marker written with the work waits for its answers, a
   CHECK(f.sync(live.claim("w3")).outcome == Outcome::duplicate);
 }
 
-TEST_CASE("dedupe store: markers it did not write (cut short, foreign) are read as done or in flight, never a script error") {
+TEST_CASE("dedupe store: markers it did not write (cut short, foreign) are read as done or in flight, never a script error, and an owner holding a NUL is refused") {
   RedisFixture f;
   redis::DedupeStore store(f.redis, {.window = 60s, .lease = 5s, .owner = "svc", .incarnation = "0b"});
   f.server.command({"SET", "test:dd:{d}", "d:no-second-colon"});
   CHECK(f.sync(store.claim("d", "x")).outcome == Outcome::duplicate);
-  for (const auto* cut : {"c:", "c:abc", "c:abc:0a", "p:abc:0a", "xyz"}) {
+  // The colons after a pending marker's NUL are its replies', not its token's.
+  const std::vector<std::string> cuts{"c:", "c:abc", "c:abc:0a", "p:abc:0a", std::string("p:abc:0a\0:x:svc", 16), "xyz"};
+  for (const auto& cut : cuts) {
     f.server.command({"SET", "test:dd:{c}", cut});
     INFO(cut);
     CHECK(f.sync(store.claim("c", "x")).outcome == Outcome::in_flight);
   }
+  // A NUL ends a pending marker's token.
+  CHECK_THROWS_AS(redis::DedupeStore(f.redis, {.owner = std::string("a\0b", 3)}), std::invalid_argument);
 }

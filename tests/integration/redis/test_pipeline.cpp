@@ -199,3 +199,78 @@ TEST_CASE("pipeline: hostile keys and values (glob characters, NUL, non-UTF-8, 1
   CHECK(f.server.command({"EXISTS", "test:p:x"}) == ":0\r\n");  // nothing under another name
   CHECK(f.sync(f.redis.ping()));                                 // and the connection still serves
 }
+
+namespace {
+
+// What a pipeline's values were, whether Redis ran them or they came from replies kept before.
+struct KeptRun {
+  bool answered = false;
+  std::optional<long long> count, not_a_number;
+  bool set = false;
+  std::optional<std::string> binary, missing, big;
+  std::vector<std::string> empty, listed;
+  long long pushed = 0;
+  redis::Reply scanned;
+  bool operator==(const KeptRun&) const = default;
+};
+
+// With `kept` empty, runs the work as a script keeping its replies under "kept", after "before\0";
+// otherwise answers it from `kept`.
+awaitable<KeptRun> run_keeping(redis::RedisManager& redis, std::string kept) {
+  redis::Pipeline pipe(redis);
+  auto count = pipe.incr("k:n");
+  auto set = pipe.set("k:b", std::string("\0\xff\r\n", 4));
+  auto binary = pipe.get("k:b");
+  auto missing = pipe.get("k:none");
+  auto big = pipe.get("k:big");  // str32: over 64 KiB
+  auto empty = pipe.lrange("k:none", 0, -1);
+  auto pushed = pipe.rpush("k:l", {"a", std::string(300, 'x')});
+  auto listed = pipe.lrange("k:l", 0, -1);
+  auto not_a_number = pipe.incr("k:b");  // an error reply: its default
+  auto scanned = pipe.add(redis::cmd::scan(redis.key_space(), "0", "k:l"));  // a nested array
+  if (kept.empty()) pipe.keep_replies_in("kept", 60s, std::string("before\0", 7));
+  else REQUIRE(pipe.answer_from(kept));  // once the commands are queued: it checks their number
+  KeptRun run;
+  run.answered = co_await pipe.run();
+  run.count = count.get();
+  run.set = set.get();
+  run.binary = binary.get();
+  run.missing = missing.get();
+  run.big = big.get();
+  run.empty = empty.get();
+  run.pushed = pushed.get();
+  run.listed = listed.get();
+  run.not_a_number = not_a_number.get();
+  run.scanned = scanned.get().reply;
+  co_return run;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: replies kept by its script (every type, binary, nested, 100 KiB) answer the same work again without sending it") {
+  RedisFixture f;
+  const std::string big(100 << 10, '\x80');
+  f.server.command({"SET", "test:k:big", big});
+  const auto first = f.sync(run_keeping(f.redis, ""));
+  CHECK(first.answered);
+  CHECK(first.count == 1);
+  CHECK(first.set);
+  CHECK(first.binary == std::string("\0\xff\r\n", 4));
+  CHECK_FALSE(first.missing);
+  CHECK(first.big == big);
+  CHECK(first.empty.empty());
+  CHECK(first.pushed == 2);
+  CHECK(first.listed == std::vector<std::string>{"a", std::string(300, 'x')});
+  CHECK_FALSE(first.not_a_number);
+  CHECK(first.scanned == redis::Reply::array({redis::Reply::string("0"), redis::Reply::array({redis::Reply::string("test:k:l")})}));
+
+  const auto kept = f.sync(f.redis.get("kept"));
+  REQUIRE(kept);
+  REQUIRE(kept->starts_with(std::string("before\0", 7)));
+  CHECK(std::stoll(f.server.command({"PTTL", "test:kept"}).substr(1)) > 50'000);
+  const auto commands_before = f.redis.stats().commands;
+  const auto again = f.sync(run_keeping(f.redis, kept->substr(7)));
+  CHECK(again == first);
+  CHECK(f.redis.stats().commands == commands_before);             // nothing sent
+  CHECK(f.server.command({"GET", "test:k:n"}) == "$1\r\n1\r\n");  // nor done twice
+}

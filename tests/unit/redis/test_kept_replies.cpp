@@ -28,33 +28,79 @@ TEST_CASE("kept replies: our encoded commands decode back to their arguments, bi
   CHECK_FALSE(decode_commands("*0\r\n"));  // found by scripts/fuzz.sh replay: no command has no name
 }
 
-TEST_CASE("kept replies: every reply type decodes as the script wrote it") {
-  const std::string kept = std::string("a7;i-42;s5;a\0;:bno2;OKe9;ERR wrongi0;a2;s1;xa0;", 47);
-  const auto replies = decode_kept_replies(kept);
-  REQUIRE(replies);
-  REQUIRE(replies->size() == 7);
-  CHECK((*replies)[0] == Reply::number(-42));
-  CHECK((*replies)[1] == Reply::string(std::string("a\0;:b", 5)));
-  CHECK((*replies)[2] == Reply::nil());
-  CHECK((*replies)[3] == Reply::status("OK"));
-  CHECK((*replies)[4] == Reply::error("ERR wrong"));
-  CHECK((*replies)[5] == Reply::number(0));
-  CHECK((*replies)[6] == Reply::array({Reply::string("x"), Reply::array({})}));
-  CHECK(decode_kept_replies("a0;") == std::optional<std::vector<Reply>>(std::vector<Reply>{}));
+// Bytes as Redis 7's cmsgpack.pack writes them (read off redis-server with `EVAL "return
+// cmsgpack.pack(...)" 0`): fixint, negative fixint, uint16, int16, uint64, int64, fixstr, str8, false,
+// {ok='OK'}, and a pcall's error table {ignore_error_stats_update=true, err=...}.
+namespace {
+
+std::string msgpack_bytes(std::initializer_list<int> bytes) {
+  std::string out;
+  for (const int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
 }
 
-TEST_CASE("kept replies: truncated, trailing, mislabelled or deeply nested bytes decode to nothing") {
-  const std::string kept = "a3;i7;s3;abcn";
+std::string msgpack_with_text(std::string head, std::string_view text) { return head.append(text); }
+
+}  // namespace
+
+TEST_CASE("kept replies: every reply type decodes as Redis would have returned it from the script") {
+  std::string kept = msgpack_bytes({0x9c, 0x01, 0xff, 0xcd, 0x01, 0x2c, 0xd1, 0xfe, 0xd4, 0xcf, 0, 0, 1, 0, 0, 0, 0, 0,
+                             0xd3, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0xa2, 'a', 0, 0xd9, 40});
+  kept += std::string(40, 'x');
+  kept += msgpack_bytes({0xc2, 0x81, 0xa2, 'o', 'k', 0xa2, 'O', 'K'});
+  kept += msgpack_bytes({0x82, 0xb9}) + "ignore_error_stats_update" + msgpack_bytes({0xc3, 0xa3, 'e', 'r', 'r', 0xa5}) + "ERR x";
+  kept += msgpack_bytes({0x92, 0x90, 0x91, 0x91, 0x07});  // {{}, {{7}}}
+  const auto replies = decode_kept_replies(kept);
+  REQUIRE(replies);
+  REQUIRE(replies->size() == 12);
+  CHECK((*replies)[0] == Reply::number(1));
+  CHECK((*replies)[1] == Reply::number(-1));
+  CHECK((*replies)[2] == Reply::number(300));
+  CHECK((*replies)[3] == Reply::number(-300));
+  CHECK((*replies)[4] == Reply::number(1LL << 40));
+  CHECK((*replies)[5] == Reply::number(-(1LL << 40)));
+  CHECK((*replies)[6] == Reply::string(std::string("a\0", 2)));
+  CHECK((*replies)[7] == Reply::string(std::string(40, 'x')));
+  CHECK((*replies)[8] == Reply::nil());
+  CHECK((*replies)[9] == Reply::status("OK"));
+  CHECK((*replies)[10] == Reply::error("ERR x"));
+  CHECK((*replies)[11] == Reply::array({Reply::array({}), Reply::array({Reply::array({Reply::number(7)})})}));
+  // As Redis converts a script's values: a number that is not whole truncated, true as 1.
+  CHECK(decode_kept_replies(msgpack_bytes({0x92, 0xcb, 0x40, 0x04, 0, 0, 0, 0, 0, 0, 0xc3})) ==
+        std::vector<Reply>{Reply::number(2), Reply::number(1)});
+  CHECK(decode_kept_replies(msgpack_bytes({0x90})) == std::vector<Reply>{});
+}
+
+TEST_CASE("kept replies: the long forms of strings, arrays and maps, and binary strings") {
+  const std::string text(300, 'y');
+  CHECK(decode_kept_replies(msgpack_with_text(msgpack_bytes({0x91, 0xda, 0x01, 0x2c}), text)) == std::vector<Reply>{Reply::string(text)});
+  CHECK(decode_kept_replies(msgpack_with_text(msgpack_bytes({0x91, 0xdb, 0, 0, 0x01, 0x2c}), text)) == std::vector<Reply>{Reply::string(text)});
+  CHECK(decode_kept_replies(msgpack_bytes({0x91, 0xc4, 0x02, 0x00, 0xff})) == std::vector<Reply>{Reply::string(msgpack_bytes({0x00, 0xff}))});
+  CHECK(decode_kept_replies(msgpack_bytes({0xdd, 0, 0, 0, 2, 0x05, 0x06})) == std::vector<Reply>{Reply::number(5), Reply::number(6)});
+  CHECK(decode_kept_replies(msgpack_bytes({0x91, 0xde, 0, 1, 0xa2, 'o', 'k', 0xa1, 'Q'})) == std::vector<Reply>{Reply::status("Q")});
+  CHECK(decode_kept_replies(msgpack_bytes({0x91, 0xce, 0xff, 0xff, 0xff, 0xff})) == std::vector<Reply>{Reply::number(4294967295LL)});
+  CHECK(decode_kept_replies(msgpack_bytes({0x91, 0xd0, 0x80})) == std::vector<Reply>{Reply::number(-128)});
+}
+
+TEST_CASE("kept replies: truncated, trailing, foreign or deeply nested bytes decode to nothing") {
+  const std::string kept = msgpack_bytes({0x93, 0x07, 0xa3, 'a', 'b', 'c', 0xc2});
   REQUIRE(decode_kept_replies(kept));
   for (std::size_t n = 0; n < kept.size(); ++n) CHECK_FALSE(decode_kept_replies(kept.substr(0, n)));
-  CHECK_FALSE(decode_kept_replies(kept + "n"));
-  CHECK_FALSE(decode_kept_replies("a1;x"));
-  CHECK_FALSE(decode_kept_replies("a1;i;"));
-  CHECK_FALSE(decode_kept_replies("a1;i12x;"));
-  CHECK_FALSE(decode_kept_replies("a99999;n"));
-  CHECK_FALSE(decode_kept_replies("a1;s99;abc"));
-  std::string deep;
-  for (int i = 0; i < 100; ++i) deep += "a1;";
-  deep += "n";
+  CHECK_FALSE(decode_kept_replies(kept + msgpack_bytes({0xc2})));                           // trailing
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x07})));                                 // not an array
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xc0})));                           // nil: cmsgpack's too deep
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xc1})));                           // never used
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xd4, 0x01, 0x02})));               // ext
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0x81, 0xa1, 'x', 0x01})));          // a table, neither err nor ok
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0x81, 0x01, 0xa1, 'x'})));          // a key not a string
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0})));  // past long long
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1})));  // NaN
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0})));  // infinity
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0xdd, 0xff, 0xff, 0xff, 0xff, 0x01})));   // a count past the bytes
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xdf, 0xff, 0xff, 0xff, 0xff})));
+  CHECK_FALSE(decode_kept_replies(msgpack_bytes({0x91, 0xdb, 0xff, 0xff, 0xff, 0xff, 'a'})));
+  CHECK_FALSE(decode_kept_replies(""));
+  std::string deep(100, static_cast<char>(0x91));
+  deep += msgpack_bytes({0x01});
   CHECK_FALSE(decode_kept_replies(deep));
 }
