@@ -494,14 +494,37 @@ awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route 
     return already(decoding.decode(engine_->refuse_unavailable()));  // no read: Redis did not answer
   }
   auto submit = [pool, bytes = std::move(bytes), replies, route](Completion completion) mutable {
-    Request request(std::move(bytes), replies, std::move(completion));
-    request.key_slot = route.slot;
-    request.keyless = route.keyless;
-    request.command_slots = std::move(route.command_slots);
-    request.read_only = route.read_only;
-    pool->submit(std::move(request));
+    pool->submit(request_to(std::move(bytes), replies, std::move(route), std::move(completion)));
   };
   return await_completion(std::move(submit), Statistics::recorded, decoding);
+}
+
+Request RedisManager::request_to(std::string&& bytes, std::size_t replies, Route route, Completion completion) {
+  Request request(std::move(bytes), replies, std::move(completion));
+  request.key_slot = route.slot;
+  request.keyless = route.keyless;
+  request.command_slots = std::move(route.command_slots);
+  request.read_only = route.read_only;
+  return request;
+}
+
+template <class T>
+void RedisManager::run_detached(Command<T> command, std::string what) const {
+  if (command.answered_here()) return;  // nothing to send
+  auto* pool = engine_->ready_pool();
+  if (!pool || command.place() != CommandPlace::shared) {
+    spdlog::warn("redis: {}: {}", what, pool ? "it needs a connection of its own" : "Redis is unavailable");
+    return;
+  }
+  // The engine, not a handle to it, as a Resumption holds it: every request is completed (or failed)
+  // before its engine goes, and a handle in the connection's queue would keep it alive in a cycle.
+  auto done = [engine = engine_.get(), what = std::move(what)](Result&& result) {
+    if (result.ok()) engine->stats.commands.fetch_add(1, std::memory_order_relaxed);  // on the io thread
+    if (!result.succeeded()) spdlog::warn("redis: {}: {}", what, result.error_text());
+  };
+  Route route{command.slot(), command.keyless(), command.command_slots(), command.read_only()};
+  const auto replies = command.replies();
+  pool->submit(request_to(std::move(command).take_bytes(), replies, std::move(route), Completion(std::move(done))));
 }
 
 // A command answered here (nothing to send) completes at once; one that needs a connection of its
@@ -561,7 +584,9 @@ awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics
 
 // Every value a command factory decodes into (commands/commands.hpp): run() is compiled here, once,
 // for each; a factory of a new type adds it to this list.
-#define ROUTEMQ_RUN_COMMAND_OF(...) template awaitable<__VA_ARGS__> RedisManager::run(Command<__VA_ARGS__>);
+#define ROUTEMQ_RUN_COMMAND_OF(...)                                            \
+  template awaitable<__VA_ARGS__> RedisManager::run(Command<__VA_ARGS__>); \
+  template void RedisManager::run_detached(Command<__VA_ARGS__>, std::string) const;
 ROUTEMQ_RUN_COMMAND_OF(Result)
 ROUTEMQ_RUN_COMMAND_OF(bool)
 ROUTEMQ_RUN_COMMAND_OF(long long)

@@ -56,6 +56,8 @@ namespace routemq::redis {
 
 struct Engine;
 class Connection;
+struct Request;
+class Completion;
 class FallbackCache;
 
 // A stored JSON value: the value, nothing (missing or unavailable), or a decode error to report.
@@ -221,6 +223,11 @@ class RedisManager {
   // Commands that need a connection of their own (BLPOP) are refused here: use their method.
   template <class T>
   awaitable<T> run(Command<T> command);
+  // The same without waiting: nothing resumes, the reply is read where it arrives, and a failure (no
+  // reply, an error reply) is logged as `what`. No coroutine and no hop to a caller: for a write
+  // whose outcome nobody waits for (dedupe's answers after the handler).
+  template <class T>
+  void run_detached(Command<T> command, std::string what) const;
 
   // ---- raw access: the Result tells reply, error reply, unavailable, timeout ... Refused on a view.
   // Commands that would change or hold a connection every caller shares (SELECT, WATCH, BLPOP ...:
@@ -468,6 +475,8 @@ class RedisManager {
   // through the lambdas on the way, a whole Request cost a few percent of a GET.
   template <class T>
   awaitable<T> send(std::string&& bytes, std::size_t replies, Route route, Decoding<T> decoding);
+  // The request send() and run_detached() hand to the connections.
+  static Request request_to(std::string&& bytes, std::size_t replies, Route route, Completion completion);
   // Raw bytes, whose keys the cluster reads back (command(), pipeline(), transaction()).
   awaitable<Result> execute(std::string bytes, std::size_t replies);
   awaitable<std::vector<Result>> run_pipeline(const Batch& batch);

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "plugins/redis/commands/commands.hpp"
 #include "plugins/redis/pipeline.hpp"
 #include "plugins/redis/random_token.hpp"
 #include "plugins/redis/redis_manager.hpp"
@@ -190,12 +191,10 @@ void DedupeStore::done_in_background(Claim claim, std::string answers) const {
 }
 
 void DedupeStore::keep_answers_in_background(Claim claim, std::string answers) const {
-  auto keep = [](DedupeStore store, Claim done, std::string kept) -> awaitable<void> {
-    // One SET over the p: marker: its kept replies go with it.
-    if (!co_await store.redis_->set(store.marker(done.id), "d:" + done.fingerprint + ":" + kept, {.px = store.options_.window}))
-      spdlog::warn("dedupe: could not keep the answers to '{}' (Redis did not take them)", done.id);
-  };
-  asio::co_spawn(redis_->io_context(), keep(*this, std::move(claim), std::move(answers)), asio::detached);
+  // One SET over the p: marker (its kept replies go with it), sent without a coroutine of its own.
+  redis_->run_detached(cmd::set(redis_->key_space(), marker(claim.id), "d:" + claim.fingerprint + ":" + answers,
+                                {.px = options_.window}, redis_->default_ttl()),
+                       "dedupe: could not keep the answers to '" + claim.id + "'");
 }
 
 void DedupeStore::extend_in_background(const Claim& claim) const {

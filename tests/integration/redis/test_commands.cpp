@@ -7,6 +7,7 @@
 
 #include <future>
 
+#include "plugins/redis/commands/commands.hpp"
 #include "plugins/redis/recipes/distributed_lock.hpp"
 #include "plugins/redis/recipes/rate_limiter.hpp"
 #include "tests/integration/redis/redis_fixture.hpp"
@@ -252,6 +253,23 @@ TEST_CASE("scripts run by SHA and survive SCRIPT FLUSH, their keys are prefixed"
   auto error = f.sync(r.eval(redis::Script("return redis.call('NOPE')"), {}, {}));
   CHECK(error.ok());
   CHECK(error.reply.is_error());
+}
+
+TEST_CASE("a command run detached lands with nobody waiting and is counted, an error reply is logged, and nothing is sent while Redis is down") {
+  RedisFixture f;
+  auto& r = f.redis;
+  const auto before = r.stats().commands;
+  r.run_detached(redis::cmd::set(r.key_space(), "detached", "v", {}, std::nullopt), "test: set");
+  REQUIRE(wait_until([&] { return f.server.command({"GET", "test:detached"}) == "$1\r\nv\r\n"; }, 10s));
+  r.run_detached(redis::cmd::incr(r.key_space(), "detached"), "test: an error reply");  // not an integer
+  r.run_detached(redis::cmd::del(r.key_space(), {}), "test: nothing to send");
+  CHECK(f.sync(r.ping()));
+  CHECK(wait_until([&] { return r.stats().commands == before + 3; }, 10s));  // set, incr, ping
+  CHECK(f.server.command({"GET", "test:detached"}) == "$1\r\nv\r\n");
+  f.server.stop();
+  REQUIRE(wait_until([&] { return !r.is_connected(); }, 10s));
+  r.run_detached(redis::cmd::set(r.key_space(), "detached", "w", {}, std::nullopt), "test: while down");
+  CHECK(r.stats().commands == before + 3);
 }
 
 TEST_CASE("default TTL applies when the caller gives none") {
