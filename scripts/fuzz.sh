@@ -41,12 +41,12 @@ case $target in
     seed oversized '\x01\x08\x32\x50\x00\x03big\x00\x09AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\x40\x02\x00\x09'
     ;;
   replay)
-    sources=(core/handling/answers.cpp plugins/redis/protocol/kept_replies.cpp plugins/redis/protocol/encoder.cpp
-             plugins/redis/protocol/reply.cpp plugins/redis/protocol/reply_parser.cpp tests/fuzz/replay_records_fuzz.cpp)
+    sources=(core/handling/answers.cpp plugins/redis/protocol/kept_replies.cpp plugins/redis/protocol/reply.cpp
+             tests/fuzz/replay_records_fuzz.cpp)
     libraries=(-lfmt)
     # The first byte picks the decoder: 0 answers, 1 kept replies, 2 commands.
     seed answers '\x00\x01\x00\x00\x00\x01\x0f\x01\x00\x00\x00\x01t\x00\x00\x00\x02\x00\xff\x00\x00\x00\x01r\x00\x00\x00\x01c\x00\x00\x00\x01\x00\x00\x00\x01k\x00\x00\x00\x01v'
-    seed kept '\x01a5;i-42;s3;a:bno2;OKe3;ERRa1;n'
+    seed kept '\x01\x95\xd0\xd6\xa3a:b\xc2\x81\xa2ok\xa2OK\x82\xa3err\xa3ERR\xa1x\xc3'
     seed commands '\x02*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nPING\r\n'
     ;;
   *)

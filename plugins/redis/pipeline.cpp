@@ -45,18 +45,18 @@ bool Pipeline::answer_from(std::string_view kept) {
   return usable;
 }
 
-// The script's answer: its replies, as an array, once their kept form is read back.
+// The script's answer: its replies, as an array, once their kept form is read back. The commands go
+// as the script's arguments as they were encoded.
 awaitable<Result> Pipeline::run_keeping_replies(std::string bytes) {
-  const auto commands = decode_commands(bytes);
+  const auto commands = split_commands(bytes);
   if (!commands) co_return Result::failed(Failure::protocol, "the pipeline's own commands did not decode");
-  std::vector<std::string> args{std::to_string(keep_in_->ttl.count()), keep_in_->value_prefix,
-                                std::to_string(commands->size())};
-  for (const auto& command : *commands) {
-    args.push_back(std::to_string(command.size()));
-    args.insert(args.end(), command.begin(), command.end());
-  }
-  std::vector<std::string> keys(1, keep_in_->name);
-  auto kept = co_await redis_.eval(keep_replies_script(), std::move(keys), std::move(args));
+  const std::vector<std::string> names{keep_in_->name};
+  const std::vector<std::string> args{std::to_string(keep_in_->ttl.count()), keep_in_->value_prefix,
+                                      std::to_string(commands->size())};
+  const auto& script = keep_replies_script();
+  auto kept = co_await redis_.run(cmd::script_over(redis_.key_space(), "EVALSHA", script.sha(), names, args, *commands));
+  if (needs_source(kept))
+    kept = co_await redis_.run(cmd::script_over(redis_.key_space(), "EVAL", script.source(), names, args, *commands));
   if (!kept.succeeded() || kept.reply.type != Reply::Type::string) co_return kept;
   auto replies = decode_kept_replies(kept.reply.text);
   if (!replies) co_return Result::failed(Failure::protocol, "the replies the script kept did not decode");

@@ -684,8 +684,7 @@ awaitable<Result> RedisManager::run_transaction(const Batch& batch) {
 
 awaitable<Result> RedisManager::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
   auto result = co_await run(cmd::evalsha(key_space(), script.sha(), keys, args));
-  if (result.ok() && result.reply.is_error() && result.reply.text.starts_with("NOSCRIPT"))
-    result = co_await run(cmd::eval(key_space(), script.source(), keys, args));  // loads it again, e.g. after a restart
+  if (needs_source(result)) result = co_await run(cmd::eval(key_space(), script.source(), keys, args));
   co_return result;
 }
 

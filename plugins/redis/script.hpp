@@ -9,6 +9,12 @@
 
 namespace routemq::redis {
 
+struct Result;
+
+// Redis does not have the script (NOSCRIPT, after a restart or SCRIPT FLUSH): call it again with its
+// source (EVAL), which loads it.
+bool needs_source(const Result& evalsha_result);
+
 class Script {
  public:
   explicit Script(std::string source);

@@ -126,6 +126,12 @@ class CommandBuilder {
     if (keys_.on_cluster()) note_slot(written_since(starts_at));  // the key as written: never joined apart
     return write("\r\n");
   }
+  // `words` words already encoded as RESP bulk strings (another command's: split_commands()).
+  CommandBuilder& encoded(std::size_t words, std::string_view bulk_strings) {
+    if (words > words_left_) throw std::logic_error("a command was given more words than it announced");
+    words_left_ -= words;
+    return write(bulk_strings);
+  }
   // Where it may run, when not on the shared connections (BLPOP: on one of its own).
   CommandBuilder& place(CommandPlace where) {
     place_ = where;

@@ -444,6 +444,18 @@ Command<Result> eval(const KeySpace& keys, std::string_view source, const Names&
   return script(keys, "EVAL", source, names, args);
 }
 
+Command<Result> script_over(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
+                            const Names& args, const std::vector<EncodedCommand>& commands) {
+  std::size_t words = 3 + names.size() + args.size();
+  for (const auto& command : commands) words += 1 + command.words;
+  Builder call(keys, words);
+  call.word(verb).word(body).number(static_cast<long long>(names.size()));
+  for (const auto& name : names) call.key(name);
+  for (const auto& arg : args) call.word(arg);
+  for (const auto& command : commands) call.number(static_cast<long long>(command.words)).encoded(command.words, command.encoded);
+  return call.build<Result>(undecoded);
+}
+
 Command<long long> publish(const KeySpace& keys, std::string_view channel, std::string_view message) {
   return Builder(keys, 3).word("PUBLISH").word(channel).word(message).build<long long>(count_or_zero);
 }

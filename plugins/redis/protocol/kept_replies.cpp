@@ -5,7 +5,6 @@
 #include <limits>
 #include <type_traits>
 
-#include "plugins/redis/protocol/reply_parser.hpp"
 
 namespace routemq::redis {
 namespace {
@@ -139,23 +138,37 @@ class PackedReader {
 
 }  // namespace
 
-// A request is RESP too (arrays of bulk strings): the connection's own parser reads it.
-std::optional<std::vector<std::vector<std::string>>> decode_commands(std::string_view bytes) {
-  ReplyParser parser;
-  parser.feed(bytes);
-  std::vector<std::vector<std::string>> commands;
-  while (auto reply = parser.next()) {
-    if (!reply->is_array() || reply->elements.empty()) return std::nullopt;  // a command has a name
-    std::vector<std::string> args;
-    args.reserve(reply->elements.size());
-    for (auto& arg : reply->elements) {
-      if (arg.type != Reply::Type::string) return std::nullopt;
-      args.push_back(std::move(arg.text));
-    }
-    commands.push_back(std::move(args));
+// "<digits>\r\n" at `at`, advancing it past; nullopt for anything else (a sign, no digits, too long).
+std::optional<std::size_t> length_line(std::string_view bytes, std::size_t& at) {
+  const auto end = bytes.find("\r\n", at);
+  if (end == std::string_view::npos || end == at || end - at > 18) return std::nullopt;
+  std::size_t value = 0;
+  for (auto i = at; i < end; ++i) {
+    if (bytes[i] < '0' || bytes[i] > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::size_t>(bytes[i] - '0');
   }
-  // Everything read, nothing left half: a request cut short is not one.
-  if (parser.failed() || !parser.idle()) return std::nullopt;
+  at = end + 2;
+  return value;
+}
+
+std::optional<std::vector<EncodedCommand>> split_commands(std::string_view bytes) {
+  std::vector<EncodedCommand> commands;
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    if (bytes[at++] != '*') return std::nullopt;
+    const auto words = length_line(bytes, at);
+    if (!words || *words == 0 || *words > bytes.size() - at) return std::nullopt;  // a name; a word takes bytes
+    const auto first = at;
+    for (std::size_t i = 0; i < *words; ++i) {
+      if (at >= bytes.size() || bytes[at++] != '$') return std::nullopt;
+      const auto length = length_line(bytes, at);
+      if (!length || *length > bytes.size() - at || bytes.size() - at - *length < 2) return std::nullopt;
+      at += *length;
+      if (bytes.substr(at, 2) != "\r\n") return std::nullopt;
+      at += 2;
+    }
+    commands.push_back({*words, bytes.substr(first, at - first)});
+  }
   return commands;
 }
 

@@ -32,6 +32,18 @@ TEST_CASE("a command's bytes are its words in RESP, its keys prefixed by the key
   CHECK(cmd::set(plain, binary, binary, {}, std::nullopt).bytes() == encode_command({"SET", "app:" + binary, binary}));
 }
 
+TEST_CASE("a script called over a request's commands gets their words as they were encoded, each after its count") {
+  std::string request;
+  append_command(request, {"SET", "app:k", std::string("a\r\n\0b", 5)});
+  append_command(request, {"PING"});
+  const auto commands = split_commands(request);
+  REQUIRE(commands);
+  CHECK(cmd::script_over(plain, "EVALSHA", "f00", {"marker"}, {"60000", "p:x"}, *commands).bytes() ==
+        encode_command({"EVALSHA", "f00", "1", "app:marker", "60000", "p:x", "3", "SET", "app:k",
+                        std::string("a\r\n\0b", 5), "1", "PING"}));
+  CHECK(cmd::script_over(plain, "EVAL", "return 1", {}, {}, {}).bytes() == encode_command({"EVAL", "return 1", "0"}));
+}
+
 TEST_CASE("SET's options and the default TTL make the words of the one reading") {
   CHECK(cmd::set(plain, "k", "v", {}, 60s).bytes() == encode_command({"SET", "app:k", "v", "EX", "60"}));
   CHECK(cmd::set(plain, "k", "v", {.px = 1500ms, .nx = true}, 60s).bytes() ==

@@ -7,30 +7,30 @@
 
 using namespace routemq::redis;
 
-TEST_CASE("kept replies: our encoded commands decode back to their arguments, binary ones included") {
+TEST_CASE("kept replies: our encoded commands split into their words as encoded, binary ones included") {
   std::string bytes;
   append_command(bytes, {"SET", "k", std::string("a\r\n\0b", 5)});
   append_command(bytes, {"INCR", "n"});
   append_command(bytes, {"PING"});
-  const auto commands = decode_commands(bytes);
+  const auto commands = split_commands(bytes);
   REQUIRE(commands);
   REQUIRE(commands->size() == 3);
-  CHECK((*commands)[0] == std::vector<std::string>{"SET", "k", std::string("a\r\n\0b", 5)});
-  CHECK((*commands)[1] == std::vector<std::string>{"INCR", "n"});
-  CHECK((*commands)[2] == std::vector<std::string>{"PING"});
+  CHECK((*commands)[0] == EncodedCommand{3, std::string_view("$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\r\n\0b\r\n", 27)});
+  CHECK((*commands)[1] == EncodedCommand{2, "$4\r\nINCR\r\n$1\r\nn\r\n"});
+  CHECK((*commands)[2] == EncodedCommand{1, "$4\r\nPING\r\n"});
   for (std::size_t n = 1; n < bytes.size(); ++n) {
-    const auto prefix = decode_commands(bytes.substr(0, n));
-    if (prefix) CHECK(prefix->size() < 3);  // a cut at a command's end reads the whole ones, never more
+    const auto prefix = split_commands(bytes.substr(0, n));
+    if (prefix) CHECK(prefix->size() < 3);  // a cut at a command's end splits the whole ones, never more
   }
-  CHECK_FALSE(decode_commands("+OK\r\n"));
-  CHECK_FALSE(decode_commands("*1\r\n$99\r\nshort\r\n"));
-  CHECK_FALSE(decode_commands("*99999999999999999999\r\n"));
-  CHECK_FALSE(decode_commands("*0\r\n"));  // found by scripts/fuzz.sh replay: no command has no name
+  CHECK(split_commands("") == std::vector<EncodedCommand>{});
+  for (const auto* hostile : {"+OK\r\n", "*1\r\n$99\r\nshort\r\n", "*99999999999999999999\r\n", "*0\r\n", "*-1\r\n",
+                              "*1\r\n$-1\r\n", "*1\r\n:1\r\n", "*1\r\n$3\r\nabcXY", "*1\r\n$3\r\nabc", "*1\r\n$\r\n\r\n",
+                              "*2\r\n$1\r\na\r\n", "*1\n$1\r\na\r\n"}) {
+    INFO(hostile);
+    CHECK_FALSE(split_commands(hostile));
+  }
 }
 
-// Bytes as Redis 7's cmsgpack.pack writes them (read off redis-server with `EVAL "return
-// cmsgpack.pack(...)" 0`): fixint, negative fixint, uint16, int16, uint64, int64, fixstr, str8, false,
-// {ok='OK'}, and a pcall's error table {ignore_error_stats_update=true, err=...}.
 namespace {
 
 std::string msgpack_bytes(std::initializer_list<int> bytes) {
