@@ -5,7 +5,6 @@
 #include <limits>
 #include <type_traits>
 
-
 namespace routemq::redis {
 namespace {
 
