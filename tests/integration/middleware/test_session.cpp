@@ -33,41 +33,51 @@ awaitable<void> count_in_session(Context& ctx) {
 
 const std::string session_yaml = "[{session: {key: \"{device_id}\", ttl: 30, max_value_bytes: 50}}]";
 
+// A broker, a redis-server and one instance serving dev/{device_id} with session_yaml and `handler`;
+// a probe subscribed to what the handler publishes (seen/#).
+struct SessionRoute {
+  explicit SessionRoute(std::function<awaitable<void>(Context&)> handler) {
+    broker.start();
+    redis_server.start();
+    instance = std::make_unique<MiddlewareInstance>(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml,
+                                                    std::move(handler));
+    REQUIRE(instance->ready());
+    probe.connect(broker.port());
+    probe.subscribe("seen/#", 1);
+  }
+  MosquittoServer broker;
+  RedisServer redis_server;
+  std::unique_ptr<MiddlewareInstance> instance;
+  MqttProbe probe;
+};
+
 }  // namespace
 
 TEST_CASE("session: values written by one message are seen by the next, and the expiry slides") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
-  MiddlewareInstance instance(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml, count_in_session);
-  REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("seen/#", 1);
-  probe.publish("dev/d1", "a", 1);
-  auto first = probe.wait_for_topic("seen/a", 10s);
+  SessionRoute route(count_in_session);
+  route.probe.publish("dev/d1", "a", 1);
+  auto first = route.probe.wait_for_topic("seen/a", 10s);
   REQUIRE(first);
   CHECK(first->payload == "1,none,stored");
-  probe.publish("dev/d1", "b", 1);
-  auto second = probe.wait_for_topic("seen/b", 10s);
+  route.probe.publish("dev/d1", "b", 1);
+  auto second = route.probe.wait_for_topic("seen/b", 10s);
   REQUIRE(second);
   CHECK(second->payload == "2,a,stored");
   // Saved after the handler publishes: each check waits for its save rather than race it.
-  CHECK(wait_until([&] { return redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n2\r\n"; }, 10s));
-  CHECK(redis_server.command({"HGET", "routemq:session:{r:d1}", "__version"}) == "$1\r\n2\r\n");
+  CHECK(wait_until([&] { return route.redis_server.command({"HGET", "routemq:session:{r:d1}", "count"}) == "$1\r\n2\r\n"; }, 10s));
+  CHECK(route.redis_server.command({"HGET", "routemq:session:{r:d1}", "__version"}) == "$1\r\n2\r\n");
   // Sliding: shorten the TTL by hand, a message brings it back to the configured 30 s.
-  redis_server.command({"PEXPIRE", "routemq:session:{r:d1}", "5000"});
-  probe.publish("dev/d1", "c", 1);
-  REQUIRE(probe.wait_for_topic("seen/c", 10s));
+  route.redis_server.command({"PEXPIRE", "routemq:session:{r:d1}", "5000"});
+  route.probe.publish("dev/d1", "c", 1);
+  REQUIRE(route.probe.wait_for_topic("seen/c", 10s));
   CHECK(wait_until(
-      [&] { return std::stoll(redis_server.command({"PTTL", "routemq:session:{r:d1}"}).substr(1)) > 20000; }, 10s));
+      [&] { return std::stoll(route.redis_server.command({"PTTL", "routemq:session:{r:d1}"}).substr(1)) > 20000; }, 10s));
   // Over max_value_bytes: the handler ran, the session is not saved. The next message (handled
   // after it: one device's messages are ordered) sees the session as "c" left it.
-  probe.publish("dev/d1", "big", 1);
-  REQUIRE(probe.wait_for_topic("seen/big", 10s));
-  probe.publish("dev/d1", "d", 1);
-  const auto after_big = probe.wait_for_topic("seen/d", 10s);
+  route.probe.publish("dev/d1", "big", 1);
+  REQUIRE(route.probe.wait_for_topic("seen/big", 10s));
+  route.probe.publish("dev/d1", "d", 1);
+  const auto after_big = route.probe.wait_for_topic("seen/d", 10s);
   REQUIRE(after_big);
   CHECK(after_big->payload == "4,c,stored");
 }
@@ -90,32 +100,24 @@ awaitable<void> read_or_remove(Context& ctx) {
 }  // namespace
 
 TEST_CASE("session: a message that changes nothing still slides the expiry, and a session removed while the handler runs is not brought back") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
-  MiddlewareInstance instance(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml, read_or_remove);
-  REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("seen/#", 1);
+  SessionRoute route(read_or_remove);
   const auto new_before = middleware::decision_counters().get("session", "new");
-  probe.publish("dev/d2", "write", 1);
-  REQUIRE(probe.wait_for_topic("seen/write", 10s));
+  route.probe.publish("dev/d2", "write", 1);
+  REQUIRE(route.probe.wait_for_topic("seen/write", 10s));
   CHECK(middleware::decision_counters().get("session", "new") == new_before + 1);  // none yet: a fresh one
-  REQUIRE(wait_until([&] { return redis_server.command({"HGET", "routemq:session:{r:d2}", "n"}) == "$1\r\n1\r\n"; }, 10s));
+  REQUIRE(wait_until([&] { return route.redis_server.command({"HGET", "routemq:session:{r:d2}", "n"}) == "$1\r\n1\r\n"; }, 10s));
 
-  redis_server.command({"PEXPIRE", "routemq:session:{r:d2}", "5000"});
-  probe.publish("dev/d2", "read", 1);
-  REQUIRE(probe.wait_for_topic("seen/read", 10s));
+  route.redis_server.command({"PEXPIRE", "routemq:session:{r:d2}", "5000"});
+  route.probe.publish("dev/d2", "read", 1);
+  REQUIRE(route.probe.wait_for_topic("seen/read", 10s));
   // Loaded (and so extended) before the handler ran, which published after.
-  CHECK(std::stoll(redis_server.command({"PTTL", "routemq:session:{r:d2}"}).substr(1)) > 20000);
+  CHECK(std::stoll(route.redis_server.command({"PTTL", "routemq:session:{r:d2}"}).substr(1)) > 20000);
 
   const auto removed_before = middleware::decision_counters().get("session", "removed_meanwhile");
-  probe.publish("dev/d2", "remove", 1);
-  REQUIRE(probe.wait_for_topic("seen/remove", 10s));
+  route.probe.publish("dev/d2", "remove", 1);
+  REQUIRE(route.probe.wait_for_topic("seen/remove", 10s));
   REQUIRE(wait_until([&] { return middleware::decision_counters().get("session", "removed_meanwhile") == removed_before + 1; }, 10s));
-  CHECK(redis_server.command({"EXISTS", "routemq:session:{r:d2}"}) == ":0\r\n");  // no {after: removed}
+  CHECK(route.redis_server.command({"EXISTS", "routemq:session:{r:d2}"}) == ":0\r\n");  // no {after: removed}
 }
 
 namespace {
@@ -163,19 +165,11 @@ TEST_CASE("session on a Redis Cluster: concurrent increments from three instance
 }
 
 TEST_CASE("session with Redis down: an empty, ephemeral session, and the handler still runs") {
-  MosquittoServer broker;
-  broker.start();
-  RedisServer redis_server;
-  redis_server.start();
-  MiddlewareInstance instance(broker.port(), redis_server.port(), "dev/{device_id}", session_yaml, count_in_session);
-  REQUIRE(instance.ready());
-  MqttProbe probe;
-  probe.connect(broker.port());
-  probe.subscribe("seen/#", 1);
-  redis_server.kill9();
-  REQUIRE(wait_until([&] { return !instance.manager->is_connected(); }, 10s));
-  probe.publish("dev/d9", "x", 1);
-  auto seen = probe.wait_for_topic("seen/x", 10s);
+  SessionRoute route(count_in_session);
+  route.redis_server.kill9();
+  REQUIRE(wait_until([&] { return !route.instance->manager->is_connected(); }, 10s));
+  route.probe.publish("dev/d9", "x", 1);
+  auto seen = route.probe.wait_for_topic("seen/x", 10s);
   REQUIRE(seen);
   CHECK(seen->payload == "1,none,ephemeral");
 }
