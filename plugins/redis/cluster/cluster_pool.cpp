@@ -257,11 +257,7 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     return chosen ? replica_pool(replicas[*chosen]) : nullptr;
   }
 
-  ConnectionPool* replica_pool(const NodeAddress& replica) {
-    for (const auto& [address, pool] : replica_pools_)
-      if (address.port == replica.port && address.host == replica.host) return pool.get();
-    return nullptr;
-  }
+  ConnectionPool* replica_pool(const NodeAddress& replica) { return pool_in(replica_pools_, replica); }
 
   // A direct request answered by `node` with an error reply or an array (the connection's TakeBack):
   // taken back when the reply says it did not run there, and followed as a pending request.
@@ -536,12 +532,20 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
     if (pending->completion) pending->completion(std::move(result));
   }
 
+  using Pools = std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>>;
+
+  // `node`'s pool in `pools`, or null. A cluster has a handful of nodes: a walk comparing ports first
+  // finds one in a few instructions, where a search of a sorted map compared host names.
+  static ConnectionPool* pool_in(const Pools& pools, const NodeAddress& node) {
+    for (const auto& [address, pool] : pools)
+      if (address.port == node.port && address.host == node.host) return pool.get();
+    return nullptr;
+  }
+
   // On the strand, pools_' only writer: finding a pool needs no lock (every send asks); adding one
-  // takes it, for the readers on other threads. A cluster has a handful of masters: a walk comparing
-  // ports first finds one in a few instructions, where a search of a sorted map compared host names.
+  // takes it, for the readers on other threads.
   ConnectionPool& pool_for(const NodeAddress& node) {
-    for (const auto& [address, pool] : pools_)
-      if (address.port == node.port && address.host == node.host) return *pool;
+    if (auto* known = pool_in(pools_, node)) return *known;
     std::lock_guard lock(pools_mutex_);
     auto& pool = pools_.emplace_back(node, nullptr).second;
     const auto connections = connections_per_master(settings_.connections, masters_known_);
@@ -644,9 +648,9 @@ class ClusterPool::Core : public std::enable_shared_from_this<Core> {
   NodeAddress chosen_;  // any_master()'s choice
   std::size_t chosen_turn_ = 0;
   mutable std::mutex pools_mutex_;  // pools_ changes on the strand, under it; other threads read it under it
-  std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>> pools_;  // in the order first met
+  Pools pools_;  // in the order first met
   // With read_from a replica: the replicas in the map, by address (same lock, same writer).
-  std::vector<std::pair<NodeAddress, std::unique_ptr<ConnectionPool>>> replica_pools_;
+  Pools replica_pools_;
   std::vector<std::unique_ptr<ConnectionPool>> retired_;
   ReplicaChooser replica_chooser_;
   std::size_t masters_known_ = 0;  // in the last map learned, sharing out the connections (on the strand)
