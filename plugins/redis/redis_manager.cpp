@@ -499,12 +499,12 @@ constexpr std::uint32_t no_reads = 0;
 // otherwise queued on a connection; the caller resumes on its own executor. Not a coroutine: the
 // caller awaits the operation itself, one coroutine frame less per command.
 template <class T>
-awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route route, Decoding<T> decoding) {
+[[gnu::always_inline]] inline awaitable<T> RedisManager::send(std::string&& bytes, std::size_t replies, Route route, Decoding<T> decoding) {
   auto* pool = engine_->ready_pool();
   if (!pool) {
     return already(decoding.decode(engine_->refuse_unavailable()));  // no read: Redis did not answer
   }
-  auto submit = [pool, bytes = std::move(bytes), replies, route](Completion completion) mutable {
+  auto submit = [pool, bytes = std::move(bytes), replies, route = std::move(route)](Completion completion) mutable {
     pool->submit(request_to(std::move(bytes), replies, std::move(route), std::move(completion)));
   };
   return await_completion(std::move(submit), Statistics::recorded, decoding);
@@ -524,7 +524,7 @@ void RedisManager::run_detached(Command<T> command, std::string what) const {
     if (result.ok()) engine->stats.commands.fetch_add(1, std::memory_order_relaxed);  // on the io thread
     if (!result.succeeded()) spdlog::warn("redis: {}: {}", what, result.error_text());
   };
-  Route route{command.slot(), command.keyless(), command.command_slots(), command.read_only()};
+  Route route{command.command_slots(), command.slot(), command.keyless(), command.read_only()};
   const auto replies = command.replies();
   pool->submit(request_to(std::move(command).take_bytes(), replies, std::move(route), Completion(std::move(done))));
 }
@@ -538,7 +538,7 @@ awaitable<T> RedisManager::run(Command<T> command) {
     return already(command.decode(Result::failed(Failure::refused, "this command needs a connection of its own: "
                                                                    "use its RedisManager method, or lease()")));
   const Decoding<T> decoding{command.decoder(), command.reads()};
-  Route route{command.slot(), command.keyless(), command.command_slots(), command.read_only()};
+  Route route{command.command_slots(), command.slot(), command.keyless(), command.read_only()};
   const auto replies = command.replies();
   return send(std::move(command).take_bytes(), replies, std::move(route), decoding);
 }

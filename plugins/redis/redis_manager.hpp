@@ -464,11 +464,11 @@ class RedisManager {
   };
   // Where a request goes on a cluster: its keys' slot, any master (keyless), or, with neither said,
   // where the keys the cluster reads from its bytes say (raw commands, commands spanning slots).
-  struct Route {
+  struct Route {  // the small fields together: it is carried in every command's awaitable frame
+    Command<Result>::Slots command_slots;  // a typed pipeline's, over several slots
     std::optional<std::uint16_t> slot;
     bool keyless = false;
-    Command<Result>::Slots command_slots;  // a typed pipeline's, over several slots
-    bool read_only = false;                // a replica may answer it (redis.read_from)
+    bool read_only = false;  // a replica may answer it (redis.read_from)
   };
   // The one path to the shared connections: refused at once while nothing is connected, otherwise
   // queued with its route. The request itself is made at the end, in the connection's submit: moved

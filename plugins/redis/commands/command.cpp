@@ -13,24 +13,20 @@ namespace routemq::redis {
 
 Result undecoded(Result&& result) { return std::move(result); }
 
-CommandBuilder::CommandBuilder(const KeySpace& keys, std::size_t words) : keys_(keys), words_left_(words) {
-  if (words == 0) throw std::invalid_argument("a Redis command needs at least its name");
-  write_header('*', words);
-}
-
 CommandBuilder& CommandBuilder::spill(std::string_view bytes) {
-  if (spilled_.empty()) spilled_.append(stack_, on_stack_);
+  if (!spilled()) spilled_.append(stack_, written());
   spilled_.append(bytes);
+  at_ = end_ = stack_;
   return *this;
 }
 
 // The buffer of a command sent earlier on this thread, when one was given back: most commands then
 // allocate nothing.
 std::string CommandBuilder::take_bytes() {
-  if (!spilled_.empty()) return std::move(spilled_);
+  if (spilled()) return std::move(spilled_);
   std::string bytes;
   RecycledBytes::take(bytes);
-  bytes.append(stack_, on_stack_);
+  bytes.append(stack_, written());
   return bytes;
 }
 

@@ -172,6 +172,22 @@ TEST_CASE("a batch joins commands into one request: one slot when they share it,
         encode_command({"MULTI"}) + encode_command({"SET", "app:k", "v"}) + encode_command({"EXEC"}));
 }
 
+TEST_CASE("a command is written the same wherever it outgrows the builder's stack buffer") {
+  // Every size from a few bytes to past the 256 on the stack: the spill falls in a header, inside a
+  // key (whose slot is then read across it) and inside a value.
+  for (std::size_t size = 0; size <= 300; ++size) {
+    const std::string name = "{t}" + std::string(size, 'k');
+    const std::string value(size, 'v');
+    INFO("size " << size);
+    const auto set = cmd::set(scoped_on_cluster, name, value, {}, 90s);
+    REQUIRE(set.bytes() == encode_command({"SET", "app:tenant:7:" + name, value, "EX", "90"}));
+    const auto get = cmd::get(scoped_on_cluster, value + name);
+    REQUIRE(get.bytes() == encode_command({"GET", "app:tenant:7:" + value + name}));
+    REQUIRE(get.slot() == hash_slot("app:tenant:7:" + value + name));
+    REQUIRE(cmd::del(scoped_on_cluster, {value + "{t}", name}).slot() == hash_slot("{t}"));
+  }
+}
+
 TEST_CASE("a builder refuses a command with another number of words than it announced") {
   CHECK_THROWS_AS(CommandBuilder(plain, 0), std::invalid_argument);
   CommandBuilder short_one(plain, 3);

@@ -115,6 +115,40 @@ TEST_CASE("every reply type parses, in one piece") {
   CHECK_FALSE(parser.failed());
 }
 
+TEST_CASE("integers and lengths read the same on both sides of the parser's short-number path") {
+  // Up to 18 digits are read by hand, anything else by from_chars: the edges of both, and the
+  // signs and overflows only from_chars takes or refuses.
+  const std::vector<std::pair<std::string, long long>> integers = {
+      {":0\r\n", 0},
+      {":007\r\n", 7},
+      {":999999999999999999\r\n", 999999999999999999LL},      // 18 digits
+      {":1000000000000000000\r\n", 1000000000000000000LL},    // 19
+      {":9223372036854775807\r\n", 9223372036854775807LL},    // the largest
+      {":-9223372036854775808\r\n", -9223372036854775807LL - 1},
+      {":-1\r\n", -1},
+  };
+  for (const auto& [stream, value] : integers) {
+    ReplyParser parser;
+    parser.feed(stream);
+    INFO(stream);
+    const auto reply = parser.next();
+    REQUIRE(reply);
+    CHECK(reply->type == Reply::Type::integer);
+    CHECK(reply->integer == value);
+  }
+  for (const std::string stream : {":9223372036854775808\r\n", ":+5\r\n", ":5 \r\n", ":-\r\n", "$1x\r\nab\r\n"}) {
+    ReplyParser parser;
+    parser.feed(stream);
+    INFO(stream);
+    CHECK_FALSE(parser.next());
+    CHECK_THAT(parser.error(), Catch::Contains("is not a number"));
+  }
+  ReplyParser lengths;
+  lengths.feed("$10\r\n0123456789\r\n*2\r\n$0\r\n\r\n$-1\r\n");
+  CHECK(lengths.next() == Reply::string("0123456789"));
+  CHECK(lengths.next() == Reply::array({Reply::string(""), Reply::nil()}));
+}
+
 TEST_CASE("replies split at every byte parse the same") {
   for (std::size_t split = 1; split < mixed_stream.size(); ++split) {
     ReplyParser parser;
