@@ -64,7 +64,10 @@ class BlockCache {
   }
 };
 
-// A standard allocator over BlockCache, for one object at a time (std::allocate_shared's use).
+// A standard allocator over BlockCache, for one object at a time (std::allocate_shared's use) and for
+// the blocks of a std::deque (a request queue's: libstdc++ gives a deque's elements 512 bytes at a
+// time, so a queue of 128-byte entries allocated and freed a block every fourth request). Any other
+// count goes to std::allocator.
 template <class T>
 struct Recycled {
   using value_type = T;
@@ -72,14 +75,20 @@ struct Recycled {
   template <class U>
   Recycled(const Recycled<U>&) {}
 
+  // Elements in one of libstdc++'s deque blocks (its __deque_buf_size); with another library the
+  // counts differ and its blocks go to std::allocator, unrecycled but correct.
+  static constexpr std::size_t deque_block = sizeof(T) < 512 ? 512 / sizeof(T) : 1;
+
   T* allocate(std::size_t n) {
-    if (n != 1) return std::allocator<T>().allocate(n);
     static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "BlockCache's blocks have new's alignment");
-    return static_cast<T*>(BlockCache<sizeof(T)>::take());
+    if (n == 1) return static_cast<T*>(BlockCache<sizeof(T)>::take());
+    if (n == deque_block) return static_cast<T*>(BlockCache<sizeof(T) * deque_block>::take());
+    return std::allocator<T>().allocate(n);
   }
   void deallocate(T* block, std::size_t n) {
-    if (n != 1) return std::allocator<T>().deallocate(block, n);
-    BlockCache<sizeof(T)>::give(block);
+    if (n == 1) return BlockCache<sizeof(T)>::give(block);
+    if (n == deque_block) return BlockCache<sizeof(T) * deque_block>::give(block);
+    std::allocator<T>().deallocate(block, n);
   }
 
   template <class U>
@@ -105,7 +114,6 @@ class RecycledBytes {
     strings.pop_back();
     bytes.clear();
   }
-
   // Kept when it holds a buffer of an ordinary command's size and there is room; freed otherwise.
   static void give(std::string&& bytes) {
     if (closed || bytes.capacity() <= std::string().capacity() || bytes.capacity() > largest) return;

@@ -65,7 +65,7 @@ void RequestQueue::offer_front(Result&& result) {
 }
 
 void RequestQueue::fail_all(Failure failure, const std::string& detail) {
-  std::deque<Entry> failed;
+  std::deque<Entry, Recycled<Entry>> failed;
   failed.swap(entries_);
   const std::size_t written = std::exchange(first_unwritten_, 0);
   for (std::size_t i = 0; i < failed.size(); ++i) {

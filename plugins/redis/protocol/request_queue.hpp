@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "plugins/redis/protocol/result.hpp"
+#include "plugins/redis/recycled.hpp"
 
 namespace routemq::redis {
 
@@ -138,7 +139,7 @@ class RequestQueue {
   void complete_fire_and_forget();
 
   TakeBack take_back_;
-  std::deque<Entry> entries_;
+  std::deque<Entry, Recycled<Entry>> entries_;  // its blocks kept for the next requests on this thread
   std::size_t first_unwritten_ = 0;  // entries_[0, first_unwritten_) are written
 };
 
