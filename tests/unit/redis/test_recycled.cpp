@@ -3,6 +3,8 @@
 // and each case checks what that build promises instead).
 #include <catch2/catch.hpp>
 
+#include <deque>
+
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -77,6 +79,24 @@ TEST_CASE("recycled: each thread keeps its own blocks and frees them when it end
   }).join();  // its cache is freed here (LeakSanitizer would see it kept)
   auto here = make_recycled<Payload>(5);
   CHECK(here->value == 5);
+}
+
+TEST_CASE("recycled: a deque's blocks freed as it drains serve its next elements on the thread") {
+  struct Entry {
+    char bytes[128];
+  };
+  static_assert(Recycled<Entry>::deque_block == 4);  // libstdc++: 512 bytes a block
+  std::deque<Entry, Recycled<Entry>> queue;
+  for (int i = 0; i < 5; ++i) queue.emplace_back();  // the first block full, one in a second
+  const Entry* in_first_block = &queue.front();
+  for (int i = 0; i < 4; ++i) queue.pop_front();  // the first block, given back
+  // Had it gone back to malloc, this would take it (glibc hands out the block freed last).
+  const auto elsewhere = std::make_unique<char[]>(512);
+  for (int i = 0; i < 7; ++i) queue.emplace_back();  // past the second block: a new one
+  bool reused = false;
+  for (const auto& entry : queue) reused = reused || &entry == in_first_block;
+  if constexpr (kept_per_thread > 0) CHECK(reused);
+  CHECK(queue.size() == 8);
 }
 
 TEST_CASE("recycled bytes: a command's buffer given back serves the next encoding on the thread") {
