@@ -30,9 +30,10 @@ class ConnectionPool final : public CommandSink {
 
  private:
   Connection* next_ready(std::size_t turn);  // round-robin from `turn`; null when none is ready
+  std::size_t after(std::size_t turn) const;
 
   std::vector<std::shared_ptr<Connection>> connections_;
-  std::atomic<std::size_t> next_{0};  // submit()'s turns, from any thread
+  std::atomic<std::size_t> next_{0};  // submit()'s next turn, from any thread: always < the pool's size
   std::size_t next_on_executor_ = 0;  // submit_on_executor()'s, on the executor: no atomic per command
   std::shared_ptr<ClientStats> stats_;
   Unavailable unavailable_{stats_};
