@@ -104,7 +104,7 @@ class Command {
 // the manager a tenth of its GET rate).
 class CommandBuilder {
  public:
-  CommandBuilder(const KeySpace& keys, std::size_t words) : keys_(keys), words_left_(words) {
+  [[gnu::always_inline]] CommandBuilder(const KeySpace& keys, std::size_t words) : keys_(keys), words_left_(words) {
     if (words == 0) throw std::invalid_argument("a Redis command needs at least its name");
     write_header('*', words);
   }
