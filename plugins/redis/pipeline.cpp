@@ -54,9 +54,9 @@ awaitable<Result> Pipeline::run_keeping_replies(std::string bytes) {
   const std::vector<std::string> args{std::to_string(keep_in_->ttl.count()), keep_in_->value_prefix,
                                       std::to_string(commands->size())};
   const auto& script = keep_replies_script();
-  auto kept = co_await redis_.run(cmd::script_over(redis_.key_space(), "EVALSHA", script.sha(), names, args, *commands));
+  auto kept = co_await redis_.run(cmd::evalsha_over(redis_.key_space(), script.sha(), names, args, *commands));
   if (needs_source(kept))
-    kept = co_await redis_.run(cmd::script_over(redis_.key_space(), "EVAL", script.source(), names, args, *commands));
+    kept = co_await redis_.run(cmd::eval_over(redis_.key_space(), script.source(), names, args, *commands));
   if (!kept.succeeded() || kept.reply.type != Reply::Type::string) co_return kept;
   auto replies = decode_kept_replies(kept.reply.text);
   if (!replies) co_return Result::failed(Failure::protocol, "the replies the script kept did not decode");

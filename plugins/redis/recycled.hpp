@@ -66,8 +66,9 @@ class BlockCache {
 
 // A standard allocator over BlockCache, for one object at a time (std::allocate_shared's use) and for
 // the blocks of a std::deque (a request queue's: libstdc++ gives a deque's elements 512 bytes at a
-// time, so a queue of 128-byte entries allocated and freed a block every fourth request). Any other
-// count goes to std::allocator.
+// time, so a queue of 128-byte entries allocated and freed a block every fourth request: at most
+// kept_per_thread of them are kept, 512 KiB per thread at worst). Any other count goes to
+// std::allocator.
 template <class T>
 struct Recycled {
   using value_type = T;

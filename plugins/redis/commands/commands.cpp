@@ -425,13 +425,17 @@ Command<long long> zremrangebyscore(const KeySpace& keys, std::string_view name,
 
 namespace {
 
+// EVALSHA or EVAL (`verb`) of `body`, with its KEYS, its ARGV, then any commands already encoded.
 Command<Result> script(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
-                       const Names& args) {
-  Builder command(keys, 3 + names.size() + args.size());
-  command.word(verb).word(body).number(static_cast<long long>(names.size()));
-  for (const auto& name : names) command.key(name);
-  for (const auto& arg : args) command.word(arg);
-  return command.build<Result>(undecoded);
+                       const Names& args, const EncodedCommands& commands = {}) {
+  std::size_t words = 3 + names.size() + args.size();
+  for (const auto& command : commands) words += 1 + command.words;
+  Builder call(keys, words);
+  call.word(verb).word(body).number(static_cast<long long>(names.size()));
+  for (const auto& name : names) call.key(name);
+  for (const auto& arg : args) call.word(arg);
+  for (const auto& command : commands) call.number(static_cast<long long>(command.words)).encoded(command.words, command.encoded);
+  return call.build<Result>(undecoded);
 }
 
 }  // namespace
@@ -444,16 +448,14 @@ Command<Result> eval(const KeySpace& keys, std::string_view source, const Names&
   return script(keys, "EVAL", source, names, args);
 }
 
-Command<Result> script_over(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
-                            const Names& args, const std::vector<EncodedCommand>& commands) {
-  std::size_t words = 3 + names.size() + args.size();
-  for (const auto& command : commands) words += 1 + command.words;
-  Builder call(keys, words);
-  call.word(verb).word(body).number(static_cast<long long>(names.size()));
-  for (const auto& name : names) call.key(name);
-  for (const auto& arg : args) call.word(arg);
-  for (const auto& command : commands) call.number(static_cast<long long>(command.words)).encoded(command.words, command.encoded);
-  return call.build<Result>(undecoded);
+Command<Result> evalsha_over(const KeySpace& keys, std::string_view sha, const Names& names, const Names& args,
+                             const EncodedCommands& commands) {
+  return script(keys, "EVALSHA", sha, names, args, commands);
+}
+
+Command<Result> eval_over(const KeySpace& keys, std::string_view source, const Names& names, const Names& args,
+                          const EncodedCommands& commands) {
+  return script(keys, "EVAL", source, names, args, commands);
 }
 
 Command<long long> publish(const KeySpace& keys, std::string_view channel, std::string_view message) {

@@ -139,11 +139,14 @@ Command<long long> zremrangebyscore(const KeySpace& keys, std::string_view name,
 // A script by its SHA-1, or by its source (which loads it), `names` as its KEYS: the raw Result.
 Command<Result> evalsha(const KeySpace& keys, std::string_view sha, const Names& names, const Names& args);
 Command<Result> eval(const KeySpace& keys, std::string_view source, const Names& names, const Names& args);
-// A script called (`verb`: EVALSHA or EVAL; `body`: its SHA or source) with `args` followed by
-// `commands`, each as its number of words and then its words as they were encoded, copied without
-// being read into strings: a pipeline run as one script (Pipeline::keep_replies_in).
-Command<Result> script_over(const KeySpace& keys, std::string_view verb, std::string_view body, const Names& names,
-                            const Names& args, const std::vector<EncodedCommand>& commands);
+// The same, `args` followed by `commands`, each as its number of words and then its words as they
+// were encoded, copied without being read into strings: a pipeline run as one script
+// (Pipeline::keep_replies_in).
+using EncodedCommands = std::vector<EncodedCommand>;
+Command<Result> evalsha_over(const KeySpace& keys, std::string_view sha, const Names& names, const Names& args,
+                             const EncodedCommands& commands);
+Command<Result> eval_over(const KeySpace& keys, std::string_view source, const Names& names, const Names& args,
+                          const EncodedCommands& commands);
 Command<long long> publish(const KeySpace& keys, std::string_view channel, std::string_view message);  // 0
 Command<bool> ping(const KeySpace& keys);  // false
 Command<Result> info(const KeySpace& keys, const Names& sections);

@@ -38,10 +38,10 @@ TEST_CASE("a script called over a request's commands gets their words as they we
   append_command(request, {"PING"});
   const auto commands = split_commands(request);
   REQUIRE(commands);
-  CHECK(cmd::script_over(plain, "EVALSHA", "f00", {"marker"}, {"60000", "p:x"}, *commands).bytes() ==
+  CHECK(cmd::evalsha_over(plain, "f00", {"marker"}, {"60000", "p:x"}, *commands).bytes() ==
         encode_command({"EVALSHA", "f00", "1", "app:marker", "60000", "p:x", "3", "SET", "app:k",
                         std::string("a\r\n\0b", 5), "1", "PING"}));
-  CHECK(cmd::script_over(plain, "EVAL", "return 1", {}, {}, {}).bytes() == encode_command({"EVAL", "return 1", "0"}));
+  CHECK(cmd::eval_over(plain, "return 1", {}, {}, {}).bytes() == encode_command({"EVAL", "return 1", "0"}));
 }
 
 TEST_CASE("SET's options and the default TTL make the words of the one reading") {
