@@ -567,8 +567,8 @@ struct HandlerResumption final : Resumption {
 // Suspends the caller until the Completion handed to `submit` runs, then resumes it on its own
 // executor (through Engine::deliver()). Not a coroutine: `submit` is moved into the operation.
 template <class T, class Submit>
-awaitable<T> RedisManager::await_completion(Submit submit, Statistics statistics, Decoding<T> decoding) {
-  auto initiation = [this, submit = std::move(submit), statistics, decoding](auto handler) mutable {
+awaitable<T> RedisManager::await_completion(Submit&& submit, Statistics statistics, Decoding<T> decoding) {
+  auto initiation = [this, submit = std::forward<Submit>(submit), statistics, decoding](auto handler) mutable {
     // Not counted as the executor's outstanding work: only a co_spawned coroutine awaits, and co_spawn
     // counts its executor busy until the coroutine ends (co_spawn_work_guard). Counted again here, it
     // cost two atomic operations on the io_context per command; the engine counts it per post instead.

@@ -495,7 +495,7 @@ class RedisManager {
   std::optional<Result> refuse_unshareable(const std::vector<std::string>& command) const;
   enum class Statistics { recorded, skipped };  // in the commands count and latency percentiles, or not
   template <class T, class Submit>
-  awaitable<T> await_completion(Submit submit, Statistics statistics, Decoding<T> decoding);
+  awaitable<T> await_completion(Submit&& submit, Statistics statistics, Decoding<T> decoding);
   bool one_slot(const std::vector<std::pair<std::string, std::string>>& pairs) const;
   awaitable<bool> mset_across_slots(std::vector<std::pair<std::string, std::string>> pairs,
                                     std::optional<std::chrono::seconds> expiry);

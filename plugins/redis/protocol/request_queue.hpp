@@ -63,7 +63,8 @@ class Completion {
 
 struct Request {
   Request() = default;
-  Request(std::string encoded, std::size_t expected_replies, Completion done)
+  // `encoded` moved in once (taken by value, it was moved twice on every command's way).
+  Request(std::string&& encoded, std::size_t expected_replies, Completion done)
       : bytes(std::move(encoded)), replies(expected_replies), completion(std::move(done)) {}
 
   std::string bytes;        // one or more encoded commands
