@@ -209,15 +209,12 @@ RedisManager RedisManager::scoped(std::string_view prefix, ScopeOptions options)
                       std::move(format), nullptr);
 }
 
-RedisManager::Weak RedisManager::weak() const {
-  Weak weak;
-  weak.engine_ = engine_;
-  weak.scope_prefix_ = scope_prefix_;
-  weak.scope_ttl_ = scope_ttl_;
-  weak.format_ = format_;
-  weak.cache_stats_ = cache_stats_;
-  return weak;
-}
+RedisManager::Weak RedisManager::weak() const { return Weak(*this); }
+
+// A nested class reads the manager's members itself: no friend needed.
+RedisManager::Weak::Weak(const RedisManager& of)
+    : engine_(of.engine_), scope_prefix_(of.scope_prefix_), scope_ttl_(of.scope_ttl_), format_(of.format_),
+      cache_stats_(of.cache_stats_) {}
 
 std::shared_ptr<RedisManager> RedisManager::Weak::lock() const {
   auto engine = engine_.lock();

@@ -401,10 +401,10 @@ class RedisManager {
   // not linger, once every manager, view and recipe of these connections is gone.
   class Weak {
    public:
+    explicit Weak(const RedisManager& of);  // what weak() returns
     std::shared_ptr<RedisManager> lock() const;  // null once they are gone
 
    private:
-    friend class RedisManager;
     std::weak_ptr<Engine> engine_;
     std::string scope_prefix_;
     std::optional<std::chrono::seconds> scope_ttl_;
