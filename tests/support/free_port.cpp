@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -28,7 +30,22 @@ sockaddr_in loopback_address(std::uint16_t port) {
   return address;
 }
 
+// A port the kernel hands out for a bind to port 0 comes from its ephemeral range, the range its
+// outgoing connections take their own ports from: with tests connecting in parallel, one of them
+// sometimes took the port between our check and the server's bind ("Address already in use", a test
+// failing in CI once in a few runs). So the port is drawn below that range (10000-32767, under
+// Linux's 32768-60999), at random so parallel tests rarely draw the same one, and checked free; the
+// kernel's pick only when none of many draws is.
 std::uint16_t free_port() {
+  static std::mutex mutex;
+  static std::mt19937 draws(std::random_device{}());
+  std::lock_guard lock(mutex);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(std::uniform_int_distribution<int>(10000, 32767)(draws));
+    Socket socket;
+    auto address = loopback_address(port);
+    if (socket.fd >= 0 && ::bind(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return port;
+  }
   Socket socket;
   auto address = loopback_address(0);
   socklen_t length = sizeof address;

@@ -9,7 +9,8 @@ namespace routemq::test {
 // 127.0.0.1:port, for bind() and connect().
 sockaddr_in loopback_address(std::uint16_t port);
 
-// A port the kernel just handed out on 127.0.0.1 (bound, read, closed): free unless someone races us.
+// A port free on 127.0.0.1 just now (bound and closed), below the kernel's ephemeral range, so an
+// outgoing connection does not take it before our server binds it; free unless a test races us.
 std::uint16_t free_port();
 
 // A socket listening on 127.0.0.1 at a port the kernel picks (written to `port`), for in-process test
