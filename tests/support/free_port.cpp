@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -35,16 +37,23 @@ sockaddr_in loopback_address(std::uint16_t port) {
 // sometimes took the port between our check and the server's bind ("Address already in use", a test
 // failing in CI once in a few runs). So the port is drawn below that range (10000-32767, under
 // Linux's 32768-60999), at random so parallel tests rarely draw the same one, and checked free; the
-// kernel's pick only when none of many draws is.
+// kernel's pick only when none of many draws is. A port is not bound until its server starts, and
+// servers are often made before any starts (a Sentinel group's three): none of the last ports handed
+// out in this process is handed out again (two Sentinels given one port refuse their configuration).
 std::uint16_t free_port() {
   static std::mutex mutex;
   static std::mt19937 draws(std::random_device{}());
+  static std::array<std::uint16_t, 256> handed_out{};
+  static std::size_t next_slot = 0;
   std::lock_guard lock(mutex);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const auto port = static_cast<std::uint16_t>(std::uniform_int_distribution<int>(10000, 32767)(draws));
+    if (std::find(handed_out.begin(), handed_out.end(), port) != handed_out.end()) continue;
     Socket socket;
     auto address = loopback_address(port);
-    if (socket.fd >= 0 && ::bind(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return port;
+    if (socket.fd < 0 || ::bind(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) continue;
+    handed_out[next_slot++ % handed_out.size()] = port;
+    return port;
   }
   Socket socket;
   auto address = loopback_address(0);
