@@ -85,13 +85,14 @@ Result Engine::refuse_unavailable() const {
 }
 
 void Resumption::complete(std::shared_ptr<Target>&& self, Result&& outcome) {
+  const bool on_strand = outcome.ok() && engine.strand.running_in_this_thread();  // a reply: nearly always
   if (in_command_statistics && outcome.ok()) {
-    engine.stats.commands.fetch_add(1, std::memory_order_relaxed);
+    engine.stats.count_command(on_strand);
     if (sent_at) engine.stats.latency.record(Clock::now() - *sent_at);
   }
   // Here, on the thread that counts the commands, not on the caller's after it resumes: one thread
   // writes these counters, and the caller's resumption stays small.
-  engine.stats.count_reads(outcome, reads);
+  engine.stats.count_reads(outcome, reads, on_strand);
   result = std::move(outcome);
   engine.deliver(std::static_pointer_cast<Resumption>(std::move(self)));
 }

@@ -518,7 +518,7 @@ void RedisManager::run_detached(Command<T> command, std::string what) const {
   // The engine, not a handle to it, as a Resumption holds it: every request is completed (or failed)
   // before its engine goes, and a handle in the connection's queue would keep it alive in a cycle.
   auto done = [engine = engine_.get(), what = std::move(what)](Result&& result) {
-    if (result.ok()) engine->stats.commands.fetch_add(1, std::memory_order_relaxed);  // on the io thread
+    if (result.ok()) engine->stats.count_command(engine->strand.running_in_this_thread());
     if (!result.succeeded()) spdlog::warn("redis: {}: {}", what, result.error_text());
   };
   Route route{command.command_slots(), command.slot(), command.keyless(), command.read_only()};
@@ -763,7 +763,7 @@ RedisStatsSnapshot RedisManager::stats() const {
   if (pool)
     for (auto& node : pool->nodes()) snapshot.cluster_masters.push_back({std::move(node.address), node.connections_ready});
   snapshot.state = !engine_->settings().enabled ? "disabled" : !pool ? "down" : snapshot.connections_ready > 0 ? "connected" : "connecting";
-  snapshot.commands = engine_->stats.commands.load();
+  snapshot.commands = engine_->stats.all_commands();
   snapshot.errors = engine_->stats.errors.load();
   snapshot.unavailable = engine_->stats.unavailable.load();
   snapshot.timeouts = engine_->stats.timeouts.load();
@@ -775,8 +775,8 @@ RedisStatsSnapshot RedisManager::stats() const {
   snapshot.replica_fallbacks = engine_->stats.replica_fallbacks.load();
   if (pool)
     for (auto& node : pool->replicas()) snapshot.replicas.push_back({std::move(node.address), node.connections_ready});
-  snapshot.hits = engine_->stats.hits.load();
-  snapshot.misses = engine_->stats.misses.load();
+  snapshot.hits = engine_->stats.all_hits();
+  snapshot.misses = engine_->stats.all_misses();
   const auto reads = snapshot.hits + snapshot.misses;
   snapshot.hit_rate = reads ? static_cast<double>(snapshot.hits) / static_cast<double>(reads) : 0;
   snapshot.p50_us = engine_->stats.latency.quantile_us(0.5);

@@ -16,11 +16,11 @@ std::uint64_t LatencyHistogram::count() const {
   return total;
 }
 
-void ClientStats::count_reads(const Result& result, std::uint32_t reads) {
+void ClientStats::count_reads(const Result& result, std::uint32_t reads, bool on_strand) {
   if (reads == 0 || !result.succeeded()) return;
-  if (reads == 1) return count_read(result.reply.type == Reply::Type::string);
+  if (reads == 1) return count_read(result.reply.type == Reply::Type::string, on_strand);
   if (!result.reply.is_array()) return;
-  for (const auto& element : result.reply.elements) count_read(element.type == Reply::Type::string);
+  for (const auto& element : result.reply.elements) count_read(element.type == Reply::Type::string, on_strand);
 }
 
 double LatencyHistogram::quantile_us(double q) const {
